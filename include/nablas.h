@@ -1,0 +1,17 @@
+/* nablas: dense neural networks trained and run on whole mini-batches at BLAS speed.
+   One header for the whole public API; see README.md for a tour. */
+#ifndef NABLAS_H
+#define NABLAS_H
+
+#define NB_VERSION_MAJOR 0
+#define NB_VERSION_MINOR 1
+#define NB_VERSION_PATCH 0
+
+#include "nablas/status.h"
+#include "nablas/tensor.h"
+#include "nablas/kernels.h"
+#include "nablas/rng.h"
+#include "nablas/threads.h"
+#include "nablas/net.h"
+
+#endif

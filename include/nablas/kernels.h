@@ -1,0 +1,76 @@
+/* nablas: the batch kernels.  Each works on whole mini-batches, validates every argument and
+   returns a status without touching any output when the arguments are bad.  No kernel
+   allocates heap memory.  Outputs must not overlap inputs (NB_ERR_ALIAS), except where an
+   operation is documented as in place. */
+#ifndef NABLAS_KERNELS_H
+#define NABLAS_KERNELS_H
+
+#include "tensor.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- dense layer -------------------------------------------------------------------------- */
+
+/* Z = X W + b.  X: batch x in, W: in x out, b: 1 x out or NULL, Z: batch x out. */
+nb_status nb_dense_forward(const nb_tensor *X, const nb_tensor *W, const nb_tensor *b, nb_tensor *Z);
+
+/* G = dL/dZ (batch x out).  dW = X^T G (in x out), db = column sums of G (1 x out, or NULL),
+   dX = G W^T (batch x in, or NULL).  Outputs are overwritten, not accumulated.
+   Column sums accumulate in double. */
+nb_status nb_dense_backward(const nb_tensor *X, const nb_tensor *W, const nb_tensor *G,
+                            nb_tensor *dW, nb_tensor *db, nb_tensor *dX);
+
+/* ---- activations --------------------------------------------------------------------------- */
+
+typedef enum nb_act {
+    NB_ACT_IDENTITY,
+    NB_ACT_RELU,
+    NB_ACT_LEAKY_RELU, /* slope 0.01 for z < 0 (PyTorch's default) */
+    NB_ACT_SIGMOID,    /* overflow-free: finite for any finite z */
+    NB_ACT_TANH,
+    NB_ACT_SOFTMAX,    /* row-wise, max-subtracted */
+    NB_ACT_COUNT       /* number of activations; not an activation */
+} nb_act;
+
+/* In place: Z <- f(Z). */
+nb_status nb_act_forward(nb_act act, nb_tensor *Z);
+
+/* A = f(Z) as forward left it (same shape as G).  In place: G <- dL/dZ from G = dL/dA. */
+nb_status nb_act_backward(nb_act act, const nb_tensor *A, nb_tensor *G);
+
+/* Lower-case name ("relu", "leaky_relu", ...), or NULL for an unknown value. */
+const char *nb_act_name(nb_act act);
+
+/* ---- losses -------------------------------------------------------------------------------- */
+
+typedef enum nb_loss {
+    NB_LOSS_MSE,        /* mean over all elements of (y - t)^2                                   */
+    NB_LOSS_BCE,        /* y are probabilities; mean over all elements of
+                           -[t log y + (1 - t) log(1 - y)], each log clamped at -100 (PyTorch)   */
+    NB_LOSS_SOFTMAX_CE, /* y are logits; mean over rows of -sum_j t_j log softmax(y)_j, computed
+                           with log-sum-exp (never softmax followed by log)                      */
+    NB_LOSS_COUNT       /* number of losses; not a loss */
+} nb_loss;
+
+/* *loss = L(Y, T); Y and T have the same shape.  Accumulates in double. */
+nb_status nb_loss_forward(nb_loss kind, const nb_tensor *Y, const nb_tensor *T, float *loss);
+
+/* G = dL/dY, same shape as Y:
+   MSE: 2 (y - t) / (rows cols);  BCE: (y - t) / max(y (1 - y), 1e-12) / (rows cols);
+   SOFTMAX_CE: (softmax(y) - t) / rows. */
+nb_status nb_loss_backward(nb_loss kind, const nb_tensor *Y, const nb_tensor *T, nb_tensor *G);
+
+/* Lower-case name ("mse", "bce", "softmax_ce"), or NULL for an unknown value. */
+const char *nb_loss_name(nb_loss kind);
+
+/* ---- optimiser ----------------------------------------------------------------------------- */
+
+/* P <- P - lr dP.  lr must be finite and >= 0; P and dP have the same shape. */
+nb_status nb_sgd_step(nb_tensor *P, const nb_tensor *dP, float lr);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

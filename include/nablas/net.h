@@ -1,0 +1,137 @@
+/* nablas: a network of dense layers, its training loop, evaluation and prediction.
+
+   Ownership.  nb_net_create allocates the network; nb_net_free releases everything it owns.
+   The parameter and gradient buffers, and every view or pointer the getters below return,
+   belong to the network and stay valid until nb_net_free (nb_net_forward's output view only
+   until the next call that runs the network).  Tensors passed in stay the caller's.
+
+   Layout.  All parameters live in one contiguous float buffer, layer after layer:
+   W_0 (in_0 x out_0, row-major), b_0 (out_0), W_1, b_1, ...  The gradients live in a second
+   buffer of the same length and layout.  Both may be read and written by the caller.
+
+   Memory.  Workspace for a batch size is allocated on first use of that size (or up front by
+   nb_net_reserve); afterwards forward, backward, sgd_step and train_step allocate nothing for
+   batches of that size or smaller.
+
+   Threads.  One network must not be used from two threads at once. */
+#ifndef NABLAS_NET_H
+#define NABLAS_NET_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include "kernels.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct nb_layer_spec {
+    size_t units; /* output width of the layer, >= 1 */
+    nb_act act;   /* activation applied to its output */
+} nb_layer_spec;
+
+typedef struct nb_net nb_net;
+
+/* Creates a network of n_layers dense layers on `inputs` input features, initialised from
+   `seed` (see nb_net_init_params).  *net is set only on success. */
+nb_status nb_net_create(nb_net **net, size_t inputs, const nb_layer_spec *layers, size_t n_layers,
+                        uint64_t seed);
+void nb_net_free(nb_net *net); /* NULL is a no-op */
+
+/* Deterministic initialisation: biases 0; weights of a layer followed by ReLU or leaky ReLU are
+   He-normal, N(0, 2 / fan_in); all others Xavier/Glorot-uniform, U(-a, a) with
+   a = sqrt(6 / (fan_in + fan_out)).  Same seed, same parameters, on every platform. */
+nb_status nb_net_init_params(nb_net *net, uint64_t seed);
+
+size_t nb_net_inputs(const nb_net *net);     /* 0 if net is NULL */
+size_t nb_net_outputs(const nb_net *net);    /* 0 if net is NULL */
+size_t nb_net_num_layers(const nb_net *net); /* 0 if net is NULL */
+size_t nb_net_num_params(const nb_net *net); /* 0 if net is NULL */
+nb_status nb_net_layer(const nb_net *net, size_t layer, nb_layer_spec *spec);
+
+/* The parameter / gradient buffers (nb_net_num_params floats each), or NULL if net is NULL. */
+float *nb_net_params(nb_net *net);
+float *nb_net_grads(nb_net *net);
+/* Views of one layer's W (in x out) and b (1 x out) inside those buffers. */
+nb_status nb_net_layer_params(nb_net *net, size_t layer, nb_tensor *W, nb_tensor *b);
+nb_status nb_net_layer_grads(nb_net *net, size_t layer, nb_tensor *dW, nb_tensor *db);
+
+/* Allocates the workspace for batches of up to max_batch rows now, so that no later call
+   allocates. */
+nb_status nb_net_reserve(nb_net *net, size_t max_batch);
+
+/* Runs X (batch x inputs) through the network and keeps every layer's activations for
+   nb_net_backward.  If Y is not NULL, *Y becomes a view of the output (batch x outputs), owned
+   by the network.  X must stay unchanged until nb_net_backward has run. */
+nb_status nb_net_forward(nb_net *net, const nb_tensor *X, nb_tensor *Y);
+
+/* Gradients of `loss` against targets T (batch x outputs) for the last forward batch, written
+   (not accumulated) into the gradient buffer.  *loss_out (if not NULL) gets the loss value.
+   NB_ERR_LOSS_ACT if loss is SOFTMAX_CE and the output layer is not NB_ACT_IDENTITY (it takes
+   logits); NB_ERR_STATE if no forward ran since the last backward or parameter change. */
+nb_status nb_net_backward(nb_net *net, nb_loss loss, const nb_tensor *T, float *loss_out);
+
+/* P <- P - lr dP over the whole parameter buffer in one call. */
+nb_status nb_net_sgd_step(nb_net *net, float lr);
+
+/* One step of mini-batch gradient descent: forward, loss, backward and the update.  May fuse
+   the update into the backward pass: the gradient buffer's contents are unspecified afterwards
+   (use forward + backward + sgd_step when the gradients are needed). */
+nb_status nb_net_train_step(nb_net *net, const nb_tensor *X, const nb_tensor *T, nb_loss loss,
+                            float lr, float *loss_out);
+
+/* Y (rows x outputs, caller's memory) = the network's output for X (rows x inputs), any number
+   of rows; processes X in chunks and allocates workspace only if none is reserved. */
+nb_status nb_net_predict(nb_net *net, const nb_tensor *X, nb_tensor *Y);
+
+typedef struct nb_eval {
+    double loss;     /* the loss over all rows, as nb_loss_forward defines it */
+    double accuracy; /* fraction of rows classified right: argmax(y) == argmax(t) when there
+                        are >= 2 outputs, (y >= 0.5) == (t >= 0.5) for one output */
+    size_t rows;
+} nb_eval;
+nb_status nb_net_evaluate(nb_net *net, const nb_tensor *X, const nb_tensor *T, nb_loss loss,
+                          nb_eval *out);
+
+/* ---- training loop ------------------------------------------------------------------------- */
+
+typedef struct nb_epoch_info {
+    size_t epoch;  /* 1-based */
+    size_t epochs; /* requested */
+    double loss;   /* mean training loss of the epoch (weighted by batch rows) */
+    size_t steps;  /* optimiser steps taken so far */
+} nb_epoch_info;
+
+/* Called after every epoch; return non-zero to stop training. */
+typedef int (*nb_epoch_fn)(const nb_epoch_info *info, void *user);
+
+typedef struct nb_train_opts {
+    nb_loss loss;
+    size_t batch_size;   /* >= 1; a last partial batch is used, not dropped */
+    size_t epochs;       /* >= 1 */
+    float lr;            /* finite, >= 0 */
+    uint64_t seed;       /* drives the shuffling */
+    bool shuffle;        /* reshuffle rows each epoch (a permutation drawn from seed) */
+    nb_epoch_fn on_epoch; /* may be NULL */
+    void *user;          /* passed to on_epoch */
+} nb_train_opts;
+
+/* MSE, batch 32, 10 epochs, lr 0.01, seed 0, shuffle on, no callback. */
+nb_train_opts nb_train_opts_default(void);
+
+typedef struct nb_train_report {
+    size_t epochs_run;
+    size_t steps;
+    double last_loss;  /* mean loss of the last epoch run */
+    bool stopped_early; /* the callback asked to stop */
+} nb_train_report;
+
+/* Trains on X (rows x inputs) and T (rows x outputs).  Allocates its workspace before the
+   first step, none during training.  report may be NULL. */
+nb_status nb_net_train(nb_net *net, const nb_tensor *X, const nb_tensor *T,
+                       const nb_train_opts *opts, nb_train_report *report);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,24 @@
+/* nablas: a small deterministic random number generator (xoshiro256**, seeded by splitmix64).
+   The same seed gives the same sequence on every platform.  Used for initialisation and
+   shuffling; exposed so that programs and tests can make reproducible data. */
+#ifndef NABLAS_RNG_H
+#define NABLAS_RNG_H
+
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct nb_rng { uint64_t s[4]; } nb_rng;
+
+void     nb_rng_seed(nb_rng *r, uint64_t seed);
+uint64_t nb_rng_next(nb_rng *r);                    /* 64 random bits */
+double   nb_rng_uniform(nb_rng *r);                 /* [0, 1), 53 random bits */
+double   nb_rng_normal(nb_rng *r);                  /* N(0, 1), Box-Muller */
+uint64_t nb_rng_below(nb_rng *r, uint64_t n);       /* uniform integer in [0, n), unbiased; 0 if n == 0 */
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,307 @@
+/* The network: construction, initialisation, parameter access, forward and backward. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "net_impl.h"
+
+static void free_workspace(nb_net *net)
+{
+    free(net->acts);
+    free(net->gbuf[0]);
+    free(net->gbuf[1]);
+    net->acts = net->gbuf[0] = net->gbuf[1] = NULL;
+    net->cap_batch = 0;
+    net->ready = false;
+}
+
+void nb_net_free(nb_net *net)
+{
+    if (!net)
+        return;
+    free_workspace(net);
+    free(net->params);
+    free(net->grads);
+    free(net->layers);
+    free(net->act_off);
+    free(net);
+}
+
+nb_status nb_net_create(nb_net **out, size_t inputs, const nb_layer_spec *specs, size_t n_layers,
+                        uint64_t seed)
+{
+    if (!out || !specs)
+        return NB_ERR_NULL;
+    if (inputs == 0 || n_layers == 0)
+        return NB_ERR_SHAPE;
+    size_t n_params = 0, max_width = inputs, total_out = 0, in = inputs;
+    for (size_t l = 0; l < n_layers; l++) {
+        size_t u = specs[l].units;
+        if (u == 0)
+            return NB_ERR_SHAPE;
+        if (!nb__act_valid(specs[l].act))
+            return NB_ERR_ARG;
+        NB_TRY(nb__check_blas_dims(in, u, 0));
+        if (u > (SIZE_MAX / sizeof(float) - n_params) / (in + 1)
+            || total_out > SIZE_MAX / 2 - u)
+            return NB_ERR_OVERFLOW;
+        n_params += (in + 1) * u;
+        total_out += u;
+        max_width = u > max_width ? u : max_width;
+        in = u;
+    }
+
+    nb_net *net = calloc(1, sizeof *net);
+    if (!net)
+        return NB_ERR_NOMEM;
+    net->layers = calloc(n_layers, sizeof *net->layers);
+    net->act_off = calloc(n_layers, sizeof *net->act_off);
+    net->params = nb__alloc_floats(n_params);
+    net->grads = nb__alloc_floats(n_params);
+    if (!net->layers || !net->act_off || !net->params || !net->grads) {
+        nb_net_free(net);
+        return NB_ERR_NOMEM;
+    }
+    net->inputs = inputs;
+    net->n_layers = n_layers;
+    net->n_params = n_params;
+    net->max_width = max_width;
+    size_t off = 0, act_off = 0;
+    in = inputs;
+    for (size_t l = 0; l < n_layers; l++) {
+        nb_layer *L = &net->layers[l];
+        L->in = in;
+        L->out = specs[l].units;
+        L->act = specs[l].act;
+        L->w_off = off;
+        L->b_off = off + in * L->out;
+        off = L->b_off + L->out;
+        net->act_off[l] = act_off;
+        act_off += L->out;
+        in = L->out;
+    }
+    nb_net_init_params(net, seed);
+    *out = net;
+    return NB_OK;
+}
+
+nb_status nb_net_init_params(nb_net *net, uint64_t seed)
+{
+    if (!net)
+        return NB_ERR_NULL;
+    nb_rng rng;
+    nb_rng_seed(&rng, seed);
+    for (size_t l = 0; l < net->n_layers; l++) {
+        const nb_layer *L = &net->layers[l];
+        float *W = net->params + L->w_off;
+        size_t n = L->in * L->out;
+        if (L->act == NB_ACT_RELU || L->act == NB_ACT_LEAKY_RELU) { /* He normal */
+            double sd = sqrt(2.0 / (double)L->in);
+            for (size_t i = 0; i < n; i++)
+                W[i] = (float)(sd * nb_rng_normal(&rng));
+        } else { /* Xavier/Glorot uniform */
+            double a = sqrt(6.0 / (double)(L->in + L->out));
+            for (size_t i = 0; i < n; i++)
+                W[i] = (float)(a * (2.0 * nb_rng_uniform(&rng) - 1.0));
+        }
+        memset(net->params + L->b_off, 0, L->out * sizeof(float));
+    }
+    memset(net->grads, 0, net->n_params * sizeof(float));
+    net->ready = false;
+    return NB_OK;
+}
+
+size_t nb_net_inputs(const nb_net *net) { return net ? net->inputs : 0; }
+size_t nb_net_outputs(const nb_net *net) { return net ? net->layers[net->n_layers - 1].out : 0; }
+size_t nb_net_num_layers(const nb_net *net) { return net ? net->n_layers : 0; }
+size_t nb_net_num_params(const nb_net *net) { return net ? net->n_params : 0; }
+float *nb_net_params(nb_net *net) { return net ? net->params : NULL; }
+float *nb_net_grads(nb_net *net) { return net ? net->grads : NULL; }
+
+nb_status nb_net_layer(const nb_net *net, size_t layer, nb_layer_spec *spec)
+{
+    if (!net || !spec)
+        return NB_ERR_NULL;
+    if (layer >= net->n_layers)
+        return NB_ERR_ARG;
+    spec->units = net->layers[layer].out;
+    spec->act = net->layers[layer].act;
+    return NB_OK;
+}
+
+static nb_status layer_views(nb_net *net, float *base, size_t layer, nb_tensor *W, nb_tensor *b)
+{
+    if (!net || !W || !b)
+        return NB_ERR_NULL;
+    if (layer >= net->n_layers)
+        return NB_ERR_ARG;
+    const nb_layer *L = &net->layers[layer];
+    *W = nb_tensor_view(base + L->w_off, L->in, L->out);
+    *b = nb_tensor_view(base + L->b_off, 1, L->out);
+    return NB_OK;
+}
+
+nb_status nb_net_layer_params(nb_net *net, size_t layer, nb_tensor *W, nb_tensor *b)
+{
+    return layer_views(net, net ? net->params : NULL, layer, W, b);
+}
+
+nb_status nb_net_layer_grads(nb_net *net, size_t layer, nb_tensor *dW, nb_tensor *db)
+{
+    return layer_views(net, net ? net->grads : NULL, layer, dW, db);
+}
+
+nb_status nb__net_reserve(nb_net *net, size_t batch)
+{
+    if (batch <= net->cap_batch)
+        return NB_OK;
+    size_t per_row = net->act_off[net->n_layers - 1] + net->layers[net->n_layers - 1].out;
+    if (batch > SIZE_MAX / sizeof(float) / per_row || batch > SIZE_MAX / sizeof(float) / net->max_width)
+        return NB_ERR_OVERFLOW;
+    float *acts = nb__alloc_floats(batch * per_row);
+    float *g0 = nb__alloc_floats(batch * net->max_width);
+    float *g1 = nb__alloc_floats(batch * net->max_width);
+    if (!acts || !g0 || !g1) {
+        free(acts);
+        free(g0);
+        free(g1);
+        return NB_ERR_NOMEM; /* the old workspace stays as it was */
+    }
+    free_workspace(net);
+    net->acts = acts;
+    net->gbuf[0] = g0;
+    net->gbuf[1] = g1;
+    net->cap_batch = batch;
+    return NB_OK;
+}
+
+nb_status nb_net_reserve(nb_net *net, size_t max_batch)
+{
+    if (!net)
+        return NB_ERR_NULL;
+    if (max_batch == 0)
+        return NB_ERR_SHAPE;
+    return nb__net_reserve(net, max_batch);
+}
+
+void nb__net_forward(nb_net *net, const float *X, size_t batch)
+{
+    const float *in = X;
+    for (size_t l = 0; l < net->n_layers; l++) {
+        const nb_layer *L = &net->layers[l];
+        float *A = nb__net_act(net, l);
+        nb__dense_fwd(in, net->params + L->w_off, net->params + L->b_off, A, batch, L->in, L->out);
+        nb__act_fwd(L->act, A, batch, L->out);
+        in = A;
+    }
+    net->x_last = X;
+    net->batch_last = batch;
+    net->ready = true;
+}
+
+nb_status nb_net_forward(nb_net *net, const nb_tensor *X, nb_tensor *Y)
+{
+    if (!net)
+        return NB_ERR_NULL;
+    NB_TRY(nb__check_tensor(X));
+    if (X->cols != net->inputs)
+        return NB_ERR_SHAPE;
+    NB_TRY(nb__check_blas_dims(X->rows, 0, 0));
+    NB_TRY(nb__net_reserve(net, X->rows));
+    nb__net_forward(net, X->data, X->rows);
+    if (Y)
+        *Y = nb_tensor_view(nb__net_act(net, net->n_layers - 1), X->rows, nb_net_outputs(net));
+    return NB_OK;
+}
+
+nb_status nb__net_check_loss(const nb_net *net, nb_loss loss)
+{
+    if (!nb__loss_valid(loss))
+        return NB_ERR_ARG;
+    if (loss == NB_LOSS_SOFTMAX_CE && net->layers[net->n_layers - 1].act != NB_ACT_IDENTITY)
+        return NB_ERR_LOSS_ACT;
+    return NB_OK;
+}
+
+/* Backward for the batch the last forward ran: gradients into the gradient buffer.
+   Returns the loss of that batch (0 if not wanted). */
+static double net_backward(nb_net *net, nb_loss loss, const float *T, bool want_loss)
+{
+    size_t batch = net->batch_last, last = net->n_layers - 1;
+    const float *Y = nb__net_act(net, last);
+    double value = want_loss ? nb__loss_fwd(loss, Y, T, batch, net->layers[last].out) : 0.0;
+    float *G = net->gbuf[0], *G_prev = net->gbuf[1];
+    nb__loss_bwd(loss, Y, T, G, batch, net->layers[last].out);
+    for (size_t l = net->n_layers; l-- > 0;) {
+        const nb_layer *L = &net->layers[l];
+        const float *A_prev = l ? nb__net_act(net, l - 1) : net->x_last;
+        nb__act_bwd(L->act, nb__net_act(net, l), G, batch, L->out);
+        /* the first layer's input gradient is never needed */
+        nb__dense_bwd(A_prev, net->params + L->w_off, G, net->grads + L->w_off,
+                      net->grads + L->b_off, l ? G_prev : NULL, batch, L->in, L->out);
+        float *t = G;
+        G = G_prev;
+        G_prev = t;
+    }
+    return value;
+}
+
+static nb_status check_targets(const nb_net *net, nb_loss loss, const nb_tensor *T, size_t rows)
+{
+    NB_TRY(nb__check_tensor(T));
+    NB_TRY(nb__net_check_loss(net, loss));
+    return nb__check_shape(T, rows, nb_net_outputs(net));
+}
+
+nb_status nb_net_backward(nb_net *net, nb_loss loss, const nb_tensor *T, float *loss_out)
+{
+    if (!net)
+        return NB_ERR_NULL;
+    if (!net->ready)
+        return NB_ERR_STATE;
+    NB_TRY(check_targets(net, loss, T, net->batch_last));
+    double value = net_backward(net, loss, T->data, loss_out != NULL);
+    if (loss_out)
+        *loss_out = (float)value;
+    return NB_OK;
+}
+
+nb_status nb_net_sgd_step(nb_net *net, float lr)
+{
+    if (!net)
+        return NB_ERR_NULL;
+    if (!isfinite(lr) || lr < 0.0f)
+        return NB_ERR_ARG;
+    nb__sgd(net->params, net->grads, net->n_params, lr);
+    net->ready = false; /* activations no longer match the parameters */
+    return NB_OK;
+}
+
+double nb__net_train_step(nb_net *net, const float *X, const float *T, size_t batch,
+                          nb_loss loss, float lr)
+{
+    nb__net_forward(net, X, batch);
+    double value = net_backward(net, loss, T, true);
+    nb__sgd(net->params, net->grads, net->n_params, lr);
+    net->ready = false;
+    return value;
+}
+
+nb_status nb_net_train_step(nb_net *net, const nb_tensor *X, const nb_tensor *T, nb_loss loss,
+                            float lr, float *loss_out)
+{
+    if (!net)
+        return NB_ERR_NULL;
+    NB_TRY(nb__check_tensor(X));
+    if (X->cols != net->inputs)
+        return NB_ERR_SHAPE;
+    NB_TRY(check_targets(net, loss, T, X->rows));
+    if (!isfinite(lr) || lr < 0.0f)
+        return NB_ERR_ARG;
+    NB_TRY(nb__check_blas_dims(X->rows, 0, 0));
+    NB_TRY(nb__net_reserve(net, X->rows));
+    double value = nb__net_train_step(net, X->data, T->data, X->rows, loss, lr);
+    if (loss_out)
+        *loss_out = (float)value;
+    return NB_OK;
+}
