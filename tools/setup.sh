@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Installs what nablas needs from Debian's packages (as root, or through sudo) and nothing
+# when everything is already there, so it is safe to run again.
+#   tools/setup.sh            build, tests and demo
+#   tools/setup.sh --fuzz     also clang + libFuzzer runtime
+#   tools/setup.sh --peers    also PyTorch, NumPy and FANN for bench/peers
+set -euo pipefail
+
+packages=(gcc meson ninja-build pkg-config libopenblas-dev liblapacke-dev libcriterion-dev zlib1g-dev)
+for arg in "$@"; do
+  case "$arg" in
+    --fuzz) packages+=(clang libclang-rt-14-dev) ;;
+    --peers) packages+=(python3 python3-torch python3-numpy libfann-dev) ;;
+    *) echo "setup.sh: unknown option $arg" >&2; exit 2 ;;
+  esac
+done
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+sudo=()
+[ "$(id -u)" -eq 0 ] || sudo=(sudo)
+echo "setup.sh: installing ${missing[*]}"
+"${sudo[@]}" apt-get update -q
+DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}"
