@@ -28,7 +28,10 @@ cat > "$work/user/meson.build" <<'MESON'
 project('user', 'c', default_options : ['c_std=c11'])
 executable('user', 'main.c', dependencies : dependency('nablas'))
 MESON
-meson setup "$work/user/build" "$work/user" -Dnablas:tests=disabled -Dnablas:examples=false >/dev/null
+unset PKG_CONFIG_PATH # the user project must find nablas as a subproject, not installed
+meson setup "$work/user/build" "$work/user" -Dnablas:tests=disabled -Dnablas:examples=false \
+  > "$work/user-setup.log"
+grep -q "Dependency nablas found: YES .*(overridden)" "$work/user-setup.log"
 meson compile -C "$work/user/build" >/dev/null
 "$work/user/build/user" >/dev/null
 echo "embed-check: Meson subproject OK"
