@@ -6,7 +6,7 @@
 #   tools/setup.sh --peers    also PyTorch, NumPy and FANN for bench/peers
 set -euo pipefail
 
-packages=(gcc meson ninja-build pkg-config libopenblas-dev liblapacke-dev libcriterion-dev zlib1g-dev)
+packages=(gcc libc6-dev meson ninja-build pkg-config libopenblas-dev liblapacke-dev libcriterion-dev zlib1g-dev)
 for arg in "$@"; do
   case "$arg" in
     --fuzz) packages+=(clang libclang-rt-14-dev) ;;
