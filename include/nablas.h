@@ -13,5 +13,6 @@
 #include "nablas/rng.h"
 #include "nablas/threads.h"
 #include "nablas/net.h"
+#include "nablas/gradcheck.h"
 
 #endif

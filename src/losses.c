@@ -82,8 +82,13 @@ void nb__loss_bwd(nb_loss kind, const float *restrict Y, const float *restrict T
             float *g = G + r * cols;
             double m = row_max(y, cols);
             double lse = row_lse(y, cols, m);
+            /* d/dy_j of sum_k t_k (lse - y_k) is p_j sum_k t_k - t_j: targets rounded to
+               float32 (or not normalised) need not sum to exactly 1 */
+            double tsum = 0.0;
             for (size_t j = 0; j < cols; j++)
-                g[j] = (float)((exp((double)y[j] - lse) - t[j]) * s);
+                tsum += t[j];
+            for (size_t j = 0; j < cols; j++)
+                g[j] = (float)((exp((double)y[j] - lse) * tsum - t[j]) * s);
         }
         break;
     }

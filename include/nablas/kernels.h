@@ -59,7 +59,8 @@ nb_status nb_loss_forward(nb_loss kind, const nb_tensor *Y, const nb_tensor *T, 
 
 /* G = dL/dY, same shape as Y:
    MSE: 2 (y - t) / (rows cols);  BCE: (y - t) / max(y (1 - y), 1e-12) / (rows cols);
-   SOFTMAX_CE: (softmax(y) - t) / rows. */
+   SOFTMAX_CE: (softmax(y) sum(t) - t) / rows, i.e. (softmax(y) - t) / rows when each row of t
+   sums to 1. */
 nb_status nb_loss_backward(nb_loss kind, const nb_tensor *Y, const nb_tensor *T, nb_tensor *G);
 
 /* Lower-case name ("mse", "bce", "softmax_ce"), or NULL for an unknown value. */

@@ -1,0 +1,247 @@
+#!/usr/bin/python3
+"""Write nablas' PyTorch reference data to tests/data/ (the parity tests read it).
+
+Needs Debian's PyTorch and NumPy for the system Python:
+
+    apt-get install python3-torch python3-numpy
+
+Run from anywhere (it writes next to itself, in ../tests/data/):
+
+    /usr/bin/python3 tools/make_reference.py
+
+Everything comes from fixed seeds and torch runs on one thread, so a second run writes
+byte-identical files (check with `sha256sum tests/data/*/*.npy`).  The format is one .npy
+file per array (NumPy format 1.0, C order, little-endian '<f4' or '<f8'); see
+tests/data/README.md for the list of cases.
+
+Precision: kernel references are computed in float64 from float32-representable inputs, so
+they are the exact answer nablas' float32 kernels approximate.  Trajectories (a)-(c) run in
+float64 from float32 initial weights and data; trajectory (d) runs in float32, as nablas does.
+"""
+import os
+import sys
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "data")
+F32, F64 = np.dtype("<f4"), np.dtype("<f8")
+
+
+def save(sub, name, arr, dtype):
+    d = os.path.join(OUT, sub)
+    os.makedirs(d, exist_ok=True)
+    a = np.ascontiguousarray(np.asarray(arr, dtype=dtype))
+    np.save(os.path.join(d, name + ".npy"), a, allow_pickle=False)
+
+
+def f32(rng, shape, scale=1.0):
+    """float32 random normal values: exactly representable in the C tests."""
+    return (rng.standard_normal(shape) * scale).astype(np.float32)
+
+
+def t64(a, grad=False):
+    return torch.tensor(np.asarray(a, dtype=np.float64), requires_grad=grad)
+
+
+# ---- kernels ---------------------------------------------------------------------------------
+
+DENSE_SHAPES = [(1, 1, 1), (17, 13, 11), (64, 128, 96)]  # batch x in x out
+ACT_SHAPES = [(1, 1), (17, 13), (50, 64)]
+LOSS_SHAPES = [(1, 1), (17, 13), (64, 10)]
+
+ACTS = {
+    "identity": lambda z: z,
+    "relu": torch.relu,
+    "leaky_relu": lambda z: F.leaky_relu(z, 0.01),
+    "sigmoid": torch.sigmoid,
+    "tanh": torch.tanh,
+    "softmax": lambda z: torch.softmax(z, dim=1),
+}
+
+
+def shape_tag(shape):
+    return "x".join(str(s) for s in shape)
+
+
+def make_dense(rng):
+    for b, i, o in DENSE_SHAPES:
+        tag = "dense_" + shape_tag((b, i, o))
+        X, W, bias, G = f32(rng, (b, i)), f32(rng, (i, o), 0.3), f32(rng, (1, o)), f32(rng, (b, o))
+        tX, tW, tb = t64(X, True), t64(W, True), t64(bias, True)
+        Z = tX @ tW + tb
+        Z.backward(t64(G))
+        for name, arr, dt in [("X", X, F32), ("W", W, F32), ("b", bias, F32), ("G", G, F32),
+                              ("Z", Z.detach(), F64), ("dW", tW.grad, F64),
+                              ("db", tb.grad, F64), ("dX", tX.grad, F64)]:
+            save("dense", tag + "_" + name, arr, dt)
+
+
+def make_acts(rng):
+    for name, f in ACTS.items():
+        for shape in ACT_SHAPES:
+            tag = name + "_" + shape_tag(shape)
+            Z, G = f32(rng, shape, 3.0), f32(rng, shape)
+            tZ = t64(Z, True)
+            A = f(tZ)
+            if name == "identity":  # identity's autograd node is a no-op: make one
+                A = tZ * 1.0
+            A.backward(t64(G))
+            for n, arr, dt in [("Z", Z, F32), ("G", G, F32), ("A", A.detach(), F64),
+                               ("dZ", tZ.grad, F64)]:
+                save("act", tag + "_" + n, arr, dt)
+
+
+def loss_case(tag, Y, T, fn):
+    tY = t64(Y, True)
+    L = fn(tY, t64(T))
+    L.backward()
+    for n, arr, dt in [("Y", Y, F32), ("T", T, F32), ("loss", L.detach(), F64),
+                       ("G", tY.grad, F64)]:
+        save("loss", tag + "_" + n, arr, dt)
+
+
+def make_losses(rng):
+    for shape in LOSS_SHAPES:
+        st = shape_tag(shape)
+        rows, cols = shape
+        loss_case("mse_" + st, f32(rng, shape), f32(rng, shape), F.mse_loss)
+        # BCE: probabilities from a wide logit range, soft targets in [0, 1]
+        y = (1.0 / (1.0 + np.exp(-3.0 * rng.standard_normal(shape)))).astype(np.float32)
+        t = rng.uniform(0.0, 1.0, shape).astype(np.float32)
+        loss_case("bce_" + st, y, t, F.binary_cross_entropy)
+        # softmax cross-entropy from logits: class indices (one-hot) and probability targets
+        logits = f32(rng, shape, 2.0)
+        idx = rng.integers(0, cols, rows)
+        onehot = np.eye(cols, dtype=np.float32)[idx]
+        loss_case("ce_onehot_" + st, logits, onehot,
+                  lambda y, _t, idx=idx: F.cross_entropy(y, torch.tensor(idx)))
+        p = np.exp(f32(rng, shape))
+        p = (p / p.sum(axis=1, keepdims=True)).astype(np.float32)
+        loss_case("ce_prob_" + st, logits, p, F.cross_entropy)
+    # softmax cross-entropy with targets summing to 0.8 per row (e.g. a partial label):
+    # the gradient is softmax * sum(t) - t, not softmax - t
+    logits = f32(rng, (17, 13), 2.0)
+    p = np.exp(f32(rng, (17, 13)))
+    p = (0.8 * p / p.sum(axis=1, keepdims=True)).astype(np.float32)
+    loss_case("ce_partial_17x13", logits, p, F.cross_entropy)
+    # BCE edges: y exactly 0 or 1 hit the log clamp (-100) and the 1e-12 gradient floor
+    y = np.array([[0.0, 0.0, 1.0, 1.0, 1e-30, 0.5]], dtype=np.float32)
+    t = np.array([[0.0, 1.0, 0.0, 1.0, 1.0, 0.25]], dtype=np.float32)
+    loss_case("bce_edges_1x6", y, t, F.binary_cross_entropy)
+
+
+# ---- training trajectories -------------------------------------------------------------------
+
+MODULES = {"identity": torch.nn.Identity, "relu": torch.nn.ReLU,
+           "leaky_relu": lambda: torch.nn.LeakyReLU(0.01), "sigmoid": torch.nn.Sigmoid,
+           "tanh": torch.nn.Tanh}
+
+
+def init_params(rng, sizes, acts):
+    """float32 initial weights in nablas' layout: per layer W (in x out), then b (out).
+    He-normal before (leaky) ReLU, Xavier-uniform otherwise; small random biases so that
+    the bias path is exercised from the first step."""
+    flat = []
+    for (i, o), act in zip(zip(sizes[:-1], sizes[1:]), acts):
+        if act in ("relu", "leaky_relu"):
+            W = rng.standard_normal((i, o)) * np.sqrt(2.0 / i)
+        else:
+            a = np.sqrt(6.0 / (i + o))
+            W = rng.uniform(-a, a, (i, o))
+        flat += [W.astype(np.float32).ravel(), rng.uniform(-0.1, 0.1, o).astype(np.float32)]
+    return np.concatenate(flat)
+
+
+def flatten(linears):
+    return np.concatenate([np.concatenate([m.weight.detach().numpy().T.ravel(),
+                                           m.bias.detach().numpy().ravel()]) for m in linears])
+
+
+def trajectory(name, rng, sizes, acts, loss, X, T, batch, steps, lr, dtype):
+    """Trains with torch.nn.Linear layers and torch.optim.SGD on fixed sequential batches
+    (no shuffling) and saves the data, the parameters before and after every step and the
+    loss of every step."""
+    p0 = init_params(rng, sizes, acts)
+    layers, linears, off = [], [], 0
+    for (i, o), act in zip(zip(sizes[:-1], sizes[1:]), acts):
+        lin = torch.nn.Linear(i, o).to(dtype)
+        with torch.no_grad():  # torch stores the weight as out x in: transpose
+            lin.weight.copy_(torch.tensor(p0[off:off + i * o].reshape(i, o).T.copy()))
+            lin.bias.copy_(torch.tensor(p0[off + i * o:off + i * o + o]))
+        off += i * o + o
+        linears.append(lin)
+        layers += [lin, MODULES[act]()]
+    net = torch.nn.Sequential(*layers)
+    opt = torch.optim.SGD(net.parameters(), lr=lr)
+    crit = {"mse": torch.nn.MSELoss(), "bce": torch.nn.BCELoss(),
+            "softmax_ce": torch.nn.CrossEntropyLoss()}[loss]
+    tX, tT = torch.tensor(X).to(dtype), torch.tensor(T).to(dtype)
+    params, losses = [flatten(linears)], []
+    for s in range(steps):
+        lo = (s * batch) % X.shape[0]
+        xb, tb = tX[lo:lo + batch], tT[lo:lo + batch]
+        if loss == "softmax_ce":
+            tb = tb.argmax(dim=1)  # one-hot rows as class indices
+        opt.zero_grad()
+        L = crit(net(xb), tb)
+        L.backward()
+        opt.step()
+        params.append(flatten(linears))
+        losses.append(L.item())
+    dt = F32 if dtype == torch.float32 else F64
+    meta = np.array([batch, steps, lr] + list(sizes), dtype=np.float64)
+    for n, arr, d in [("meta", meta, F64), ("X", X, F32), ("T", T, F32),
+                      ("params", np.stack(params), dt), ("losses", losses, F64)]:
+        save("traj", name + "_" + n, arr, d)
+
+
+def house_data(rng, n):
+    size = rng.uniform(500.0, 3500.0, n)
+    bedrooms = rng.integers(1, 6, n).astype(np.float64)
+    age = rng.uniform(0.0, 50.0, n)
+    dist = rng.uniform(0.5, 30.0, n)
+    price = 600 * size + 5 * bedrooms + 15 * age + 12 * dist + 50000 * rng.standard_normal(n)
+    X = np.stack([size, bedrooms, age, dist], axis=1)
+    std = lambda a: (a - a.mean(axis=0)) / a.std(axis=0)
+    return std(X).astype(np.float32), std(price).reshape(n, 1).astype(np.float32)
+
+
+def make_trajectories():
+    d64, d32 = torch.float64, torch.float32
+    rng = np.random.default_rng(101)
+    X, T = f32(rng, (320, 4)), rng.uniform(0, 1, (320, 3)).astype(np.float32)
+    trajectory("a_relu_sigmoid_mse", rng, [4, 16, 8, 3], ["relu", "relu", "sigmoid"], "mse",
+               X, T, 32, 10, 0.1, d64)
+
+    rng = np.random.default_rng(102)
+    X = f32(rng, (160, 64))
+    T = np.eye(10, dtype=np.float32)[rng.integers(0, 10, 160)]
+    trajectory("b_relu_softmax_ce", rng, [64, 32, 10], ["relu", "identity"], "softmax_ce",
+               X, T, 16, 10, 0.1, d64)
+
+    rng = np.random.default_rng(103)
+    X, T = house_data(rng, 200)
+    trajectory("c_house_linear", rng, [4, 8, 4, 1], ["identity"] * 3, "mse",
+               X, T, 200, 20, 0.05, d64)
+
+    rng = np.random.default_rng(104)
+    X = f32(rng, (80, 6))
+    T = ((X[:, 0] * X[:, 1] + X[:, 2]) > 0).astype(np.float32).reshape(80, 1)
+    trajectory("d_tanh_leaky_bce_f32", rng, [6, 12, 8, 1], ["tanh", "leaky_relu", "sigmoid"],
+               "bce", X, T, 8, 10, 0.5, d32)
+
+
+def main():
+    torch.set_num_threads(1)  # one summation order, run after run
+    torch.manual_seed(0)
+    make_dense(np.random.default_rng(1))
+    make_acts(np.random.default_rng(2))
+    make_losses(np.random.default_rng(3))
+    make_trajectories()
+    print("wrote", os.path.normpath(OUT), file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
