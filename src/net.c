@@ -261,6 +261,7 @@ nb_status nb_net_backward(nb_net *net, nb_loss loss, const nb_tensor *T, float *
         return NB_ERR_STATE;
     NB_TRY(check_targets(net, loss, T, net->batch_last));
     double value = net_backward(net, loss, T->data, loss_out != NULL);
+    net->ready = false; /* the header's contract: one backward per forward */
     if (loss_out)
         *loss_out = (float)value;
     return NB_OK;

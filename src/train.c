@@ -42,7 +42,7 @@ static void gather_rows(float *dst, const float *src, const size_t *idx, size_t 
 nb_status nb_net_train(nb_net *net, const nb_tensor *X, const nb_tensor *T,
                        const nb_train_opts *opts, nb_train_report *report)
 {
-    if (!opts)
+    if (!opts || !T) /* check_data takes a NULL T as "no targets" */
         return NB_ERR_NULL;
     NB_TRY(check_data(net, X, T, opts->loss));
     if (opts->batch_size == 0 || opts->epochs == 0 || !isfinite(opts->lr) || opts->lr < 0.0f)
@@ -161,7 +161,7 @@ static size_t count_correct(const float *Y, const float *T, size_t rows, size_t 
 nb_status nb_net_evaluate(nb_net *net, const nb_tensor *X, const nb_tensor *T, nb_loss loss,
                           nb_eval *result)
 {
-    if (!result)
+    if (!result || !T) /* check_data takes a NULL T as "no targets" */
         return NB_ERR_NULL;
     NB_TRY(check_data(net, X, T, loss));
     size_t out = nb_net_outputs(net);

@@ -123,7 +123,7 @@ typedef struct nb_train_report {
     size_t epochs_run;
     size_t steps;
     double last_loss;  /* mean loss of the last epoch run */
-    bool stopped_early; /* the callback asked to stop */
+    bool stopped_early; /* the callback stopped training before the requested epochs */
 } nb_train_report;
 
 /* Trains on X (rows x inputs) and T (rows x outputs).  Allocates its workspace before the
