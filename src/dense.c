@@ -1,13 +1,19 @@
 /* Dense layer kernels: Z = X W + b forward; X^T G, column sums of G and G W^T backward.
-   The matrix products are OpenBLAS sgemm calls. */
+   The matrix products are OpenBLAS sgemm calls, or the small-size path (dense_small.c) for
+   layers where a BLAS call costs more than its arithmetic. */
 #include <cblas.h>
 #include <string.h>
 
+#include "dense_small.h"
 #include "internal.h"
 
 void nb__dense_fwd(const float *X, const float *W, const float *b, float *Z,
                    size_t batch, size_t in, size_t out)
 {
+    if (nb__dense_small(batch, in, out)) {
+        nb__small_fwd(X, W, b, Z, batch, in, out, false);
+        return;
+    }
     float beta = 0.0f;
     if (b) { /* broadcast the bias into Z, then let sgemm accumulate onto it (beta = 1) */
         for (size_t i = 0; i < batch; i++)
@@ -20,7 +26,11 @@ void nb__dense_fwd(const float *X, const float *W, const float *b, float *Z,
 
 enum { COLSUM_BLOCK = 512 }; /* columns summed per pass: a double accumulator on the stack */
 
-void nb__colsum(const float *G, size_t rows, size_t cols, float *out)
+/* Column sums of G accumulated in double, one row at a time (contiguous, vectorised), then
+   out[j] = sum, or with update the bias SGD step out[j] -= lr * (float)sum. */
+NB_CLONES
+static void colsum(const float *restrict G, size_t rows, size_t cols, float *restrict out,
+                   float lr, bool update)
 {
     double acc[COLSUM_BLOCK];
     for (size_t c0 = 0; c0 < cols; c0 += COLSUM_BLOCK) {
@@ -32,14 +42,65 @@ void nb__colsum(const float *G, size_t rows, size_t cols, float *out)
             for (size_t j = 0; j < n; j++)
                 acc[j] += g[j];
         }
-        for (size_t j = 0; j < n; j++)
-            out[c0 + j] = (float)acc[j];
+        if (update)
+            for (size_t j = 0; j < n; j++)
+                out[c0 + j] -= lr * (float)acc[j];
+        else
+            for (size_t j = 0; j < n; j++)
+                out[c0 + j] = (float)acc[j];
     }
+}
+
+void nb__colsum(const float *G, size_t rows, size_t cols, float *out)
+{
+    colsum(G, rows, cols, out, 0.0f, false);
+}
+
+void nb__dense_act_fwd(const float *X, const float *W, const float *b, float *Z, size_t batch,
+                       size_t in, size_t out, nb_act act)
+{
+    if (act == NB_ACT_RELU && nb__dense_small(batch, in, out)) {
+        nb__small_fwd(X, W, b, Z, batch, in, out, true); /* ReLU while the row is in registers */
+        return;
+    }
+    nb__dense_fwd(X, W, b, Z, batch, in, out);
+    nb__act_fwd(act, Z, batch, out);
+}
+
+void nb__dense_dx(const float *G, const float *W, float *dX, size_t batch, size_t in, size_t out)
+{
+    if (nb__dense_small(batch, in, out))
+        nb__small_dx(G, W, dX, batch, in, out);
+    else
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)batch, (int)in, (int)out,
+                    1.0f, G, (int)out, W, (int)out, 0.0f, dX, (int)in);
+}
+
+void nb__dense_update(const float *X, const float *G, float *W, float *b, size_t batch,
+                      size_t in, size_t out, float lr)
+{
+    if (nb__dense_small(batch, in, out)) {
+        nb__small_xtg(X, G, W, batch, in, out, -lr, true);
+        nb__small_colsum(G, batch, out, b, lr, true);
+        return;
+    }
+    /* W + (-lr) X^T G: the gradient never exists as a matrix of its own */
+    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)in, (int)out, (int)batch, -lr, X,
+                (int)in, G, (int)out, 1.0f, W, (int)out);
+    colsum(G, batch, out, b, lr, true);
 }
 
 void nb__dense_bwd(const float *X, const float *W, const float *G, float *dW, float *db, float *dX,
                    size_t batch, size_t in, size_t out)
 {
+    if (nb__dense_small(batch, in, out)) {
+        nb__small_xtg(X, G, dW, batch, in, out, 1.0f, false);
+        if (db)
+            nb__small_colsum(G, batch, out, db, 0.0f, false);
+        if (dX)
+            nb__small_dx(G, W, dX, batch, in, out);
+        return;
+    }
     cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)in, (int)out, (int)batch,
                 1.0f, X, (int)in, G, (int)out, 0.0f, dW, (int)out);
     if (db)

@@ -7,6 +7,14 @@
 #include <stddef.h>
 #include "nablas.h"
 
+/* Hot loops compiled for AVX-512, AVX2 and baseline x86-64, picked at load time (GCC, ELF):
+   the library is never built with -march=native. */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && defined(__ELF__)
+#define NB_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#else
+#define NB_CLONES
+#endif
+
 #define NB_TRY(expr)                  \
     do {                              \
         nb_status nb_try_ = (expr);   \
@@ -34,6 +42,15 @@ void nb__dense_fwd(const float *X, const float *W, const float *b, float *Z,
 void nb__dense_bwd(const float *X, const float *W, const float *G, float *dW, float *db, float *dX,
                    size_t batch, size_t in, size_t out);
 void nb__colsum(const float *G, size_t rows, size_t cols, float *out);
+/* Z = f(X W + b): nb__dense_fwd then nb__act_fwd, fused where the small path allows. */
+void nb__dense_act_fwd(const float *X, const float *W, const float *b, float *Z, size_t batch,
+                       size_t in, size_t out, nb_act act);
+/* dX = G W^T (batch x in). */
+void nb__dense_dx(const float *G, const float *W, float *dX, size_t batch, size_t in, size_t out);
+/* The SGD step fused into the weight gradient: W <- W - lr X^T G (one sgemm, alpha = -lr,
+   beta = 1) and b <- b - lr colsum(G). */
+void nb__dense_update(const float *X, const float *G, float *W, float *b, size_t batch,
+                      size_t in, size_t out, float lr);
 void nb__act_fwd(nb_act act, float *Z, size_t rows, size_t cols);
 void nb__act_bwd(nb_act act, const float *A, float *G, size_t rows, size_t cols);
 double nb__loss_fwd(nb_loss kind, const float *Y, const float *T, size_t rows, size_t cols);

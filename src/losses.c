@@ -24,17 +24,30 @@ static double row_lse(const float *y, size_t cols, double m)
     return m + log(s);
 }
 
+enum { LANES = 8 }; /* partial sums of a reduction: one AVX-512 register of doubles */
+
+NB_CLONES
 double nb__loss_fwd(nb_loss kind, const float *Y, const float *T, size_t rows, size_t cols)
 {
     size_t n = rows * cols;
     double sum = 0.0;
     switch (kind) {
-    case NB_LOSS_MSE:
-        for (size_t i = 0; i < n; i++) {
+    case NB_LOSS_MSE: { /* LANES interleaved double sums, so that the loop vectorises */
+        double part[LANES] = {0};
+        size_t i = 0;
+        for (; i + LANES <= n; i += LANES)
+            for (size_t l = 0; l < LANES; l++) {
+                double d = (double)Y[i + l] - T[i + l];
+                part[l] += d * d;
+            }
+        for (; i < n; i++) {
             double d = (double)Y[i] - T[i];
-            sum += d * d;
+            part[0] += d * d;
         }
+        for (size_t l = 0; l < LANES; l++)
+            sum += part[l];
         return sum / (double)n;
+    }
     case NB_LOSS_BCE:
         for (size_t i = 0; i < n; i++) {
             double ly = fmax(log((double)Y[i]), BCE_LOG_FLOOR);
@@ -56,6 +69,7 @@ double nb__loss_fwd(nb_loss kind, const float *Y, const float *T, size_t rows, s
     return NAN;
 }
 
+NB_CLONES
 void nb__loss_bwd(nb_loss kind, const float *restrict Y, const float *restrict T,
                   float *restrict G, size_t rows, size_t cols)
 {
@@ -71,7 +85,8 @@ void nb__loss_bwd(nb_loss kind, const float *restrict Y, const float *restrict T
         double s = 1.0 / (double)n;
         for (size_t i = 0; i < n; i++) {
             double y = Y[i];
-            G[i] = (float)((y - T[i]) / fmax(y * (1.0 - y), BCE_EPS) * s);
+            double d = y * (1.0 - y); /* fmax without the libm call; NaN gives the floor too */
+            G[i] = (float)((y - T[i]) / (d > BCE_EPS ? d : BCE_EPS) * s);
         }
         break;
     }

@@ -20,6 +20,9 @@ void nb_net_free(nb_net *net)
     if (!net)
         return;
     free_workspace(net);
+    free(net->perm);
+    free(net->xb);
+    free(net->tb);
     free(net->params);
     free(net->grads);
     free(net->layers);
@@ -190,8 +193,8 @@ void nb__net_forward(nb_net *net, const float *X, size_t batch)
     for (size_t l = 0; l < net->n_layers; l++) {
         const nb_layer *L = &net->layers[l];
         float *A = nb__net_act(net, l);
-        nb__dense_fwd(in, net->params + L->w_off, net->params + L->b_off, A, batch, L->in, L->out);
-        nb__act_fwd(L->act, A, batch, L->out);
+        nb__dense_act_fwd(in, net->params + L->w_off, net->params + L->b_off, A, batch, L->in,
+                          L->out, L->act);
         in = A;
     }
     net->x_last = X;
@@ -278,12 +281,32 @@ nb_status nb_net_sgd_step(nb_net *net, float lr)
     return NB_OK;
 }
 
+/* Forward, loss, and a backward pass that updates each layer as soon as its input gradient
+   has been taken with the old weights: W <- W - lr A_prev^T G and b <- b - lr colsum(G) run
+   as one sgemm (alpha = -lr, beta = 1) and one column sum, so the weight gradient is never
+   written out and the separate SGD pass over all parameters disappears.  The gradient buffer
+   is left as it was (its contents are unspecified after a train step). */
 double nb__net_train_step(nb_net *net, const float *X, const float *T, size_t batch,
                           nb_loss loss, float lr)
 {
     nb__net_forward(net, X, batch);
-    double value = net_backward(net, loss, T, true);
-    nb__sgd(net->params, net->grads, net->n_params, lr);
+    size_t last = net->n_layers - 1;
+    const float *Y = nb__net_act(net, last);
+    double value = nb__loss_fwd(loss, Y, T, batch, net->layers[last].out);
+    float *G = net->gbuf[0], *G_prev = net->gbuf[1];
+    nb__loss_bwd(loss, Y, T, G, batch, net->layers[last].out);
+    for (size_t l = net->n_layers; l-- > 0;) {
+        const nb_layer *L = &net->layers[l];
+        const float *A_prev = l ? nb__net_act(net, l - 1) : X;
+        float *W = net->params + L->w_off;
+        nb__act_bwd(L->act, nb__net_act(net, l), G, batch, L->out);
+        if (l) /* the first layer's input gradient is never needed */
+            nb__dense_dx(G, W, G_prev, batch, L->in, L->out);
+        nb__dense_update(A_prev, G, W, net->params + L->b_off, batch, L->in, L->out, lr);
+        float *t = G;
+        G = G_prev;
+        G_prev = t;
+    }
     net->ready = false;
     return value;
 }

@@ -22,6 +22,12 @@ struct nb_net {
     size_t *act_off;
     float *acts, *gbuf[2];
 
+    /* nb_net_train's shuffling buffers, kept across calls so that a repeated call allocates
+       nothing: the permutation (perm_cap rows) and one gathered batch (shuf_batch rows). */
+    size_t *perm;
+    size_t perm_cap, shuf_batch;
+    float *xb, *tb;
+
     /* What the last forward left for backward. */
     const float *x_last;
     size_t batch_last;

@@ -3,6 +3,7 @@
 
 #include "internal.h"
 
+NB_CLONES
 void nb__sgd(float *restrict P, const float *restrict dP, size_t n, float lr)
 {
     for (size_t i = 0; i < n; i++)

@@ -39,6 +39,37 @@ static void gather_rows(float *dst, const float *src, const size_t *idx, size_t 
         memcpy(dst + i * cols, src + idx[i] * cols, cols * sizeof(float));
 }
 
+/* Grows the network's shuffling buffers to `rows` indices and a batch of `bs` rows; they stay
+   with the network, so a later call of the same size allocates nothing. */
+static nb_status shuffle_space(nb_net *net, size_t rows, size_t bs)
+{
+    if (rows > net->perm_cap) {
+        if (rows > SIZE_MAX / sizeof *net->perm)
+            return NB_ERR_OVERFLOW;
+        size_t *p = malloc(rows * sizeof *p);
+        if (!p)
+            return NB_ERR_NOMEM;
+        free(net->perm);
+        net->perm = p;
+        net->perm_cap = rows;
+    }
+    if (bs > net->shuf_batch) {
+        float *xb = nb__alloc_floats(bs * net->inputs);
+        float *tb = nb__alloc_floats(bs * nb_net_outputs(net));
+        if (!xb || !tb) {
+            free(xb);
+            free(tb);
+            return NB_ERR_NOMEM;
+        }
+        free(net->xb);
+        free(net->tb);
+        net->xb = xb;
+        net->tb = tb;
+        net->shuf_batch = bs;
+    }
+    return NB_OK;
+}
+
 nb_status nb_net_train(nb_net *net, const nb_tensor *X, const nb_tensor *T,
                        const nb_train_opts *opts, nb_train_report *report)
 {
@@ -56,15 +87,10 @@ nb_status nb_net_train(nb_net *net, const nb_tensor *X, const nb_tensor *T,
     size_t *perm = NULL;
     float *xb = NULL, *tb = NULL;
     if (opts->shuffle) {
-        perm = malloc(rows * sizeof *perm);
-        xb = nb__alloc_floats(bs * in);
-        tb = nb__alloc_floats(bs * out);
-        if (!perm || !xb || !tb) {
-            free(perm);
-            free(xb);
-            free(tb);
-            return NB_ERR_NOMEM;
-        }
+        NB_TRY(shuffle_space(net, rows, bs));
+        perm = net->perm;
+        xb = net->xb;
+        tb = net->tb;
         for (size_t i = 0; i < rows; i++)
             perm[i] = i;
     }
@@ -102,9 +128,6 @@ nb_status nb_net_train(nb_net *net, const nb_tensor *X, const nb_tensor *T,
             }
         }
     }
-    free(perm);
-    free(xb);
-    free(tb);
     if (report)
         *report = rep;
     return NB_OK;

@@ -1,0 +1,233 @@
+/* nablas-bench-train: workloads W1-W4 end to end.  Per workload and thread count: nablas'
+   time per epoch (median after warm-up), samples/s, the ratio to the sgemm calls the same
+   steps make (replayed in the same run), and the speed-up over a naive-loop trainer. */
+#define _POSIX_C_SOURCE 200809L
+#include <math.h>
+#include <unistd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bench_util.h"
+#include "naive_train.h"
+#include "sgemm_floor.h"
+#include "workloads.h"
+
+typedef struct options {
+    int threads[8];
+    size_t n_threads, repeats; /* repeats 0: per-workload default */
+    const char *workloads, *json, *dump;
+    bool quick, naive;
+} options;
+
+static void usage(FILE *f)
+{
+    fputs("usage: nablas-bench-train [--workload W1,W2,W3,W4] [--threads 1,2] [--repeats N]\n"
+          "                          [--quick] [--no-naive] [--json FILE] [--dump-data DIR]\n"
+          "  Trains each workload of ../shared/workloads.md and prints per epoch: nablas' median\n"
+          "  time, samples/s, the ratio to the sgemm calls of the same steps (replayed in this run)\n"
+          "  and the speed-up over a naive-loop trainer (also in this run; W3's naive trainer is\n"
+          "  timed on a few batches and scaled to the epoch).\n"
+          "  --threads LIST  BLAS thread counts to run (default 1 and all cores)\n"
+          "  --repeats N     timed epochs after warm-up (default per workload: 200/60/3/400)\n"
+          "  --quick         fewer repeats (the meson benchmark run)\n"
+          "  --dump-data DIR write each workload's data as DIR/W?_X.npy and DIR/W?_T.npy\n", f);
+}
+
+static int parse(int argc, char **argv, options *o)
+{
+    memset(o, 0, sizeof *o);
+    o->naive = true;
+    long cores = 2;
+#ifdef _SC_NPROCESSORS_ONLN
+    cores = sysconf(_SC_NPROCESSORS_ONLN);
+#endif
+    o->threads[o->n_threads++] = 1;
+    if (cores > 1)
+        o->threads[o->n_threads++] = (int)cores;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+            usage(stdout);
+            exit(0);
+        } else if (!strcmp(a, "--quick")) {
+            o->quick = true;
+        } else if (!strcmp(a, "--no-naive")) {
+            o->naive = false;
+        } else if (v && !strcmp(a, "--threads")) {
+            if (!(o->n_threads = bu_parse_int_list(v, o->threads, 8)))
+                return -1;
+            i++;
+        } else if (v && !strcmp(a, "--repeats")) {
+            o->repeats = strtoul(v, NULL, 10);
+            if (!o->repeats)
+                return -1;
+            i++;
+        } else if (v && !strcmp(a, "--workload")) {
+            o->workloads = v;
+            i++;
+        } else if (v && !strcmp(a, "--json")) {
+            o->json = v;
+            i++;
+        } else if (v && !strcmp(a, "--dump-data")) {
+            o->dump = v;
+            i++;
+        } else {
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* Seconds for one epoch of nb_net_train (epochs = 1; the shuffle seed varies per call). */
+static double nablas_epoch(nb_net *net, const bw_workload *w, uint64_t seed, double *loss)
+{
+    nb_tensor X = nb_tensor_view(w->X, w->rows, w->inputs);
+    nb_tensor T = nb_tensor_view(w->T, w->rows, bw_outputs(w));
+    nb_train_opts o = nb_train_opts_default();
+    o.loss = w->loss;
+    o.batch_size = w->batch;
+    o.lr = w->lr;
+    o.shuffle = w->shuffle;
+    o.epochs = 1;
+    o.seed = seed;
+    nb_train_report rep;
+    double t0 = bu_now();
+    if (nb_net_train(net, &X, &T, &o, &rep) != NB_OK) {
+        fprintf(stderr, "nablas-bench-train: nb_net_train failed\n");
+        exit(2);
+    }
+    double t = bu_now() - t0;
+    *loss = rep.last_loss;
+    return t;
+}
+
+/* nablas, the sgemm floor and (if nv) the naive trainer, epoch after epoch in alternation so
+   that all see the same machine load; medians of `repeats` epochs after `warm`. */
+static void timed_set(const bw_workload *w, size_t warm, size_t repeats, naive_net *nv,
+                      double *e, double *f, double *naive, double *loss)
+{
+    nb_net *net;
+    if (nb_net_create(&net, w->inputs, w->layers, w->n_layers, 1) != NB_OK)
+        exit(2);
+    sgemm_floor *fl = floor_create(w);
+    double *d = malloc(3 * repeats * sizeof *d);
+    for (size_t i = 0; i < warm + repeats; i++) {
+        double a = nablas_epoch(net, w, i, loss), b = floor_epoch_time(fl);
+        double c = nv ? naive_epoch_time(nv, w, 0) : 0.0;
+        if (i >= warm) {
+            d[i - warm] = a;
+            d[repeats + i - warm] = b;
+            d[2 * repeats + i - warm] = c;
+        }
+    }
+    *e = bu_median(d, repeats);
+    *f = bu_median(d + repeats, repeats);
+    if (nv)
+        *naive = bu_median(d + 2 * repeats, repeats);
+    free(d);
+    floor_free(fl);
+    nb_net_free(net);
+}
+
+/* The naive trainer of a big workload (W3, ~17 s per epoch): a few steps, scaled. */
+static double naive_scaled(const bw_workload *w, bool quick, size_t *steps_timed)
+{
+    naive_net *n = naive_create(w, 3);
+    size_t all = (w->rows + w->batch - 1) / w->batch, steps = quick ? 1 : 3;
+    naive_epoch_time(n, w, 1); /* warm-up */
+    double t = naive_epoch_time(n, w, steps) * (double)all / (double)steps;
+    naive_free(n);
+    *steps_timed = steps;
+    return t;
+}
+
+static size_t default_repeats(const bw_workload *w, bool quick)
+{
+    static const size_t full[BW_COUNT] = {200, 60, 3, 400};
+    size_t i = (size_t)(w->name[1] - '1');
+    size_t r = full[i < BW_COUNT ? i : 0];
+    return quick ? (r > 3 ? r / 4 : 2) : r;
+}
+
+static void dump(const bw_workload *w, const char *dir)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s_X.npy", dir, w->name);
+    int rc = bw_write_npy(path, w->X, w->rows, w->inputs);
+    snprintf(path, sizeof path, "%s/%s_T.npy", dir, w->name);
+    rc |= bw_write_npy(path, w->T, w->rows, bw_outputs(w));
+    if (rc) {
+        fprintf(stderr, "nablas-bench-train: cannot write %s\n", path);
+        exit(2);
+    }
+}
+
+int main(int argc, char **argv)
+{
+    options o;
+    if (parse(argc, argv, &o)) {
+        usage(stderr);
+        return 2;
+    }
+    bu_print_header(stdout, "nablas-bench-train");
+    bu_json *js = bu_json_open(o.json, "nablas-bench-train");
+    printf("%-4s %3s %12s %12s %10s %12s %9s %12s %9s %8s\n", "wl", "thr", "epoch", "samples/s",
+           "GFLOP/s", "sgemm floor", "vs floor", "naive", "speedup", "loss");
+    for (size_t i = 0; i < BW_COUNT; i++) {
+        bw_workload w = bw_get(i);
+        if (!bu_in_list(o.workloads, w.name))
+            continue;
+        bw_generate(&w);
+        if (o.dump)
+            dump(&w, o.dump);
+        size_t reps = o.repeats ? o.repeats : default_repeats(&w, o.quick);
+        size_t warm = reps > 10 ? reps / 10 : 1;
+        size_t all = (w.rows + w.batch - 1) / w.batch, timed = all;
+        bool big = w.mflop_epoch > 10000.0;
+        double naive = NAN;
+        if (o.naive && big)
+            naive = naive_scaled(&w, o.quick, &timed);
+        for (size_t t = 0; t < o.n_threads; t++) {
+            nb_set_threads(o.threads[t]);
+            naive_net *nt = o.naive && !big ? naive_create(&w, 3) : NULL;
+            double loss = NAN, e, f;
+            timed_set(&w, warm, reps, nt, &e, &f, &naive, &loss);
+            naive_free(nt);
+            char nv[32] = "-", sp[32] = "-";
+            if (o.naive) {
+                snprintf(nv, sizeof nv, "%.4g ms%s", naive * 1e3, timed < all ? "*" : "");
+                snprintf(sp, sizeof sp, "%.2fx", naive / e);
+            }
+            printf("%-4s %3d %9.4g ms %12.0f %10.2f %9.4g ms %8.3fx %12s %9s %8.4f\n", w.name,
+                   o.threads[t], e * 1e3, (double)w.rows / e, w.mflop_epoch * 1e-3 / e, f * 1e3,
+                   e / f, nv, sp, loss);
+            bu_json_row(js);
+            bu_json_str(js, "workload", w.name);
+            bu_json_num(js, "threads", o.threads[t]);
+            bu_json_num(js, "epoch_s", e);
+            bu_json_num(js, "samples_per_s", (double)w.rows / e);
+            bu_json_num(js, "gflops", w.mflop_epoch * 1e-3 / e);
+            bu_json_num(js, "sgemm_floor_s", f);
+            bu_json_num(js, "ratio_to_floor", e / f);
+            bu_json_num(js, "naive_epoch_s", o.naive ? naive : NAN);
+            bu_json_num(js, "naive_steps_timed", (double)timed);
+            bu_json_num(js, "steps_per_epoch", (double)((w.rows + w.batch - 1) / w.batch));
+            bu_json_num(js, "speedup_vs_naive", o.naive ? naive / e : NAN);
+            bu_json_num(js, "repeats", (double)reps);
+            bu_json_num(js, "last_loss", loss);
+        }
+        if (o.naive && timed < all)
+            printf("     * naive %s: %zu of %zu batches timed, scaled to the epoch\n", w.name,
+                   timed, all);
+        if (w.run_epochs > 1)
+            printf("     (%s runs %zu epochs: multiply the epoch time for the whole run)\n",
+                   w.name, w.run_epochs);
+        bw_free(&w);
+    }
+    printf("vs floor = nablas epoch / time of the sgemm calls of the same steps (1.00 = nothing\n"
+           "but sgemm); below 1 where nablas' own small-size path replaces those calls.\n"
+           "speedup = naive-loop trainer epoch / nablas epoch.\n");
+    bu_json_close(js);
+    return 0;
+}

@@ -1,0 +1,153 @@
+"""PyTorch peer of nablas-bench-train, and the side-by-side table (run by run.sh).
+
+--measure: trains W1-W4 on the .npy data nablas-bench-train wrote (same rows, same targets),
+with the workloads' networks, losses, SGD learning rates and batch sizes, and appends one JSON
+line per workload to --out.  PyTorch (Debian's build) runs its GEMMs in the system OpenBLAS,
+whose thread pool is fixed at start-up by OPENBLAS_NUM_THREADS, and its other kernels in an
+OpenMP pool (torch.set_num_threads).  Two pools on two cores oversubscribe, so run.sh starts
+one process per configuration, (OpenMP 1, OpenBLAS t) and (OpenMP t, OpenBLAS 1), and the
+report keeps the faster one for each workload and thread count t: PyTorch's best.
+--report: prints one table with nablas', PyTorch's and FANN's figures."""
+import argparse
+import json
+import os
+import statistics
+import time
+
+import numpy as np
+import torch
+
+WORKLOADS = {  # hidden activations, output activation, loss, lr, batch, shuffle
+    "W1": ([16, 8], "relu", "sigmoid", "mse", 0.1, 32, False),
+    "W2": ([128, 64], "relu", None, "ce", 0.05, 64, True),
+    "W3": ([1024, 1024], "relu", None, "ce", 0.01, 256, False),
+    "W4": ([8, 4], None, None, "mse", 0.01, 1000, False),
+}
+
+
+def build(inputs, outputs, spec):
+    hidden, act, out_act = spec[0], spec[1], spec[2]
+    layers, width = [], inputs
+    for h in hidden:
+        layers.append(torch.nn.Linear(width, h))
+        if act == "relu":
+            layers.append(torch.nn.ReLU())
+        width = h
+    layers.append(torch.nn.Linear(width, outputs))
+    if out_act == "sigmoid":
+        layers.append(torch.nn.Sigmoid())
+    return torch.nn.Sequential(*layers)
+
+
+def torch_epoch_time(name, X, T, threads, repeats):
+    spec = WORKLOADS[name]
+    torch.set_num_threads(threads)
+    torch.manual_seed(0)
+    model = build(X.shape[1], T.shape[1], spec)
+    opt = torch.optim.SGD(model.parameters(), lr=spec[4])
+    if spec[3] == "ce":
+        lossf, target = torch.nn.CrossEntropyLoss(), T.argmax(dim=1)
+    else:
+        lossf, target = torch.nn.MSELoss(), T
+    bs, rows = spec[5], X.shape[0]
+
+    def epoch():
+        order = torch.randperm(rows) if spec[6] else None
+        for s in range(0, rows, bs):
+            if order is None:
+                xb, tb = X[s:s + bs], target[s:s + bs]
+            else:
+                idx = order[s:s + bs]
+                xb, tb = X[idx], target[idx]
+            opt.zero_grad(set_to_none=True)
+            loss = lossf(model(xb), tb)
+            loss.backward()
+            opt.step()
+
+    epoch()  # warm-up
+    times = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        epoch()
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times)
+
+
+def measure(a):
+    omp, blas = a.omp, int(os.environ.get("OPENBLAS_NUM_THREADS", "1"))
+    with open(a.out, "a") as out:
+        for name in WORKLOADS:
+            try:
+                X = torch.from_numpy(np.load(f"{a.data}/{name}_X.npy"))
+                T = torch.from_numpy(np.load(f"{a.data}/{name}_T.npy"))
+            except FileNotFoundError:
+                continue
+            reps = 2 if name == "W3" else (5 if a.quick else 20)
+            e = torch_epoch_time(name, X, T, omp, reps)
+            out.write(json.dumps({"workload": name, "threads": max(omp, blas), "omp": omp,
+                                  "blas": blas, "epoch_s": e}) + "\n")
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--data", required=True)
+    ap.add_argument("--measure", action="store_true")
+    ap.add_argument("--omp", type=int, default=1, help="torch.set_num_threads (with --measure)")
+    ap.add_argument("--out", help="JSON lines to append to (with --measure)")
+    ap.add_argument("--torch", help="PyTorch JSON lines (report)")
+    ap.add_argument("--nablas", help="nablas-bench-train --json output (report)")
+    ap.add_argument("--fann", help="FANN peer JSON lines (report)")
+    ap.add_argument("--quick", action="store_true")
+    a = ap.parse_args()
+    if a.measure:
+        measure(a)
+    else:
+        report(a)
+
+
+def report(a):
+    best = {}
+    with open(a.torch) as f:
+        for line in f:
+            r = json.loads(line)
+            k = (r["workload"], r["threads"])
+            if k not in best or r["epoch_s"] < best[k]["epoch_s"]:
+                best[k] = r
+    with open(a.nablas) as f:
+        nb = json.load(f)
+    fann = {}
+    if a.fann:
+        with open(a.fann) as f:
+            for line in f:
+                if line.strip():
+                    r = json.loads(line)
+                    fann[r["workload"]] = r
+    nb_rows = {(r["workload"], int(r["threads"])): r for r in nb["rows"]}
+    h = nb["header"]
+    print(f"peers: nablas with OpenBLAS {h['corename']} (OPENBLAS_CORETYPE="
+          f"{h['openblas_coretype_env'] or 'unset'}); PyTorch {torch.__version__} "
+          f"({torch.backends.cpu.get_cpu_capability() if hasattr(torch.backends, 'cpu') else 'cpu'}); "
+          f"FANN 2.2 single-threaded")
+    print(f"{'wl':<4} {'thr':>3} {'nablas':>12} {'PyTorch':>12} {'omp/blas':>8} "
+          f"{'torch/nablas':>13} {'FANN':>14} {'FANN/nablas':>12}")
+    for (name, t), r in sorted(nb_rows.items()):
+        e = r["epoch_s"]
+        tr = best.get((name, t))
+        if tr is None:
+            continue
+        pt, cfg = tr["epoch_s"], f"{tr['omp']}/{tr['blas']}"
+        fr = fann.get(name)
+        fs, fq = "-", "-"
+        if fr:
+            fs = f"{fr['epoch_s'] * 1e3:11.4g} ms" + ("*" if fr["rows_timed"] < fr["rows"] else " ")
+            fq = f"{fr['epoch_s'] / e:11.1f}x"
+        print(f"{name:<4} {t:>3} {e * 1e3:9.4g} ms {pt * 1e3:9.4g} ms {cfg:>8} {pt / e:12.2f}x "
+              f"{fs:>14} {fq:>12}", flush=True)
+    print("PyTorch: the faster of (OpenMP 1, OpenBLAS t) and (OpenMP t, OpenBLAS 1) threads.")
+    print("ratios: peer epoch / nablas epoch (above 1: nablas is faster).  FANN: 1 thread, "
+          "sigmoid for ReLU/softmax, per-sample\nSGD (W1-W3) or full batch (W4); * = timed on "
+          "512 rows and scaled.  See bench/peers/fann_peer.c.")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,31 @@
+#!/bin/sh
+# Side-by-side: nablas, PyTorch and FANN on W1-W4, the same data (written once by
+# nablas-bench-train), all in one run.  Usage: bench/peers/run.sh [BUILD_DIR] [--quick]
+# Needs Debian's python3-torch and python3-numpy (for /usr/bin/python3) and libfann-dev.
+set -eu
+here=$(cd "$(dirname "$0")" && pwd)
+build=${1:-build}
+quick=${2:-}
+data=$(mktemp -d)
+trap 'rm -rf "$data"' EXIT
+# One OpenMP thread unless a configuration asks for more: no second pool may oversubscribe
+# the cores.
+export OMP_NUM_THREADS=1
+"$build/bench/nablas-bench-train" --no-naive --threads 1,2 $quick \
+    --json "$data/nablas.json" --dump-data "$data"
+fann_args=""
+if [ -x "$build/bench/nablas-fann-peer" ]; then
+    for w in W1 W2 W3 W4; do
+        "$build/bench/nablas-fann-peer" "$w" "$data" 3 >> "$data/fann.jsonl"
+    done
+    fann_args="--fann $data/fann.jsonl"
+fi
+# PyTorch: one process per (OpenMP, OpenBLAS) thread configuration; see peers.py.
+for cfg in "1 1" "1 2" "2 1"; do
+    set -- $cfg
+    OPENBLAS_NUM_THREADS=$2 /usr/bin/python3 "$here/peers.py" --measure --omp "$1" \
+        --data "$data" --out "$data/torch.jsonl" ${quick:+--quick}
+done
+echo
+/usr/bin/python3 "$here/peers.py" --data "$data" --nablas "$data/nablas.json" \
+    --torch "$data/torch.jsonl" $fann_args

@@ -1,0 +1,136 @@
+/* No heap allocation in steady-state training: after a warm-up epoch (which lets nablas size
+   its workspace and OpenBLAS create its buffers and threads), a whole epoch of
+   nb_net_train_step, and whole nb_net_train calls, allocate nothing.  With one BLAS thread
+   nothing at all allocates; with two, OpenBLAS's threaded sgemm driver mallocs a small job
+   array per call (OpenBLAS 0.3.21, level3_thread.c), so there the test requires zero
+   allocations from any caller other than OpenBLAS.  Criterion assertions allocate, so counts
+   are taken first and asserted after counting stops. */
+#include <criterion/criterion.h>
+
+#include "alloc_count.h"
+#include "nablas.h"
+
+typedef struct case_def {
+    const char *name;
+    size_t inputs, rows, batch, n_layers;
+    nb_layer_spec layers[3];
+    nb_loss loss;
+} case_def;
+
+/* The workloads' shapes (W3 narrowed to keep the test quick; it still takes the BLAS path). */
+static const case_def cases[] = {
+    {"tiny", 4, 512, 32, 3, {{16, NB_ACT_RELU}, {8, NB_ACT_RELU}, {3, NB_ACT_SIGMOID}}, NB_LOSS_MSE},
+    {"mid", 64, 300, 64, 3, {{128, NB_ACT_RELU}, {64, NB_ACT_RELU}, {10, NB_ACT_IDENTITY}},
+     NB_LOSS_SOFTMAX_CE},
+    {"wide", 256, 1024, 256, 3, {{512, NB_ACT_RELU}, {256, NB_ACT_TANH}, {10, NB_ACT_IDENTITY}},
+     NB_LOSS_SOFTMAX_CE},
+    {"house", 4, 1000, 1000, 3, {{8, NB_ACT_IDENTITY}, {4, NB_ACT_IDENTITY}, {1, NB_ACT_IDENTITY}},
+     NB_LOSS_MSE},
+};
+
+typedef struct data {
+    nb_net *net;
+    nb_tensor X, T;
+} data;
+
+static data make(const case_def *c)
+{
+    data d;
+    cr_assert_eq(nb_net_create(&d.net, c->inputs, c->layers, c->n_layers, 7), NB_OK);
+    size_t out = c->layers[c->n_layers - 1].units;
+    cr_assert_eq(nb_tensor_alloc(&d.X, c->rows, c->inputs), NB_OK);
+    cr_assert_eq(nb_tensor_alloc(&d.T, c->rows, out), NB_OK);
+    nb_rng r;
+    nb_rng_seed(&r, 3);
+    for (size_t i = 0; i < c->rows * c->inputs; i++)
+        d.X.data[i] = (float)nb_rng_uniform(&r);
+    for (size_t i = 0; i < c->rows; i++)
+        for (size_t j = 0; j < out; j++)
+            d.T.data[i * out + j] = c->loss == NB_LOSS_MSE ? (float)nb_rng_uniform(&r)
+                                                           : (float)(j == i % out);
+    return d;
+}
+
+static void drop(data *d)
+{
+    nb_net_free(d->net);
+    nb_tensor_free(&d->X);
+    nb_tensor_free(&d->T);
+}
+
+/* One epoch of train_step over the rows, the last batch partial when rows % batch != 0. */
+static nb_status epoch(data *d, const case_def *c)
+{
+    for (size_t s = 0; s < c->rows; s += c->batch) {
+        size_t n = c->rows - s < c->batch ? c->rows - s : c->batch;
+        nb_tensor x = nb_tensor_rows(&d->X, s, n), t = nb_tensor_rows(&d->T, s, n);
+        float loss;
+        nb_status st = nb_net_train_step(d->net, &x, &t, c->loss, 0.01f, &loss);
+        if (st != NB_OK)
+            return st;
+    }
+    return NB_OK;
+}
+
+static void check_train_step(int threads)
+{
+    cr_assert_eq(nb_set_threads(threads), NB_OK);
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        const case_def *c = &cases[i];
+        data d = make(c);
+        cr_assert_eq(epoch(&d, c), NB_OK); /* warm-up */
+        alloc_count_start();
+        nb_status st = epoch(&d, c);
+        size_t n = alloc_count_stop(), blas = alloc_count_blas();
+        cr_assert_eq(st, NB_OK);
+        if (threads > 1)
+            n -= blas;
+        cr_expect_eq(n, 0, "%s, %d BLAS thread(s): %zu allocations in a steady-state epoch "
+                     "(%zu more by OpenBLAS)", c->name, threads, n, blas);
+        drop(&d);
+    }
+}
+
+Test(alloc, train_step_one_thread) { check_train_step(1); }
+Test(alloc, train_step_two_threads)
+{
+    if (!alloc_count_knows_callers())
+        cr_skip_test("sanitizer build: OpenBLAS's own allocations cannot be told apart");
+    check_train_step(2);
+}
+
+/* nb_net_train, after a warm-up call of the same size, allocates nothing, with or without
+   shuffling (its shuffling buffers stay with the network).  Two BLAS threads: OpenBLAS's own
+   per-call allocations are not counted (see above). */
+static size_t count_train(data *d, const case_def *c, bool shuffle, size_t epochs, nb_status *st)
+{
+    nb_train_opts o = nb_train_opts_default();
+    o.loss = c->loss;
+    o.batch_size = c->batch;
+    o.lr = 0.01f;
+    o.shuffle = shuffle;
+    o.epochs = epochs;
+    alloc_count_start();
+    *st = nb_net_train(d->net, &d->X, &d->T, &o, NULL);
+    return alloc_count_stop() - alloc_count_blas();
+}
+
+Test(alloc, net_train)
+{
+    cr_assert_eq(nb_set_threads(alloc_count_knows_callers() ? 2 : 1), NB_OK);
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        const case_def *c = &cases[i];
+        data d = make(c);
+        nb_status s1, s2, s3, s4;
+        count_train(&d, c, true, 1, &s1); /* warm-up */
+        size_t plain = count_train(&d, c, false, 2, &s2);
+        size_t one = count_train(&d, c, true, 1, &s3);
+        size_t three = count_train(&d, c, true, 3, &s4);
+        cr_assert(s1 == NB_OK && s2 == NB_OK && s3 == NB_OK && s4 == NB_OK);
+        cr_expect_eq(plain, 0, "%s: %zu allocations in nb_net_train without shuffling", c->name,
+                     plain);
+        cr_expect_eq(one + three, 0, "%s: %zu allocations in nb_net_train with shuffling "
+                     "(1 epoch), %zu (3 epochs)", c->name, one, three);
+        drop(&d);
+    }
+}
