@@ -13,6 +13,9 @@
 #include "nablas/rng.h"
 #include "nablas/threads.h"
 #include "nablas/net.h"
+#include "nablas/data.h"
+#include "nablas/model.h"
+#include "nablas/infer.h"
 #include "nablas/gradcheck.h"
 
 #endif

@@ -1,0 +1,388 @@
+/* Model files: encoding, atomic saving and fully validated loading.  The byte layout is in
+   docs/model-format.md; every multi-byte value goes through le_codec so the file is the same
+   on every host. */
+#include <stdlib.h>
+#include <string.h>
+#include <math.h>
+#include <zlib.h>
+
+#include "file_io.h"
+#include "le_codec.h"
+#include "net_impl.h"
+
+static const uint8_t MAGIC[8] = {'N', 'A', 'B', 'L', 'A', 'S', 'M', 'D'};
+
+enum {
+    HEADER_SIZE = 40,   /* magic .. n_params */
+    LAYER_SIZE = 16,    /* u64 units, u32 activation, u32 reserved */
+    FLAG_NORM = 1u,     /* per-feature mean and std follow the layer table */
+    FLAG_CLASSES = 2u,  /* class names follow */
+    FLAGS_KNOWN = FLAG_NORM | FLAG_CLASSES,
+};
+#define MAX_PARAMS ((uint64_t)1 << 40) /* bounds the sums below far from any overflow */
+#define MAX_FILE (SIZE_MAX / 2)
+
+void nb_model_free(nb_model *m)
+{
+    if (!m)
+        return;
+    nb_net_free(m->net);
+    nb_norm_free(m->norm);
+    if (m->class_names)
+        for (size_t k = 0; k < m->n_classes; k++)
+            free(m->class_names[k]);
+    free(m->class_names);
+    memset(m, 0, sizeof *m);
+}
+
+/* ---- saving ---------------------------------------------------------------------------- */
+
+static nb_status check_model(const nb_model *m, size_t *total)
+{
+    if (!m->net)
+        return NB_ERR_NULL;
+    const nb_net *net = m->net;
+    if (!nb__loss_valid(m->loss))
+        return NB_ERR_ARG;
+    if (m->norm && nb_norm_features(m->norm) != net->inputs)
+        return NB_ERR_SHAPE;
+    if (net->n_layers > NB_MODEL_MAX_LAYERS || net->inputs > NB_MODEL_MAX_WIDTH)
+        return NB_ERR_UNSUPPORTED;
+    uint64_t bytes = HEADER_SIZE + (uint64_t)LAYER_SIZE * net->n_layers;
+    for (size_t l = 0; l < net->n_layers; l++)
+        if (net->layers[l].out > NB_MODEL_MAX_WIDTH)
+            return NB_ERR_UNSUPPORTED;
+    if (m->norm)
+        bytes += 8 * (uint64_t)net->inputs;
+    if (m->n_classes) {
+        if (!m->class_names)
+            return NB_ERR_NULL;
+        if (m->n_classes != nb_net_outputs(net) || m->n_classes > NB_MODEL_MAX_CLASSES)
+            return NB_ERR_ARG;
+        bytes += 4;
+        for (size_t k = 0; k < m->n_classes; k++) {
+            if (!m->class_names[k])
+                return NB_ERR_NULL;
+            size_t len = strlen(m->class_names[k]);
+            if (len == 0 || len > NB_MODEL_MAX_NAME)
+                return NB_ERR_ARG;
+            bytes += 4 + len;
+        }
+    }
+    if (net->n_params > MAX_PARAMS)
+        return NB_ERR_UNSUPPORTED;
+    bytes += 4 * (uint64_t)net->n_params + 4;
+    if (bytes > SIZE_MAX)
+        return NB_ERR_OVERFLOW;
+    *total = (size_t)bytes;
+    return NB_OK;
+}
+
+nb_status nb_model_save_mem(const nb_model *m, void **data, size_t *size)
+{
+    if (!m || !data || !size)
+        return NB_ERR_NULL;
+    size_t total;
+    NB_TRY(check_model(m, &total));
+    const nb_net *net = m->net;
+    uint8_t *buf = malloc(total), *p = buf;
+    if (!buf)
+        return NB_ERR_NOMEM;
+    memcpy(p, MAGIC, 8);
+    nb__le_put_u32(p + 8, NB_MODEL_FORMAT_VERSION);
+    nb__le_put_u32(p + 12, (m->norm ? FLAG_NORM : 0u) | (m->n_classes ? FLAG_CLASSES : 0u));
+    nb__le_put_u32(p + 16, (uint32_t)m->loss);
+    nb__le_put_u32(p + 20, (uint32_t)net->n_layers);
+    nb__le_put_u64(p + 24, net->inputs);
+    nb__le_put_u64(p + 32, net->n_params);
+    p += HEADER_SIZE;
+    for (size_t l = 0; l < net->n_layers; l++, p += LAYER_SIZE) {
+        nb__le_put_u64(p, net->layers[l].out);
+        nb__le_put_u32(p + 8, (uint32_t)net->layers[l].act);
+        nb__le_put_u32(p + 12, 0);
+    }
+    if (m->norm) {
+        nb__le_put_f32s(p, nb_norm_mean(m->norm), net->inputs);
+        p += 4 * net->inputs;
+        nb__le_put_f32s(p, nb_norm_std(m->norm), net->inputs);
+        p += 4 * net->inputs;
+    }
+    if (m->n_classes) {
+        nb__le_put_u32(p, (uint32_t)m->n_classes);
+        p += 4;
+        for (size_t k = 0; k < m->n_classes; k++) {
+            size_t len = strlen(m->class_names[k]);
+            nb__le_put_u32(p, (uint32_t)len);
+            memcpy(p + 4, m->class_names[k], len);
+            p += 4 + len;
+        }
+    }
+    nb__le_put_f32s(p, net->params, net->n_params);
+    p += 4 * net->n_params;
+    nb__le_put_u32(p, (uint32_t)crc32_z(0L, buf, (z_size_t)(p - buf)));
+    *data = buf;
+    *size = total;
+    return NB_OK;
+}
+
+nb_status nb_model_save(const nb_model *m, const char *path)
+{
+    if (!path)
+        return NB_ERR_NULL;
+    void *data;
+    size_t size;
+    NB_TRY(nb_model_save_mem(m, &data, &size));
+    nb_status st = nb_write_file_atomic(path, data, size);
+    free(data);
+    return st;
+}
+
+/* ---- loading --------------------------------------------------------------------------- */
+
+/* Where the sections of a file are, found by a bounds-checked walk over its sizes. */
+typedef struct layout {
+    uint32_t flags, loss, n_layers;
+    uint64_t inputs, n_params;
+    size_t norm_off, classes_off, params_off;
+} layout;
+
+/* Checks everything that decides sizes and offsets, in the order the file is read, so that a
+   proper prefix of a valid file is always NB_ERR_TRUNCATED.  Reads only inside [0, size). */
+static nb_status parse_layout(const uint8_t *b, size_t size, layout *lo)
+{
+    if (memcmp(b, MAGIC, size < 8 ? size : 8) != 0)
+        return NB_ERR_BAD_MAGIC;
+    if (size < 12)
+        return NB_ERR_TRUNCATED;
+    if (nb__le_get_u32(b + 8) != NB_MODEL_FORMAT_VERSION)
+        return NB_ERR_VERSION;
+    if (size < HEADER_SIZE)
+        return NB_ERR_TRUNCATED;
+    lo->flags = nb__le_get_u32(b + 12);
+    lo->loss = nb__le_get_u32(b + 16);
+    lo->n_layers = nb__le_get_u32(b + 20);
+    lo->inputs = nb__le_get_u64(b + 24);
+    lo->n_params = nb__le_get_u64(b + 32);
+    if ((lo->flags & ~(uint32_t)FLAGS_KNOWN) || lo->n_layers == 0
+        || lo->n_layers > NB_MODEL_MAX_LAYERS || lo->inputs == 0
+        || lo->inputs > NB_MODEL_MAX_WIDTH)
+        return NB_ERR_CORRUPT;
+    uint64_t off = HEADER_SIZE + (uint64_t)LAYER_SIZE * lo->n_layers; /* <= 65576 */
+    if (size < off)
+        return NB_ERR_TRUNCATED;
+    uint64_t params = 0, in = lo->inputs, out = 0;
+    for (uint32_t l = 0; l < lo->n_layers; l++) {
+        out = nb__le_get_u64(b + HEADER_SIZE + (size_t)LAYER_SIZE * l);
+        if (out == 0 || out > NB_MODEL_MAX_WIDTH)
+            return NB_ERR_CORRUPT;
+        params += (in + 1) * out; /* < 2^62, and params stays below 2^40 + 2^62 */
+        if (params > MAX_PARAMS)
+            return NB_ERR_CORRUPT;
+        in = out;
+    }
+    if (params != lo->n_params)
+        return NB_ERR_CORRUPT;
+    lo->norm_off = (size_t)off;
+    if (lo->flags & FLAG_NORM) {
+        off += 8 * lo->inputs;
+        if (size < off)
+            return NB_ERR_TRUNCATED;
+    }
+    lo->classes_off = (size_t)off;
+    if (lo->flags & FLAG_CLASSES) {
+        if (size - off < 4)
+            return NB_ERR_TRUNCATED;
+        uint32_t n = nb__le_get_u32(b + off);
+        if (n != out || n > NB_MODEL_MAX_CLASSES)
+            return NB_ERR_CORRUPT;
+        off += 4;
+        for (uint32_t k = 0; k < n; k++) {
+            if (size - off < 4)
+                return NB_ERR_TRUNCATED;
+            uint32_t len = nb__le_get_u32(b + off);
+            if (len == 0 || len > NB_MODEL_MAX_NAME)
+                return NB_ERR_CORRUPT;
+            off += 4 + (uint64_t)len;
+            if (size < off)
+                return NB_ERR_TRUNCATED;
+        }
+    }
+    lo->params_off = (size_t)off;
+    uint64_t rest = 4 * params + 4; /* the parameters and the checksum */
+    if (size - off < rest)
+        return NB_ERR_TRUNCATED;
+    if (size - off > rest)
+        return NB_ERR_CORRUPT; /* trailing bytes */
+    if (nb__le_get_u32(b + size - 4) != (uint32_t)crc32_z(0L, b, (z_size_t)(size - 4)))
+        return NB_ERR_CHECKSUM;
+    return NB_OK;
+}
+
+/* The values that do not decide sizes, checked once the checksum says the bytes are as
+   written (so a bad value here is a writer's bug or a forgery, not transport damage). */
+static nb_status check_values(const uint8_t *b, const layout *lo)
+{
+    if (lo->loss >= (uint32_t)NB_LOSS_COUNT)
+        return NB_ERR_CORRUPT;
+    uint32_t last_act = 0;
+    for (uint32_t l = 0; l < lo->n_layers; l++) {
+        const uint8_t *p = b + HEADER_SIZE + (size_t)LAYER_SIZE * l;
+        last_act = nb__le_get_u32(p + 8);
+        if (last_act >= (uint32_t)NB_ACT_COUNT || nb__le_get_u32(p + 12) != 0)
+            return NB_ERR_CORRUPT;
+    }
+    if (lo->loss == NB_LOSS_SOFTMAX_CE && last_act != NB_ACT_IDENTITY)
+        return NB_ERR_CORRUPT;
+    if (lo->flags & FLAG_NORM)
+        for (uint64_t j = 0; j < lo->inputs; j++) {
+            float mean = nb__le_get_f32(b + lo->norm_off + 4 * j);
+            float sd = nb__le_get_f32(b + lo->norm_off + 4 * (lo->inputs + j));
+            if (!isfinite(mean) || !isfinite(sd) || !(sd > 0.0f))
+                return NB_ERR_CORRUPT;
+        }
+    if (lo->flags & FLAG_CLASSES) {
+        size_t off = lo->classes_off + 4;
+        while (off < lo->params_off) {
+            uint32_t len = nb__le_get_u32(b + off);
+            if (memchr(b + off + 4, '\0', len))
+                return NB_ERR_CORRUPT;
+            off += 4 + len;
+        }
+    }
+    return NB_OK;
+}
+
+static nb_status build_norm(const uint8_t *b, const layout *lo, nb_norm **out)
+{
+    size_t n = (size_t)lo->inputs;
+    float *v = malloc(2 * n * sizeof(float));
+    if (!v)
+        return NB_ERR_NOMEM;
+    nb__le_get_f32s(b + lo->norm_off, v, 2 * n);
+    nb_status st = nb_norm_create(n, v, v + n, out);
+    free(v);
+    return st == NB_ERR_ARG ? NB_ERR_CORRUPT : st;
+}
+
+static nb_status build_classes(const uint8_t *b, const layout *lo, nb_model *m)
+{
+    size_t n = nb__le_get_u32(b + lo->classes_off), off = lo->classes_off + 4;
+    m->class_names = calloc(n, sizeof *m->class_names);
+    if (!m->class_names)
+        return NB_ERR_NOMEM;
+    m->n_classes = n;
+    for (size_t k = 0; k < n; k++) {
+        size_t len = nb__le_get_u32(b + off);
+        char *s = malloc(len + 1);
+        if (!s)
+            return NB_ERR_NOMEM;
+        memcpy(s, b + off + 4, len);
+        s[len] = '\0';
+        m->class_names[k] = s;
+        off += 4 + len;
+    }
+    return NB_OK;
+}
+
+static nb_status build_model(const uint8_t *b, size_t size, const layout *lo, nb_model *m)
+{
+    nb_layer_spec *specs = malloc(lo->n_layers * sizeof *specs);
+    if (!specs)
+        return NB_ERR_NOMEM;
+    for (uint32_t l = 0; l < lo->n_layers; l++) {
+        const uint8_t *p = b + HEADER_SIZE + (size_t)LAYER_SIZE * l;
+        specs[l].units = (size_t)nb__le_get_u64(p);
+        specs[l].act = (nb_act)nb__le_get_u32(p + 8);
+    }
+    nb_status st = nb_net_create(&m->net, (size_t)lo->inputs, specs, lo->n_layers, 0);
+    free(specs);
+    if (st != NB_OK)
+        return st == NB_ERR_NOMEM ? st : NB_ERR_CORRUPT;
+    nb__le_get_f32s(b + lo->params_off, m->net->params, m->net->n_params);
+    m->loss = (nb_loss)lo->loss;
+    m->version = NB_MODEL_FORMAT_VERSION;
+    m->crc32 = nb__le_get_u32(b + size - 4);
+    if (lo->flags & FLAG_NORM)
+        NB_TRY(build_norm(b, lo, &m->norm));
+    if (lo->flags & FLAG_CLASSES)
+        NB_TRY(build_classes(b, lo, m));
+    return NB_OK;
+}
+
+nb_status nb_model_load_mem(nb_model *out, const void *data, size_t size)
+{
+    if (!out || (!data && size))
+        return NB_ERR_NULL;
+    const uint8_t *b = size ? data : MAGIC; /* an empty buffer is a prefix of a valid file */
+    layout lo;
+    NB_TRY(parse_layout(b, size, &lo));
+    NB_TRY(check_values(b, &lo));
+    nb_model m;
+    memset(&m, 0, sizeof m);
+    nb_status st = build_model(b, size, &lo, &m);
+    if (st != NB_OK) {
+        nb_model_free(&m);
+        return st;
+    }
+    *out = m;
+    return NB_OK;
+}
+
+nb_status nb_model_load(nb_model *out, const char *path)
+{
+    if (!out || !path)
+        return NB_ERR_NULL;
+    unsigned char *data;
+    size_t size;
+    NB_TRY(nb__read_file(path, MAX_FILE, &data, &size));
+    nb_status st = nb_model_load_mem(out, data, size);
+    free(data);
+    return st == NB_ERR_OVERFLOW ? NB_ERR_CORRUPT : st;
+}
+
+/* ---- shorthands ------------------------------------------------------------------------ */
+
+nb_status nb_net_save(const nb_net *net, nb_loss loss, const nb_norm *norm, const char *path)
+{
+    if (!net)
+        return NB_ERR_NULL;
+    nb_model m;
+    memset(&m, 0, sizeof m);
+    m.net = (nb_net *)net;     /* only read */
+    m.loss = loss;
+    m.norm = (nb_norm *)norm;  /* only read */
+    return nb_model_save(&m, path);
+}
+
+static nb_status split_model(nb_model *m, nb_net **net, nb_loss *loss, nb_norm **norm)
+{
+    *net = m->net;
+    m->net = NULL;
+    if (loss)
+        *loss = m->loss;
+    if (norm) {
+        *norm = m->norm;
+        m->norm = NULL;
+    }
+    nb_model_free(m);
+    return NB_OK;
+}
+
+nb_status nb_net_load_mem(nb_net **net, nb_loss *loss, nb_norm **norm, const void *data,
+                          size_t size)
+{
+    if (!net)
+        return NB_ERR_NULL;
+    nb_model m;
+    NB_TRY(nb_model_load_mem(&m, data, size));
+    return split_model(&m, net, loss, norm);
+}
+
+nb_status nb_net_load(nb_net **net, nb_loss *loss, nb_norm **norm, const char *path)
+{
+    if (!net)
+        return NB_ERR_NULL;
+    nb_model m;
+    NB_TRY(nb_model_load(&m, path));
+    return split_model(&m, net, loss, norm);
+}

@@ -1,0 +1,327 @@
+/* NPY arrays: a defensive reader (the header is a Python dict literal, parsed by a small
+   tokenizer that never reads past the header) and a float32 writer. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "file_io.h"
+#include "internal.h"
+#include "le_codec.h"
+
+static const unsigned char NPY_MAGIC[6] = {0x93, 'N', 'U', 'M', 'P', 'Y'};
+#define MAX_NPY_FILE (SIZE_MAX / 2)
+
+typedef enum kind { K_FLOAT, K_INT, K_UINT, K_BOOL } kind;
+
+typedef struct header {
+    kind k;
+    size_t itemsize;
+    bool have_descr, have_fortran, have_shape, fortran, big_endian;
+    size_t ndim, dims[2];
+} header;
+
+/* ---- header parsing ------------------------------------------------------------------------- */
+
+typedef struct cursor {
+    const char *s;
+    size_t n, i;
+} cursor;
+
+static void skip_ws(cursor *c)
+{
+    while (c->i < c->n && (c->s[c->i] == ' ' || c->s[c->i] == '\t' || c->s[c->i] == '\n'))
+        c->i++;
+}
+
+static bool eat(cursor *c, char ch)
+{
+    skip_ws(c);
+    if (c->i < c->n && c->s[c->i] == ch) {
+        c->i++;
+        return true;
+    }
+    return false;
+}
+
+/* A quoted string ('...' or "..."), no escapes (NumPy never writes them in headers). */
+static bool string(cursor *c, const char **str, size_t *len)
+{
+    skip_ws(c);
+    if (c->i >= c->n || (c->s[c->i] != '\'' && c->s[c->i] != '"'))
+        return false;
+    char q = c->s[c->i++];
+    size_t b = c->i;
+    while (c->i < c->n && c->s[c->i] != q)
+        c->i++;
+    if (c->i >= c->n)
+        return false;
+    *str = c->s + b;
+    *len = c->i - b;
+    c->i++;
+    return true;
+}
+
+static bool word(cursor *c, const char *w)
+{
+    skip_ws(c);
+    size_t n = strlen(w);
+    if (c->n - c->i >= n && memcmp(c->s + c->i, w, n) == 0) {
+        c->i += n;
+        return true;
+    }
+    return false;
+}
+
+static bool integer(cursor *c, size_t *v)
+{
+    skip_ws(c);
+    size_t x = 0, digits = 0;
+    while (c->i < c->n && c->s[c->i] >= '0' && c->s[c->i] <= '9') {
+        size_t d = (size_t)(c->s[c->i++] - '0');
+        if (x > (SIZE_MAX - d) / 10)
+            return false;
+        x = x * 10 + d;
+        digits++;
+    }
+    if (c->i < c->n && c->s[c->i] == 'L') /* Python 2 longs */
+        c->i++;
+    *v = x;
+    return digits > 0;
+}
+
+static nb_status parse_descr(const char *d, size_t len, header *h)
+{
+    if (len != 3)
+        return NB_ERR_UNSUPPORTED;
+    char order = d[0], type = d[1], size = d[2];
+    if (order != '<' && order != '|' && order != '>' && order != '=')
+        return NB_ERR_CORRUPT;
+    h->itemsize = (size_t)(size - '0');
+    switch (type) {
+    case 'f': h->k = K_FLOAT; break;
+    case 'i': h->k = K_INT; break;
+    case 'u': h->k = K_UINT; break;
+    case 'b': h->k = K_BOOL; break;
+    default: return NB_ERR_UNSUPPORTED;
+    }
+    bool ok = (h->k == K_FLOAT && (h->itemsize == 4 || h->itemsize == 8))
+              || ((h->k == K_INT || h->k == K_UINT)
+                  && (h->itemsize == 1 || h->itemsize == 2 || h->itemsize == 4 || h->itemsize == 8))
+              || (h->k == K_BOOL && h->itemsize == 1);
+    if (!ok)
+        return NB_ERR_UNSUPPORTED;
+    /* '=' is native order in NumPy's own terms; files always say '<' or '>' (or '|'). */
+    h->big_endian = (order == '>' && h->itemsize > 1);
+    if (order == '=' && h->itemsize > 1)
+        return NB_ERR_UNSUPPORTED;
+    return NB_OK;
+}
+
+static nb_status parse_shape(cursor *c, header *h)
+{
+    if (!eat(c, '('))
+        return NB_ERR_CORRUPT;
+    h->ndim = 0;
+    for (;;) {
+        if (eat(c, ')'))
+            break;
+        size_t v;
+        if (!integer(c, &v))
+            return NB_ERR_CORRUPT;
+        if (h->ndim < 2)
+            h->dims[h->ndim] = v;
+        h->ndim++;
+        if (h->ndim > 32)
+            return NB_ERR_CORRUPT;
+        if (!eat(c, ',')) {
+            if (!eat(c, ')'))
+                return NB_ERR_CORRUPT;
+            break;
+        }
+    }
+    return NB_OK;
+}
+
+static nb_status parse_header(const char *s, size_t n, header *h)
+{
+    cursor c = {s, n, 0};
+    if (!eat(&c, '{'))
+        return NB_ERR_CORRUPT;
+    for (;;) {
+        if (eat(&c, '}'))
+            break;
+        const char *key;
+        size_t klen;
+        if (!string(&c, &key, &klen) || !eat(&c, ':'))
+            return NB_ERR_CORRUPT;
+        if (klen == 5 && memcmp(key, "descr", 5) == 0) {
+            const char *d;
+            size_t dlen;
+            if (h->have_descr || !string(&c, &d, &dlen))
+                return NB_ERR_CORRUPT;
+            NB_TRY(parse_descr(d, dlen, h));
+            h->have_descr = true;
+        } else if (klen == 13 && memcmp(key, "fortran_order", 13) == 0) {
+            if (h->have_fortran)
+                return NB_ERR_CORRUPT;
+            if (word(&c, "True"))
+                h->fortran = true;
+            else if (!word(&c, "False"))
+                return NB_ERR_CORRUPT;
+            h->have_fortran = true;
+        } else if (klen == 5 && memcmp(key, "shape", 5) == 0) {
+            if (h->have_shape)
+                return NB_ERR_CORRUPT;
+            NB_TRY(parse_shape(&c, h));
+            h->have_shape = true;
+        } else {
+            return NB_ERR_CORRUPT;
+        }
+        if (!eat(&c, ',')) {
+            if (!eat(&c, '}'))
+                return NB_ERR_CORRUPT;
+            break;
+        }
+    }
+    skip_ws(&c);
+    if (c.i != c.n || !h->have_descr || !h->have_fortran || !h->have_shape)
+        return NB_ERR_CORRUPT;
+    if (h->fortran || h->big_endian || h->ndim == 0 || h->ndim > 2)
+        return NB_ERR_UNSUPPORTED;
+    return NB_OK;
+}
+
+/* ---- reading -------------------------------------------------------------------------------- */
+
+static float element(const unsigned char *p, const header *h)
+{
+    switch (h->k) {
+    case K_FLOAT:
+        return h->itemsize == 4 ? nb__le_get_f32(p) : (float)nb__le_get_f64(p);
+    case K_BOOL:
+        return p[0] ? 1.0f : 0.0f;
+    case K_UINT:
+        switch (h->itemsize) {
+        case 1: return (float)p[0];
+        case 2: return (float)nb__le_get_u16(p);
+        case 4: return (float)nb__le_get_u32(p);
+        default: return (float)nb__le_get_u64(p);
+        }
+    default: /* two's complement, sign-extended by hand */
+        switch (h->itemsize) {
+        case 1: return (float)(int8_t)p[0];
+        case 2: return (float)(int16_t)nb__le_get_u16(p);
+        case 4: return (float)(int32_t)nb__le_get_u32(p);
+        default: return (float)(int64_t)nb__le_get_u64(p);
+        }
+    }
+}
+
+nb_status nb_npy_read_mem(const void *data, size_t size, nb_tensor *out)
+{
+    if (!out || (!data && size))
+        return NB_ERR_NULL;
+    const unsigned char *b = data;
+    if (size < 6 || memcmp(b, NPY_MAGIC, 6) != 0)
+        return size < 6 && (size == 0 || memcmp(b, NPY_MAGIC, size) == 0) ? NB_ERR_TRUNCATED
+                                                                            : NB_ERR_BAD_MAGIC;
+    if (size < 8)
+        return NB_ERR_TRUNCATED;
+    unsigned major = b[6];
+    size_t hlen, hoff;
+    if (major == 1) {
+        if (size < 10)
+            return NB_ERR_TRUNCATED;
+        hlen = nb__le_get_u16(b + 8);
+        hoff = 10;
+    } else if (major == 2 || major == 3) {
+        if (size < 12)
+            return NB_ERR_TRUNCATED;
+        hlen = nb__le_get_u32(b + 8);
+        hoff = 12;
+    } else {
+        return NB_ERR_VERSION;
+    }
+    if (b[7] != 0)
+        return NB_ERR_VERSION;
+    if (size - hoff < hlen)
+        return NB_ERR_TRUNCATED;
+    header h;
+    memset(&h, 0, sizeof h);
+    NB_TRY(parse_header((const char *)b + hoff, hlen, &h));
+    size_t rows = h.dims[0], cols = h.ndim == 2 ? h.dims[1] : 1;
+    if (rows == 0 || cols == 0)
+        return NB_ERR_SHAPE;
+    if (rows > SIZE_MAX / cols || rows * cols > SIZE_MAX / 8)
+        return NB_ERR_OVERFLOW;
+    size_t count = rows * cols, body = size - hoff - hlen;
+    if (body < count * h.itemsize)
+        return NB_ERR_TRUNCATED;
+    if (body > count * h.itemsize)
+        return NB_ERR_CORRUPT;
+    nb_tensor t;
+    NB_TRY(nb_tensor_alloc(&t, rows, cols));
+    const unsigned char *p = b + hoff + hlen;
+    for (size_t i = 0; i < count; i++)
+        t.data[i] = element(p + i * h.itemsize, &h);
+    *out = t;
+    return NB_OK;
+}
+
+nb_status nb_npy_read(const char *path, nb_tensor *out)
+{
+    if (!path || !out)
+        return NB_ERR_NULL;
+    unsigned char *data;
+    size_t size;
+    NB_TRY(nb__read_file(path, MAX_NPY_FILE, &data, &size));
+    nb_status st = nb_npy_read_mem(data, size, out);
+    free(data);
+    return st;
+}
+
+/* ---- writing -------------------------------------------------------------------------------- */
+
+nb_status nb_npy_write_mem(const nb_tensor *t, void **data, size_t *size)
+{
+    if (!data || !size)
+        return NB_ERR_NULL;
+    NB_TRY(nb__check_tensor(t));
+    char dict[128];
+    int n = snprintf(dict, sizeof dict,
+                     "{'descr': '<f4', 'fortran_order': False, 'shape': (%zu, %zu), }", t->rows,
+                     t->cols);
+    if (n < 0 || (size_t)n >= sizeof dict)
+        return NB_ERR_OVERFLOW;
+    /* Pad with spaces so that the data start on a 64-byte boundary; end with a newline. */
+    size_t hlen = ((10 + (size_t)n + 1 + 63) / 64) * 64 - 10;
+    size_t bytes = t->rows * t->cols * sizeof(float);
+    if (bytes > SIZE_MAX - 10 - hlen)
+        return NB_ERR_OVERFLOW;
+    unsigned char *buf = malloc(10 + hlen + bytes);
+    if (!buf)
+        return NB_ERR_NOMEM;
+    memcpy(buf, NPY_MAGIC, 6);
+    buf[6] = 1;
+    buf[7] = 0;
+    nb__le_put_u16(buf + 8, (uint16_t)hlen);
+    memcpy(buf + 10, dict, (size_t)n);
+    memset(buf + 10 + n, ' ', hlen - (size_t)n - 1);
+    buf[10 + hlen - 1] = '\n';
+    nb__le_put_f32s(buf + 10 + hlen, t->data, t->rows * t->cols);
+    *data = buf;
+    *size = 10 + hlen + bytes;
+    return NB_OK;
+}
+
+nb_status nb_npy_write(const char *path, const nb_tensor *t)
+{
+    if (!path)
+        return NB_ERR_NULL;
+    void *data;
+    size_t size;
+    NB_TRY(nb_npy_write_mem(t, &data, &size));
+    nb_status st = nb_write_file_atomic(path, data, size);
+    free(data);
+    return st;
+}

@@ -1,0 +1,123 @@
+#include <stdlib.h>
+#include <string.h>
+#include <zlib.h>
+
+#include "fuzz_targets.h"
+#include "nablas.h"
+
+#define CHECK(cond) \
+    do {            \
+        if (!(cond)) \
+            abort(); \
+    } while (0)
+
+/* A loaded model re-encodes to exactly the bytes it came from, and it runs. */
+static void model_once(const uint8_t *data, size_t size)
+{
+    nb_model m;
+    memset(&m, 0x5a, sizeof m);
+    nb_model before = m;
+    nb_status st = nb_model_load_mem(&m, data, size);
+    if (st != NB_OK) {
+        CHECK(memcmp(&m, &before, sizeof m) == 0);
+        return;
+    }
+    void *again;
+    size_t again_size;
+    CHECK(nb_model_save_mem(&m, &again, &again_size) == NB_OK);
+    CHECK(again_size == size && memcmp(again, data, size) == 0);
+    free(again);
+    nb_infer_ctx *ctx;
+    size_t in = nb_net_inputs(m.net), out = nb_net_outputs(m.net);
+    if (nb_infer_ctx_create(m.net, m.norm, 2, &ctx) == NB_OK) {
+        float *x = calloc(2 * in, sizeof(float)), *y = calloc(2 * out, sizeof(float));
+        if (x && y) {
+            nb_tensor X = nb_tensor_view(x, 2, in), Y = nb_tensor_view(y, 2, out);
+            CHECK(nb_infer_predict(ctx, &X, &Y) == NB_OK);
+        }
+        free(x);
+        free(y);
+        nb_infer_ctx_free(ctx);
+    }
+    nb_model_free(&m);
+}
+
+/* The bytes as they are, then re-signed with a correct CRC-32 so that mutations also reach
+   the checks behind the checksum. */
+void nb_fuzz_model(const uint8_t *data, size_t size)
+{
+    model_once(data, size);
+    if (size < 4)
+        return;
+    uint8_t *copy = malloc(size);
+    if (!copy)
+        return;
+    memcpy(copy, data, size);
+    uint32_t crc = (uint32_t)crc32(0L, copy, (uInt)(size - 4));
+    for (int i = 0; i < 4; i++)
+        copy[size - 4 + i] = (uint8_t)(crc >> (8 * i));
+    model_once(copy, size);
+    free(copy);
+}
+
+/* The first byte picks the options; the rest is the CSV text. */
+void nb_fuzz_csv(const uint8_t *data, size_t size)
+{
+    if (size == 0)
+        return;
+    static const char delims[] = {',', ';', '\t', ' '};
+    static const char *const cols[] = {"0", "-1", "y", "1,0"};
+    static const char *const fixed[] = {"a", "b", "0", "1"};
+    uint8_t sel = data[0];
+    nb_csv_opts o = nb_csv_opts_default();
+    o.delimiter = delims[sel & 3];
+    o.header = (sel >> 2) & 1;
+    if ((sel >> 3) & 1)
+        o.label_column = cols[(sel >> 4) & 1];
+    else if ((sel >> 4) & 1)
+        o.target_columns = cols[2 + ((sel >> 5) & 1)];
+    if (o.label_column && (sel >> 6) & 1) {
+        o.classes = fixed;
+        o.n_classes = 4;
+    }
+    nb_dataset d;
+    nb_io_error e;
+    nb_status st = nb_csv_read_mem((const char *)data + 1, size - 1, &o, &d, &e);
+    if (st != NB_OK) {
+        CHECK(memchr(e.message, '\0', sizeof e.message) != NULL);
+        return;
+    }
+    CHECK(d.X.rows >= 1 && d.X.cols == d.n_features && d.X.data);
+    if (d.T.data)
+        CHECK(d.T.rows == d.X.rows);
+    if (d.n_classes) {
+        CHECK(d.T.cols == d.n_classes);
+        for (size_t i = 0; i < d.T.rows; i++) {
+            float s = 0;
+            for (size_t k = 0; k < d.T.cols; k++)
+                s += d.T.data[i * d.T.cols + k];
+            CHECK(s == 1.0f);
+        }
+    }
+    nb_dataset_free(&d);
+}
+
+/* An accepted array survives a write and a re-read unchanged. */
+void nb_fuzz_npy(const uint8_t *data, size_t size)
+{
+    nb_tensor t = {0, 0, NULL};
+    if (nb_npy_read_mem(data, size, &t) != NB_OK) {
+        CHECK(t.data == NULL);
+        return;
+    }
+    void *out;
+    size_t out_size;
+    CHECK(nb_npy_write_mem(&t, &out, &out_size) == NB_OK);
+    nb_tensor u;
+    CHECK(nb_npy_read_mem(out, out_size, &u) == NB_OK);
+    CHECK(u.rows == t.rows && u.cols == t.cols);
+    CHECK(memcmp(u.data, t.data, t.rows * t.cols * sizeof(float)) == 0);
+    free(out);
+    nb_tensor_free(&t);
+    nb_tensor_free(&u);
+}
