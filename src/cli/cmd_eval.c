@@ -1,0 +1,120 @@
+/* nablas eval: loss of a model on a labelled table; for classifiers also the accuracy and the
+   confusion matrix. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+static cli_opt opts[] = {
+    {"model", "MODEL", "the model file (required)", NULL},
+    CLI_DATA_OPTS,
+};
+
+static size_t argmax(const float *v, size_t n)
+{
+    size_t k = 0;
+    for (size_t j = 1; j < n; j++)
+        if (v[j] > v[k])
+            k = j;
+    return k;
+}
+
+/* Rows: true class; columns: predicted class.  One output means a 0.5 threshold. */
+static void confusion(const nb_tensor *Y, const nb_tensor *T, char **names, size_t k)
+{
+    size_t *m = calloc(k * k, sizeof *m);
+    if (!m)
+        return;
+    size_t cols = Y->cols;
+    for (size_t i = 0; i < Y->rows; i++) {
+        const float *y = Y->data + i * cols, *t = T->data + i * cols;
+        size_t truth = cols == 1 ? t[0] >= 0.5f : argmax(t, cols);
+        size_t pred = cols == 1 ? y[0] >= 0.5f : argmax(y, cols);
+        m[truth * k + pred]++;
+    }
+    int w = 9;
+    for (size_t c = 0; c < k; c++) {
+        int len = names ? (int)strlen(names[c]) : 1;
+        w = len + 2 > w ? (len + 2 < 24 ? len + 2 : 24) : w;
+    }
+    printf("confusion matrix (rows: true class, columns: predicted class)\n%*s", w, "");
+    for (size_t c = 0; c < k; c++) {
+        if (names)
+            printf("%*.*s", w, w - 2, names[c]);
+        else
+            printf("%*zu", w, c);
+    }
+    putchar('\n');
+    for (size_t r = 0; r < k; r++) {
+        if (names)
+            printf("%-*.*s", w, w - 2, names[r]);
+        else
+            printf("%-*zu", w, r);
+        for (size_t c = 0; c < k; c++)
+            printf("%*zu", w, m[r * k + c]);
+        putchar('\n');
+    }
+    free(m);
+}
+
+static int evaluate(const char *model_path, nb_model *m, nb_dataset *d)
+{
+    size_t outs = nb_net_outputs(m->net);
+    if (d->X.cols != nb_net_inputs(m->net))
+        return cli_error("eval", "the model takes %zu features but the data have %zu",
+                         nb_net_inputs(m->net), d->X.cols);
+    if (d->T.cols != outs)
+        return cli_error("eval", "the model has %zu outputs but the data have %zu targets", outs,
+                         d->T.cols);
+    if (m->norm && nb_norm_apply(m->norm, &d->X) != NB_OK)
+        return cli_error("eval", "cannot standardise the data");
+    nb_eval ev;
+    nb_tensor Y;
+    nb_status st = nb_net_evaluate(m->net, &d->X, &d->T, m->loss, &ev);
+    if (st == NB_OK)
+        st = nb_tensor_alloc(&Y, d->X.rows, outs);
+    if (st == NB_OK && (st = nb_net_predict(m->net, &d->X, &Y)) != NB_OK)
+        nb_tensor_free(&Y);
+    if (st != NB_OK)
+        return cli_error("eval", "%s", nb_status_str(st));
+    printf("model     %s\nrows      %zu\nloss      %.6f (%s)\n", model_path, ev.rows, ev.loss,
+           cli_loss_name(m->loss));
+    bool classify = m->n_classes > 0 || m->loss != NB_LOSS_MSE;
+    if (classify) {
+        printf("accuracy  %.2f%% (%zu of %zu)\n", 100.0 * ev.accuracy,
+               (size_t)(ev.accuracy * (double)ev.rows + 0.5), ev.rows);
+        size_t k = outs == 1 ? 2 : outs;
+        confusion(&Y, &d->T, outs == 1 ? NULL : m->class_names, k);
+    }
+    nb_tensor_free(&Y);
+    return CLI_OK;
+}
+
+int cmd_eval(int argc, char **argv)
+{
+    cli_cmd cmd = {"eval", "--model MODEL --data FILE (--label-column C | --target-columns LIST | "
+                   "--targets T.npy) [options]",
+                   "Prints the model's loss on a labelled table and, for classifiers, the accuracy "
+                   "and the\nconfusion matrix. The model's standardisation is applied to the data "
+                   "first; class labels are\nmatched to the class names stored in the model.",
+                   opts, sizeof opts / sizeof *opts, NULL, NULL};
+    bool help;
+    int rc = cli_parse(&cmd, argc, argv, &help);
+    if (rc != CLI_OK || help)
+        return rc;
+    const char *path = cli_get(&cmd, "model");
+    if (!path)
+        return cli_usage_error("eval", "--model MODEL is required");
+    nb_model m;
+    if ((rc = cli_load_model("eval", path, &m)) != CLI_OK)
+        return rc;
+    cli_data_req req = {true, nb_net_outputs(m.net), (const char *const *)m.class_names, m.n_classes};
+    nb_dataset d;
+    rc = cli_load_data(&cmd, &req, &d);
+    if (rc == CLI_OK)
+        rc = evaluate(path, &m, &d);
+    nb_dataset_free(&d);
+    nb_model_free(&m);
+    return rc;
+}

@@ -1,0 +1,152 @@
+/* nablas predict: run a model on a table and write the outputs as CSV or NPY (atomically).
+   Softmax cross-entropy models output logits; predict writes their softmax probabilities. */
+#define _POSIX_C_SOURCE 200809L
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+static cli_opt opts[] = {
+    {"model", "MODEL", "the model file (required)", NULL},
+    CLI_DATA_OPTS,
+    {"out", "FILE", "where to write the predictions: FILE.csv or FILE.npy (required)", NULL},
+};
+
+static void softmax_rows(nb_tensor *Y)
+{
+    for (size_t i = 0; i < Y->rows; i++) {
+        float *y = Y->data + i * Y->cols, mx = y[0];
+        for (size_t j = 1; j < Y->cols; j++)
+            mx = y[j] > mx ? y[j] : mx;
+        double s = 0;
+        for (size_t j = 0; j < Y->cols; j++)
+            s += exp((double)(y[j] - mx));
+        for (size_t j = 0; j < Y->cols; j++)
+            y[j] = (float)(exp((double)(y[j] - mx)) / s);
+    }
+}
+
+/* A CSV field, quoted only when it has to be. */
+static void put_field(FILE *f, const char *s)
+{
+    if (!s[strcspn(s, ",\"\r\n")] && s[0] != ' ' && s[0] != '#') {
+        fputs(s, f);
+        return;
+    }
+    fputc('"', f);
+    for (; *s; s++) {
+        if (*s == '"')
+            fputc('"', f);
+        fputc(*s, f);
+    }
+    fputc('"', f);
+}
+
+/* Header: class names (then a "class" column with the most likely one) or y0, y1, ... */
+static int write_csv(const char *path, const nb_tensor *Y, const nb_model *m)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    if (!f)
+        return cli_error("predict", "out of memory");
+    bool named = m->n_classes == Y->cols && m->class_names;
+    for (size_t j = 0; j < Y->cols; j++) {
+        if (named) {
+            put_field(f, m->class_names[j]);
+        } else {
+            fprintf(f, "y%zu", j);
+        }
+        if (j + 1 < Y->cols)
+            fputc(',', f);
+    }
+    fputs(named ? ",class\n" : "\n", f);
+    for (size_t i = 0; i < Y->rows; i++) {
+        const float *y = Y->data + i * Y->cols;
+        size_t best = 0;
+        for (size_t j = 0; j < Y->cols; j++) {
+            fprintf(f, "%.9g%s", (double)y[j], j + 1 < Y->cols ? "," : "");
+            best = y[j] > y[best] ? j : best;
+        }
+        if (named) {
+            fputc(',', f);
+            put_field(f, m->class_names[best]);
+        }
+        fputc('\n', f);
+    }
+    if (fclose(f) != 0) {
+        free(buf);
+        return cli_error("predict", "out of memory");
+    }
+    nb_status st = nb_write_file_atomic(path, buf, len);
+    free(buf);
+    return st == NB_OK ? CLI_OK : cli_error("predict", "cannot write %s", path);
+}
+
+static int predict(const char *out, nb_model *m, nb_dataset *d)
+{
+    size_t outs = nb_net_outputs(m->net);
+    if (d->X.cols != nb_net_inputs(m->net))
+        return cli_error("predict", "the model takes %zu features but the data have %zu (drop "
+                                    "target columns with --label-column or --target-columns)",
+                         nb_net_inputs(m->net), d->X.cols);
+    /* The inference API applies the model's standardisation itself. */
+    nb_infer_ctx *ctx;
+    nb_tensor Y;
+    nb_status st = nb_infer_ctx_create(m->net, m->norm, 256, &ctx);
+    if (st != NB_OK)
+        return cli_error("predict", "%s", nb_status_str(st));
+    st = nb_tensor_alloc(&Y, d->X.rows, outs);
+    if (st == NB_OK)
+        st = nb_infer_predict(ctx, &d->X, &Y);
+    nb_infer_ctx_free(ctx);
+    if (st != NB_OK) {
+        nb_tensor_free(&Y);
+        return cli_error("predict", "%s", nb_status_str(st));
+    }
+    if (m->loss == NB_LOSS_SOFTMAX_CE)
+        softmax_rows(&Y);
+    int rc;
+    if (cli_ends_with(out, ".npy")) {
+        st = nb_npy_write(out, &Y);
+        rc = st == NB_OK ? CLI_OK : cli_error("predict", "cannot write %s", out);
+    } else {
+        rc = write_csv(out, &Y, m);
+    }
+    if (rc == CLI_OK)
+        printf("%zu predictions written to %s\n", Y.rows, out);
+    nb_tensor_free(&Y);
+    return rc;
+}
+
+int cmd_predict(int argc, char **argv)
+{
+    cli_cmd cmd = {"predict", "--model MODEL --data FILE --out FILE.csv|FILE.npy [options]",
+                   "Writes the model's outputs for every row of a table: to a .npy file as a "
+                   "float32 array, or\nto a CSV file with a header (for classifiers: one "
+                   "probability column per class and the\npredicted class). Columns named by "
+                   "--label-column or --target-columns are ignored.",
+                   opts, sizeof opts / sizeof *opts, NULL, NULL};
+    bool help;
+    int rc = cli_parse(&cmd, argc, argv, &help);
+    if (rc != CLI_OK || help)
+        return rc;
+    const char *path = cli_get(&cmd, "model"), *out = cli_get(&cmd, "out");
+    if (!path)
+        return cli_usage_error("predict", "--model MODEL is required");
+    if (!out)
+        return cli_usage_error("predict", "--out FILE.csv|FILE.npy is required");
+    nb_model m;
+    if ((rc = cli_load_model("predict", path, &m)) != CLI_OK)
+        return rc;
+    cli_data_req req = {false, 0, NULL, 0};
+    nb_dataset d;
+    rc = cli_load_data(&cmd, &req, &d);
+    if (rc == CLI_OK)
+        rc = predict(out, &m, &d);
+    nb_dataset_free(&d);
+    nb_model_free(&m);
+    return rc;
+}

@@ -1,0 +1,252 @@
+/* nablas train: read a table, build a network, train it with progress, save the model
+   (atomically) and optionally the loss curve. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "layers.h"
+#include "plot.h"
+#include "progress.h"
+
+static cli_opt opts[] = {
+    CLI_DATA_OPTS,
+    {"layers", "SPEC",
+     "layers UNITS[:ACT],...; e.g. 64:relu,32:relu,3 (hidden default relu, last identity)", NULL},
+    {"loss", "NAME", "mse, bce or softmax-ce (default: softmax-ce for class labels, else mse)", NULL},
+    {"epochs", "N", "passes over the training rows (default 20)", NULL},
+    {"batch", "N", "rows per gradient step (default 32)", NULL},
+    {"lr", "X", "learning rate (default 0.01)", NULL},
+    {"seed", "N", "seed for initialisation, shuffling and the validation split (default 0)", NULL},
+    {"validation", "FRACTION", "hold out this fraction of the rows, e.g. 0.2 (default 0)", NULL},
+    {"standardize", NULL, "standardise every feature with the training rows' mean and std", NULL},
+    {"out", "MODEL", "where to write the model (required)", NULL},
+    {"plot", "FILE.svg", "also write the training/validation loss curves as an SVG image", NULL},
+};
+
+typedef struct run {
+    nb_net *net;
+    nb_loss loss;
+    nb_tensor Xv, Tv;   /* validation rows (data NULL if none) */
+    bool classify;
+    double *train_loss, *val_loss;
+    progress prog;
+    bool diverged;
+} run;
+
+static int on_epoch(const nb_epoch_info *info, void *user)
+{
+    run *r = user;
+    double vl = -1, va = -1;
+    r->train_loss[info->epoch - 1] = info->loss;
+    if (r->Xv.data) {
+        nb_eval ev;
+        if (nb_net_evaluate(r->net, &r->Xv, &r->Tv, r->loss, &ev) == NB_OK) {
+            vl = ev.loss;
+            va = r->classify ? ev.accuracy : -1;
+        }
+        r->val_loss[info->epoch - 1] = vl;
+    }
+    progress_epoch(&r->prog, info->epoch, info->epochs, info->loss, vl, va);
+    if (!isfinite(info->loss)) {
+        r->diverged = true;
+        return 1;
+    }
+    return 0;
+}
+
+static bool parse_loss(const char *s, nb_loss *out)
+{
+    if (strcmp(s, "mse") == 0)
+        *out = NB_LOSS_MSE;
+    else if (strcmp(s, "bce") == 0)
+        *out = NB_LOSS_BCE;
+    else if (strcmp(s, "softmax-ce") == 0 || strcmp(s, "softmax_ce") == 0)
+        *out = NB_LOSS_SOFTMAX_CE;
+    else
+        return false;
+    return true;
+}
+
+/* Moves a seeded random `n_val` of the rows of X, T into Xv, Tv and the rest into Xt, Tt. */
+static int split(const nb_dataset *d, size_t n_val, uint64_t seed, nb_tensor *Xt, nb_tensor *Tt,
+                 nb_tensor *Xv, nb_tensor *Tv)
+{
+    size_t rows = d->X.rows, n_tr = rows - n_val, fx = d->X.cols, ft = d->T.cols;
+    size_t *perm = malloc(rows * sizeof *perm);
+    if (!perm || nb_tensor_alloc(Xt, n_tr, fx) || nb_tensor_alloc(Tt, n_tr, ft)
+        || nb_tensor_alloc(Xv, n_val, fx) || nb_tensor_alloc(Tv, n_val, ft)) {
+        free(perm);
+        return cli_error("train", "out of memory");
+    }
+    for (size_t i = 0; i < rows; i++)
+        perm[i] = i;
+    nb_rng rng;
+    nb_rng_seed(&rng, seed ^ 0x5eedf00dULL);
+    for (size_t i = rows - 1; i > 0; i--) {
+        size_t j = (size_t)nb_rng_below(&rng, i + 1), t = perm[i];
+        perm[i] = perm[j];
+        perm[j] = t;
+    }
+    for (size_t i = 0; i < rows; i++) {
+        bool val = i >= n_tr;
+        size_t k = val ? i - n_tr : i;
+        memcpy((val ? Xv : Xt)->data + k * fx, d->X.data + perm[i] * fx, fx * sizeof(float));
+        memcpy((val ? Tv : Tt)->data + k * ft, d->T.data + perm[i] * ft, ft * sizeof(float));
+    }
+    free(perm);
+    return CLI_OK;
+}
+
+static int write_plot(const char *path, const run *r, size_t epochs, const char *data_path)
+{
+    char title[256];
+    snprintf(title, sizeof title, "nablas train on %s", data_path);
+    size_t len;
+    char *svg = plot_loss_svg(r->train_loss, r->Xv.data ? r->val_loss : NULL, epochs, title,
+                              cli_loss_name(r->loss), &len);
+    if (!svg)
+        return cli_error("train", "out of memory");
+    nb_status st = nb_write_file_atomic(path, svg, len);
+    free(svg);
+    if (st != NB_OK)
+        return cli_error("train", "cannot write %s", path);
+    return CLI_OK;
+}
+
+static int check_arch(const nb_dataset *d, const nb_layer_spec *L, size_t n, nb_loss loss)
+{
+    size_t outs = L[n - 1].units, targets = d->T.cols;
+    if (outs != targets) {
+        if (d->n_classes)
+            return cli_usage_error("train", "the last layer has %zu outputs but the data have %zu "
+                                            "classes: make it --layers ...,%zu", outs, targets, targets);
+        return cli_usage_error("train", "the last layer has %zu outputs but the data have %zu "
+                                        "target columns", outs, targets);
+    }
+    if (loss == NB_LOSS_SOFTMAX_CE && L[n - 1].act != NB_ACT_IDENTITY)
+        return cli_usage_error("train", "--loss softmax-ce takes logits: the last layer's "
+                                        "activation must be identity, not %s",
+                               nb_act_name(L[n - 1].act));
+    return CLI_OK;
+}
+
+static int train(cli_cmd *cmd, nb_dataset *d, nb_layer_spec *L, size_t n_layers, nb_loss loss)
+{
+    size_t epochs, batch;
+    double lr, frac;
+    uint64_t seed;
+    if (!cli_size(cmd, "epochs", 20, 1, &epochs) || !cli_size(cmd, "batch", 32, 1, &batch)
+        || !cli_double(cmd, "lr", 0.01, 0.0, 1e6, &lr) || !cli_u64(cmd, "seed", 0, &seed)
+        || !cli_double(cmd, "validation", 0.0, 0.0, 0.9, &frac))
+        return CLI_USAGE;
+    int rc = check_arch(d, L, n_layers, loss);
+    if (rc != CLI_OK)
+        return rc;
+    size_t rows = d->X.rows, n_val = (size_t)llround(frac * (double)rows);
+    if (frac > 0 && (n_val == 0 || n_val >= rows))
+        return cli_usage_error("train", "--validation %g of %zu rows leaves no %s rows", frac,
+                               rows, n_val == 0 ? "validation" : "training");
+    nb_tensor Xt = d->X, Tt = d->T, Xv = {0, 0, NULL}, Tv = {0, 0, NULL};
+    bool owned = n_val > 0;
+    if (owned && (rc = split(d, n_val, seed, &Xt, &Tt, &Xv, &Tv)) != CLI_OK)
+        return rc;
+    nb_norm *norm = NULL;
+    run r = {NULL, loss, Xv, Tv, d->n_classes > 0 || loss != NB_LOSS_MSE, NULL, NULL, {0}, false};
+    r.train_loss = calloc(epochs, sizeof(double));
+    r.val_loss = calloc(epochs, sizeof(double));
+    nb_status st = (r.train_loss && r.val_loss) ? NB_OK : NB_ERR_NOMEM;
+    if (st == NB_OK && cli_flag(cmd, "standardize")) {
+        st = nb_norm_fit(&Xt, &norm);
+        if (st == NB_OK)
+            st = nb_norm_apply(norm, &Xt);
+        if (st == NB_OK && Xv.data)
+            st = nb_norm_apply(norm, &Xv);
+    }
+    if (st == NB_OK)
+        st = nb_net_create(&r.net, Xt.cols, L, n_layers, seed);
+    if (st == NB_OK) {
+        nb_train_opts o = nb_train_opts_default();
+        o.loss = loss;
+        o.batch_size = batch;
+        o.epochs = epochs;
+        o.lr = (float)lr;
+        o.seed = seed;
+        o.on_epoch = on_epoch;
+        o.user = &r;
+        printf("training %zu-%s network on %zu rows (%zu for validation), %zu parameters\n",
+               Xt.cols, cli_get(cmd, "layers"), Xt.rows, n_val, nb_net_num_params(r.net));
+        progress_begin(&r.prog, stdout, Xt.rows);
+        st = nb_net_train(r.net, &Xt, &Tt, &o, NULL);
+        progress_end(&r.prog);
+    }
+    if (st != NB_OK)
+        rc = cli_error("train", "%s", nb_status_str(st));
+    else if (r.diverged)
+        rc = cli_error("train", "training diverged (the loss is not finite); try a smaller --lr "
+                                "or --standardize; no model written");
+    if (rc == CLI_OK) {
+        nb_model m = {.net = r.net, .loss = loss, .norm = norm, .n_classes = d->n_classes,
+                      .class_names = d->class_names};
+        const char *out = cli_get(cmd, "out");
+        st = nb_model_save(&m, out);
+        if (st != NB_OK)
+            rc = cli_error("train", "cannot write %s: %s", out, nb_status_str(st));
+        else
+            printf("model saved to %s\n", out);
+    }
+    const char *plot = cli_get(cmd, "plot");
+    if (rc == CLI_OK && plot && (rc = write_plot(plot, &r, epochs, cli_get(cmd, "data"))) == CLI_OK)
+        printf("loss curve saved to %s\n", plot);
+    free(r.train_loss);
+    free(r.val_loss);
+    nb_net_free(r.net);
+    nb_norm_free(norm);
+    if (owned) {
+        nb_tensor_free(&Xt);
+        nb_tensor_free(&Tt);
+        nb_tensor_free(&Xv);
+        nb_tensor_free(&Tv);
+    }
+    return rc;
+}
+
+int cmd_train(int argc, char **argv)
+{
+    cli_cmd cmd = {"train", "--data FILE (--label-column C | --target-columns LIST | --targets "
+                   "T.npy) --layers SPEC --out MODEL [options]",
+                   "Trains a network of dense layers on a table and saves it as a model file.\n"
+                   "Classification: --label-column names the column of class labels; the last "
+                   "layer needs one\noutput per class. Regression: --target-columns lists the "
+                   "target columns. Every other column\nis a feature. Progress goes to stdout.",
+                   opts, sizeof opts / sizeof *opts, NULL, NULL};
+    bool help;
+    int rc = cli_parse(&cmd, argc, argv, &help);
+    if (rc != CLI_OK || help)
+        return rc;
+    const char *spec = cli_get(&cmd, "layers"), *out = cli_get(&cmd, "out");
+    if (!spec)
+        return cli_usage_error("train", "--layers SPEC is required, e.g. --layers 64:relu,3");
+    if (!out)
+        return cli_usage_error("train", "--out MODEL is required");
+    nb_loss loss = NB_LOSS_MSE; /* the default depends on the data: see below */
+    const char *ls = cli_get(&cmd, "loss");
+    if (ls && !parse_loss(ls, &loss))
+        return cli_usage_error("train", "--loss: unknown loss '%s' (mse, bce, softmax-ce)", ls);
+    nb_layer_spec *L;
+    size_t n_layers;
+    char why[200];
+    if (!cli_parse_layers(spec, &L, &n_layers, why, sizeof why))
+        return cli_usage_error("train", "--layers: %s", why);
+    cli_data_req req = {true, L[n_layers - 1].units, NULL, 0};
+    nb_dataset d;
+    rc = cli_load_data(&cmd, &req, &d);
+    if (rc == CLI_OK && !ls && d.n_classes > 0)
+        loss = NB_LOSS_SOFTMAX_CE; /* classes: softmax cross-entropy unless told otherwise */
+    if (rc == CLI_OK)
+        rc = train(&cmd, &d, L, n_layers, loss);
+    nb_dataset_free(&d);
+    free(L);
+    return rc;
+}

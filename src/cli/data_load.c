@@ -1,0 +1,149 @@
+/* Loading --data for a subcommand: CSV through the library's reader with the column options,
+   or NPY features with an optional NPY targets file. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+static bool parse_delimiter(const char *v, char *out)
+{
+    if (!v) {
+        *out = ',';
+        return true;
+    }
+    if (strcmp(v, "tab") == 0 || strcmp(v, "\\t") == 0) {
+        *out = '\t';
+        return true;
+    }
+    if (strlen(v) == 1) {
+        *out = v[0];
+        return true;
+    }
+    return false;
+}
+
+static int check_finite(const char *cmd, const char *path, const nb_tensor *t)
+{
+    for (size_t i = 0; i < t->rows * t->cols; i++)
+        if (!isfinite(t->data[i]))
+            return cli_error(cmd, "%s: row %zu, column %zu is not a finite number", path,
+                             i / t->cols + 1, i % t->cols + 1);
+    return CLI_OK;
+}
+
+/* n x 1 class indices -> one-hot over k classes. */
+static int one_hot(const char *cmd, const char *path, const cli_data_req *req, nb_dataset *d)
+{
+    size_t k = req->classes ? req->n_classes : req->outputs;
+    nb_tensor T;
+    if (nb_tensor_alloc(&T, d->T.rows, k) != NB_OK)
+        return cli_error(cmd, "out of memory");
+    for (size_t i = 0; i < d->T.rows; i++) {
+        float v = d->T.data[i];
+        if (!(v >= 0.0f) || v != floorf(v) || v >= (float)k) {
+            nb_tensor_free(&T);
+            return cli_error(cmd, "%s: row %zu: class index %g is not an integer in 0..%zu", path,
+                             i + 1, (double)v, k - 1);
+        }
+        T.data[i * k + (size_t)v] = 1.0f;
+    }
+    nb_tensor_free(&d->T);
+    d->T = T;
+    d->class_names = calloc(k, sizeof *d->class_names);
+    if (!d->class_names)
+        return cli_error(cmd, "out of memory");
+    d->n_classes = k;
+    for (size_t c = 0; c < k; c++) {
+        char buf[24];
+        snprintf(buf, sizeof buf, "%zu", c);
+        const char *name = req->classes ? req->classes[c] : buf;
+        d->class_names[c] = malloc(strlen(name) + 1);
+        if (!d->class_names[c])
+            return cli_error(cmd, "out of memory");
+        strcpy(d->class_names[c], name);
+    }
+    return CLI_OK;
+}
+
+static int load_npy(const cli_cmd *cmd, const cli_data_req *req, const char *path, nb_dataset *d)
+{
+    const char *tpath = cli_get(cmd, "targets");
+    if (cli_get(cmd, "label-column") || cli_get(cmd, "target-columns"))
+        return cli_usage_error(cmd->name, "--label-column and --target-columns are for CSV data; "
+                                          "give .npy targets with --targets FILE.npy");
+    if (req->need_targets && !tpath)
+        return cli_usage_error(cmd->name, ".npy data need their targets: --targets FILE.npy");
+    nb_status st = nb_npy_read(path, &d->X);
+    if (st != NB_OK)
+        return cli_error(cmd->name, "%s: %s", path, nb_status_str(st));
+    d->n_features = d->X.cols;
+    int rc = check_finite(cmd->name, path, &d->X);
+    if (rc != CLI_OK || !tpath)
+        return rc;
+    if ((st = nb_npy_read(tpath, &d->T)) != NB_OK)
+        return cli_error(cmd->name, "%s: %s", tpath, nb_status_str(st));
+    if (d->T.rows != d->X.rows)
+        return cli_error(cmd->name, "%s has %zu rows but %s has %zu", tpath, d->T.rows, path,
+                         d->X.rows);
+    if ((rc = check_finite(cmd->name, tpath, &d->T)) != CLI_OK)
+        return rc;
+    if (d->T.cols == 1 && (req->outputs > 1 || req->classes))
+        return one_hot(cmd->name, tpath, req, d);
+    return CLI_OK;
+}
+
+int cli_load_data(const cli_cmd *cmd, const cli_data_req *req, nb_dataset *out)
+{
+    memset(out, 0, sizeof *out);
+    const char *path = cli_get(cmd, "data");
+    if (!path)
+        return cli_usage_error(cmd->name, "--data FILE is required (see nablas %s --help)", cmd->name);
+    if (cli_ends_with(path, ".npy")) {
+        int rc = load_npy(cmd, req, path, out);
+        if (rc != CLI_OK)
+            nb_dataset_free(out);
+        return rc;
+    }
+    if (cli_get(cmd, "targets"))
+        return cli_usage_error(cmd->name, "--targets is for .npy data; for CSV use "
+                                          "--label-column or --target-columns");
+    nb_csv_opts o = nb_csv_opts_default();
+    if (!parse_delimiter(cli_get(cmd, "delimiter"), &o.delimiter))
+        return cli_usage_error(cmd->name, "--delimiter takes one character (or 'tab')");
+    o.header = !cli_flag(cmd, "no-header");
+    o.label_column = cli_get(cmd, "label-column");
+    o.target_columns = cli_get(cmd, "target-columns");
+    if (o.label_column && o.target_columns)
+        return cli_usage_error(cmd->name, "give --label-column or --target-columns, not both");
+    if (req->need_targets && !o.label_column && !o.target_columns)
+        return cli_usage_error(cmd->name, "say which column holds the targets: --label-column "
+                                          "NAME|INDEX (classes) or --target-columns LIST (regression)");
+    if (o.label_column && req->classes) {
+        o.classes = req->classes;
+        o.n_classes = req->n_classes;
+    }
+    nb_io_error e;
+    memset(&e, 0, sizeof e);
+    nb_status st = nb_csv_read(path, &o, out, &e);
+    if (st == NB_OK)
+        return CLI_OK;
+    if (st == NB_ERR_IO)
+        return cli_error(cmd->name, "cannot read %s", path);
+    if (e.line)
+        return cli_error(cmd->name, "%s:%zu:%zu: %s", path, e.line, e.column, e.message);
+    if (st == NB_ERR_ARG)
+        return cli_usage_error(cmd->name, "%s: %s", path, e.message);
+    return cli_error(cmd->name, "%s: %s", path, e.message[0] ? e.message : nb_status_str(st));
+}
+
+int cli_load_model(const char *cmd, const char *path, nb_model *m)
+{
+    nb_status st = nb_model_load(m, path);
+    if (st == NB_OK)
+        return CLI_OK;
+    if (st == NB_ERR_IO)
+        return cli_error(cmd, "cannot read model %s", path);
+    return cli_error(cmd, "%s: %s", path, nb_status_str(st));
+}

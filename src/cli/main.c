@@ -1,0 +1,45 @@
+/* nablas: the command-line front end.  Dispatches to one file per subcommand. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+
+static const struct {
+    const char *name;
+    int (*run)(int, char **);
+    const char *what;
+} commands[] = {
+    {"train", cmd_train, "train a network on a CSV or NPY table and save the model"},
+    {"eval", cmd_eval, "loss, accuracy and confusion matrix of a model on labelled data"},
+    {"predict", cmd_predict, "write a model's predictions for a table as CSV or NPY"},
+    {"info", cmd_info, "verify a model file and show what it holds"},
+};
+
+static void usage(FILE *f)
+{
+    fprintf(f, "usage: nablas COMMAND [options]   (nablas COMMAND --help for its options)\n\n"
+               "commands:\n");
+    for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
+        fprintf(f, "  %-9s %s\n", commands[i].name, commands[i].what);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return CLI_USAGE;
+    }
+    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "help") == 0) {
+        usage(stdout);
+        return CLI_OK;
+    }
+    if (strcmp(argv[1], "--version") == 0) {
+        printf("nablas %d.%d.%d\n", NB_VERSION_MAJOR, NB_VERSION_MINOR, NB_VERSION_PATCH);
+        return CLI_OK;
+    }
+    for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
+        if (strcmp(argv[1], commands[i].name) == 0)
+            return commands[i].run(argc - 2, argv + 2);
+    fprintf(stderr, "nablas: unknown command '%s' (try nablas --help)\n", argv[1]);
+    return CLI_USAGE;
+}

@@ -1,0 +1,172 @@
+/* Option parsing shared by the subcommands: --name VALUE, --name=VALUE, flags and --help. */
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+static void vmessage(const char *cmd, const char *fmt, va_list ap)
+{
+    fprintf(stderr, "nablas %s: ", cmd);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+}
+
+int cli_error(const char *cmd, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vmessage(cmd, fmt, ap);
+    va_end(ap);
+    return CLI_FAIL;
+}
+
+int cli_usage_error(const char *cmd, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vmessage(cmd, fmt, ap);
+    va_end(ap);
+    return CLI_USAGE;
+}
+
+bool cli_ends_with(const char *s, const char *suffix)
+{
+    size_t n = strlen(s), m = strlen(suffix);
+    return n >= m && strcmp(s + n - m, suffix) == 0;
+}
+
+static void print_help(const cli_cmd *cmd)
+{
+    printf("usage: nablas %s %s\n\n%s\n\noptions:\n", cmd->name, cmd->usage, cmd->summary);
+    for (size_t i = 0; i < cmd->n_opts; i++) {
+        char left[64];
+        const cli_opt *o = &cmd->opts[i];
+        snprintf(left, sizeof left, "--%s%s%s", o->name, o->metavar ? " " : "",
+                 o->metavar ? o->metavar : "");
+        printf("  %-30s %s\n", left, o->help);
+    }
+    printf("  %-30s %s\n", "--help", "show this help and exit");
+}
+
+static cli_opt *find(cli_cmd *cmd, const char *name, size_t len)
+{
+    for (size_t i = 0; i < cmd->n_opts; i++)
+        if (strlen(cmd->opts[i].name) == len && strncmp(cmd->opts[i].name, name, len) == 0)
+            return &cmd->opts[i];
+    return NULL;
+}
+
+int cli_parse(cli_cmd *cmd, int argc, char **argv, bool *help_shown)
+{
+    *help_shown = false;
+    for (int i = 0; i < argc; i++) {
+        const char *a = argv[i];
+        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+            print_help(cmd);
+            *help_shown = true;
+            return CLI_OK;
+        }
+        if (strncmp(a, "--", 2) != 0 || a[2] == '\0') {
+            if (cmd->positional && !cmd->pos_value) {
+                cmd->pos_value = a;
+                continue;
+            }
+            return cli_usage_error(cmd->name, "unexpected argument '%s' (see nablas %s --help)",
+                                   a, cmd->name);
+        }
+        const char *name = a + 2, *eq = strchr(name, '=');
+        size_t len = eq ? (size_t)(eq - name) : strlen(name);
+        cli_opt *o = find(cmd, name, len);
+        if (!o)
+            return cli_usage_error(cmd->name, "unknown option '--%.*s' (see nablas %s --help)",
+                                   (int)len, name, cmd->name);
+        if (!o->metavar) {
+            if (eq)
+                return cli_usage_error(cmd->name, "--%s takes no value", o->name);
+            o->value = "1";
+        } else if (eq) {
+            o->value = eq + 1;
+        } else if (i + 1 < argc) {
+            o->value = argv[++i];
+        } else {
+            return cli_usage_error(cmd->name, "--%s needs a value (%s)", o->name, o->metavar);
+        }
+    }
+    return CLI_OK;
+}
+
+const char *cli_get(const cli_cmd *cmd, const char *name)
+{
+    for (size_t i = 0; i < cmd->n_opts; i++)
+        if (strcmp(cmd->opts[i].name, name) == 0)
+            return cmd->opts[i].value;
+    return NULL;
+}
+
+bool cli_flag(const cli_cmd *cmd, const char *name) { return cli_get(cmd, name) != NULL; }
+
+bool cli_u64(const cli_cmd *cmd, const char *name, uint64_t dflt, uint64_t *out)
+{
+    const char *v = cli_get(cmd, name);
+    if (!v) {
+        *out = dflt;
+        return true;
+    }
+    char *end;
+    errno = 0;
+    unsigned long long x = strtoull(v, &end, 10);
+    if (!*v || *end || errno || v[0] == '-') {
+        cli_usage_error(cmd->name, "--%s: '%s' is not a non-negative integer", name, v);
+        return false;
+    }
+    *out = x;
+    return true;
+}
+
+bool cli_size(const cli_cmd *cmd, const char *name, size_t dflt, size_t min, size_t *out)
+{
+    uint64_t x;
+    if (!cli_u64(cmd, name, dflt, &x))
+        return false;
+    if (x < min || x > SIZE_MAX / 16) {
+        cli_usage_error(cmd->name, "--%s must be at least %zu", name, min);
+        return false;
+    }
+    *out = (size_t)x;
+    return true;
+}
+
+bool cli_double(const cli_cmd *cmd, const char *name, double dflt, double min, double max, double *out)
+{
+    const char *v = cli_get(cmd, name);
+    if (!v) {
+        *out = dflt;
+        return true;
+    }
+    char *end;
+    double x = strtod(v, &end);
+    if (!*v || *end || !isfinite(x)) {
+        cli_usage_error(cmd->name, "--%s: '%s' is not a number", name, v);
+        return false;
+    }
+    if (x < min || x > max) {
+        cli_usage_error(cmd->name, "--%s must be between %g and %g", name, min, max);
+        return false;
+    }
+    *out = x;
+    return true;
+}
+
+const char *cli_loss_name(nb_loss l)
+{
+    switch (l) {
+    case NB_LOSS_MSE: return "mse";
+    case NB_LOSS_BCE: return "bce";
+    case NB_LOSS_SOFTMAX_CE: return "softmax-ce";
+    default: return "?";
+    }
+}

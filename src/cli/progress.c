@@ -1,0 +1,61 @@
+/* Training progress: epoch n/N, losses, samples/s and time left. */
+#define _POSIX_C_SOURCE 200809L
+#include <stdio.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "progress.h"
+
+double progress_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+void progress_begin(progress *p, FILE *out, size_t rows)
+{
+    p->out = out;
+    p->tty = isatty(fileno(out));
+    p->start = progress_now();
+    p->rows = rows;
+}
+
+static void fmt_time(char *buf, size_t n, double s)
+{
+    long t = (long)(s + 0.5);
+    if (t >= 3600)
+        snprintf(buf, n, "%ld:%02ld:%02ld", t / 3600, t / 60 % 60, t % 60);
+    else
+        snprintf(buf, n, "%ld:%02ld", t / 60, t % 60);
+}
+
+void progress_epoch(progress *p, size_t epoch, size_t epochs, double loss, double val_loss,
+                    double val_acc)
+{
+    double elapsed = progress_now() - p->start;
+    double rate = elapsed > 0 ? (double)(p->rows * epoch) / elapsed : 0.0;
+    char left[32];
+    fmt_time(left, sizeof left, elapsed / (double)epoch * (double)(epochs - epoch));
+    int width = 1;
+    for (size_t e = epochs; e >= 10; e /= 10)
+        width++;
+    if (p->tty)
+        fputs("\r\033[K", p->out); /* back to the line start and clear it */
+    fprintf(p->out, "epoch %*zu/%zu  loss %.4f", width, epoch, epochs, loss);
+    if (val_loss >= 0)
+        fprintf(p->out, "  val_loss %.4f", val_loss);
+    if (val_acc >= 0)
+        fprintf(p->out, "  val_acc %5.1f%%", 100.0 * val_acc);
+    fprintf(p->out, "  %.0f samples/s  %s left", rate, left);
+    if (!p->tty)
+        fputc('\n', p->out);
+    fflush(p->out);
+}
+
+void progress_end(progress *p)
+{
+    if (p->tty)
+        fputc('\n', p->out);
+    fflush(p->out);
+}

@@ -1,0 +1,23 @@
+#ifndef NABLAS_CLI_PROGRESS_H
+#define NABLAS_CLI_PROGRESS_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+/* The training progress display: one line redrawn in place on a terminal, one plain line per
+   epoch otherwise. */
+typedef struct progress {
+    FILE *out;
+    bool tty;
+    double start;       /* seconds, monotonic */
+    size_t rows;        /* training rows per epoch */
+} progress;
+
+double progress_now(void);
+void progress_begin(progress *p, FILE *out, size_t rows);
+/* val_loss / val_acc < 0: not shown. */
+void progress_epoch(progress *p, size_t epoch, size_t epochs, double loss, double val_loss,
+                    double val_acc);
+void progress_end(progress *p);
+
+#endif
