@@ -5,6 +5,7 @@
 #  2. as a Meson subproject of another project (dependency('nablas') via override_dependency).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+bash tools/setup.sh --static # the static link below needs -lgfortran (from OpenBLAS's .pc)
 src=$PWD
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT

@@ -4,6 +4,8 @@
 #   tools/setup.sh            build, tests and demo
 #   tools/setup.sh --fuzz     also clang + libFuzzer runtime
 #   tools/setup.sh --peers    also PyTorch, NumPy and FANN for bench/peers
+#   tools/setup.sh --static   also libgfortran's link library: OpenBLAS's
+#                             `pkg-config --static --libs` names -lgfortran
 set -euo pipefail
 
 packages=(gcc libc6-dev meson ninja-build pkg-config libopenblas-dev liblapacke-dev libcriterion-dev zlib1g-dev)
@@ -11,6 +13,7 @@ for arg in "$@"; do
   case "$arg" in
     --fuzz) packages+=(clang libclang-rt-14-dev) ;;
     --peers) packages+=(python3 python3-torch python3-numpy libfann-dev) ;;
+    --static) packages+=(libgfortran-12-dev) ;;
     *) echo "setup.sh: unknown option $arg" >&2; exit 2 ;;
   esac
 done
