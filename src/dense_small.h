@@ -10,13 +10,11 @@
 
 /* The small path is written on GCC/Clang vector extensions; elsewhere BLAS does everything. */
 #if defined(__GNUC__)
-#define NB_HAVE_SMALL_PATH 1/* Column sums of G (batch x out) in double: b = sums, or b -= lr * sums if update. */
-void nb__small_colsum(const float *G, size_t batch, size_t out, float *b, float lr, bool update);
-
+#define NB_HAVE_SMALL_PATH 1
 #endif
 
 enum {
-    NB_SMALL_CW = 16,        /* panel width: one AVX-512 register of floats */
+    NB_SMALL_CW = 16,        /* widest panel: one AVX-512 register (narrow layers use 8 or 4) */
     NB_SMALL_MAX_W = 4096,   /* padded in * out: the stack buffers of the kernels */
     NB_SMALL_MAX_MNK = 65536 /* batch * in * out: above this sgemm is faster */
 };

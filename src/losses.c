@@ -2,10 +2,18 @@
    BCE clamps its logs at -100 as PyTorch does; softmax cross-entropy uses log-sum-exp. */
 #include <math.h>
 
+#include <string.h>
+
 #include "internal.h"
+#include "vmath.h"
+
+/* a * b + c as one fused multiply-add in the polynomials (ISO C mode leaves contraction off) */
+#pragma GCC optimize("fp-contract=fast")
 
 #define BCE_LOG_FLOOR (-100.0)
 #define BCE_EPS 1e-12
+/* log(x) <= -100 exactly for x <= this (e^-100 lies between the 26th and 27th subnormal) */
+#define BCE_LOG_FLOOR_X 3.7e-44f
 
 static double row_max(const float *y, size_t cols)
 {
@@ -23,6 +31,107 @@ static double row_lse(const float *y, size_t cols, double m)
         s += exp((double)y[j] - m);
     return m + log(s);
 }
+
+#ifdef NB_HAVE_VMATH
+/* BCE over whole vectors: float logs (vmath.h) clamped as fmax does (a NaN log gives the
+   floor too), the per-element terms summed in double.  log(1 - y) adds back the rounding error
+   of 1 - y, which matters only for small y, where log(1 - y) ~ -y. */
+NB_VINLINE nb_vd bce_terms(const float *Y, const float *T, size_t n, size_t *done)
+{
+    const nb_vf floor = nb__vsplat((float)BCE_LOG_FLOOR), inf = nb__vsplat(__builtin_inff());
+    nb_vd acc = {0};
+    size_t i = 0;
+    for (; i + NB_VW <= n; i += NB_VW) {
+        nb_vf y, t;
+        memcpy(&y, Y + i, sizeof y);
+        memcpy(&t, T + i, sizeof t);
+        nb_vf u = 1.0f - y;
+        nb_vf ly = nb__vlogf_pos(y), l1y = nb__vlogf_pos(u) + ((1.0f - u) - y);
+        /* the floor where x <= e^-100 (also 0, negative, NaN), selected on x: a select on the
+           log itself is a max, which GCC 12 splits into scalars here */
+        ly = nb__vsel(y > BCE_LOG_FLOOR_X, ly, floor);
+        l1y = nb__vsel(u > BCE_LOG_FLOOR_X, l1y, floor);
+        ly = nb__vsel(y == inf, inf, ly); /* log(+inf) = +inf, as libm's */
+        l1y = nb__vsel(u == inf, inf, l1y);
+        acc -= __builtin_convertvector(t * ly + (1.0f - t) * l1y, nb_vd);
+    }
+    *done = i;
+    return acc;
+}
+
+enum { CE_BLOCK = 64 }; /* rows whose logs are taken together */
+
+/* Softmax cross-entropy of rows of at most NB_VW columns, one row per vector: with m the row's
+   maximum and s = sum_j exp(y_j - m), the row's loss is tsum log(s) + sum_j t_j (m - y_j), all
+   terms >= 0 for proper targets.  s is summed in double and its log taken as a float log of
+   s plus the rounding residual, for a whole block of rows at once. */
+NB_VINLINE double ce_short_rows(const float *Y, const float *T, size_t rows, size_t cols)
+{
+    float S[CE_BLOCK], C[CE_BLOCK];
+    double TS[CE_BLOCK];
+    const float *y_end = Y + rows * cols, *t_end = T + rows * cols;
+    nb_vi in_row = nb__vfirst(cols);
+    const nb_vf ninf = nb__vsplat(-__builtin_inff());
+    nb_vd acc = {0};
+    for (size_t r0 = 0; r0 < rows; r0 += CE_BLOCK) {
+        size_t nr = rows - r0 < CE_BLOCK ? rows - r0 : CE_BLOCK;
+        for (size_t r = 0; r < nr; r++) {
+            size_t off = (r0 + r) * cols;
+            nb_vf y = nb__vload(Y + off, cols, y_end), t = nb__vload(T + off, cols, t_end);
+            nb_vf v = nb__vsel(in_row, y, ninf), m = nb__vhmax(v);
+            double s = nb__vhsum_d(nb__vexpf(v - m)); /* -inf lanes give 0 */
+            S[r] = (float)s;
+            C[r] = (float)(s - S[r]);
+            t = nb__vsel(in_row, t, (nb_vf){0});
+            TS[r] = nb__vhsum_d(t);
+            acc += __builtin_convertvector(nb__vsel(in_row, t * (m - y), (nb_vf){0}), nb_vd);
+        }
+        for (size_t r = nr; r < (nr + NB_VW - 1) / NB_VW * NB_VW; r++) {
+            S[r] = 1.0f, C[r] = 0.0f, TS[r] = 0.0; /* padding: log 1 = 0 */
+        }
+        for (size_t r = 0; r < nr; r += NB_VW) {
+            nb_vf sv, cv;
+            nb_vd tv;
+            memcpy(&sv, S + r, sizeof sv);
+            memcpy(&cv, C + r, sizeof cv);
+            memcpy(&tv, TS + r, sizeof tv);
+            acc += tv * __builtin_convertvector(nb__vlogf(sv) + cv / sv, nb_vd);
+        }
+    }
+    return nb__vhsum_dd(acc);
+}
+
+/* Its gradient (p_j tsum - t_j) / rows, with p_j = exp(y_j - m) / s, in double: where p_j is
+   close to t_j the difference keeps few of float's digits.  Whole-vector stores run into the
+   next row of G, which is written afterwards; the last rows go through a buffer. */
+NB_VINLINE void ce_bwd_short_rows(const float *Y, const float *T, float *G, size_t rows,
+                                  size_t cols, double scale)
+{
+    const float *y_end = Y + rows * cols, *t_end = T + rows * cols;
+    float *g_end = G + rows * cols;
+    nb_vi in_row = nb__vfirst(cols);
+    const nb_vf ninf = nb__vsplat(-__builtin_inff());
+    for (size_t r = 0; r < rows; r++) {
+        size_t off = r * cols;
+        nb_vf y = nb__vload(Y + off, cols, y_end), t = nb__vload(T + off, cols, t_end);
+        nb_vf v = nb__vsel(in_row, y, ninf), m = nb__vhmax(v);
+        /* y - m in double: in float its rounding would show in exp */
+        nb_vd e = nb__vexp_neg_d(__builtin_convertvector(v, nb_vd)
+                                     - __builtin_convertvector(m, nb_vd),
+                                 v - m < -708.0f);
+        nb_vd td = __builtin_convertvector(nb__vsel(in_row, t, (nb_vf){0}), nb_vd);
+        double f = nb__vhsum_dd(td) / nb__vhsum_dd(e);
+        nb_vf g = __builtin_convertvector((e * f - td) * scale, nb_vf);
+        if ((size_t)(g_end - (G + off)) >= NB_VW) {
+            memcpy(G + off, &g, sizeof g);
+        } else {
+            float tmp[NB_VW];
+            memcpy(tmp, &g, sizeof tmp);
+            memcpy(G + off, tmp, cols * sizeof(float));
+        }
+    }
+}
+#endif
 
 enum { LANES = 8 }; /* partial sums of a reduction: one AVX-512 register of doubles */
 
@@ -48,14 +157,24 @@ double nb__loss_fwd(nb_loss kind, const float *Y, const float *T, size_t rows, s
             sum += part[l];
         return sum / (double)n;
     }
-    case NB_LOSS_BCE:
-        for (size_t i = 0; i < n; i++) {
+    case NB_LOSS_BCE: {
+        size_t i = 0;
+#ifdef NB_HAVE_VMATH
+        if (nb__vrows_fast())
+            sum = nb__vhsum_dd(bce_terms(Y, T, n, &i));
+#endif
+        for (; i < n; i++) {
             double ly = fmax(log((double)Y[i]), BCE_LOG_FLOOR);
             double l1y = fmax(log(1.0 - (double)Y[i]), BCE_LOG_FLOOR);
             sum -= T[i] * ly + (1.0 - T[i]) * l1y;
         }
         return sum / (double)n;
+    }
     case NB_LOSS_SOFTMAX_CE:
+#ifdef NB_HAVE_VMATH
+        if (cols <= NB_VW && nb__vrows_fast())
+            return ce_short_rows(Y, T, rows, cols) / (double)rows;
+#endif
         for (size_t r = 0; r < rows; r++) {
             const float *y = Y + r * cols, *t = T + r * cols;
             double lse = row_lse(y, cols, row_max(y, cols));
@@ -92,6 +211,12 @@ void nb__loss_bwd(nb_loss kind, const float *restrict Y, const float *restrict T
     }
     case NB_LOSS_SOFTMAX_CE: {
         double s = 1.0 / (double)rows;
+#ifdef NB_HAVE_VMATH
+        if (cols <= NB_VW && nb__vrows_fast()) {
+            ce_bwd_short_rows(Y, T, G, rows, cols, s);
+            break;
+        }
+#endif
         for (size_t r = 0; r < rows; r++) {
             const float *y = Y + r * cols, *t = T + r * cols;
             float *g = G + r * cols;
