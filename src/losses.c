@@ -201,11 +201,13 @@ void nb__loss_bwd(nb_loss kind, const float *restrict Y, const float *restrict T
         break;
     }
     case NB_LOSS_BCE: {
-        double s = 1.0 / (double)n;
+        /* In float, so that the loop runs 16 lanes wide: y - t, 1 - y (exact for y >= 0.5),
+           the product and the quotient round once each, a few 1e-7 in all. */
+        const float s = (float)(1.0 / (double)n), eps = (float)BCE_EPS;
         for (size_t i = 0; i < n; i++) {
-            double y = Y[i];
-            double d = y * (1.0 - y); /* fmax without the libm call; NaN gives the floor too */
-            G[i] = (float)((y - T[i]) / (d > BCE_EPS ? d : BCE_EPS) * s);
+            float y = Y[i];
+            float d = y * (1.0f - y); /* fmax without the libm call; NaN gives the floor too */
+            G[i] = (y - T[i]) / (d > eps ? d : eps) * s;
         }
         break;
     }
