@@ -1,7 +1,10 @@
 #!/bin/sh
 # Side-by-side: nablas, PyTorch and FANN on W1-W4, the same data (written once by
 # nablas-bench-train), all in one run.  Usage: bench/peers/run.sh [BUILD_DIR] [--quick]
-# Needs Debian's python3-torch and python3-numpy (for /usr/bin/python3) and libfann-dev.
+# Needs Debian's python3-torch and python3-numpy (for /usr/bin/python3) and libfann-dev
+# (bash tools/setup.sh --peers).  ROUNDS=N (default 3) alternates nablas and PyTorch N times
+# and the table keeps each one's best round: on a shared machine the load drifts, and a
+# comparison of two runs minutes apart would measure the drift.
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 build=${1:-build}
@@ -11,8 +14,9 @@ trap 'rm -rf "$data"' EXIT
 # One OpenMP thread unless a configuration asks for more: no second pool may oversubscribe
 # the cores.
 export OMP_NUM_THREADS=1
+rounds=${ROUNDS:-3}
 "$build/bench/nablas-bench-train" --no-naive --threads 1,2 $quick \
-    --json "$data/nablas.json" --dump-data "$data"
+    --json "$data/nablas.1.json" --dump-data "$data"
 fann_args=""
 if [ -x "$build/bench/nablas-fann-peer" ]; then
     for w in W1 W2 W3 W4; do
@@ -20,12 +24,19 @@ if [ -x "$build/bench/nablas-fann-peer" ]; then
     done
     fann_args="--fann $data/fann.jsonl"
 fi
-# PyTorch: one process per (OpenMP, OpenBLAS) thread configuration; see peers.py.
-for cfg in "1 1" "1 2" "2 1"; do
-    set -- $cfg
-    OPENBLAS_NUM_THREADS=$2 /usr/bin/python3 "$here/peers.py" --measure --omp "$1" \
-        --data "$data" --out "$data/torch.jsonl" ${quick:+--quick}
+r=1
+while :; do
+    # PyTorch: one process per (OpenMP, OpenBLAS) thread configuration; see peers.py.
+    for cfg in "1 1" "1 2" "2 1"; do
+        set -- $cfg
+        OPENBLAS_NUM_THREADS=$2 /usr/bin/python3 "$here/peers.py" --measure --omp "$1" \
+            --data "$data" --out "$data/torch.jsonl" ${quick:+--quick}
+    done
+    [ "$r" -lt "$rounds" ] || break
+    r=$((r + 1))
+    "$build/bench/nablas-bench-train" --no-naive --threads 1,2 $quick \
+        --json "$data/nablas.$r.json" > /dev/null
 done
 echo
-/usr/bin/python3 "$here/peers.py" --data "$data" --nablas "$data/nablas.json" \
+/usr/bin/python3 "$here/peers.py" --data "$data" --nablas "$data"/nablas.*.json \
     --torch "$data/torch.jsonl" $fann_args
