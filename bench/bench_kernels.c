@@ -109,22 +109,39 @@ static void run(ctx *k)
         run_elementwise(k);
 }
 
-/* Median seconds per call: calls are batched so that each of 5 samples lasts >= min_s / 5. */
-static double time_call(ctx *k, double min_s)
+enum { SAMPLES = 5 };
+
+/* Calls per sample of one variant, so that a sample lasts about min_s / SAMPLES. */
+static size_t calibrate(ctx *k, double min_s)
 {
-    run(k);
+    run(k); /* warm: caches, OpenBLAS's buffers and threads */
     double t0 = bu_now();
     run(k);
     double once = bu_now() - t0;
-    size_t reps = once > 0 ? (size_t)(min_s / 5 / once) + 1 : 1000;
-    double s[5];
-    for (int i = 0; i < 5; i++) {
-        t0 = bu_now();
-        for (size_t r = 0; r < reps; r++)
-            run(k);
-        s[i] = (bu_now() - t0) / (double)reps;
+    return once > 0 ? (size_t)(min_s / SAMPLES / once) + 1 : 1000;
+}
+
+/* Median seconds per call of each variant (nablas, naive, reference).  The variants take turns
+   sample by sample, so that all three see the same machine load: on a shared machine it
+   drifts within seconds, and timing one variant after the other would measure the drift. */
+static void time_variants(ctx *k, double min_s, double t[3])
+{
+    size_t reps[3];
+    double s[3][SAMPLES];
+    for (int v = 0; v < 3; v++) {
+        k->variant = v;
+        reps[v] = calibrate(k, min_s);
     }
-    return bu_median(s, 5);
+    for (int i = 0; i < SAMPLES; i++)
+        for (int v = 0; v < 3; v++) {
+            k->variant = v;
+            double t0 = bu_now();
+            for (size_t r = 0; r < reps[v]; r++)
+                run(k);
+            s[v][i] = (bu_now() - t0) / (double)reps[v];
+        }
+    for (int v = 0; v < 3; v++)
+        t[v] = bu_median(s[v], SAMPLES);
 }
 
 typedef struct options {
@@ -231,10 +248,7 @@ static void measure(bu_json *js, ctx *k, const char *what, const char *shape, do
                     const char *unit, double min_s)
 {
     double t[3];
-    for (int v = 0; v < 3; v++) {
-        k->variant = v;
-        t[v] = time_call(k, min_s);
-    }
+    time_variants(k, min_s, t);
     report(js, k, what, shape, amount, unit, t[0], t[1], t[2]);
 }
 

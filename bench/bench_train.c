@@ -24,7 +24,7 @@ static void usage(FILE *f)
 {
     fputs("usage: nablas-bench-train [--workload W1,W2,W3,W4] [--threads 1,2] [--repeats N]\n"
           "                          [--quick] [--no-naive] [--json FILE] [--dump-data DIR]\n"
-          "  Trains each workload of ../shared/workloads.md and prints per epoch: nablas' median\n"
+          "  Trains each workload (docs/performance.md) and prints per epoch: nablas' median\n"
           "  time, samples/s, the ratio to the sgemm calls of the same steps (replayed in this run)\n"
           "  and the speed-up over a naive-loop trainer (also in this run; W3's naive trainer is\n"
           "  timed on a few batches and scaled to the epoch).\n"

@@ -1,4 +1,4 @@
-/* Workload definitions and data generators: see workloads.h and ../shared/workloads.md. */
+/* Workload definitions and data generators: see workloads.h and the table in docs/performance.md. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
