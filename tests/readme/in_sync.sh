@@ -1,9 +1,11 @@
 #!/bin/sh
-# README.md must show examples/readme_example.c verbatim: the fenced block that follows the
-# marker line "<!-- example: examples/readme_example.c -->".
+# README.md must show each example file verbatim: the fenced block that follows the marker line
+# "<!-- example: examples/NAME.c -->".  Usage: in_sync.sh README.md examples/NAME.c
 set -eu
 readme=$1
 example=$2
-awk '/<!-- example: examples\/readme_example.c -->/ {found = 1; getline; next}
+marker="<!-- example: examples/$(basename "$example") -->"
+grep -qxF "$marker" "$readme" || { echo "README.md has no line '$marker'" >&2; exit 1; }
+awk -v m="$marker" '$0 == m {found = 1; getline; next}
      found && /^```$/ {exit}
-     found' "$readme" | diff -u "$example" - && echo "README example in sync"
+     found' "$readme" | diff -u "$example" - && echo "README shows $(basename "$example") as it is"
