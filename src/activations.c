@@ -56,17 +56,7 @@ NB_VINLINE nb_vf vtanh(nb_vf z)
 {
     nb_vf a = (nb_vf)((nb_vu)z & 0x7fffffffu);
     nb_vf x = -2.0f * nb__vsel(a > 44.0f, nb__vsplat(44.0f), a); /* NaN stays NaN */
-    nb_vf t = x * 1.44269504088896341f + 12582912.0f;
-    nb_vf k = t - 12582912.0f;
-    nb_vf r = x - k * 0.693359375f + k * 2.12194440e-4f;
-    nb_vf p = 1.9875691500e-4f * r + 1.3981999507e-3f;
-    p = p * r + 8.3334519073e-3f;
-    p = p * r + 4.1665795894e-2f;
-    p = p * r + 1.6666665459e-1f;
-    p = p * r + 5.0000001201e-1f;
-    p = p * r * r + r;
-    /* k in [-127, 0]: 2^k from the exponent bits (0 at k = -127); unsigned as in nb__vexpf */
-    nb_vf scale = (nb_vf)(((nb_vu)t - 0x4B400000u + 127u) << 23);
+    nb_vf scale, p = nb__vexpm1_reduced(x, &scale); /* k in [-127, 0] */
     nb_vf em1 = scale * p + (scale - 1.0f);
     nb_vf th = (0.0f - em1) / (2.0f + em1); /* 0 - em1: +0, not -0, at z = 0 */
     return (nb_vf)((nb_vu)th | ((nb_vu)z & 0x80000000u)); /* th >= 0 (or NaN) */

@@ -150,24 +150,32 @@ NB_VINLINE nb_vd nb__vexp_neg_d(nb_vd x, nb_vi under_f)
     return nb__vsel_dd(under, (nb_vd){0}, p * (nb_vd)bits);
 }
 
+/* The core that exp and expm1 share, for x in [-87.33, 88]: x = k ln2 + r with |r| <= ln2 / 2,
+   returns expm1(r) (the exp polynomial without its 1, accurate relative to r) and sets *scale
+   to 2^k from the exponent bits (0 at k = -127). */
+NB_VINLINE nb_vf nb__vexpm1_reduced(nb_vf x, nb_vf *scale)
+{
+    nb_vf t = x * 1.44269504088896341f + 12582912.0f; /* 1.5 * 2^23: rounds to an integer */
+    nb_vf k = t - 12582912.0f;
+    nb_vf r = x - k * 0.693359375f + k * 2.12194440e-4f;
+    nb_vf p = 1.9875691500e-4f * r + 1.3981999507e-3f;
+    p = p * r + 8.3334519073e-3f;
+    p = p * r + 4.1665795894e-2f;
+    p = p * r + 1.6666665459e-1f;
+    p = p * r + 5.0000001201e-1f;
+    /* unsigned bit arithmetic: NaN lanes hold garbage here, and must not overflow */
+    *scale = (nb_vf)(((nb_vu)t - 0x4B400000u + 127u) << 23);
+    return p * r * r + r;
+}
+
 /* nb__expf on every lane: 0 below -87.33, NaN stays NaN */
 NB_VINLINE nb_vf nb__vexpf(nb_vf x)
 {
     nb_vi under = x < -87.33f;
     nb_vf xc = nb__vsel(under, nb__vsplat(-87.33f), x);
     xc = nb__vsel(xc > 88.0f, nb__vsplat(88.0f), xc);
-    nb_vf t = xc * 1.44269504088896341f + 12582912.0f;
-    nb_vf k = t - 12582912.0f;
-    nb_vf r = xc - k * 0.693359375f + k * 2.12194440e-4f;
-    nb_vf p = 1.9875691500e-4f * r + 1.3981999507e-3f;
-    p = p * r + 8.3334519073e-3f;
-    p = p * r + 4.1665795894e-2f;
-    p = p * r + 1.6666665459e-1f;
-    p = p * r + 5.0000001201e-1f;
-    p = p * r * r + r + 1.0f;
-    /* unsigned bit arithmetic: NaN lanes hold garbage here, and must not overflow */
-    nb_vu bits = ((nb_vu)t - 0x4B400000u + 127u) << 23;
-    return nb__vsel(under, (nb_vf){0}, p * (nb_vf)bits);
+    nb_vf scale, em1 = nb__vexpm1_reduced(xc, &scale);
+    return nb__vsel(under, (nb_vf){0}, (em1 + 1.0f) * scale);
 }
 
 /* natural log of every lane for finite x > 0, including subnormals (about 1 ulp); other x
