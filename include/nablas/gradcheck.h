@@ -11,7 +11,7 @@
    the finite-difference step this dominates the comparison (hence the fairly large default
    step: the truncation error of a central difference only overtakes the noise above
    about 3e-2).  With the defaults a correct backward pass typically gives max_rel_err
-   around 1e-3 (5e-4 to 4e-3 in nablas' own tests); use 1e-2 as the pass threshold.  A wrong
+   around 1e-3 (5e-4 to 5e-3 in nablas' own tests); use 1e-2 as the pass threshold.  A wrong
    gradient (a missing factor, a wrong sign, a wrong slope) gives 1e-1 or more.  A step that
    straddles a kink gives a large error for a correct gradient: ReLU and leaky ReLU at
    z = 0 (e.g. a row whose earlier ReLUs are all off, meeting a zero bias: give biases
