@@ -9,13 +9,14 @@
 #include "vmath.h"
 
 /* a * b + c as one fused multiply-add in the polynomials (ISO C mode leaves contraction off) */
+#ifdef NB_GCC_VECTORS
 #pragma GCC optimize("fp-contract=fast")
+#endif
 
 #define LEAKY_SLOPE 0.01f
 
-#ifdef NB_HAVE_VMATH
-int nb__vrows_off; /* tests/portable.c sets it: the kernel tests then cover both paths */
-#endif
+/* tests/portable.c sets it: the kernel tests then cover both paths (vmath.h) */
+int nb__vrows_off;
 
 static inline float sigmoidf(float z)
 {

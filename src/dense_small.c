@@ -18,7 +18,9 @@
 #define NB_INLINE static inline __attribute__((always_inline))
 #pragma GCC diagnostic ignored "-Wpsabi"
 /* a * b + c as one fused multiply-add, as sgemm does (ISO C mode leaves contraction off) */
+#ifdef NB_GCC_VECTORS
 #pragma GCC optimize("fp-contract=fast")
+#endif
 
 static size_t panels(size_t n) { return (n + NB_SMALL_CW - 1) / NB_SMALL_CW; }
 
@@ -124,7 +126,7 @@ bool nb__dense_small(size_t batch, size_t in, size_t out)
 void nb__small_fwd(const float *X, const float *W, const float *b, float *Z, size_t batch,
                    size_t in, size_t out, bool relu_out)
 {
-    (void)X, (void)W, (void)b, (void)Z, (void)batch, (void)in, (void)out;
+    (void)X, (void)W, (void)b, (void)Z, (void)batch, (void)in, (void)out, (void)relu_out;
 }
 void nb__small_dx(const float *G, const float *W, float *dX, size_t batch, size_t in, size_t out)
 {

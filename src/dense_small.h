@@ -8,8 +8,8 @@
 
 #include "internal.h"
 
-/* The small path is written on GCC/Clang vector extensions; elsewhere BLAS does everything. */
-#if defined(__GNUC__)
+/* The small path is written on GCC's vector extensions; elsewhere BLAS does everything. */
+#ifdef NB_GCC_VECTORS
 #define NB_HAVE_SMALL_PATH 1
 #endif
 

@@ -15,6 +15,16 @@
 #define NB_CLONES
 #endif
 
+/* GCC's vector extensions as the fast kernels use them (__builtin_shuffle among others, which
+   clang lacks): with other compilers those kernels give way to the portable loops and BLAS. */
+#if defined(__GNUC__) && !defined(__clang__)
+#define NB_GCC_VECTORS 1
+#endif
+
+/* Non-zero: the kernels take their portable loops even where vector ones exist (set by the
+   tests, tests/portable.c, to cover both). */
+extern int nb__vrows_off;
+
 #define NB_TRY(expr)                  \
     do {                              \
         nb_status nb_try_ = (expr);   \

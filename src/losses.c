@@ -8,7 +8,9 @@
 #include "vmath.h"
 
 /* a * b + c as one fused multiply-add in the polynomials (ISO C mode leaves contraction off) */
+#ifdef NB_GCC_VECTORS
 #pragma GCC optimize("fp-contract=fast")
+#endif
 
 #define BCE_LOG_FLOOR (-100.0)
 #define BCE_EPS 1e-12

@@ -9,8 +9,8 @@ static const char *const messages[NB_STATUS_COUNT] = {
     [NB_ERR_ALIAS] = "an output overlaps an input",
     [NB_ERR_NOMEM] = "out of memory",
     [NB_ERR_OVERFLOW] = "a size is too large (arithmetic overflow)",
-    [NB_ERR_LOSS_ACT] = "the loss does not fit the output activation (softmax cross-entropy takes "
-                        "logits: use an identity output layer)",
+    [NB_ERR_LOSS_ACT] =
+        "the loss does not fit the output activation (softmax cross-entropy takes logits: use an identity output layer)",
     [NB_ERR_STATE] = "call out of order (e.g. backward without a forward on the current parameters)",
     [NB_ERR_IO] = "file input/output failed",
     [NB_ERR_BAD_MAGIC] = "not a file of the expected kind (bad magic number)",

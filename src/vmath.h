@@ -10,7 +10,9 @@
 #include <stdint.h>
 #include <string.h>
 
-#if defined(__GNUC__)
+#include "internal.h"
+
+#ifdef NB_GCC_VECTORS /* internal.h */
 #define NB_HAVE_VMATH 1
 #pragma GCC diagnostic ignored "-Wpsabi"
 
@@ -26,8 +28,6 @@ typedef double nb_vd __attribute__((vector_size(NB_VW * sizeof(double))));
    AVX-512, where one vector is one register and the shuffles are single instructions; the
    AVX2 and baseline clones, which split every vector, measured slower than the scalar loops
    and keep those. */
-extern int nb__vrows_off; /* set by tests to run the portable loops here too (activations.c) */
-
 static inline bool nb__vrows_fast(void)
 {
 #if defined(__x86_64__) || defined(__i386__)
