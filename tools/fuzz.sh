@@ -15,7 +15,12 @@ if [ ! -f "$build/build.ninja" ]; then
 else
     meson configure "$build" -Dfuzz=true >/dev/null
 fi
-ninja -C "$build" tests/fuzz/fuzz_model tests/fuzz/fuzz_csv tests/fuzz/fuzz_npy >/dev/null
+if ! ninja -C "$build" tests/fuzz/fuzz_model tests/fuzz/fuzz_csv tests/fuzz/fuzz_npy \
+        >"$build/fuzz-build.log" 2>&1; then
+    echo "fuzz.sh: building the fuzz targets failed:" >&2
+    tail -n 40 "$build/fuzz-build.log" >&2
+    exit 1
+fi
 status=0
 for target in model csv npy; do
     work="$build/corpus/$target"
