@@ -40,7 +40,8 @@ void nb_net_free(nb_net *net); /* NULL is a no-op */
 
 /* Deterministic initialisation: biases 0; weights of a layer followed by ReLU or leaky ReLU are
    He-normal, N(0, 2 / fan_in); all others Xavier/Glorot-uniform, U(-a, a) with
-   a = sqrt(6 / (fan_in + fan_out)).  Same seed, same parameters, on every platform. */
+   a = sqrt(6 / (fan_in + fan_out)).  Same seed, same parameters (the uniform draws are the
+   same on every platform; normal draws use libm's log and cos, whose last bits may differ). */
 nb_status nb_net_init_params(nb_net *net, uint64_t seed);
 
 size_t nb_net_inputs(const nb_net *net);     /* 0 if net is NULL */
