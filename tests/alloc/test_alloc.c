@@ -1,4 +1,4 @@
-/* No heap allocation in steady-state training: after a warm-up epoch (which lets nablas size
+/* No heap allocation in steady-state training and prediction: after a warm-up epoch (which lets nablas size
    its workspace and OpenBLAS create its buffers and threads), a whole epoch of
    nb_net_train_step, and whole nb_net_train calls, allocate nothing.  With one BLAS thread
    nothing at all allocates; with two, OpenBLAS's threaded sgemm driver mallocs a small job
@@ -131,6 +131,38 @@ Test(alloc, net_train)
                      plain);
         cr_expect_eq(one + three, 0, "%s: %zu allocations in nb_net_train with shuffling "
                      "(1 epoch), %zu (3 epochs)", c->name, one, three);
+        drop(&d);
+    }
+}
+
+/* Prediction allocates nothing once its workspace exists: nb_infer_predict after
+   nb_infer_ctx_create (inputs of any row count, processed in chunks of max_batch), and
+   nb_net_predict after nb_net_reserve.  One BLAS thread: nothing of OpenBLAS's to discount. */
+Test(alloc, prediction)
+{
+    cr_assert_eq(nb_set_threads(1), NB_OK);
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        const case_def *c = &cases[i];
+        data d = make(c);
+        nb_tensor Y;
+        cr_assert_eq(nb_tensor_alloc(&Y, c->rows, nb_net_outputs(d.net)), NB_OK);
+        nb_infer_ctx *ctx;
+        cr_assert_eq(nb_infer_ctx_create(d.net, NULL, c->batch, &ctx), NB_OK);
+        cr_assert_eq(nb_net_reserve(d.net, c->batch), NB_OK);
+        nb_tensor part = nb_tensor_rows(&d.X, 0, c->batch - 1);
+        nb_tensor Yp = nb_tensor_rows(&Y, 0, c->batch - 1);
+        alloc_count_start();
+        nb_status s1 = nb_infer_predict(ctx, &d.X, &Y);  /* all rows, in chunks */
+        nb_status s2 = nb_infer_predict(ctx, &part, &Yp); /* a short batch */
+        size_t infer = alloc_count_stop();
+        alloc_count_start();
+        nb_status s3 = nb_net_predict(d.net, &d.X, &Y);
+        size_t predict = alloc_count_stop();
+        cr_assert(s1 == NB_OK && s2 == NB_OK && s3 == NB_OK);
+        cr_expect_eq(infer, 0, "%s: %zu allocations in nb_infer_predict", c->name, infer);
+        cr_expect_eq(predict, 0, "%s: %zu allocations in nb_net_predict", c->name, predict);
+        nb_infer_ctx_free(ctx);
+        nb_tensor_free(&Y);
         drop(&d);
     }
 }
