@@ -1,6 +1,6 @@
-/* No heap allocation in steady-state training and prediction: after a warm-up epoch (which lets nablas size
-   its workspace and OpenBLAS create its buffers and threads), a whole epoch of
-   nb_net_train_step, and whole nb_net_train calls, allocate nothing.  With one BLAS thread
+/* No heap allocation in steady-state training and prediction: after a warm-up epoch (which
+   lets nablas size its workspace and OpenBLAS create its buffers and threads), a whole epoch
+   of nb_net_train_step, and whole nb_net_train calls, allocate nothing.  With one BLAS thread
    nothing at all allocates; with two, OpenBLAS's threaded sgemm driver mallocs a small job
    array per call (OpenBLAS 0.3.21, level3_thread.c), so there the test requires zero
    allocations from any caller other than OpenBLAS.  Criterion assertions allocate, so counts
