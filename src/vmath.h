@@ -66,7 +66,7 @@ NB_VINLINE nb_vf nb__vload(const float *p, size_t n, const float *end)
     return v;
 }
 
-/* horizontal max and sum, the result in every lane.  The max is built from a > b ? a : b, so a
+/* horizontal max, the result in every lane.  Built from a > b ? a : b, so a
    NaN may be dropped; callers get NaN back from exp(NaN - max) anyway. */
 NB_VINLINE nb_vf nb__vhmax(nb_vf v)
 {
@@ -79,15 +79,6 @@ NB_VINLINE nb_vf nb__vhmax(nb_vf v)
     v = nb__vsel(s > v, s, v);
     s = __builtin_shuffle(v, (nb_vi){1, 0, 3, 2, 5, 4, 7, 6, 9, 8, 11, 10, 13, 12, 15, 14});
     return nb__vsel(s > v, s, v);
-}
-
-NB_VINLINE nb_vf nb__vhsum(nb_vf v)
-{
-    v += __builtin_shuffle(v, (nb_vi){8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3, 4, 5, 6, 7});
-    v += __builtin_shuffle(v, (nb_vi){4, 5, 6, 7, 0, 1, 2, 3, 12, 13, 14, 15, 8, 9, 10, 11});
-    v += __builtin_shuffle(v, (nb_vi){2, 3, 0, 1, 6, 7, 4, 5, 10, 11, 8, 9, 14, 15, 12, 13});
-    v += __builtin_shuffle(v, (nb_vi){1, 0, 3, 2, 5, 4, 7, 6, 9, 8, 11, 10, 13, 12, 15, 14});
-    return v;
 }
 
 typedef double nb_vd8 __attribute__((vector_size(8 * sizeof(double))));
