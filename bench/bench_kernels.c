@@ -10,7 +10,7 @@
 #endif
 
 #include "bench_util.h"
-#include "dense_small.h" /* the library's internal small-size kernels, for --crossover */
+#include "kernels/dense_small.h" /* the library's internal small-size kernels, for --crossover */
 #include "naive_kernels.h"
 
 typedef struct ctx {

@@ -1,5 +1,5 @@
 /* Linked into second builds of the kernel tests: they then run the portable loops that CPUs
-   without AVX-512 use instead of the row-wise vector kernels (src/vmath.h), so that both paths
+   without AVX-512 use instead of the row-wise vector kernels (src/kernels/vmath.h), so that both paths
    are tested on a machine that has AVX-512. */
 extern int nb__vrows_off;
 

@@ -1,6 +1,6 @@
 /* Shared pieces of the `nablas` command: option parsing, error reporting, data loading. */
-#ifndef NABLAS_CLI_H
-#define NABLAS_CLI_H
+#ifndef NB_CLI_CLI_H
+#define NB_CLI_CLI_H
 
 #include <stdbool.h>
 #include <stddef.h>

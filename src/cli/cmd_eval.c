@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli.h"
+#include "cli/cli.h"
 
 static cli_opt opts[] = {
     {"model", "MODEL", "the model file (required)", NULL},

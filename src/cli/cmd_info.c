@@ -2,7 +2,7 @@
 #include <stdio.h>
 #include <sys/stat.h>
 
-#include "cli.h"
+#include "cli/cli.h"
 
 static cli_opt opts[] = {
     {"features", "N", "show the standardisation of up to N features (default 8)", NULL},

@@ -5,10 +5,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli.h"
-#include "layers.h"
-#include "plot.h"
-#include "progress.h"
+#include "cli/cli.h"
+#include "cli/layers.h"
+#include "cli/plot.h"
+#include "cli/progress.h"
 
 static cli_opt opts[] = {
     CLI_DATA_OPTS,

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "layers.h"
+#include "cli/layers.h"
 
 static bool act_by_name(const char *s, size_t len, nb_act *out)
 {

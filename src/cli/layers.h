@@ -1,5 +1,5 @@
-#ifndef NABLAS_CLI_LAYERS_H
-#define NABLAS_CLI_LAYERS_H
+#ifndef NB_CLI_LAYERS_H
+#define NB_CLI_LAYERS_H
 
 #include <stdbool.h>
 #include "nablas.h"

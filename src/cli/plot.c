@@ -5,7 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "plot.h"
+#include "cli/plot.h"
 
 /* Text as XML character data: a file name in the title may hold & or <. */
 static void put_escaped(FILE *f, const char *s)

@@ -1,5 +1,5 @@
-#ifndef NABLAS_CLI_PLOT_H
-#define NABLAS_CLI_PLOT_H
+#ifndef NB_CLI_PLOT_H
+#define NB_CLI_PLOT_H
 
 #include <stddef.h>
 

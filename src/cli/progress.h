@@ -1,5 +1,5 @@
-#ifndef NABLAS_CLI_PROGRESS_H
-#define NABLAS_CLI_PROGRESS_H
+#ifndef NB_CLI_PROGRESS_H
+#define NB_CLI_PROGRESS_H
 
 #include <stdbool.h>
 #include <stdio.h>

@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "net_impl.h"
+#include "net/network.h"
 
 enum { PREDICT_CHUNK = 256 }; /* rows per forward pass when no workspace is reserved */
 

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "csv_internal.h"
+#include "io/csv_table.h"
 
 static int cmp_str(const void *a, const void *b)
 {

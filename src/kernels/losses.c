@@ -4,8 +4,8 @@
 
 #include <string.h>
 
-#include "internal.h"
-#include "vmath.h"
+#include "kernels/kernels.h"
+#include "kernels/vmath.h"
 
 /* a * b + c as one fused multiply-add in the polynomials (ISO C mode leaves contraction off) */
 #ifdef NB_GCC_VECTORS

@@ -3,14 +3,14 @@
    element or per row costs more than the memory traffic.  Same method and coefficients as
    nb__expf (vexp.h); log is Cephes' logf.  Only for functions that always inline them into
    the cloned kernels (see dense_small.c on -Wpsabi). */
-#ifndef NABLAS_VMATH_H
-#define NABLAS_VMATH_H
+#ifndef NB_KERNELS_VMATH_H
+#define NB_KERNELS_VMATH_H
 
 #include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
 
-#include "internal.h"
+#include "kernels/kernels.h"
 
 #ifdef NB_GCC_VECTORS /* internal.h */
 #define NB_HAVE_VMATH 1

@@ -9,7 +9,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "dense_small.h"
+#include "kernels/dense_small.h"
 
 #ifdef NB_HAVE_SMALL_PATH
 
@@ -33,17 +33,17 @@ bool nb__dense_small(size_t batch, size_t in, size_t out)
 
 #define CW 4
 #define FN(name) name##_w4
-#include "dense_small_w.h"
+#include "kernels/dense_small_w.h"
 #undef CW
 #undef FN
 #define CW 8
 #define FN(name) name##_w8
-#include "dense_small_w.h"
+#include "kernels/dense_small_w.h"
 #undef CW
 #undef FN
 #define CW NB_SMALL_CW
 #define FN(name) name##_w16
-#include "dense_small_w.h"
+#include "kernels/dense_small_w.h"
 #undef CW
 #undef FN
 

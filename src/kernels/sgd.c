@@ -1,7 +1,7 @@
 /* Plain stochastic gradient descent: P <- P - lr dP. */
 #include <math.h>
 
-#include "internal.h"
+#include "kernels/kernels.h"
 
 NB_CLONES
 void nb__sgd(float *restrict P, const float *restrict dP, size_t n, float lr)

@@ -4,8 +4,8 @@
 #include <cblas.h>
 #include <string.h>
 
-#include "dense_small.h"
-#include "internal.h"
+#include "kernels/dense_small.h"
+#include "kernels/kernels.h"
 
 void nb__dense_fwd(const float *X, const float *W, const float *b, float *Z,
                    size_t batch, size_t in, size_t out)

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "internal.h"
+#include "core/base.h"
 
 enum { ALIGN = 64 };
 

@@ -1,11 +1,11 @@
 /* The CSV reader's internals, shared by csv_split.c (stage 1: text -> fields), csv_classes.c
    (class lists) and csv.c (stage 2: columns and values, the public API). */
-#ifndef NABLAS_CSV_INTERNAL_H
-#define NABLAS_CSV_INTERNAL_H
+#ifndef NB_IO_CSV_TABLE_H
+#define NB_IO_CSV_TABLE_H
 
 #include <stdbool.h>
 #include <stddef.h>
-#include "internal.h"
+#include "core/base.h"
 
 enum { NB__CSV_MAX_CLASSES = 65536, NB__CSV_MAX_NAME = 255 };
 

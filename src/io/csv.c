@@ -9,8 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "csv_internal.h"
-#include "file_io.h"
+#include "io/csv_table.h"
+#include "io/file_io.h"
 
 #define MAX_CSV_FILE (SIZE_MAX / 4)
 

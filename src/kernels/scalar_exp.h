@@ -3,8 +3,8 @@
    two parts so k ln2 is exact), a degree-6 polynomial for exp(r) (Cephes' coefficients), and
    2^k built in the exponent bits.  Relative error about 2 ulp on [-87.3, 88]; 0 below -87.33
    (where exp is subnormal or 0: the callers' sigmoid and softmax only need it small). */
-#ifndef NABLAS_VEXP_H
-#define NABLAS_VEXP_H
+#ifndef NB_KERNELS_SCALAR_EXP_H
+#define NB_KERNELS_SCALAR_EXP_H
 
 #include <stdint.h>
 #include <string.h>

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "csv_internal.h"
+#include "io/csv_table.h"
 
 nb_status nb__csv_fail(nb_io_error *err, nb_status st, size_t line, size_t col, const char *fmt, ...)
 {

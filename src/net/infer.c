@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "net_impl.h"
+#include "net/network.h"
 #include "nablas/infer.h"
 
 struct nb_infer_ctx {

@@ -11,7 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "file_io.h"
+#include "io/file_io.h"
 
 nb_status nb__read_file(const char *path, size_t max_size, unsigned char **data, size_t *size)
 {

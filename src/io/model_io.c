@@ -6,9 +6,9 @@
 #include <math.h>
 #include <zlib.h>
 
-#include "file_io.h"
-#include "le_codec.h"
-#include "net_impl.h"
+#include "io/file_io.h"
+#include "io/le_codec.h"
+#include "net/network.h"
 
 static const uint8_t MAGIC[8] = {'N', 'A', 'B', 'L', 'A', 'S', 'M', 'D'};
 

@@ -1,8 +1,8 @@
 /* Explicit little-endian encoding of fixed-width integers and IEEE-754 floats.  Files written
    by nablas use these so that their bytes are the same on every host, whatever its byte order:
    values are assembled from bytes by shifts, never by reinterpreting memory. */
-#ifndef NABLAS_LE_CODEC_H
-#define NABLAS_LE_CODEC_H
+#ifndef NB_IO_LE_CODEC_H
+#define NB_IO_LE_CODEC_H
 
 #include <stddef.h>
 #include <stdint.h>

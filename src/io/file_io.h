@@ -1,6 +1,6 @@
 /* Whole-file reads for the loaders (the atomic writer is public, in nablas/data.h). */
-#ifndef NABLAS_FILE_IO_H
-#define NABLAS_FILE_IO_H
+#ifndef NB_IO_FILE_IO_H
+#define NB_IO_FILE_IO_H
 
 #include <stdbool.h>
 #include <stddef.h>

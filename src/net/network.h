@@ -1,9 +1,9 @@
 /* The network's private layout, shared by net.c (structure, forward, backward) and train.c
    (training loop, evaluation, prediction). */
-#ifndef NABLAS_NET_IMPL_H
-#define NABLAS_NET_IMPL_H
+#ifndef NB_NET_NETWORK_H
+#define NB_NET_NETWORK_H
 
-#include "internal.h"
+#include "kernels/kernels.h"
 
 typedef struct nb_layer {
     size_t in, out;

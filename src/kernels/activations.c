@@ -4,9 +4,9 @@
 #include <math.h>
 #include <string.h>
 
-#include "internal.h"
-#include "vexp.h"
-#include "vmath.h"
+#include "kernels/kernels.h"
+#include "kernels/scalar_exp.h"
+#include "kernels/vmath.h"
 
 /* a * b + c as one fused multiply-add in the polynomials (ISO C mode leaves contraction off) */
 #ifdef NB_GCC_VECTORS

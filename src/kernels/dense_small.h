@@ -1,12 +1,12 @@
 /* The dense layer's own small-size kernels (dense_small.c), used instead of sgemm below the
    crossover measured with nablas-bench-kernels (docs/performance.md). */
-#ifndef NABLAS_DENSE_SMALL_H
-#define NABLAS_DENSE_SMALL_H
+#ifndef NB_KERNELS_DENSE_SMALL_H
+#define NB_KERNELS_DENSE_SMALL_H
 
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "internal.h"
+#include "kernels/kernels.h"
 
 /* The small path is written on GCC's vector extensions; elsewhere BLAS does everything. */
 #ifdef NB_GCC_VECTORS

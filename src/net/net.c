@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "net_impl.h"
+#include "net/network.h"
 
 static void free_workspace(nb_net *net)
 {

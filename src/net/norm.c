@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "internal.h"
+#include "core/base.h"
 
 struct nb_norm {
     size_t n;

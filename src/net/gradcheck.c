@@ -4,7 +4,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-#include "internal.h"
+#include "kernels/kernels.h"
 
 nb_gradcheck_opts nb_gradcheck_opts_default(void)
 {

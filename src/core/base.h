@@ -1,0 +1,44 @@
+/* What every source of the library shares: compiler switches, NB_TRY, argument checks and
+   aligned allocation. */
+#ifndef NB_CORE_BASE_H
+#define NB_CORE_BASE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include "nablas.h"
+
+/* Hot loops compiled for AVX-512, AVX2 and baseline x86-64, picked at load time (GCC, ELF):
+   the library is never built with -march=native. */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && defined(__ELF__)
+#define NB_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#else
+#define NB_CLONES
+#endif
+
+/* GCC's vector extensions as the fast kernels use them (__builtin_shuffle among others, which
+   clang lacks): with other compilers those kernels give way to the portable loops and BLAS. */
+#if defined(__GNUC__) && !defined(__clang__)
+#define NB_GCC_VECTORS 1
+#endif
+
+#define NB_TRY(expr)                  \
+    do {                              \
+        nb_status nb_try_ = (expr);   \
+        if (nb_try_ != NB_OK)         \
+            return nb_try_;           \
+    } while (0)
+
+/* NB_ERR_NULL for a NULL tensor or data, NB_ERR_SHAPE for an empty one, NB_ERR_OVERFLOW if its
+   byte size does not fit size_t. */
+nb_status nb__check_tensor(const nb_tensor *t);
+/* As nb__check_tensor, then NB_ERR_SHAPE unless t is rows x cols. */
+nb_status nb__check_shape(const nb_tensor *t, size_t rows, size_t cols);
+/* True if the memory of a and b overlaps (either may be NULL: no overlap). */
+bool nb__overlap(const nb_tensor *a, const nb_tensor *b);
+/* NB_ERR_OVERFLOW if any dimension does not fit the BLAS integer type. */
+nb_status nb__check_blas_dims(size_t a, size_t b, size_t c);
+
+/* 64-byte aligned, zero-filled allocation of n floats (NULL on failure or overflow). */
+float *nb__alloc_floats(size_t n);
+
+#endif
