@@ -23,7 +23,14 @@ typedef enum nb_status {
     NB_ERR_CHECKSUM,    /* the file's checksum does not match its contents */
     NB_ERR_CORRUPT,     /* the file's header or sizes are inconsistent or out of bounds */
     NB_ERR_PARSE,       /* a text field could not be parsed */
-    NB_ERR_UNSUPPORTED, /* well-formed input using a feature nablas does not support */
+    NB_ERR_UNSUPPORTED, /* well-formed input using a feature nablas does not support, or a
+                           feature this build of nablas was configured without */
+    NB_ERR_NONFINITE,   /* a NaN or infinity where finite numbers are needed: a loss, gradient,
+                           parameter or statistic (training stops on it; saving refuses it) */
+    NB_ERR_LIMIT,       /* the call would exceed a memory or size limit set by the caller or
+                           documented for the input */
+    NB_ERR_CPU,         /* this CPU lacks the instructions the call needs (e.g. AVX512-BF16) */
+    NB_ERR_MPI,         /* an MPI call failed, or another rank reported an error */
     NB_STATUS_COUNT     /* number of codes; not a status */
 } nb_status;
 

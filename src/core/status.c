@@ -19,7 +19,11 @@ static const char *const messages[NB_STATUS_COUNT] = {
     [NB_ERR_CHECKSUM] = "checksum mismatch: the file is corrupt",
     [NB_ERR_CORRUPT] = "inconsistent or out-of-bounds header or sizes: the file is corrupt",
     [NB_ERR_PARSE] = "a field could not be parsed",
-    [NB_ERR_UNSUPPORTED] = "input uses a feature nablas does not support",
+    [NB_ERR_UNSUPPORTED] = "input uses a feature nablas does not support (or this build lacks)",
+    [NB_ERR_NONFINITE] = "a non-finite value (NaN or infinity) where finite numbers are needed",
+    [NB_ERR_LIMIT] = "the call would exceed a memory or size limit",
+    [NB_ERR_CPU] = "this CPU lacks the instructions the call needs",
+    [NB_ERR_MPI] = "an MPI call failed, or another rank reported an error",
 };
 
 const char *nb_status_str(nb_status s)
