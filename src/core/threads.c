@@ -38,10 +38,15 @@ nb_status nb_set_threads(int n)
 
 int nb_get_threads(void) { return get_limit(); }
 
-void nb__blas_threads_for(size_t m, size_t n, size_t k)
+int nb__threads_for(size_t m, size_t n, size_t k)
 {
     int lim = get_limit();
-    int want = lim > 1 && (double)m * (double)n * (double)k >= NB_THREADS_MIN_MNK ? lim : 1;
+    return lim > 1 && (double)m * (double)n * (double)k >= NB_THREADS_MIN_MNK ? lim : 1;
+}
+
+void nb__blas_threads_for(size_t m, size_t n, size_t k)
+{
+    int want = nb__threads_for(m, n, k);
     if (atomic_exchange_explicit(&current, want, memory_order_relaxed) != want)
         openblas_set_num_threads(want);
 }

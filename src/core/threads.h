@@ -10,6 +10,9 @@
 /* Multiply-adds (m n k) from which a product runs on more than one thread. */
 #define NB_THREADS_MIN_MNK 50000000.0
 
+/* The thread count the policy gives an m x n x k product (1 or nb_get_threads()). */
+int nb__threads_for(size_t m, size_t n, size_t k);
+
 /* Sets OpenBLAS's thread count for a product of m x n x k multiply-adds, calling OpenBLAS only
    when the count changes (a few ns; it is process-global, see nablas/threads.h). */
 void nb__blas_threads_for(size_t m, size_t n, size_t k);

@@ -20,6 +20,7 @@ void nb_net_free(nb_net *net)
     if (!net)
         return;
     free_workspace(net);
+    nb__bf16_free(net->bf16);
     free(net->perm);
     free(net->xb);
     free(net->tb);
@@ -202,6 +203,29 @@ void nb__net_forward(nb_net *net, const float *X, size_t batch)
     net->ready = true;
 }
 
+/* The forward pass of training: as nb__net_forward, with the products in the network's
+   precision (prediction and evaluation stay in fp32). */
+static void forward_train(nb_net *net, const float *X, size_t batch)
+{
+    const float *in = X;
+    for (size_t l = 0; l < net->n_layers; l++) {
+        const nb_layer *L = &net->layers[l];
+        float *A = nb__net_act(net, l);
+        nb__dense_act_fwd_p(net->bf16, l, in, net->params + L->w_off, net->params + L->b_off, A,
+                            batch, L->in, L->out, L->act);
+        in = A;
+    }
+    net->x_last = X;
+    net->batch_last = batch;
+    net->ready = true;
+}
+
+nb_status nb__net_prepare(nb_net *net, size_t batch)
+{
+    NB_TRY(nb__net_reserve(net, batch));
+    return net->bf16 ? nb__bf16_prepare(net->bf16, batch) : NB_OK;
+}
+
 nb_status nb_net_forward(nb_net *net, const nb_tensor *X, nb_tensor *Y)
 {
     if (!net)
@@ -210,8 +234,8 @@ nb_status nb_net_forward(nb_net *net, const nb_tensor *X, nb_tensor *Y)
     if (X->cols != net->inputs)
         return NB_ERR_SHAPE;
     NB_TRY(nb__check_blas_dims(X->rows, 0, 0));
-    NB_TRY(nb__net_reserve(net, X->rows));
-    nb__net_forward(net, X->data, X->rows);
+    NB_TRY(nb__net_prepare(net, X->rows));
+    forward_train(net, X->data, X->rows);
     if (Y)
         *Y = nb_tensor_view(nb__net_act(net, net->n_layers - 1), X->rows, nb_net_outputs(net));
     return NB_OK;
@@ -240,8 +264,8 @@ static double net_backward(nb_net *net, nb_loss loss, const float *T, bool want_
         const float *A_prev = l ? nb__net_act(net, l - 1) : net->x_last;
         nb__act_bwd(L->act, nb__net_act(net, l), G, batch, L->out);
         /* the first layer's input gradient is never needed */
-        nb__dense_bwd(A_prev, net->params + L->w_off, G, net->grads + L->w_off,
-                      net->grads + L->b_off, l ? G_prev : NULL, batch, L->in, L->out);
+        nb__dense_bwd_p(net->bf16, l, A_prev, net->params + L->w_off, G, net->grads + L->w_off,
+                        net->grads + L->b_off, l ? G_prev : NULL, batch, L->in, L->out);
         float *t = G;
         G = G_prev;
         G_prev = t;
@@ -289,7 +313,7 @@ nb_status nb_net_sgd_step(nb_net *net, float lr)
 double nb__net_train_step(nb_net *net, const float *X, const float *T, size_t batch,
                           nb_loss loss, float lr)
 {
-    nb__net_forward(net, X, batch);
+    forward_train(net, X, batch);
     size_t last = net->n_layers - 1;
     const float *Y = nb__net_act(net, last);
     double value = nb__loss_fwd(loss, Y, T, batch, net->layers[last].out);
@@ -301,8 +325,9 @@ double nb__net_train_step(nb_net *net, const float *X, const float *T, size_t ba
         float *W = net->params + L->w_off;
         nb__act_bwd(L->act, nb__net_act(net, l), G, batch, L->out);
         if (l) /* the first layer's input gradient is never needed */
-            nb__dense_dx(G, W, G_prev, batch, L->in, L->out);
-        nb__dense_update(A_prev, G, W, net->params + L->b_off, batch, L->in, L->out, lr);
+            nb__dense_dx_p(net->bf16, l, G, W, G_prev, batch, L->in, L->out);
+        nb__dense_update_p(net->bf16, l, A_prev, G, W, net->params + L->b_off, batch, L->in,
+                           L->out, lr);
         float *t = G;
         G = G_prev;
         G_prev = t;
@@ -323,7 +348,7 @@ nb_status nb_net_train_step(nb_net *net, const nb_tensor *X, const nb_tensor *T,
     if (!isfinite(lr) || lr < 0.0f)
         return NB_ERR_ARG;
     NB_TRY(nb__check_blas_dims(X->rows, 0, 0));
-    NB_TRY(nb__net_reserve(net, X->rows));
+    NB_TRY(nb__net_prepare(net, X->rows));
     double value = nb__net_train_step(net, X->data, T->data, X->rows, loss, lr);
     if (loss_out)
         *loss_out = (float)value;

@@ -3,6 +3,7 @@
 #ifndef NB_NET_NETWORK_H
 #define NB_NET_NETWORK_H
 
+#include "kernels/dense_bf16.h"
 #include "kernels/kernels.h"
 
 typedef struct nb_layer {
@@ -28,6 +29,9 @@ struct nb_net {
     size_t perm_cap, shuf_batch;
     float *xb, *tb;
 
+    /* bf16 products in training (net/precision.c); NULL: fp32. */
+    nb__bf16 *bf16;
+
     /* What the last forward left for backward. */
     const float *x_last;
     size_t batch_last;
@@ -36,6 +40,9 @@ struct nb_net {
 
 /* Grows the workspace to hold `batch` rows (no-op if it already does). */
 nb_status nb__net_reserve(nb_net *net, size_t batch);
+/* nb__net_reserve, and what the network's precision needs for training batches of `batch`
+   rows (net/precision.c), so that the steps allocate nothing and cannot fail. */
+nb_status nb__net_prepare(nb_net *net, size_t batch);
 /* Output activations of layer l for the current workspace. */
 static inline float *nb__net_act(const nb_net *net, size_t l)
 {

@@ -81,7 +81,9 @@ nb_status nb_net_train(nb_net *net, const nb_tensor *X, const nb_tensor *T,
 
     size_t rows = X->rows, in = net->inputs, out = nb_net_outputs(net);
     size_t bs = opts->batch_size < rows ? opts->batch_size : rows;
-    NB_TRY(nb__net_reserve(net, bs));
+    NB_TRY(nb__net_prepare(net, bs));
+    if (rows % bs)
+        NB_TRY(nb__net_prepare(net, rows % bs)); /* the last, shorter batch of each epoch */
 
     /* Everything the loop needs is allocated here, before the first step. */
     size_t *perm = NULL;
