@@ -83,8 +83,10 @@ static int parse(int argc, char **argv, options *o)
     return 0;
 }
 
-/* Seconds for one epoch of nb_net_train (epochs = 1; the shuffle seed varies per call). */
-static double nablas_epoch(nb_net *net, const bw_workload *w, uint64_t seed, double *loss)
+/* Seconds for one epoch of a training run: nb_trainer_run with epochs = 1 on a trainer kept
+   across calls, as the epochs of one nb_net_train run share one (the shuffle seed varies per
+   call). */
+static double nablas_epoch(nb_trainer *tr, const bw_workload *w, uint64_t seed, double *loss)
 {
     nb_tensor X = nb_tensor_view(w->X, w->rows, w->inputs);
     nb_tensor T = nb_tensor_view(w->T, w->rows, bw_outputs(w));
@@ -97,8 +99,8 @@ static double nablas_epoch(nb_net *net, const bw_workload *w, uint64_t seed, dou
     o.seed = seed;
     nb_train_report rep;
     double t0 = bu_now();
-    if (nb_net_train(net, &X, &T, &o, &rep) != NB_OK) {
-        fprintf(stderr, "nablas-bench-train: nb_net_train failed\n");
+    if (nb_trainer_run(tr, &X, &T, &o, &rep) != NB_OK) {
+        fprintf(stderr, "nablas-bench-train: nb_trainer_run failed\n");
         exit(2);
     }
     double t = bu_now() - t0;
@@ -112,12 +114,14 @@ static void timed_set(const bw_workload *w, size_t warm, size_t repeats, naive_n
                       double *e, double *f, double *naive, double *loss)
 {
     nb_net *net;
-    if (nb_net_create(&net, w->inputs, w->layers, w->n_layers, 1) != NB_OK)
+    nb_trainer *tr;
+    if (nb_net_create(&net, w->inputs, w->layers, w->n_layers, 1) != NB_OK
+        || nb_trainer_create(&tr, net) != NB_OK)
         exit(2);
     sgemm_floor *fl = floor_create(w);
     double *d = malloc(3 * repeats * sizeof *d);
     for (size_t i = 0; i < warm + repeats; i++) {
-        double a = nablas_epoch(net, w, i, loss), b = floor_epoch_time(fl);
+        double a = nablas_epoch(tr, w, i, loss), b = floor_epoch_time(fl);
         double c = nv ? naive_epoch_time(nv, w, 0) : 0.0;
         if (i >= warm) {
             d[i - warm] = a;
@@ -131,6 +135,7 @@ static void timed_set(const bw_workload *w, size_t warm, size_t repeats, naive_n
         *naive = bu_median(d + 2 * repeats, repeats);
     free(d);
     floor_free(fl);
+    nb_trainer_free(tr);
     nb_net_free(net);
 }
 
@@ -173,16 +178,18 @@ static void dump(const bw_workload *w, const char *dir)
 static void bf16_compare(const bw_workload *w, int threads, size_t epochs, bu_json *js)
 {
     nb_net *net[2];
+    nb_trainer *tr[2];
     for (int p = 0; p < 2; p++)
         if (nb_net_create(&net[p], w->inputs, w->layers, w->n_layers, 1) != NB_OK
-            || nb_net_set_precision(net[p], p ? NB_PRECISION_BF16 : NB_PRECISION_FP32) != NB_OK)
+            || nb_net_set_precision(net[p], p ? NB_PRECISION_BF16 : NB_PRECISION_FP32) != NB_OK
+            || nb_trainer_create(&tr[p], net[p]) != NB_OK)
             exit(2);
     double *d = malloc(2 * epochs * sizeof *d), loss20[2] = {NAN, NAN}, loss;
     size_t at = epochs < 20 ? epochs : 20;
     for (size_t i = 0; i < epochs; i++)
         for (int k = 0; k < 2; k++) {
             int p = (int)((i + (size_t)k) % 2); /* who goes first alternates */
-            d[p * epochs + i] = nablas_epoch(net[p], w, i, &loss);
+            d[p * epochs + i] = nablas_epoch(tr[p], w, i, &loss);
             if (i + 1 == at)
                 loss20[p] = loss;
         }
@@ -200,8 +207,10 @@ static void bf16_compare(const bw_workload *w, int threads, size_t epochs, bu_js
     bu_json_num(js, "fp32_loss", loss20[0]);
     bu_json_num(js, "bf16_loss", loss20[1]);
     free(d);
-    nb_net_free(net[0]);
-    nb_net_free(net[1]);
+    for (int p = 0; p < 2; p++) {
+        nb_trainer_free(tr[p]);
+        nb_net_free(net[p]);
+    }
 }
 
 static int run_bf16(const options *o)
