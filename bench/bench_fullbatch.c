@@ -10,7 +10,8 @@
          all rows, in the chunks LM uses) and Cholesky (dposv) calls, timed alone.
    Adam here is a local loop in this file (PyTorch 1.13's Adam: betas 0.9/0.999, eps 1e-8, no
    weight decay) over nb_net_forward/nb_net_backward, until the library's optimizer API exists.
-   Options: --quick (short budgets), --budget SECONDS (W5, default 3), --seed N. */
+   Options: --quick (short budgets), --budget S1,S2,... (W5's budgets in whole seconds, default
+   2,10), --seed N. */
 #include <cblas.h>
 #include <lapacke.h>
 #include <math.h>
@@ -115,19 +116,27 @@ static void w4(uint64_t seed, double limit_s)
            "goal MSE <= %.8f (1e-4 relative)\n", N, opt, goal);
     printf("  %-28s %12s %12s %14s\n", "trainer", "iterations", "time [ms]", "final MSE");
 
-    nb_net *net;
-    nb_status s = nb_net_create(&net, HOUSE_FEATURES, L, 3, seed);
-    if (s)
-        die("network", s);
-    nb_lm_opts o = nb_lm_opts_default();
-    o.goal = goal;
+    /* LM: median of REP runs from the same start, after one warm-up run */
+    enum { REP = 5 };
+    double tl[REP];
+    nb_net *net = NULL;
+    nb_status s;
     nb_lm_report rep;
-    double t0 = bu_now();
-    if ((s = nb_net_train_lm(net, &Xt, &Tt, &o, &rep)))
-        die("LM", s);
-    double t_lm = bu_now() - t0;
-    printf("  %-28s %12zu %12.2f %14.8f  (%s)\n", "Levenberg-Marquardt", rep.iterations,
-           t_lm * 1e3, mse(net, &Xt, &Tt), nb_fb_stop_name(rep.stop));
+    for (int k = -1; k < REP; k++) {
+        nb_net_free(net);
+        if ((s = nb_net_create(&net, HOUSE_FEATURES, L, 3, seed)))
+            die("network", s);
+        nb_lm_opts o = nb_lm_opts_default();
+        o.goal = goal;
+        double t0 = bu_now();
+        if ((s = nb_net_train_lm(net, &Xt, &Tt, &o, &rep)))
+            die("LM", s);
+        if (k >= 0)
+            tl[k] = bu_now() - t0;
+    }
+    double t_lm = bu_median(tl, REP);
+    printf("  %-28s %12zu %12.2f %14.8f  (%s; median of %d)\n", "Levenberg-Marquardt",
+           rep.iterations, t_lm * 1e3, mse(net, &Xt, &Tt), nb_fb_stop_name(rep.stop), REP);
     nb_net_free(net);
 
     /* gradient descent, lr 0.01 full batch (the demo's), until the goal or the time limit */
@@ -146,7 +155,7 @@ static void w4(uint64_t seed, double limit_s)
     if ((s = nb_net_train(net, &Xt, &Tt, &t, &tr)))
         die("GD", s);
     if (r.iters)
-        printf("  %-28s %12zu %12.2f %14.8f  (%.0fx LM's time)\n", "gradient descent lr 0.01",
+        printf("  %-28s %12zu %12.2f %14.8f  (%.2fx LM's time)\n", "gradient descent lr 0.01",
                r.iters, r.t_reach * 1e3, mse(net, &Xt, &Tt), r.t_reach / t_lm);
     else
         printf("  %-28s %12s %12.2f %14.8f  (goal not reached: %zu epochs in %.1f s)\n",
@@ -170,7 +179,7 @@ static void w4(uint64_t seed, double limit_s)
         }
     }
     if (reached)
-        printf("  %-28s %12zu %12.2f %14.8f  (%.0fx LM's time)\n", "Adam lr 1e-3 (local loop)",
+        printf("  %-28s %12zu %12.2f %14.8f  (%.2fx LM's time)\n", "Adam lr 1e-3 (local loop)",
                reached, t_reach * 1e3, mse(net, &Xt, &Tt), t_reach / t_lm);
     else
         printf("  %-28s %12s %12.2f %14.8f  (goal not reached: %zu steps in %.1f s)\n",
@@ -347,27 +356,35 @@ static void lm_cost(uint64_t seed, size_t iters)
 
 int main(int argc, char **argv)
 {
-    double budget_s = 3.0, w4_limit = 10.0;
+    const char *budgets = "2,10";
+    double w4_limit = 10.0;
     size_t cost_iters = 50;
     uint64_t seed = 42;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--quick")) {
-            budget_s = 0.5;
+            budgets = "1";
             w4_limit = 1.0;
             cost_iters = 10;
         } else if (!strcmp(argv[i], "--budget") && i + 1 < argc) {
-            budget_s = atof(argv[++i]);
+            budgets = argv[++i];
         } else if (!strcmp(argv[i], "--seed") && i + 1 < argc) {
             seed = strtoull(argv[++i], NULL, 10);
         } else {
-            fprintf(stderr, "usage: nablas-bench-fullbatch [--quick] [--budget SECONDS] "
+            fprintf(stderr, "usage: nablas-bench-fullbatch [--quick] [--budget S1,S2,...] "
                             "[--seed N]\n");
             return 2;
         }
     }
     bu_print_header(stdout, "nablas-bench-fullbatch");
     w4(seed, w4_limit);
-    w5(seed, budget_s);
+    int b[8];
+    size_t nb = bu_parse_int_list(budgets, b, 8);
+    if (!nb) {
+        fprintf(stderr, "nablas-bench-fullbatch: --budget takes whole seconds, e.g. 2,10\n");
+        return 2;
+    }
+    for (size_t i = 0; i < nb; i++)
+        w5(seed, (double)b[i]);
     lm_cost(seed, cost_iters);
     return 0;
 }
