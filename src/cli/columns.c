@@ -29,12 +29,18 @@ char *cli_join_names(char *const *names, size_t n)
             return NULL; /* cannot be given as a --target-columns list */
         len += strlen(names[k]) + 1;
     }
-    char *s = malloc(len), *p = s;
+    char *s = malloc(len);
     if (!s)
         return NULL;
-    for (size_t k = 0; k < n; k++)
-        p += sprintf(p, "%s%s", k ? "," : "", names[k]);
-    *p = '\0';
+    size_t at = 0;
+    for (size_t k = 0; k < n; k++) {
+        size_t l = strlen(names[k]);
+        if (k)
+            s[at++] = ',';
+        memcpy(s + at, names[k], l);
+        at += l;
+    }
+    s[at] = '\0';
     return s;
 }
 
