@@ -17,5 +17,6 @@
 #include "nablas/model.h"
 #include "nablas/infer.h"
 #include "nablas/gradcheck.h"
+#include "nablas/safetensors.h"
 
 #endif
