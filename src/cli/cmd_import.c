@@ -66,6 +66,9 @@ int cmd_import(int argc, char **argv)
     if (st == NB_ERR_SHAPE)
         return cli_error("import", "%s: its tensors do not fit --layers %s (number of layers or "
                          "units differ, or a weight is not 2-D)", cmd.pos_value, spec);
+    if (st == NB_ERR_LIMIT)
+        return cli_error("import", "%s: its header length exceeds 100000000 bytes (not a "
+                         "safetensors file, or damaged)", cmd.pos_value);
     if (st == NB_ERR_UNSUPPORTED)
         return cli_error("import", "%s: %s (only {i}.weight / {i}.bias tensors of F32, F16, "
                          "BF16 or F64)", cmd.pos_value, nb_status_str(st));
