@@ -13,8 +13,10 @@
 
    Standardisation.  An input standardisation (nb_norm) is folded into the first layer on
    export: W' = W / std and b' = b - (mean / std) W, so that the exported Sequential gives the
-   same outputs from raw inputs.  The file has no separate standardisation tensors, and an
-   imported network takes raw inputs.
+   same outputs from raw inputs.  A target standardisation (nb_model.target_norm: the network
+   predicts (y - mean) / std) is folded into the last layer, W' = W std and b' = b std + mean,
+   which needs an identity output activation.  The file has no separate standardisation
+   tensors; an imported network takes raw inputs and predicts in the targets' units.
 
    Dtypes.  Export writes F32.  Import converts F32, F16, BF16 and F64 to float; other dtypes
    are refused (NB_ERR_UNSUPPORTED), as is any value that is NaN, infinite or (F64) outside
@@ -36,12 +38,16 @@
 extern "C" {
 #endif
 
-/* Writes net (and norm, folded in; may be NULL) to path atomically (see nb_write_file_atomic).
-   NB_ERR_NONFINITE if a parameter (or the folded result) is not finite; NB_ERR_SHAPE if norm
-   does not have the network's inputs. */
-nb_status nb_safetensors_save(const nb_net *net, const nb_norm *norm, const char *path);
+/* Writes net to path atomically (see nb_write_file_atomic), with the input standardisation
+   norm and the target standardisation target_norm folded in (either may be NULL).
+   NB_ERR_NONFINITE if a parameter (or a folded one) is not finite; NB_ERR_SHAPE if norm does
+   not have the network's inputs or target_norm its outputs; NB_ERR_UNSUPPORTED for a
+   target_norm when the last activation is not identity. */
+nb_status nb_safetensors_save(const nb_net *net, const nb_norm *norm, const nb_norm *target_norm,
+                              const char *path);
 /* The same bytes into a malloc'd buffer (free with free()). */
-nb_status nb_safetensors_save_mem(void **data, size_t *size, const nb_net *net, const nb_norm *norm);
+nb_status nb_safetensors_save_mem(void **data, size_t *size, const nb_net *net, const nb_norm *norm,
+                                  const nb_norm *target_norm);
 
 /* Builds a network from a file.  layers[k].act is layer k's activation; layers[k].units must
    equal the file's output width of layer k, or be 0 (take it from the file).  The number of

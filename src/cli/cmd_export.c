@@ -41,12 +41,12 @@ int cmd_export(int argc, char **argv)
     nb_model m;
     if ((rc = cli_load_model("export", pos[0], &m)) != CLI_OK)
         return rc;
-    nb_status st = nb_safetensors_save(m.net, m.norm, pos[1]);
+    nb_status st = nb_safetensors_save(m.net, m.norm, m.target_norm, pos[1]);
     if (st == NB_OK) {
         size_t idx = 0;
-        printf("exported %zu layers (%zu parameters%s) to %s as", nb_net_num_layers(m.net),
+        printf("exported %zu layers (%zu parameters%s%s) to %s as", nb_net_num_layers(m.net),
                nb_net_num_params(m.net), m.norm ? ", standardisation folded into layer 0" : "",
-               pos[1]);
+               m.target_norm ? ", target standardisation folded into the last layer" : "", pos[1]);
         for (size_t l = 0; l < nb_net_num_layers(m.net); l++) {
             nb_layer_spec s;
             nb_net_layer(m.net, l, &s);
@@ -54,6 +54,9 @@ int cmd_export(int argc, char **argv)
             idx += 1 + (s.act != NB_ACT_IDENTITY);
         }
         putchar('\n');
+    } else if (st == NB_ERR_UNSUPPORTED && m.target_norm) {
+        rc = cli_error("export", "%s: its target standardisation cannot be folded into a last "
+                       "layer whose activation is not identity", pos[0]);
     } else if (st == NB_ERR_IO) {
         rc = cli_error("export", "cannot write %s", pos[1]);
     } else {

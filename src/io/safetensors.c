@@ -228,28 +228,31 @@ nb_status nb_safetensors_fill(nb_net *net, const char *path)
 
 /* ---- export --------------------------------------------------------------------------------- */
 
-/* Layer l's weight out x in (PyTorch's layout) and bias, with the standardisation folded into
-   layer 0: W'[o][i] = W[i][o] / std[i], b'[o] = b[o] - sum_i mean[i] / std[i] * W[i][o]
-   (summed in double). */
-static nb_status export_layer(const nb_net *net, const nb_norm *norm, size_t l, float *w, float *b)
+/* Layer l's weight out x in (PyTorch's layout) and bias, with the input standardisation folded
+   into the first layer, W'[o][i] = W[i][o] / sd[i], b'[o] = b[o] - sum_i mean[i] / sd[i] W[i][o],
+   and the target standardisation into the last, W'' = W' tsd[o], b'' = b' tsd[o] + tmean[o]
+   (all in double, rounded once). */
+static nb_status export_layer(const nb_net *net, const nb_norm *norm, const nb_norm *tnorm,
+                              size_t l, float *w, float *b)
 {
     const nb_layer *ly = &net->layers[l];
     const float *W = net->params + ly->w_off, *B = net->params + ly->b_off;
-    bool fold = norm && l == 0;
-    const float *mean = fold ? nb_norm_mean(norm) : NULL, *sd = fold ? nb_norm_std(norm) : NULL;
+    bool fold_in = norm && l == 0, fold_out = tnorm && l + 1 == net->n_layers;
+    const float *mean = fold_in ? nb_norm_mean(norm) : NULL, *sd = fold_in ? nb_norm_std(norm) : NULL;
     bool finite = true;
     for (size_t o = 0; o < ly->out; o++) {
+        double scale = fold_out ? nb_norm_std(tnorm)[o] : 1.0;
         double acc = B[o];
         for (size_t i = 0; i < ly->in; i++) {
             double x = W[i * ly->out + o];
-            if (fold) {
+            if (fold_in) {
                 x /= sd[i];
                 acc -= (double)mean[i] * x;
             }
-            w[o * ly->in + i] = (float)x;
+            w[o * ly->in + i] = (float)(x * scale);
             finite = finite && isfinite(w[o * ly->in + i]);
         }
-        b[o] = (float)acc;
+        b[o] = (float)(fold_out ? acc * scale + nb_norm_mean(tnorm)[o] : acc);
         finite = finite && isfinite(b[o]);
     }
     return finite ? NB_OK : NB_ERR_NONFINITE;
@@ -300,12 +303,16 @@ static json_t *make_header(const nb_net *net)
     return root;
 }
 
-nb_status nb_safetensors_save_mem(void **data, size_t *size, const nb_net *net, const nb_norm *norm)
+nb_status nb_safetensors_save_mem(void **data, size_t *size, const nb_net *net, const nb_norm *norm,
+                                  const nb_norm *target_norm)
 {
     if (!data || !size || !net)
         return NB_ERR_NULL;
-    if (norm && nb_norm_features(norm) != net->inputs)
+    if ((norm && nb_norm_features(norm) != net->inputs)
+        || (target_norm && nb_norm_features(target_norm) != nb_net_outputs(net)))
         return NB_ERR_SHAPE;
+    if (target_norm && net->layers[net->n_layers - 1].act != NB_ACT_IDENTITY)
+        return NB_ERR_UNSUPPORTED; /* y * std + mean does not pass through the activation */
     if (net->n_params > (SIZE_MAX - 4096) / 8)
         return NB_ERR_OVERFLOW;
     json_t *root = make_header(net);
@@ -333,7 +340,7 @@ nb_status nb_safetensors_save_mem(void **data, size_t *size, const nb_net *net, 
     uint8_t *p = out + 8 + hlen;
     for (size_t l = 0; l < net->n_layers && st == NB_OK; l++) {
         const nb_layer *ly = &net->layers[l];
-        if ((st = export_layer(net, norm, l, w, b)) != NB_OK)
+        if ((st = export_layer(net, norm, target_norm, l, w, b)) != NB_OK)
             break;
         nb__le_put_f32s(p, w, ly->in * ly->out);
         p += 4 * ly->in * ly->out;
@@ -352,13 +359,14 @@ nb_status nb_safetensors_save_mem(void **data, size_t *size, const nb_net *net, 
     return NB_OK;
 }
 
-nb_status nb_safetensors_save(const nb_net *net, const nb_norm *norm, const char *path)
+nb_status nb_safetensors_save(const nb_net *net, const nb_norm *norm, const nb_norm *target_norm,
+                              const char *path)
 {
     if (!net || !path)
         return NB_ERR_NULL;
     void *data;
     size_t size;
-    NB_TRY(nb_safetensors_save_mem(&data, &size, net, norm));
+    NB_TRY(nb_safetensors_save_mem(&data, &size, net, norm, target_norm));
     nb_status st = nb_write_file_atomic(path, data, size);
     free(data);
     return st;

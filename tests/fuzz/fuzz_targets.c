@@ -156,7 +156,7 @@ void nb_fuzz_safetensors(const uint8_t *data, size_t size)
     CHECK(nb_net_num_layers(net) == n);
     void *again;
     size_t again_size;
-    CHECK(nb_safetensors_save_mem(&again, &again_size, net, NULL) == NB_OK);
+    CHECK(nb_safetensors_save_mem(&again, &again_size, net, NULL, NULL) == NB_OK);
     nb_net *back;
     CHECK(nb_safetensors_load_mem(&back, again, again_size, spec, n) == NB_OK);
     size_t np = nb_net_num_params(net);

@@ -83,7 +83,7 @@ Test(safetensors, round_trip_is_bit_identical)
     nb_net *net = io_small_net(5);
     void *data;
     size_t size;
-    cr_assert_eq(nb_safetensors_save_mem(&data, &size, net, NULL), NB_OK);
+    cr_assert_eq(nb_safetensors_save_mem(&data, &size, net, NULL, NULL), NB_OK);
     nb_layer_spec spec[3] = {{5, NB_ACT_RELU}, {4, NB_ACT_TANH}, {2, NB_ACT_IDENTITY}};
     nb_net *back;
     cr_assert_eq(nb_safetensors_load_mem(&back, data, size, spec, 3), NB_OK);
@@ -104,7 +104,7 @@ Test(safetensors, pytorch_names_layout_and_indices)
     nb_net *net = io_small_net(6); /* 3-5:relu-4:tanh-2:identity */
     void *data;
     size_t size;
-    cr_assert_eq(nb_safetensors_save_mem(&data, &size, net, NULL), NB_OK);
+    cr_assert_eq(nb_safetensors_save_mem(&data, &size, net, NULL, NULL), NB_OK);
     const unsigned char *b = data;
     uint64_t hlen = nb__le_get_u64(b);
     cr_assert_eq(hlen % 8, 0, "header padded to 8 bytes");
@@ -149,7 +149,7 @@ Test(safetensors, standardisation_is_folded_into_the_first_layer)
     cr_assert_eq(nb_net_predict(net, &Xn, &Y1), NB_OK);
     void *data;
     size_t size;
-    cr_assert_eq(nb_safetensors_save_mem(&data, &size, net, norm), NB_OK);
+    cr_assert_eq(nb_safetensors_save_mem(&data, &size, net, norm, NULL), NB_OK);
     nb_layer_spec spec[3] = {{5, NB_ACT_RELU}, {4, NB_ACT_TANH}, {2, NB_ACT_IDENTITY}};
     nb_net *back;
     cr_assert_eq(nb_safetensors_load_mem(&back, data, size, spec, 3), NB_OK);
@@ -162,7 +162,7 @@ Test(safetensors, standardisation_is_folded_into_the_first_layer)
     cr_assert_eq(nb_norm_create(2, mean, sd, &bad), NB_OK);
     void *sentinel = &bad;
     void *d2 = sentinel;
-    cr_assert_eq(nb_safetensors_save_mem(&d2, &size, net, bad), NB_ERR_SHAPE);
+    cr_assert_eq(nb_safetensors_save_mem(&d2, &size, net, bad, NULL), NB_ERR_SHAPE);
     cr_assert_eq(d2, sentinel);
     nb_norm_free(bad);
     nb_norm_free(norm);
@@ -181,7 +181,7 @@ Test(safetensors, file_save_load_and_fill)
     char path[512];
     strcpy(path, io_path(dir, "m.safetensors"));
     nb_net *net = io_small_net(8);
-    cr_assert_eq(nb_safetensors_save(net, NULL, path), NB_OK);
+    cr_assert_eq(nb_safetensors_save(net, NULL, NULL, path), NB_OK);
     cr_assert_eq(io_count_entries(dir), 1, "no temporary file left");
     nb_layer_spec spec[3] = {{5, NB_ACT_RELU}, {4, NB_ACT_TANH}, {2, NB_ACT_IDENTITY}};
     nb_net *back;
@@ -208,7 +208,7 @@ Test(safetensors, file_save_load_and_fill)
     nb_net *none = NULL;
     cr_assert_eq(nb_safetensors_load(&none, io_path(dir, "missing"), spec, 3), NB_ERR_IO);
     cr_assert_null(none);
-    cr_assert_eq(nb_safetensors_save(net, NULL, "/nonexistent-dir/m.safetensors"), NB_ERR_IO);
+    cr_assert_eq(nb_safetensors_save(net, NULL, NULL, "/nonexistent-dir/m.safetensors"), NB_ERR_IO);
     nb_net_free(wide);
     nb_net_free(small);
     nb_net_free(other);
@@ -221,12 +221,12 @@ Test(safetensors, argument_errors)
     nb_net *net = io_small_net(1), *out = NULL;
     void *data;
     size_t size;
-    cr_assert_eq(nb_safetensors_save_mem(NULL, &size, net, NULL), NB_ERR_NULL);
-    cr_assert_eq(nb_safetensors_save_mem(&data, NULL, net, NULL), NB_ERR_NULL);
-    cr_assert_eq(nb_safetensors_save_mem(&data, &size, NULL, NULL), NB_ERR_NULL);
-    cr_assert_eq(nb_safetensors_save(NULL, NULL, "x"), NB_ERR_NULL);
-    cr_assert_eq(nb_safetensors_save(net, NULL, NULL), NB_ERR_NULL);
-    cr_assert_eq(nb_safetensors_save_mem(&data, &size, net, NULL), NB_OK);
+    cr_assert_eq(nb_safetensors_save_mem(NULL, &size, net, NULL, NULL), NB_ERR_NULL);
+    cr_assert_eq(nb_safetensors_save_mem(&data, NULL, net, NULL, NULL), NB_ERR_NULL);
+    cr_assert_eq(nb_safetensors_save_mem(&data, &size, NULL, NULL, NULL), NB_ERR_NULL);
+    cr_assert_eq(nb_safetensors_save(NULL, NULL, NULL, "x"), NB_ERR_NULL);
+    cr_assert_eq(nb_safetensors_save(net, NULL, NULL, NULL), NB_ERR_NULL);
+    cr_assert_eq(nb_safetensors_save_mem(&data, &size, net, NULL, NULL), NB_OK);
     cr_assert_eq(nb_safetensors_load_mem(NULL, data, size, ONE, 1), NB_ERR_NULL);
     cr_assert_eq(nb_safetensors_load_mem(&out, NULL, size, ONE, 1), NB_ERR_NULL);
     cr_assert_eq(nb_safetensors_load_mem(&out, data, size, NULL, 1), NB_ERR_NULL);
@@ -243,7 +243,7 @@ Test(safetensors, argument_errors)
     /* saving refuses non-finite parameters */
     nb_net_params(net)[3] = NAN;
     void *sentinel = &size, *d2 = sentinel;
-    cr_assert_eq(nb_safetensors_save_mem(&d2, &size, net, NULL), NB_ERR_NONFINITE);
+    cr_assert_eq(nb_safetensors_save_mem(&d2, &size, net, NULL, NULL), NB_ERR_NONFINITE);
     cr_assert_eq(d2, sentinel);
     nb_net_free(net);
 }
@@ -288,7 +288,7 @@ Test(safetensors_bounds, every_prefix_is_truncated)
     nb_net *net = io_small_net(2), *out = NULL;
     void *data;
     size_t size;
-    cr_assert_eq(nb_safetensors_save_mem(&data, &size, net, NULL), NB_OK);
+    cr_assert_eq(nb_safetensors_save_mem(&data, &size, net, NULL, NULL), NB_OK);
     nb_layer_spec spec[3] = {{5, NB_ACT_RELU}, {4, NB_ACT_TANH}, {2, NB_ACT_IDENTITY}};
     for (size_t n = 0; n < size; n++) {
         nb_status st = nb_safetensors_load_mem(&out, data, n, spec, 3);
@@ -566,4 +566,73 @@ Test(safetensors_names, conversions_are_exact)
     cr_assert_eq(nb_net_params(net)[0], 0.1f);
     nb_net_free(net);
     free(b);
+}
+
+/* The target standardisation folds into the last layer: the imported network answers in the
+   targets' units, y = y' std + mean.  A one-layer network gets both folds. */
+static void check_target_fold(nb_net *net, const nb_norm *norm, const nb_norm *tnorm)
+{
+    size_t in = nb_net_inputs(net), out = nb_net_outputs(net);
+    nb_tensor X = io_random(30, in, 4), Xn, Y1, Y2;
+    nb_tensor_alloc(&Xn, 30, in);
+    nb_tensor_alloc(&Y1, 30, out);
+    nb_tensor_alloc(&Y2, 30, out);
+    if (norm)
+        cr_assert_eq(nb_norm_apply_to(norm, &X, &Xn), NB_OK);
+    else
+        memcpy(Xn.data, X.data, 30 * in * sizeof(float));
+    cr_assert_eq(nb_net_predict(net, &Xn, &Y1), NB_OK);
+    void *data;
+    size_t size;
+    cr_assert_eq(nb_safetensors_save_mem(&data, &size, net, norm, tnorm), NB_OK);
+    nb_layer_spec spec[8];
+    for (size_t l = 0; l < nb_net_num_layers(net); l++)
+        nb_net_layer(net, l, &spec[l]);
+    nb_net *back;
+    cr_assert_eq(nb_safetensors_load_mem(&back, data, size, spec, nb_net_num_layers(net)), NB_OK);
+    cr_assert_eq(nb_net_predict(back, &X, &Y2), NB_OK);
+    const float *m = nb_norm_mean(tnorm), *sd = nb_norm_std(tnorm);
+    for (size_t i = 0; i < 30; i++)
+        for (size_t o = 0; o < out; o++) {
+            double want = (double)Y1.data[i * out + o] * sd[o] + m[o];
+            cr_assert(fabs(Y2.data[i * out + o] - want) <= 1e-5 * (1 + fabs(want)),
+                      "row %zu output %zu: %g vs %g", i, o, (double)Y2.data[i * out + o], want);
+        }
+    nb_net_free(back);
+    free(data);
+    nb_tensor_free(&X);
+    nb_tensor_free(&Xn);
+    nb_tensor_free(&Y1);
+    nb_tensor_free(&Y2);
+}
+
+Test(safetensors, target_standardisation_is_folded_into_the_last_layer)
+{
+    float tm[2] = {250.0f, -3.0f}, ts[2] = {40.0f, 0.5f}, im[3] = {1, 2, 3}, is[3] = {2, 0.5f, 4};
+    nb_norm *tnorm, *norm, *t1;
+    cr_assert_eq(nb_norm_create(2, tm, ts, &tnorm), NB_OK);
+    cr_assert_eq(nb_norm_create(3, im, is, &norm), NB_OK);
+    nb_net *net = io_small_net(11); /* last activation identity */
+    check_target_fold(net, NULL, tnorm);
+    check_target_fold(net, norm, tnorm);
+    nb_layer_spec one = {2, NB_ACT_IDENTITY};
+    nb_net *lin;
+    cr_assert_eq(nb_net_create(&lin, 3, &one, 1, 5), NB_OK);
+    check_target_fold(lin, norm, tnorm); /* first and last layer at once */
+    /* wrong width; a last activation the affine map cannot pass through */
+    cr_assert_eq(nb_norm_create(1, tm, ts, &t1), NB_OK);
+    void *data = NULL;
+    size_t size;
+    cr_assert_eq(nb_safetensors_save_mem(&data, &size, net, NULL, t1), NB_ERR_SHAPE);
+    nb_layer_spec sig[2] = {{4, NB_ACT_RELU}, {2, NB_ACT_SIGMOID}};
+    nb_net *s;
+    cr_assert_eq(nb_net_create(&s, 3, sig, 2, 5), NB_OK);
+    cr_assert_eq(nb_safetensors_save_mem(&data, &size, s, NULL, tnorm), NB_ERR_UNSUPPORTED);
+    cr_assert_null(data);
+    nb_net_free(s);
+    nb_net_free(lin);
+    nb_net_free(net);
+    nb_norm_free(t1);
+    nb_norm_free(norm);
+    nb_norm_free(tnorm);
 }
