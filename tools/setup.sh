@@ -10,7 +10,7 @@
 #                             `pkg-config --static --libs` names -lgfortran
 set -euo pipefail
 
-packages=(gcc libc6-dev meson ninja-build pkg-config libopenblas-dev liblapacke-dev libcriterion-dev zlib1g-dev libjansson-dev)
+packages=(gcc libc6-dev meson ninja-build pkg-config libopenblas-dev liblapacke-dev libcriterion-dev zlib1g-dev libjansson-dev libdnnl-dev)
 for arg in "$@"; do
   case "$arg" in
     --fuzz) packages+=(clang libclang-rt-14-dev) ;;

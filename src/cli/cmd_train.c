@@ -29,6 +29,8 @@ static cli_opt opts[] = {
     {"optimizer", "NAME", "sgd (default), or full batch: lm (Levenberg-Marquardt, MSE) or lbfgs "
                           "(L-BFGS); with lm/lbfgs --epochs counts iterations", NULL},
     CLI_FULLBATCH_OPTS,
+    {"precision", "P", "fp32 or bf16: bf16 inputs, fp32 sums in the training products (default fp32)",
+     NULL},
 };
 
 typedef struct run {
@@ -190,7 +192,13 @@ static int train(cli_cmd *cmd, nb_dataset *d, nb_layer_spec *L, size_t n_layers,
     }
     if (st == NB_OK)
         st = nb_net_create(&r.net, Xt.cols, L, n_layers, seed);
-    if (st == NB_OK) {
+    nb_precision prec = NB_PRECISION_FP32; /* the name was checked in cmd_train */
+    nb_status pst = NB_OK;
+    if (st == NB_OK && cli_get(cmd, "precision")
+        && nb_precision_parse(&prec, cli_get(cmd, "precision")) == NB_OK
+        && (pst = nb_net_set_precision(r.net, prec)) != NB_OK)
+        rc = cli_error("train", "--precision %s: %s", nb_precision_name(prec), nb_status_str(pst));
+    if (st == NB_OK && rc == CLI_OK) {
         nb_train_opts o = nb_train_opts_default();
         o.loss = loss;
         o.batch_size = batch;
@@ -278,6 +286,10 @@ int cmd_train(int argc, char **argv)
     const char *ls = cli_get(&cmd, "loss");
     if (ls && !parse_loss(ls, &loss))
         return cli_usage_error("train", "--loss: unknown loss '%s' (mse, bce, softmax-ce)", ls);
+    nb_precision prec;
+    const char *ps = cli_get(&cmd, "precision");
+    if (ps && nb_precision_parse(&prec, ps) != NB_OK)
+        return cli_usage_error("train", "--precision: unknown precision '%s' (fp32, bf16)", ps);
     nb_layer_spec *L;
     size_t n_layers;
     char why[200];
