@@ -179,6 +179,8 @@ static int train(cli_cmd *cmd, nb_dataset *d, nb_layer_spec *L, size_t n_layers,
         printf("training %zu-%s network on %zu rows (%zu for validation), %zu parameters\n",
                Xt.cols, cli_get(cmd, "layers"), Xt.rows, n_val, nb_net_num_params(r.net));
         progress_begin(&r.prog, stdout, Xt.rows);
+        if (cli_mpi_active())
+            r.prog.tty = false; /* mpirun hands rank 0 a pty whatever the final output is */
         st = cli_mpi_train(r.net, &Xt, &Tt, &o, NULL); /* over all ranks under mpirun */
         progress_end(&r.prog);
     }

@@ -40,6 +40,7 @@ void cli_mpi_end(void)
     started = false;
 }
 
+bool cli_mpi_active(void) { return started; }
 int cli_mpi_rank(void) { return rank; }
 int cli_mpi_size(void) { return size; }
 
@@ -72,6 +73,7 @@ bool cli_mpi_begin(int *argc, char ***argv)
     return true;
 }
 void cli_mpi_end(void) {}
+bool cli_mpi_active(void) { return false; }
 int cli_mpi_rank(void) { return 0; }
 int cli_mpi_size(void) { return 1; }
 int cli_mpi_agree(const char *cmd, int rc)

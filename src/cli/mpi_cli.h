@@ -19,8 +19,9 @@
    MPI) and silences stdout on every rank but 0.  Returns false if MPI failed to start. */
 bool cli_mpi_begin(int *argc, char ***argv);
 void cli_mpi_end(void);
-int cli_mpi_rank(void); /* 0 when not under MPI */
-int cli_mpi_size(void); /* 1 when not under MPI */
+bool cli_mpi_active(void); /* started by cli_mpi_begin */
+int cli_mpi_rank(void);     /* 0 when not under MPI */
+int cli_mpi_size(void);     /* 1 when not under MPI */
 /* The largest exit status over the ranks, so that all exit alike; rank 0 says so when only
    another rank failed (that rank printed why). */
 int cli_mpi_agree(const char *cmd, int rc);

@@ -49,6 +49,7 @@ for np in 2 3; do
     [ "$(grep -o 'epoch [ 0-9]*/4  loss' "p$np.out" | wc -l)" -eq 4 ] \
         || { cat "p$np.out"; fail "-np $np: not 4 progress lines (rank 0 only)"; }
     [ "$(grep -c 'model saved to' "p$np.out")" -eq 1 ] || fail "-np $np: not one 'model saved'"
+    ! grep -q $'\r' "p$np.out" || fail "-np $np: progress redrawn in place (mpirun's pty)"
     grep -qF "training 4-16:relu,8:tanh,3 network on 241 rows (60 for validation)" "p$np.out" \
         || fail "-np $np: not the single run's split"
 done
