@@ -5,9 +5,10 @@
    Model.  Every rank holds the same network layout and the same training options.  Rank 0's
    parameters are broadcast to all ranks before the first step.  Every step, each rank runs
    forward and backward on its slice of the global batch (opts->batch_size rows, the single-
-   process batch), the gradients and the batch loss are summed with one MPI_Allreduce over the
-   flat gradient buffer, each rank's share weighted by its rows / the global batch's rows so
-   that the sum is the single-process mean gradient, and every rank applies the same update.
+   process batch), the gradients are summed in place with one MPI_Allreduce over the flat
+   gradient buffer (each rank's share weighted by its rows / the global batch's rows, so that
+   the sum is the single-process mean gradient) and the batch loss and a count of failing ranks
+   with a second, two-number one; then every rank applies the same update.
    So `P` ranks give the parameters of one process training on the whole data with the same
    options (to rounding: the sums are taken in another order), for any P.
 

@@ -1,5 +1,6 @@
-/* Data-parallel training: each rank computes its slice of every global batch, one allreduce
-   sums the weighted gradients, the loss and an error count, and every rank takes the same step. */
+/* Data-parallel training: each rank computes its slice of every global batch, an allreduce
+   sums the weighted gradients in place, a second one the loss and an error count, and every
+   rank takes the same step. */
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -19,7 +20,7 @@ typedef struct run {
     const nb_train_opts *o;
     size_t *perm;
     float *xb, *tb; /* this rank's gathered slice when shuffling */
-    float *buf;     /* np weighted gradients, the weighted loss, the count of failing ranks */
+    float *grads;   /* the network's gradient buffer, summed in place */
 } run;
 
 static nb_status check_local(run *r)
@@ -49,11 +50,9 @@ static nb_status alloc_run(run *r)
     r->bs = bs;
     r->cap = bs / (size_t)r->size + 1; /* the largest slice of any batch */
     NB_TRY(nb_net_reserve(r->net, r->cap));
-    if (r->np > SIZE_MAX / sizeof(float) - 2 || r->np + 2 > INT32_MAX)
+    if (r->np > INT32_MAX)
         return NB_ERR_LIMIT; /* one MPI call counts in int */
-    r->buf = nb__alloc_floats(r->np + 2);
-    if (!r->buf)
-        return NB_ERR_NOMEM;
+    r->grads = nb_net_grads(r->net);
     if (!r->o->shuffle)
         return NB_OK;
     if (r->rows > SIZE_MAX / sizeof *r->perm)
@@ -75,14 +74,14 @@ static void gather(float *dst, const float *src, const size_t *idx, size_t n, si
 }
 
 /* This rank's part of one step on global rows [start, start + n), `*next` local rows already
-   used (local mode): weighted gradients and loss into buf. */
-static nb_status local_grads(run *r, size_t start, size_t n, size_t *next)
+   used (local mode): weighted gradients in the gradient buffer, the weighted loss in *loss. */
+static nb_status local_grads(run *r, size_t start, size_t n, size_t *next, double *loss)
 {
     size_t first, m;
     NB_TRY(nb_mpi_slice(&first, &m, n, r->rank, r->size));
-    float *buf = r->buf;
+    *loss = 0.0;
     if (m == 0) { /* fewer rows than ranks: this rank adds nothing */
-        memset(buf, 0, (r->np + 1) * sizeof *buf);
+        memset(r->grads, 0, r->np * sizeof *r->grads);
         return NB_OK;
     }
     const float *x, *t;
@@ -100,15 +99,15 @@ static nb_status local_grads(run *r, size_t start, size_t n, size_t *next)
         t = r->T->data + (start + first) * r->out;
     }
     nb_tensor xv = nb_tensor_view((float *)x, m, r->in), tv = nb_tensor_view((float *)t, m, r->out);
-    float loss = 0.0f;
+    float l = 0.0f;
     NB_TRY(nb_net_forward(r->net, &xv, NULL));
-    NB_TRY(nb_net_backward(r->net, r->o->loss, &tv, &loss));
+    NB_TRY(nb_net_backward(r->net, r->o->loss, &tv, &l));
     /* local mean x m / n: the sum over ranks is the mean over the global batch */
     float w = (float)((double)m / (double)n);
-    const float *g = nb_net_grads(r->net);
+    float *g = r->grads;
     for (size_t i = 0; i < r->np; i++)
-        buf[i] = g[i] * w;
-    buf[r->np] = loss * w;
+        g[i] *= w;
+    *loss = (double)l * (double)m / (double)n;
     return NB_OK;
 }
 
@@ -123,18 +122,22 @@ static bool all_finite(const float *v, size_t n)
 
 static nb_status step(run *r, size_t start, size_t n, size_t *next, double *loss)
 {
-    nb_status s = local_grads(r, start, n, next);
-    r->buf[r->np + 1] = s != NB_OK ? 1.0f : 0.0f;
-    if (MPI_Allreduce(MPI_IN_PLACE, r->buf, (int)(r->np + 2), MPI_FLOAT, MPI_SUM, r->c) !=
-        MPI_SUCCESS)
+    double tail[2] = {0.0, 0.0}; /* the weighted loss, the count of failing ranks */
+    nb_status s = local_grads(r, start, n, next, &tail[0]);
+    tail[1] = s != NB_OK;
+    if (s != NB_OK) /* still takes part, so that no rank waits for it */
+        memset(r->grads, 0, r->np * sizeof *r->grads);
+    if (MPI_Allreduce(MPI_IN_PLACE, r->grads, (int)r->np, MPI_FLOAT, MPI_SUM, r->c) !=
+            MPI_SUCCESS ||
+        MPI_Allreduce(MPI_IN_PLACE, tail, 2, MPI_DOUBLE, MPI_SUM, r->c) != MPI_SUCCESS)
         return NB_ERR_MPI;
-    if (r->buf[r->np + 1] != 0.0f) /* some rank failed: every rank learns which status */
+    if (tail[1] != 0.0) /* some rank failed: every rank learns which status */
         return nb__mpi_agree(r->c, s);
-    /* decided on the summed buffer, the same on every rank: a NaN anywhere reaches all */
-    if (!all_finite(r->buf, r->np + 1))
+    /* decided on the sums, the same on every rank: a NaN anywhere reaches all */
+    if (!isfinite(tail[0]) || !all_finite(r->grads, r->np))
         return NB_ERR_NONFINITE;
-    nb__sgd(nb_net_params(r->net), r->buf, r->np, r->o->lr);
-    *loss = r->buf[r->np];
+    nb__sgd(nb_net_params(r->net), r->grads, r->np, r->o->lr);
+    *loss = tail[0];
     return NB_OK;
 }
 
@@ -210,7 +213,6 @@ static nb_status train_over(nb_net *net, MPI_Comm comm, const nb_tensor *X, cons
     free(r.perm);
     free(r.xb);
     free(r.tb);
-    free(r.buf);
     MPI_Comm_free(&r.c);
     return s;
 }
