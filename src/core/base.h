@@ -7,6 +7,17 @@
 #include <stddef.h>
 #include "nablas.h"
 
+/* ThreadSanitizer: its runtime starts after the dynamic loader has run the target_clones
+   (ifunc) resolvers, which then crash on their instrumented code; a TSan build takes the
+   baseline loops (tools/tsan.sh). */
+#if defined(__SANITIZE_THREAD__)
+#define NB_TSAN 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define NB_TSAN 1
+#endif
+#endif
+
 /* Hot loops compiled for AVX-512, AVX2 and baseline x86-64, picked at load time (GCC, ELF):
    the library is never built with -march=native.  -Dvector_isa=avx512|avx2|baseline builds
    one of the variants alone (NB_VECTOR_ISA_*), so that CI tests each on one machine
@@ -17,7 +28,8 @@
 #define NB_CLONES __attribute__((target("avx2")))
 #elif defined(NB_VECTOR_ISA_BASELINE)
 #define NB_CLONES
-#elif defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && defined(__ELF__)
+#elif defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && defined(__ELF__) \
+    && !defined(NB_TSAN)
 #define NB_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
 #else
 #define NB_CLONES
