@@ -14,8 +14,8 @@
 
    Rows.  The global row order is the single-process order: rows 0..R-1, or with opts->shuffle
    the permutation that nb_net_train draws from opts->seed for each epoch.  Each global batch
-   of n rows is cut into `size` contiguous slices; rank r computes rows [n r / size,
-   n (r + 1) / size) of it (nb_mpi_slice).  A slice may be empty (fewer rows than ranks in the
+   of n rows is cut into `size` contiguous slices in rank order, of n / size rows each, the
+   first n % size ranks taking one row more (nb_mpi_slice).  A slice may be empty (fewer rows than ranks in the
    last batch); that rank then contributes zeros.
 
    Errors.  Every collective nablas makes carries a status: an argument error (also options or

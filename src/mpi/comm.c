@@ -2,6 +2,7 @@
 #include <stdint.h>
 
 #include "mpi/comm.h"
+#include "train/trainer.h"
 
 nb_status nb__mpi_dup(MPI_Comm *out, MPI_Comm comm, int *rank, int *size)
 {
@@ -69,9 +70,8 @@ nb_status nb_mpi_slice(size_t *first, size_t *count, size_t n, int rank, int siz
         return NB_ERR_NULL;
     if (size < 1 || rank < 0 || rank >= size)
         return NB_ERR_ARG;
-    /* floor(n r / size) without overflow: n = q size + m, and m r < size^2 fits */
-    size_t q = n / (size_t)size, m = n % (size_t)size, r = (size_t)rank;
-    size_t lo = q * r + m * r / (size_t)size, hi = q * (r + 1) + m * (r + 1) / (size_t)size;
+    size_t lo, hi; /* the trainer's slicing: the first n % size ranks take one row more */
+    nb__slice(n, (size_t)rank, (size_t)size, &lo, &hi);
     *first = lo;
     *count = hi - lo;
     return NB_OK;

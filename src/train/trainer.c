@@ -50,6 +50,8 @@ nb_status nb__trainer_set_part(nb_trainer *tr, size_t part, size_t parts)
     return NB_OK;
 }
 
+void nb__trainer_set_local(nb_trainer *tr, size_t global_rows) { tr->global_rows = global_rows; }
+
 void nb__trainer_set_hook(nb_trainer *tr, nb__step_hook hook, void *ctx)
 {
     tr->hook = hook;
@@ -130,6 +132,8 @@ static nb_status check_run(const nb_trainer *tr, const nb_tensor *X, const nb_te
     NB_TRY(nb__check_blas_dims(X->rows, 0, 0));
     if (opts->batch_size == 0 || opts->epochs == 0 || !isfinite(opts->lr) || opts->lr < 0.0f)
         return NB_ERR_ARG;
+    if (tr->global_rows && opts->shuffle) /* only this part's rows: no permutation of all */
+        return NB_ERR_ARG;
     return NB_OK;
 }
 
@@ -150,7 +154,8 @@ nb_status nb_trainer_run(nb_trainer *tr, const nb_tensor *X, const nb_tensor *T,
 {
     NB_TRY(check_run(tr, X, T, opts));
     nb_net *net = tr->net;
-    size_t rows = X->rows, in = net->inputs, out = nb_net_outputs(net);
+    size_t rows = tr->global_rows ? tr->global_rows : X->rows, in = net->inputs;
+    size_t out = nb_net_outputs(net), next = 0; /* next: local rows used (global_rows mode) */
     size_t bs = opts->batch_size < rows ? opts->batch_size : rows;
     size_t lo, hi;
     nb__slice(bs, tr->part, tr->parts, &lo, &hi); /* the largest local slice */
@@ -173,10 +178,16 @@ nb_status nb_trainer_run(nb_trainer *tr, const nb_tensor *X, const nb_tensor *T,
         if (opts->shuffle)
             nb_rng_shuffle(tr->perm, rows, opts->seed, epoch - 1);
         double sum = 0.0, weight = 0.0;
+        next = 0;
         for (size_t start = 0; start < rows; start += bs) {
             size_t n = rows - start < bs ? rows - start : bs;
             nb__slice(n, tr->part, tr->parts, &lo, &hi);
-            const float *x = X->data + (start + lo) * in, *t = T->data + (start + lo) * out;
+            size_t first = tr->global_rows ? next : start + lo;
+            if (tr->global_rows && (next += hi - lo) > X->rows) {
+                st = NB_ERR_SHAPE; /* fewer local rows than this part's slices need */
+                break;
+            }
+            const float *x = X->data + first * in, *t = T->data + first * out;
             if (opts->shuffle) {
                 gather_rows(tr->xb, X->data, tr->perm + start + lo, hi - lo, in);
                 gather_rows(tr->tb, T->data, tr->perm + start + lo, hi - lo, out);

@@ -21,11 +21,18 @@ struct nb_trainer {
     void *hook_ctx;
     nb__update_fn update; /* NULL: plain SGD at opts->lr */
     void *update_ctx;
+    /* 0: X and T hold every row.  Else X and T hold only this part's rows (its slice of every
+       global batch, in order) of a data set of global_rows rows, without shuffling (MPI ranks
+       that load only their own rows). */
+    size_t global_rows;
 };
 
 /* Computes only slice part of parts (part < parts) of each global batch of n rows: contiguous,
    near-equal slices, the first n % parts one row longer.  Default 0 of 1. */
 nb_status nb__trainer_set_part(nb_trainer *tr, size_t part, size_t parts);
+/* X and T will hold only this part's rows of a data set of global_rows (0: every row); see
+   struct nb_trainer.  nb_trainer_run then refuses to shuffle (NB_ERR_ARG). */
+void nb__trainer_set_local(nb_trainer *tr, size_t global_rows);
 /* The step hook (NULL: none) and the non-fused update (NULL: plain SGD at opts->lr). */
 void nb__trainer_set_hook(nb_trainer *tr, nb__step_hook hook, void *ctx);
 void nb__trainer_set_update(nb_trainer *tr, nb__update_fn update, void *ctx);

@@ -245,6 +245,16 @@ static void test_errors(void)
     check_same_on_all(net, "after a NaN");
     free(xbad);
 
+    /* rank 0's parameters (broadcast to all) are not finite: every rank refuses to start */
+    float keep = nb_net_params(net)[3];
+    if (rank == 0)
+        nb_net_params(net)[3] = INFINITY;
+    rep = (nb_train_report){0};
+    s = nb_mpi_train(net, MPI_COMM_WORLD, &x, &t, &o, &rep);
+    CHECK(s == NB_ERR_NONFINITE && rep.steps == 0, "non-finite start: status %d", s);
+    nb_net_params(net)[3] = keep;
+    check_same_on_all(net, "after a refused start");
+
     /* the callback stops training on one rank: all stop after the same epoch */
     o2 = o;
     o2.on_epoch = stop_at_2;
