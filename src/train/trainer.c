@@ -58,6 +58,11 @@ void nb__trainer_set_hook(nb_trainer *tr, nb__step_hook hook, void *ctx)
     tr->hook_ctx = ctx;
 }
 
+void nb__trainer_set_layer_hook(nb_trainer *tr, nb__layer_hook layer_hook)
+{
+    tr->layer_hook = layer_hook;
+}
+
 void nb__trainer_set_update(nb_trainer *tr, nb__update_fn update, void *ctx)
 {
     tr->update = update;
@@ -165,7 +170,8 @@ nb_status nb_trainer_run(nb_trainer *tr, const nb_tensor *X, const nb_tensor *T,
     if (!nb__all_finite(net->params, net->n_params))
         return NB_ERR_NONFINITE; /* nothing finite to keep: refuse to start */
 
-    nb__step_cfg cfg = {opts->loss, opts->lr, tr->update, tr->update_ctx, tr->hook, tr->hook_ctx};
+    nb__step_cfg cfg = {opts->loss, opts->lr, tr->update,  tr->update_ctx,
+                        tr->hook,   tr->hook_ctx, tr->layer_hook};
     nb_train_report rep = {0, 0, NAN, false};
     nb_status st = NB_OK;
     for (size_t epoch = 1; epoch <= opts->epochs && st == NB_OK; epoch++) {

@@ -11,6 +11,7 @@
 
 #include "nablas.h"
 #include "nablas/mpi.h"
+#include "mpi/train_mpi.h" /* the ways of summing gradients, to test each */
 
 enum { ROWS = 23, IN = 5, OUT = 3 };
 
@@ -86,6 +87,17 @@ static void check_same_on_all(nb_net *net, const char *what)
 
 static double worst_seen = 0.0;
 
+/* The default (NULL), per-layer sums overlapped with backward, and both cut into pieces of
+   a few floats, so that every way of summing is checked. */
+static const nb__mpi_cfg cfgs[] = {{false, 262144}, {true, 0}, {true, 7}, {false, 5}};
+static const nb__mpi_cfg *cfg = NULL;
+
+static nb_status train_cfg(nb_net *net, const nb_tensor *X, const nb_tensor *T, size_t rows,
+                           bool local, const nb_train_opts *o, nb_train_report *rep)
+{
+    return nb__mpi_train_cfg(net, MPI_COMM_WORLD, X, T, rows, local, o, rep, cfg);
+}
+
 static void exactness_case(nb_loss loss, size_t batch, bool shuffle)
 {
     nb_act out_act = loss == NB_LOSS_SOFTMAX_CE ? NB_ACT_IDENTITY
@@ -104,9 +116,11 @@ static void exactness_case(nb_loss loss, size_t batch, bool shuffle)
     nb_net *single = make_net(out_act, 1), *dist = make_net(out_act, 1 + (uint64_t)rank);
     nb_train_report r1, rp;
     nb_status s1 = nb_net_train(single, &x, &t, &o, &r1);
-    nb_status sp = nb_mpi_train(dist, MPI_COMM_WORLD, &x, &t, &o, &rp);
-    char what[96];
-    snprintf(what, sizeof what, "loss %d batch %zu shuffle %d", (int)loss, batch, shuffle);
+    nb_status sp = cfg ? train_cfg(dist, &x, &t, ROWS, false, &o, &rp)
+                       : nb_mpi_train(dist, MPI_COMM_WORLD, &x, &t, &o, &rp);
+    char what[128];
+    snprintf(what, sizeof what, "loss %d batch %zu shuffle %d overlap %d bucket %zu", (int)loss,
+             batch, shuffle, cfg ? cfg->overlap : 0, cfg ? cfg->bucket : 0);
     CHECK(s1 == NB_OK && sp == NB_OK, "%s: status %d / %d", what, s1, sp);
     size_t n = nb_net_num_params(single);
     double rel = max_rel(nb_net_params(dist), nb_net_params(single), n);
@@ -131,7 +145,8 @@ static void exactness_case(nb_loss loss, size_t batch, bool shuffle)
         }
         nb_net *loc = make_net(out_act, 1);
         nb_tensor xv = nb_tensor_view(xl, m, IN), tv = nb_tensor_view(tl, m, OUT);
-        nb_status sl = nb_mpi_train_local(loc, MPI_COMM_WORLD, &xv, &tv, ROWS, &o, NULL);
+        nb_status sl = cfg ? train_cfg(loc, &xv, &tv, ROWS, true, &o, NULL)
+                           : nb_mpi_train_local(loc, MPI_COMM_WORLD, &xv, &tv, ROWS, &o, NULL);
         CHECK(sl == NB_OK, "%s: local rows: status %d", what, sl);
         CHECK(memcmp(nb_net_params(loc), nb_net_params(dist), n * sizeof(float)) == 0,
               "%s: local rows give other parameters than the whole data", what);
@@ -233,7 +248,7 @@ static void test_errors(void)
         xbad[(2 * 4 + 3) * IN + 1] = NAN;
     nb_tensor xb = nb_tensor_view(xbad, ROWS, IN);
     nb_train_report rep = {0};
-    s = nb_mpi_train(net, MPI_COMM_WORLD, &xb, &t, &o, &rep);
+    s = train_cfg(net, &xb, &t, ROWS, false, &o, &rep);
     CHECK(s == NB_ERR_NONFINITE, "NaN on one rank: status %d", s);
     CHECK(rep.steps == 2 && rep.epochs_run == 0, "NaN on one rank: %zu steps, %zu epochs",
           rep.steps, rep.epochs_run);
@@ -250,7 +265,7 @@ static void test_errors(void)
     if (rank == 0)
         nb_net_params(net)[3] = INFINITY;
     rep = (nb_train_report){0};
-    s = nb_mpi_train(net, MPI_COMM_WORLD, &x, &t, &o, &rep);
+    s = train_cfg(net, &x, &t, ROWS, false, &o, &rep);
     CHECK(s == NB_ERR_NONFINITE && rep.steps == 0, "non-finite start: status %d", s);
     nb_net_params(net)[3] = keep;
     check_same_on_all(net, "after a refused start");
@@ -258,7 +273,7 @@ static void test_errors(void)
     /* the callback stops training on one rank: all stop after the same epoch */
     o2 = o;
     o2.on_epoch = stop_at_2;
-    s = nb_mpi_train(net, MPI_COMM_WORLD, &x, &t, &o2, &rep);
+    s = train_cfg(net, &x, &t, ROWS, false, &o2, &rep);
     CHECK(s == NB_OK && rep.epochs_run == 2 && rep.stopped_early, "stop on one rank: %d, %zu", s,
           rep.epochs_run);
     nb_net_free(net);
@@ -275,11 +290,14 @@ int main(int argc, char **argv)
     test_slices();
     const size_t batches[] = {1, 2, 4, 5, 23, 64};
     const nb_loss losses[] = {NB_LOSS_MSE, NB_LOSS_SOFTMAX_CE, NB_LOSS_BCE};
-    for (size_t l = 0; l < 3; l++)
-        for (size_t b = 0; b < sizeof batches / sizeof *batches; b++)
-            for (int sh = 0; sh < 2; sh++)
-                exactness_case(losses[l], batches[b], sh);
-    test_errors();
+    for (size_t c = 0; c <= sizeof cfgs / sizeof *cfgs; c++) {
+        cfg = c ? &cfgs[c - 1] : NULL;
+        for (size_t l = 0; l < 3; l++)
+            for (size_t b = 0; b < sizeof batches / sizeof *batches; b++)
+                for (int sh = 0; sh < 2; sh++)
+                    exactness_case(losses[l], batches[b], sh);
+        test_errors();
+    }
     double worst = 0.0;
     MPI_Reduce(&worst_seen, &worst, 1, MPI_DOUBLE, MPI_MAX, 0, MPI_COMM_WORLD);
     int bad = failures, any = 0;
