@@ -7,6 +7,7 @@
 
 #include "cli/cli.h"
 #include "cli/layers.h"
+#include "cli/mpi_cli.h"
 #include "cli/plot.h"
 #include "cli/progress.h"
 #include "cli/train_fullbatch.h"
@@ -156,6 +157,9 @@ static int train(cli_cmd *cmd, nb_dataset *d, nb_layer_spec *L, size_t n_layers,
     cli_fb fb;
     if (optimizer && strcmp(optimizer, "sgd") && !cli_fullbatch_is(optimizer))
         return cli_usage_error("train", "--optimizer: unknown '%s' (sgd, lm, lbfgs)", optimizer);
+    if (cli_fullbatch_is(optimizer) && cli_mpi_size() > 1) /* the same answer on every rank */
+        return cli_usage_error("train", "--optimizer %s runs in one process, not over MPI",
+                               optimizer);
     if (cli_fullbatch_is(optimizer)
         && (rc = cli_fullbatch_parse(cmd, optimizer, epochs, loss, &fb)) != CLI_OK)
         return rc;
@@ -210,13 +214,15 @@ static int train(cli_cmd *cmd, nb_dataset *d, nb_layer_spec *L, size_t n_layers,
         printf("training %zu-%s network on %zu rows (%zu for validation), %zu parameters\n",
                Xt.cols, cli_get(cmd, "layers"), Xt.rows, n_val, nb_net_num_params(r.net));
         progress_begin(&r.prog, stdout, Xt.rows);
+        if (cli_mpi_active())
+            r.prog.tty = false; /* mpirun hands rank 0 a pty whatever the final output is */
         if (cli_fullbatch_is(optimizer)) {
             if (cli_get(cmd, "batch"))
                 printf("note: --batch is ignored: --optimizer %s trains on the full batch\n",
                        optimizer);
             st = cli_fullbatch_train(&fb, r.net, &Xt, &Tt, Xv.data ? &Xv : NULL, &Tv, on_epoch, &r);
         } else {
-            st = nb_net_train(r.net, &Xt, &Tt, &o, NULL);
+            st = cli_mpi_train(r.net, &Xt, &Tt, &o, NULL); /* over all ranks under mpirun */
         }
         progress_end(&r.prog);
         if (st == NB_ERR_NONFINITE) { /* the library stopped before a non-finite update */
@@ -229,7 +235,7 @@ static int train(cli_cmd *cmd, nb_dataset *d, nb_layer_spec *L, size_t n_layers,
     else if (r.diverged)
         rc = cli_error("train", "training diverged (the loss is not finite); try a smaller --lr "
                                 "or --standardize; no model written");
-    if (rc == CLI_OK) {
+    if (rc == CLI_OK && cli_mpi_rank() == 0) { /* under mpirun, rank 0 writes */
         nb_model m = {.net = r.net, .loss = loss, .norm = norm, .n_classes = d->n_classes,
                       .class_names = d->class_names, .target_norm = tnorm};
         if (cli_names_storable(d->feature_names, d->n_features)) { /* the model remembers them */
@@ -248,8 +254,10 @@ static int train(cli_cmd *cmd, nb_dataset *d, nb_layer_spec *L, size_t n_layers,
             printf("model saved to %s\n", out);
     }
     const char *plot = cli_get(cmd, "plot");
-    if (rc == CLI_OK && plot && (rc = write_plot(plot, &r, epochs, cli_get(cmd, "data"))) == CLI_OK)
+    if (rc == CLI_OK && cli_mpi_rank() == 0 && plot &&
+        (rc = write_plot(plot, &r, epochs, cli_get(cmd, "data"))) == CLI_OK)
         printf("loss curve saved to %s\n", plot);
+    rc = cli_mpi_agree("train", rc); /* every rank exits as rank 0 wrote */
     free(r.train_loss);
     free(r.val_loss);
     nb_net_free(r.net);
@@ -264,14 +272,26 @@ static int train(cli_cmd *cmd, nb_dataset *d, nb_layer_spec *L, size_t n_layers,
     return rc;
 }
 
+static int train_cmd(int argc, char **argv);
+
 int cmd_train(int argc, char **argv)
+{
+    if (!cli_mpi_begin(&argc, &argv))
+        return cli_error("train", "MPI failed to start");
+    int rc = train_cmd(argc, argv);
+    cli_mpi_end();
+    return rc;
+}
+
+static int train_cmd(int argc, char **argv)
 {
     cli_cmd cmd = {"train", "--data FILE (--label-column C | --target-columns LIST | --targets "
                    "T.npy) --layers SPEC --out MODEL [options]",
                    "Trains a network of dense layers on a table and saves it as a model file.\n"
                    "Classification: --label-column names the column of class labels; the last "
                    "layer needs one\noutput per class. Regression: --target-columns lists the "
-                   "target columns. Every other column\nis a feature. Progress goes to stdout.",
+                   "target columns. Every other column\nis a feature. Progress goes to stdout."
+                   CLI_MPI_HELP,
                    opts, sizeof opts / sizeof *opts, NULL, NULL};
     bool help;
     int rc = cli_parse(&cmd, argc, argv, &help);
@@ -301,6 +321,7 @@ int cmd_train(int argc, char **argv)
     const char *label = cli_get(&cmd, "label-column");
     if (rc == CLI_OK && label && d.n_classes > 0)
         rc = cli_check_label_column("train", label, &d);
+    rc = cli_mpi_agree("train", rc); /* a rank that cannot read the data stops all */
     if (rc == CLI_OK && !ls && d.n_classes > 0)
         loss = NB_LOSS_SOFTMAX_CE; /* classes: softmax cross-entropy unless told otherwise */
     if (rc == CLI_OK && cli_flag(&cmd, "standardize-targets") && (d.n_classes || loss != NB_LOSS_MSE))
