@@ -261,7 +261,17 @@ const float *nb__net_out_grad(const nb_net *net) { return net->gbuf[0]; }
 /* With grads NULL (the fused SGD step), W <- W - lr A_prev^T G and b <- b - lr colsum(G) run
    as one sgemm (alpha = -lr, beta = 1) and one column sum, so the weight gradient is never
    written out and the separate SGD pass over all parameters disappears. */
-void nb__net_backward(nb_net *net, float *grads, float lr)
+static void backward(nb_net *net, float *grads, float lr, void (*done)(void *, size_t), void *ctx);
+
+void nb__net_backward(nb_net *net, float *grads, float lr) { backward(net, grads, lr, NULL, NULL); }
+
+void nb__net_backward_each(nb_net *net, float *grads, void (*done)(void *ctx, size_t layer),
+                           void *ctx)
+{
+    backward(net, grads, 0.0f, done, ctx);
+}
+
+static void backward(nb_net *net, float *grads, float lr, void (*done)(void *, size_t), void *ctx)
 {
     size_t batch = net->batch_last;
     float *G = net->gbuf[0], *G_prev = net->gbuf[1];
@@ -274,6 +284,8 @@ void nb__net_backward(nb_net *net, float *grads, float lr)
         if (grads) {
             nb__dense_bwd_p(net->bf16, l, A_prev, W, G, grads + L->w_off, grads + L->b_off,
                             l ? G_prev : NULL, batch, L->in, L->out);
+            if (done)
+                done(ctx, l);
         } else {
             if (l) /* taken before the update: it needs the old weights */
                 nb__dense_dx_p(net->bf16, l, G, W, G_prev, batch, L->in, L->out);

@@ -69,6 +69,11 @@ const float *nb__net_out_grad(const nb_net *net);
    SGD step, each layer updated with rate lr as soon as its input gradient has been taken with
    the old weights (the weight gradient is never written). */
 void nb__net_backward(nb_net *net, float *grads, float lr);
+/* As nb__net_backward with grads set, calling done(ctx, l) as soon as layer l's weight and
+   bias gradients are written, from the last layer to the first (MPI starts sending them while
+   the earlier layers' backward runs).  done NULL: nb__net_backward. */
+void nb__net_backward_each(nb_net *net, float *grads, void (*done)(void *ctx, size_t layer),
+                           void *ctx);
 /* Checks that loss fits the output activation. */
 nb_status nb__net_check_loss(const nb_net *net, nb_loss loss);
 /* Checks targets T (rows x outputs) and the loss for this network. */
