@@ -11,6 +11,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include "tensor.h"
 
 #ifdef __cplusplus
@@ -53,6 +54,14 @@ typedef struct nb_dataset {
 
 /* Frees everything in d and zeroes it.  Safe on NULL and on a zeroed dataset. */
 void nb_dataset_free(nb_dataset *d);
+
+/* The validation split: a seeded random n_val of the rows of X (and T) go to Xv (Tv), the
+   others, in the shuffled order, to Xt (Tt); the four are nb_tensor_alloc'd (free them with
+   nb_tensor_free), and set only on success.  The order is nb_rng_shuffle's for a seed derived
+   from `seed` (so that it differs from the training order of the same seed).  T may be NULL
+   (then Tt and Tv are left alone).  NB_ERR_SHAPE unless 0 < n_val < rows and T has X's rows. */
+nb_status nb_split_rows(nb_tensor *Xt, nb_tensor *Tt, nb_tensor *Xv, nb_tensor *Tv,
+                        const nb_tensor *X, const nb_tensor *T, size_t n_val, uint64_t seed);
 
 /* Where and why reading failed.  line and column are 1-based (0 if not about one place). */
 typedef struct nb_io_error {

@@ -212,21 +212,6 @@ static nb_status fill(const nb__csv_table *t, const nb_csv_opts *o, const plan *
     return NB_OK;
 }
 
-void nb_dataset_free(nb_dataset *d)
-{
-    if (!d)
-        return;
-    nb_tensor_free(&d->X);
-    nb_tensor_free(&d->T);
-    for (size_t k = 0; d->class_names && k < d->n_classes; k++)
-        free(d->class_names[k]);
-    free(d->class_names);
-    for (size_t k = 0; d->feature_names && k < d->n_features; k++)
-        free(d->feature_names[k]);
-    free(d->feature_names);
-    memset(d, 0, sizeof *d);
-}
-
 nb_csv_opts nb_csv_opts_default(void)
 {
     nb_csv_opts o = {',', true, NULL, NULL, NULL, 0};
