@@ -197,16 +197,14 @@ nb_status nb__model_save_mem_ext(const nb_model *m, const nb__section *extra, si
     return NB_OK;
 }
 
+static nb_status encode_model(const void *m, void **data, size_t *size)
+{
+    return nb_model_save_mem(m, data, size);
+}
+
 nb_status nb_model_save(const nb_model *m, const char *path)
 {
-    if (!path)
-        return NB_ERR_NULL;
-    void *data;
-    size_t size;
-    NB_TRY(nb_model_save_mem(m, &data, &size));
-    nb_status st = nb_write_file_atomic(path, data, size);
-    free(data);
-    return st;
+    return nb__save_encoded(path, encode_model, m);
 }
 
 /* ---- loading --------------------------------------------------------------------------- */

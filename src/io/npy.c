@@ -314,14 +314,12 @@ nb_status nb_npy_write_mem(const nb_tensor *t, void **data, size_t *size)
     return NB_OK;
 }
 
+static nb_status encode_npy(const void *t, void **data, size_t *size)
+{
+    return nb_npy_write_mem(t, data, size);
+}
+
 nb_status nb_npy_write(const char *path, const nb_tensor *t)
 {
-    if (!path)
-        return NB_ERR_NULL;
-    void *data;
-    size_t size;
-    NB_TRY(nb_npy_write_mem(t, &data, &size));
-    nb_status st = nb_write_file_atomic(path, data, size);
-    free(data);
-    return st;
+    return nb__save_encoded(path, encode_npy, t);
 }
