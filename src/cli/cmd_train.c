@@ -139,7 +139,7 @@ static int train(cli_cmd *cmd, nb_dataset *d, nb_layer_spec *L, size_t n_layers,
     r.val_loss = calloc(epochs, sizeof(double));
     nb_status st = (r.train_loss && r.val_loss) ? NB_OK : NB_ERR_NOMEM;
     if (st == NB_OK && cli_flag(cmd, "standardize")) {
-        st = nb_norm_fit(&Xt, &norm);
+        st = nb_norm_fit(&norm, &Xt);
         if (st == NB_OK)
             st = nb_norm_apply(norm, &Xt);
         if (st == NB_OK && Xv.data)

@@ -233,7 +233,7 @@ static nb_status check_opts(const nb_csv_opts *o, nb_io_error *err)
     return NB_OK;
 }
 
-nb_status nb_csv_read_mem(const char *text, size_t len, const nb_csv_opts *opts, nb_dataset *out,
+nb_status nb_csv_read_mem(nb_dataset *out, const char *text, size_t len, const nb_csv_opts *opts,
                           nb_io_error *err)
 {
     if ((!text && len) || !out)
@@ -270,7 +270,7 @@ nb_status nb_csv_read_mem(const char *text, size_t len, const nb_csv_opts *opts,
     return NB_OK;
 }
 
-nb_status nb_csv_read(const char *path, const nb_csv_opts *opts, nb_dataset *out, nb_io_error *err)
+nb_status nb_csv_read(nb_dataset *out, const char *path, const nb_csv_opts *opts, nb_io_error *err)
 {
     if (!path || !out)
         return NB_ERR_NULL;
@@ -279,7 +279,7 @@ nb_status nb_csv_read(const char *path, const nb_csv_opts *opts, nb_dataset *out
     nb_status st = nb__read_file(path, MAX_CSV_FILE, &data, &size);
     if (st != NB_OK)
         return nb__csv_fail(err, st, 0, 0, "cannot read '%s': %s", path, nb_status_str(st));
-    st = nb_csv_read_mem((const char *)data, size, opts, out, err);
+    st = nb_csv_read_mem(out, (const char *)data, size, opts, err);
     free(data);
     return st;
 }
