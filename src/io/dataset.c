@@ -16,6 +16,9 @@ void nb_dataset_free(nb_dataset *d)
     for (size_t k = 0; d->feature_names && k < d->n_features; k++)
         free(d->feature_names[k]);
     free(d->feature_names);
+    for (size_t k = 0; d->target_names && k < d->n_target_names; k++)
+        free(d->target_names[k]);
+    free(d->target_names);
     memset(d, 0, sizeof *d);
 }
 
