@@ -63,7 +63,8 @@ typedef struct nb_io_error {
 /* ---- CSV ------------------------------------------------------------------------------------ */
 
 /* The format read: fields separated by `delimiter`; a field may be quoted with " (a doubled ""
-   inside is one "), and may then hold delimiters and line breaks.  Line ends are LF or CRLF.
+   inside is one "), and may then hold delimiters and line breaks.  Line ends are LF, CRLF or
+   CR.
    Lines that are empty or blank, and lines whose first non-blank character is '#', are
    skipped.  Unquoted fields are trimmed of spaces and tabs.  Every row must have as many fields
    as the first.  Every feature and target field must be a finite number (strtod in the C
@@ -88,9 +89,16 @@ typedef struct nb_csv_opts {
 /* Defaults: ',', header row, no targets, classes derived. */
 nb_csv_opts nb_csv_opts_default(void);
 
+/* The largest CSV input nb_csv_read takes (1 GiB): the parsed table needs a few times the
+   text's size in memory; larger tables belong in .npy files. */
+#define NB_CSV_MAX_BYTES ((size_t)1 << 30)
+
 /* Reads a CSV file / a buffer of len bytes into *out.  err may be NULL.
    NB_ERR_IO: the file cannot be read; NB_ERR_PARSE: bad content (err says where and why),
-   including a file without data rows; NB_ERR_ARG: bad options (e.g. an unknown column). */
+   including a file without data rows and binary data (a NUL byte: the file reader stops at
+   the first chunk that holds one); NB_ERR_LIMIT: the file is larger than NB_CSV_MAX_BYTES
+   (read in chunks: a pipe or device is read only that far); NB_ERR_ARG: bad options (e.g. an
+   unknown column). */
 nb_status nb_csv_read(const char *path, const nb_csv_opts *opts, nb_dataset *out, nb_io_error *err);
 nb_status nb_csv_read_mem(const char *text, size_t len, const nb_csv_opts *opts, nb_dataset *out,
                           nb_io_error *err);

@@ -353,13 +353,24 @@ nb_status nb_model_load_mem(nb_model *out, const void *data, size_t size)
     return NB_OK;
 }
 
+/* The bounded reader's question (file_io.h): is this prefix a whole file, part of one, or
+   wrong?  A complete layout before the end of the input means more bytes follow: read on, and
+   parse_layout calls them trailing garbage. */
+static nb_status model_prefix(const unsigned char *b, size_t n, bool eof, void *ctx)
+{
+    (void)ctx;
+    layout lo;
+    nb_status st = parse_layout(n ? b : MAGIC, n, &lo);
+    return st == NB_OK && !eof ? NB_ERR_TRUNCATED : st;
+}
+
 nb_status nb_model_load(nb_model *out, const char *path)
 {
     if (!out || !path)
         return NB_ERR_NULL;
     unsigned char *data;
     size_t size;
-    NB_TRY(nb__read_file(path, MAX_FILE, &data, &size));
+    NB_TRY(nb__read_checked(path, MAX_FILE, model_prefix, NULL, &data, &size));
     nb_status st = nb_model_load_mem(out, data, size);
     free(data);
     return st == NB_ERR_OVERFLOW ? NB_ERR_CORRUPT : st;
