@@ -17,5 +17,7 @@
 #include "nablas/model.h"
 #include "nablas/infer.h"
 #include "nablas/gradcheck.h"
+#include "nablas/optim.h"
+#include "nablas/fullbatch.h"
 
 #endif

@@ -19,8 +19,16 @@
 #endif
 
 /* Hot loops compiled for AVX-512, AVX2 and baseline x86-64, picked at load time (GCC, ELF):
-   the library is never built with -march=native. */
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && defined(__ELF__) \
+   the library is never built with -march=native.  -Dvector_isa=avx512|avx2|baseline builds
+   one of the variants alone (NB_VECTOR_ISA_*), so that CI tests each on one machine
+   (tools/clones.sh); such a library needs a CPU with that instruction set. */
+#if defined(NB_VECTOR_ISA_AVX512)
+#define NB_CLONES __attribute__((target("avx512f")))
+#elif defined(NB_VECTOR_ISA_AVX2)
+#define NB_CLONES __attribute__((target("avx2")))
+#elif defined(NB_VECTOR_ISA_BASELINE)
+#define NB_CLONES
+#elif defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && defined(__ELF__) \
     && !defined(NB_TSAN)
 #define NB_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
 #else

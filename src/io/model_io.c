@@ -8,6 +8,8 @@
 
 #include "io/file_io.h"
 #include "io/le_codec.h"
+#include "io/model_meta.h"
+#include "io/model_sections.h"
 #include "net/network.h"
 
 static const uint8_t MAGIC[8] = {'N', 'A', 'B', 'L', 'A', 'S', 'M', 'D'};
@@ -22,16 +24,24 @@ enum {
 #define MAX_PARAMS ((uint64_t)1 << 40) /* bounds the sums below far from any overflow */
 #define MAX_FILE (SIZE_MAX / 2)
 
+static void free_names(size_t n, char **names)
+{
+    if (names)
+        for (size_t k = 0; k < n; k++)
+            free(names[k]);
+    free(names);
+}
+
 void nb_model_free(nb_model *m)
 {
     if (!m)
         return;
     nb_net_free(m->net);
     nb_norm_free(m->norm);
-    if (m->class_names)
-        for (size_t k = 0; k < m->n_classes; k++)
-            free(m->class_names[k]);
-    free(m->class_names);
+    nb_norm_free(m->target_norm);
+    free_names(m->n_classes, m->class_names);
+    free_names(m->n_feature_names, m->feature_names);
+    free_names(m->n_target_names, m->target_names);
     memset(m, 0, sizeof *m);
 }
 
@@ -90,6 +100,7 @@ static nb_status check_model(const nb_model *m, size_t *total)
             bytes += 4 + len;
         }
     }
+    NB_TRY(nb__meta_check(m));
     if (net->n_params > MAX_PARAMS)
         return NB_ERR_UNSUPPORTED;
     NB_TRY(check_finite(m));
@@ -100,18 +111,76 @@ static nb_status check_model(const nb_model *m, size_t *total)
     return NB_OK;
 }
 
+/* The model's own sections (tags 1..3) and the caller's, checked and sorted by tag. */
+static nb_status collect_sections(const nb_model *m, const nb__section *extra, size_t n_extra,
+                                  nb__section **out, size_t *n)
+{
+    if (n_extra > NB__MAX_SECTIONS)
+        return NB_ERR_ARG;
+    for (size_t i = 0; i < n_extra; i++)
+        if (extra[i].tag >= NB__TAG_TARGET_NORM && extra[i].tag <= NB__TAG_TARGET_NAMES)
+            return NB_ERR_ARG;
+    nb__section *s = malloc((NB__META_SECTIONS + n_extra + 1) * sizeof *s);
+    if (!s)
+        return NB_ERR_NOMEM;
+    size_t own;
+    nb_status st = nb__meta_encode(m, s, &own);
+    if (st != NB_OK) {
+        free(s);
+        return st;
+    }
+    if (n_extra)
+        memcpy(s + own, extra, n_extra * sizeof *s);
+    st = nb__sections_prepare(s, own + n_extra);
+    if (st != NB_OK) {
+        for (size_t i = 0; i < own + n_extra; i++) /* free only the model's own payloads */
+            if (s[i].tag >= NB__TAG_TARGET_NORM && s[i].tag <= NB__TAG_TARGET_NAMES)
+                free((void *)s[i].data);
+        free(s);
+        return st;
+    }
+    *out = s;
+    *n = own + n_extra;
+    return NB_OK;
+}
+
+static void release_sections(nb__section *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (s[i].tag >= NB__TAG_TARGET_NORM && s[i].tag <= NB__TAG_TARGET_NAMES)
+            free((void *)s[i].data);
+    free(s);
+}
+
 nb_status nb_model_save_mem(const nb_model *m, void **data, size_t *size)
 {
-    if (!m || !data || !size)
+    return nb__model_save_mem_ext(m, NULL, 0, data, size);
+}
+
+nb_status nb__model_save_mem_ext(const nb_model *m, const nb__section *extra, size_t n_extra,
+                                 void **data, size_t *size)
+{
+    if (!m || !data || !size || (n_extra && !extra))
         return NB_ERR_NULL;
-    size_t total;
-    NB_TRY(check_model(m, &total));
+    size_t base;
+    NB_TRY(check_model(m, &base));
+    nb__section *sec;
+    size_t n_sec;
+    NB_TRY(collect_sections(m, extra, n_extra, &sec, &n_sec));
+    uint64_t sec_bytes = nb__sections_bytes(sec, n_sec);
+    if (sec_bytes > SIZE_MAX - base) {
+        release_sections(sec, n_sec);
+        return NB_ERR_OVERFLOW;
+    }
+    size_t total = base + (size_t)sec_bytes;
     const nb_net *net = m->net;
     uint8_t *buf = malloc(total), *p = buf;
-    if (!buf)
+    if (!buf) {
+        release_sections(sec, n_sec);
         return NB_ERR_NOMEM;
+    }
     memcpy(p, MAGIC, 8);
-    nb__le_put_u32(p + 8, NB_MODEL_FORMAT_VERSION);
+    nb__le_put_u32(p + 8, n_sec ? 2u : 1u); /* without sections, readable by version-1 readers */
     nb__le_put_u32(p + 12, (m->norm ? FLAG_NORM : 0u) | (m->n_classes ? FLAG_CLASSES : 0u));
     nb__le_put_u32(p + 16, (uint32_t)m->loss);
     nb__le_put_u32(p + 20, (uint32_t)net->n_layers);
@@ -141,6 +210,9 @@ nb_status nb_model_save_mem(const nb_model *m, void **data, size_t *size)
     }
     nb__le_put_f32s(p, net->params, net->n_params);
     p += 4 * net->n_params;
+    if (n_sec)
+        p += nb__sections_put(p, sec, n_sec);
+    release_sections(sec, n_sec);
     nb__le_put_u32(p, (uint32_t)crc32_z(0L, buf, (z_size_t)(p - buf)));
     *data = buf;
     *size = total;
@@ -163,9 +235,10 @@ nb_status nb_model_save(const nb_model *m, const char *path)
 
 /* Where the sections of a file are, found by a bounds-checked walk over its sizes. */
 typedef struct layout {
-    uint32_t flags, loss, n_layers;
-    uint64_t inputs, n_params;
+    uint32_t version, flags, loss, n_layers;
+    uint64_t inputs, outputs, n_params;
     size_t norm_off, classes_off, params_off;
+    size_t sections_off; /* where the section count is (version 2), else 0 */
 } layout;
 
 /* Checks everything that decides sizes and offsets, in the order the file is read, so that a
@@ -176,7 +249,8 @@ static nb_status parse_layout(const uint8_t *b, size_t size, layout *lo)
         return NB_ERR_BAD_MAGIC;
     if (size < 12)
         return NB_ERR_TRUNCATED;
-    if (nb__le_get_u32(b + 8) != NB_MODEL_FORMAT_VERSION)
+    lo->version = nb__le_get_u32(b + 8);
+    if (lo->version != 1 && lo->version != 2)
         return NB_ERR_VERSION;
     if (size < HEADER_SIZE)
         return NB_ERR_TRUNCATED;
@@ -204,6 +278,7 @@ static nb_status parse_layout(const uint8_t *b, size_t size, layout *lo)
     }
     if (params != lo->n_params)
         return NB_ERR_CORRUPT;
+    lo->outputs = out;
     lo->norm_off = (size_t)off;
     if (lo->flags & FLAG_NORM) {
         off += 8 * lo->inputs;
@@ -230,13 +305,53 @@ static nb_status parse_layout(const uint8_t *b, size_t size, layout *lo)
         }
     }
     lo->params_off = (size_t)off;
-    uint64_t rest = 4 * params + 4; /* the parameters and the checksum */
-    if (size - off < rest)
+    if (size - off < 4 * params)
         return NB_ERR_TRUNCATED;
-    if (size - off > rest)
+    off += 4 * params;
+    lo->sections_off = 0;
+    if (lo->version == 2) {
+        lo->sections_off = (size_t)off;
+        size_t end;
+        NB_TRY(nb__sections_walk(b, size, (size_t)off, &end));
+        off = end;
+    }
+    if (size - off < 4) /* the checksum */
+        return NB_ERR_TRUNCATED;
+    if (size - off > 4)
         return NB_ERR_CORRUPT; /* trailing bytes */
     if (nb__le_get_u32(b + size - 4) != (uint32_t)crc32_z(0L, b, (z_size_t)(size - 4)))
         return NB_ERR_CHECKSUM;
+    return NB_OK;
+}
+
+/* Sorts the sections of a version-2 file: the model's own (validated), the caller's (found
+   in want), unknown optional ones (counted), unknown required ones (refused). */
+static nb_status check_sections(const uint8_t *b, const layout *lo, nb__section *want,
+                                size_t n_want, size_t *skipped)
+{
+    *skipped = 0;
+    if (!lo->sections_off)
+        return NB_OK;
+    uint32_t n = nb__le_get_u32(b + lo->sections_off);
+    for (uint32_t i = 0; i < n; i++) {
+        nb__section s = nb__sections_get(b, lo->sections_off, i);
+        if (s.tag >= NB__TAG_TARGET_NORM && s.tag <= NB__TAG_TARGET_NAMES) {
+            NB_TRY(nb__meta_validate(&s, (size_t)lo->inputs, (size_t)lo->outputs,
+                                     (nb_loss)lo->loss, lo->flags & FLAG_CLASSES));
+            continue;
+        }
+        size_t k = 0;
+        while (k < n_want && want[k].tag != s.tag)
+            k++;
+        if (k < n_want) {
+            if (s.flags != want[k].flags)
+                return NB_ERR_CORRUPT;
+        } else if (s.flags & NB__SECTION_REQUIRED) {
+            return NB_ERR_UNSUPPORTED;
+        } else {
+            ++*skipped;
+        }
+    }
     return NB_OK;
 }
 
@@ -325,29 +440,62 @@ static nb_status build_model(const uint8_t *b, size_t size, const layout *lo, nb
         return st == NB_ERR_NOMEM ? st : NB_ERR_CORRUPT;
     nb__le_get_f32s(b + lo->params_off, m->net->params, m->net->n_params);
     m->loss = (nb_loss)lo->loss;
-    m->version = NB_MODEL_FORMAT_VERSION;
+    m->version = lo->version;
     m->crc32 = nb__le_get_u32(b + size - 4);
     if (lo->flags & FLAG_NORM)
         NB_TRY(build_norm(b, lo, &m->norm));
     if (lo->flags & FLAG_CLASSES)
         NB_TRY(build_classes(b, lo, m));
+    if (lo->sections_off) {
+        uint32_t n = nb__le_get_u32(b + lo->sections_off);
+        for (uint32_t i = 0; i < n; i++) {
+            nb__section s = nb__sections_get(b, lo->sections_off, i);
+            if (s.tag >= NB__TAG_TARGET_NORM && s.tag <= NB__TAG_TARGET_NAMES)
+                NB_TRY(nb__meta_build(m, &s));
+        }
+    }
     return NB_OK;
 }
 
 nb_status nb_model_load_mem(nb_model *out, const void *data, size_t size)
 {
-    if (!out || (!data && size))
+    return nb__model_load_mem_ext(out, data, size, NULL, 0);
+}
+
+nb_status nb__model_load_mem_ext(nb_model *out, const void *data, size_t size, nb__section *want,
+                                 size_t n_want)
+{
+    if (!out || (!data && size) || (n_want && !want))
         return NB_ERR_NULL;
+    for (size_t k = 0; k < n_want; k++)
+        if (want[k].tag == 0 || (want[k].tag >= NB__TAG_TARGET_NORM
+                                 && want[k].tag <= NB__TAG_TARGET_NAMES))
+            return NB_ERR_ARG;
     const uint8_t *b = size ? data : MAGIC; /* an empty buffer is a prefix of a valid file */
     layout lo;
     NB_TRY(parse_layout(b, size, &lo));
     NB_TRY(check_values(b, &lo));
+    size_t skipped;
+    NB_TRY(check_sections(b, &lo, want, n_want, &skipped));
     nb_model m;
     memset(&m, 0, sizeof m);
     nb_status st = build_model(b, size, &lo, &m);
     if (st != NB_OK) {
         nb_model_free(&m);
         return st;
+    }
+    m.skipped_sections = skipped;
+    for (size_t k = 0; k < n_want; k++) {
+        want[k].data = NULL;
+        want[k].size = 0;
+        if (lo.sections_off) {
+            uint32_t n = nb__le_get_u32(b + lo.sections_off);
+            for (uint32_t i = 0; i < n; i++) {
+                nb__section s = nb__sections_get(b, lo.sections_off, i);
+                if (s.tag == want[k].tag)
+                    want[k] = s;
+            }
+        }
     }
     *out = m;
     return NB_OK;

@@ -27,10 +27,15 @@ typedef double nb_vd __attribute__((vector_size(NB_VW * sizeof(double))));
 /* The row-wise kernels (softmax, its cross-entropy, BCE) on these vectors pay only with
    AVX-512, where one vector is one register and the shuffles are single instructions; the
    AVX2 and baseline clones, which split every vector, measured slower than the scalar loops
-   and keep those. */
+   and keep those.  A build with one vector variant (core/base.h) decides at compile time, as
+   the clones' CPU would. */
 static inline bool nb__vrows_fast(void)
 {
-#if defined(__x86_64__) || defined(__i386__)
+#if defined(NB_VECTOR_ISA_AVX512)
+    return !nb__vrows_off;
+#elif defined(NB_VECTOR_ISA_AVX2) || defined(NB_VECTOR_ISA_BASELINE)
+    return false;
+#elif defined(__x86_64__) || defined(__i386__)
     return !nb__vrows_off && __builtin_cpu_supports("avx512f");
 #else
     return false;

@@ -112,7 +112,7 @@ Test(model_corrupt, wrong_versions)
 {
     size_t size;
     uint8_t *b = valid_file(&size);
-    const uint32_t versions[] = {0, 2, 3, 0x100, 0xffffffffu};
+    const uint32_t versions[] = {0, 3, 4, 0x100, 0xffffffffu};
     for (size_t i = 0; i < 5; i++) {
         nb__le_put_u32(b + 8, versions[i]);
         fix_crc(b, size);
