@@ -8,7 +8,8 @@
 #                             `pkg-config --static --libs` names -lgfortran
 set -euo pipefail
 
-packages=(gcc libc6-dev meson ninja-build pkg-config libopenblas-dev liblapacke-dev libcriterion-dev zlib1g-dev)
+packages=(gcc libc6-dev meson ninja-build pkg-config libopenblas-dev liblapacke-dev libcriterion-dev zlib1g-dev
+          strace) # strace: tests/cli delays a save with it to signal it mid-write
 for arg in "$@"; do
   case "$arg" in
     --fuzz) packages+=(clang libclang-rt-14-dev) ;;

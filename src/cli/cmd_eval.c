@@ -1,5 +1,6 @@
 /* nablas eval: loss of a model on a labelled table; for classifiers also the accuracy and the
    confusion matrix. */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -67,6 +68,13 @@ static int evaluate(const char *model_path, nb_model *m, nb_dataset *d)
         nb_tensor_free(&Y);
     if (st != NB_OK)
         return cli_error("eval", "%s", nb_status_str(st));
+    for (size_t i = 0; i < Y.rows * Y.cols; i++)
+        if (!isfinite(Y.data[i])) { /* finite model, finite data: an overflow, never a NaN row */
+            nb_tensor_free(&Y);
+            return cli_error("eval", "row %zu gives a non-finite output (NaN or infinity): its "
+                                     "values are out of the range this model handles",
+                             i / outs + 1);
+        }
     printf("model     %s\nrows      %zu\nloss      %.6f (%s)\n", model_path, ev.rows, ev.loss,
            cli_loss_name(m->loss));
     bool classify = m->n_classes > 0 || m->loss != NB_LOSS_MSE;
