@@ -121,9 +121,11 @@ nb_status nb_npy_write_mem(const nb_tensor *t, void **data, size_t *size);
 
 /* ---- files ---------------------------------------------------------------------------------- */
 
-/* Writes size bytes to path atomically: a temporary file in the same directory, flushed,
-   fsync'd and renamed over path.  On failure (NB_ERR_IO) the temporary file is removed and any
-   previous file at path is left intact. */
+/* Writes size bytes to path atomically: a temporary file (nablas-tmp-XXXXXX) in the same
+   directory, fsync'd and renamed over path.  On failure (NB_ERR_IO, errno says why) the
+   temporary file is removed and any previous file at path is left intact.  A symbolic link is
+   followed and its target replaced; an existing device, FIFO, socket or directory is refused
+   (NB_ERR_IO).  A new file gets 0666 & ~umask, a replaced one keeps its mode. */
 nb_status nb_write_file_atomic(const char *path, const void *data, size_t size);
 
 #ifdef __cplusplus
