@@ -94,7 +94,8 @@ const char *cli_loss_name(nb_loss l);
 
 /* ---- outputs (outputs.c) ------------------------------------------------------------------ */
 
-/* An output path and the option that named it (for messages); path NULL: not given. */
+/* An output path and the option that named it (for messages; NULL for a positional argument);
+   path NULL: not given. */
 typedef struct cli_output {
     const char *option;
     const char *path;

@@ -78,6 +78,17 @@ static const char *kind_of(mode_t m)
 
 /* Identity of a path that may not exist yet: (device, inode) of the file if it exists, else of
    its directory plus its name. */
+/* How messages name an output: "--out m.nbm" for an option, the path alone for a positional
+   argument (option NULL). */
+static const char *label(const cli_output *o, char *buf, size_t cap)
+{
+    if (o->option)
+        snprintf(buf, cap, "--%s %s", o->option, o->path);
+    else
+        snprintf(buf, cap, "%s", o->path);
+    return buf;
+}
+
 typedef struct ident {
     dev_t dev;
     ino_t ino;
@@ -103,25 +114,28 @@ static bool same(const ident *a, const ident *b)
 static int check_one(const char *cmd, const cli_output *o, char **target, ident *id)
 {
     if (!*o->path)
-        return cli_usage_error(cmd, "--%s: the path is empty", o->option);
+        return cli_usage_error(cmd, "%s%s: the path is empty", o->option ? "--" : "",
+                               o->option ? o->option : "output");
+    char what[PATH_MAX + 64];
+    label(o, what, sizeof what);
     *target = nb__follow_links(o->path);
     if (!*target)
-        return cli_error(cmd, "--%s %s: %s", o->option, o->path, strerror(errno));
+        return cli_error(cmd, "%s: %s", what, strerror(errno));
     const char *t = *target;
     struct stat st;
     if (stat(t, &st) == 0) {
         if (!S_ISREG(st.st_mode))
-            return cli_usage_error(cmd, "--%s %s: %s; nablas writes only to a regular file or "
-                                        "a new path", o->option, o->path, kind_of(st.st_mode));
+            return cli_usage_error(cmd, "%s: %s; nablas writes only to a regular file or "
+                                        "a new path", what, kind_of(st.st_mode));
         *id = (ident){st.st_dev, st.st_ino, NULL};
     } else if (errno != ENOENT) {
-        return cli_error(cmd, "--%s %s: %s", o->option, o->path, strerror(errno));
+        return cli_error(cmd, "%s: %s", what, strerror(errno));
     }
     const char *name = base_of(t);
     size_t dlen = (size_t)(name - t);
     char dir[PATH_MAX];
     if (dlen >= sizeof dir)
-        return cli_error(cmd, "--%s %s: %s", o->option, o->path, strerror(ENAMETOOLONG));
+        return cli_error(cmd, "%s: %s", what, strerror(ENAMETOOLONG));
     if (dlen == 0)
         strcpy(dir, ".");
     else if (dlen == 1)
@@ -129,20 +143,20 @@ static int check_one(const char *cmd, const cli_output *o, char **target, ident 
     else
         snprintf(dir, sizeof dir, "%.*s", (int)(dlen - 1), t);
     if (!*name)
-        return cli_usage_error(cmd, "--%s %s: names a directory, not a file", o->option, o->path);
+        return cli_usage_error(cmd, "%s: names a directory, not a file", what);
     struct stat ds;
     if (stat(dir, &ds) != 0)
-        return cli_error(cmd, "--%s %s: directory %s: %s", o->option, o->path, dir,
+        return cli_error(cmd, "%s: directory %s: %s", what, dir,
                          strerror(errno));
     if (!S_ISDIR(ds.st_mode))
-        return cli_error(cmd, "--%s %s: %s is not a directory", o->option, o->path, dir);
+        return cli_error(cmd, "%s: %s is not a directory", what, dir);
     if (access(dir, W_OK | X_OK) != 0)
-        return cli_error(cmd, "--%s %s: cannot create files in %s: %s", o->option, o->path, dir,
+        return cli_error(cmd, "%s: cannot create files in %s: %s", what, dir,
                          strerror(errno));
     long name_max = pathconf(dir, _PC_NAME_MAX);
     if (name_max > 0 && strlen(name) > (size_t)name_max)
-        return cli_error(cmd, "--%s %s: %s (the name has %zu bytes, at most %ld here)",
-                         o->option, o->path, strerror(ENAMETOOLONG), strlen(name), name_max);
+        return cli_error(cmd, "%s: %s (the name has %zu bytes, at most %ld here)",
+                         what, strerror(ENAMETOOLONG), strlen(name), name_max);
     if (id->name == NULL && id->dev == 0 && id->ino == 0)
         *id = (ident){ds.st_dev, ds.st_ino, name};
     return CLI_OK;
@@ -155,6 +169,7 @@ int cli_check_outputs(const char *cmd, const cli_output *outs, size_t n_out,
     ident ids[8];
     int rc = n_out <= 8 ? CLI_OK : CLI_FAIL;
     size_t done = 0;
+    char what[PATH_MAX + 64];
     for (; rc == CLI_OK && done < n_out; done++) {
         ids[done] = (ident){0, 0, NULL};
         if (outs[done].path)
@@ -169,9 +184,9 @@ int cli_check_outputs(const char *cmd, const cli_output *outs, size_t n_out,
                 continue;
             ident in = {st.st_dev, st.st_ino, NULL};
             if (same(&ids[i], &in))
-                rc = cli_usage_error(cmd, "--%s %s is the same file as the input %s: refusing "
-                                          "to overwrite an input", outs[i].option, outs[i].path,
-                                     inputs[j]);
+                rc = cli_usage_error(cmd, "%s is the same file as the input %s: refusing "
+                                          "to overwrite an input",
+                                     label(&outs[i], what, sizeof what), inputs[j]);
         }
         for (size_t j = 0; rc == CLI_OK && j < i; j++)
             if (outs[j].path && same(&ids[i], &ids[j]))

@@ -456,7 +456,7 @@ PY
     run 1 export missing.nbm x.safetensors
     one_line; has err "cannot read model missing.nbm"
     run 1 export m.nbm /nonexistent-dir/x.safetensors
-    one_line; has err "cannot write /nonexistent-dir/x.safetensors"
+    one_line; has err "/nonexistent-dir/x.safetensors: directory /nonexistent-dir: No such file or directory"
     run 2 import m.safetensors --out x.nbm
     run 2 import m.safetensors --layers 16:relu,3 --out x.nbm --loss hinge
     run 2 import m.safetensors --layers 16:relu,3:relu --loss softmax-ce --out x.nbm
@@ -508,6 +508,8 @@ i11_1_outputs_refused) # devices, FIFOs, sockets, directories are refused; a sym
     mkdir sub && ln -s ../real.nbm sub/rel.nbm # a relative link, from another directory
     run 0 "${args[@]}" --out sub/rel.nbm
     [ -L sub/rel.nbm ] && run 0 info real.nbm
+    run 2 export real.nbm fakenull # the other writers follow the same rules
+    has err "fakenull: a character device"
     ;;
 i11_2_nonfinite) # a diverged run is not saved; NaN models and NaN outputs are never silent
     "$PYTHON" - <<'PY'
@@ -573,6 +575,8 @@ i11_3_inputs_overwritten) # an output may not be an input (or another output), b
     has err "--out and --plot name the same file (new.nbm)"
     run 2 train --data blobs.csv "${args[@]}" --out m.nbm --plot ./m.nbm
     has err "--out and --plot name the same file"
+    run 2 export m.nbm m.nbm
+    has err "m.nbm is the same file as the input m.nbm"
     cmp -s blobs.csv keep.csv && cmp -s m.nbm keep.nbm || fail "an input changed"
     [ ! -e new.nbm ] || fail "output written"
     ;;
