@@ -77,7 +77,8 @@ typedef struct nb_io_error {
 /* ---- CSV ------------------------------------------------------------------------------------ */
 
 /* The format read: fields separated by `delimiter`; a field may be quoted with " (a doubled ""
-   inside is one "), and may then hold delimiters and line breaks.  Line ends are LF or CRLF.
+   inside is one "), and may then hold delimiters and line breaks.  Line ends are LF, CRLF or
+   CR.
    Lines that are empty or blank, and lines whose first non-blank character is '#', are
    skipped.  Unquoted fields are trimmed of spaces and tabs.  Every row must have as many fields
    as the first.  Every feature and target field must be a finite number (strtod in the C
@@ -102,9 +103,16 @@ typedef struct nb_csv_opts {
 /* Defaults: ',', header row, no targets, classes derived. */
 nb_csv_opts nb_csv_opts_default(void);
 
+/* The largest CSV input nb_csv_read takes (1 GiB): the parsed table needs a few times the
+   text's size in memory; larger tables belong in .npy files. */
+#define NB_CSV_MAX_BYTES ((size_t)1 << 30)
+
 /* Reads a CSV file / a buffer of len bytes into *out.  err may be NULL.
    NB_ERR_IO: the file cannot be read; NB_ERR_PARSE: bad content (err says where and why),
-   including a file without data rows; NB_ERR_ARG: bad options (e.g. an unknown column). */
+   including a file without data rows and binary data (a NUL byte: the file reader stops at
+   the first chunk that holds one); NB_ERR_LIMIT: the file is larger than NB_CSV_MAX_BYTES
+   (read in chunks: a pipe or device is read only that far); NB_ERR_ARG: bad options (e.g. an
+   unknown column). */
 nb_status nb_csv_read(nb_dataset *out, const char *path, const nb_csv_opts *opts, nb_io_error *err);
 nb_status nb_csv_read_mem(nb_dataset *out, const char *text, size_t len, const nb_csv_opts *opts,
                           nb_io_error *err);
@@ -127,9 +135,11 @@ nb_status nb_npy_write_mem(void **data, size_t *size, const nb_tensor *t);
 
 /* ---- files ---------------------------------------------------------------------------------- */
 
-/* Writes size bytes to path atomically: a temporary file in the same directory, flushed,
-   fsync'd and renamed over path.  On failure (NB_ERR_IO) the temporary file is removed and any
-   previous file at path is left intact. */
+/* Writes size bytes to path atomically: a temporary file (nablas-tmp-XXXXXX) in the same
+   directory, fsync'd and renamed over path.  On failure (NB_ERR_IO, errno says why) the
+   temporary file is removed and any previous file at path is left intact.  A symbolic link is
+   followed and its target replaced; an existing device, FIFO, socket or directory is refused
+   (NB_ERR_IO).  A new file gets 0666 & ~umask, a replaced one keeps its mode. */
 nb_status nb_write_file_atomic(const char *path, const void *data, size_t size);
 
 #ifdef __cplusplus

@@ -73,19 +73,16 @@ static bool begin_record(nb__csv_table *t)
 
 static bool is_blank(char c, char delim) { return (c == ' ' || c == '\t') && c != delim; }
 
-/* True if pos starts a line end (LF or CRLF); *next is past it. */
+/* True if pos starts a line end (LF, CRLF or a lone CR, as old Mac files have); *next is past
+   it. */
 static bool at_eol(const char *s, size_t len, size_t pos, size_t *next)
 {
     if (pos < len && s[pos] == '\n') {
         *next = pos + 1;
         return true;
     }
-    if (pos + 1 < len && s[pos] == '\r' && s[pos + 1] == '\n') {
-        *next = pos + 2;
-        return true;
-    }
-    if (pos + 1 == len && s[pos] == '\r') { /* a final CR without LF */
-        *next = pos + 1;
+    if (pos < len && s[pos] == '\r') {
+        *next = pos + 1 < len && s[pos + 1] == '\n' ? pos + 2 : pos + 1;
         return true;
     }
     return false;
@@ -148,7 +145,7 @@ nb_status nb__csv_split(const char *s, size_t len, char delim, nb__csv_table *t,
                         pos++;
                         break;
                     }
-                    if (s[pos] == '\n')
+                    if (s[pos] == '\n' || (s[pos] == '\r' && (pos + 1 == len || s[pos + 1] != '\n')))
                         line++;
                     if (!put_char(t, s[pos++]))
                         return NB_ERR_NOMEM;

@@ -17,7 +17,7 @@
    payload in docs/model-format.md, then
    - saving: encode the payload yourself (le_codec) and pass it in `extra` to
      nb__model_save_mem_ext (any order; the saver sorts by tag);
-   - loading: read the file (nb__read_file), call nb__model_load_mem_ext with a `want` entry
+   - loading: read the file (nb__read_checked), call nb__model_load_mem_ext with a `want` entry
      per tag you understand (tag and flags set); each comes back pointing into your buffer
      (data == NULL when the file has no such section).  Decode it strictly and bounded: the
      loader checked only that it lies inside the file and that the checksum holds. */
