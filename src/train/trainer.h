@@ -21,6 +21,12 @@ struct nb_trainer {
     void *hook_ctx;
     nb__update_fn update; /* NULL: plain SGD at opts->lr */
     void *update_ctx;
+    /* Issue 12 (train/optimize.c): the optimizer of the runs whose options ask for one (kept
+       from run to run), this run's clipping norm (0: none) and the rate of the current step. */
+    nb_optim *optim;
+    double clip_norm;
+    double rate;
+    uint64_t sched_start; /* schedule position of the run's first step (resumed runs) */
 };
 
 /* Computes only slice part of parts (part < parts) of each global batch of n rows: contiguous,
@@ -29,6 +35,12 @@ nb_status nb__trainer_set_part(nb_trainer *tr, size_t part, size_t parts);
 /* The step hook (NULL: none) and the non-fused update (NULL: plain SGD at opts->lr). */
 void nb__trainer_set_hook(nb_trainer *tr, nb__step_hook hook, void *ctx);
 void nb__trainer_set_update(nb_trainer *tr, nb__update_fn update, void *ctx);
+/* The run's optimizer for opts (train/optimize.c): when opts ask for an optimizer or clipping,
+   tr->optim is kept if its options match (lr aside), else made anew; NB_ERR_ARG for options
+   nb_optim_create rejects. */
+nb_status nb__trainer_prepare_optim(nb_trainer *tr, const nb_train_opts *opts);
+/* The update of a step with tr->optim: clip (tr->clip_norm), set the rate (tr->rate), step. */
+nb_status nb__optim_update(void *tr, float *params, float *grads, size_t n_params);
 /* Rows [*lo, *hi) of a global batch of n rows that slice part of parts computes. */
 void nb__slice(size_t n, size_t part, size_t parts, size_t *lo, size_t *hi);
 
