@@ -7,8 +7,8 @@
 
 #include "cli/cli.h"
 
-/* Optimizer names; H4's second-order trainers (lm, lbfgs) are not nb_optim kinds and are
-   chosen before this table is consulted. */
+/* The mini-batch optimizers.  lm and lbfgs, the full-batch trainers, are also --optimizer
+   values; train_fullbatch.c parses their options. */
 static const struct {
     const char *name;
     nb_optim_kind kind;
@@ -48,18 +48,31 @@ static bool only_for(const cli_cmd *cmd, const char *name, bool applies, const c
     return true;
 }
 
+/* The options of this file, which the full-batch trainers do not take. */
+static const char *const MINIBATCH_ONLY[] = {
+    "momentum", "dampening", "nesterov", "weight-decay", "beta1", "beta2", "eps", "amsgrad",
+    "alpha", "centered", "schedule", "step-size", "gamma", "min-lr", "warmup", "clip-norm",
+};
+
 int cli_train_optim(const cli_cmd *cmd, cli_train_optim_t *out)
 {
     memset(out, 0, sizeof *out);
     const char *name = cli_get(cmd, "optimizer"), *sname = cli_get(cmd, "schedule");
     nb_optim_kind kind = NB_OPTIM_SGD;
+    if (name && (!strcmp(name, "lm") || !strcmp(name, "lbfgs"))) {
+        for (size_t i = 0; i < sizeof MINIBATCH_ONLY / sizeof MINIBATCH_ONLY[0]; i++)
+            if (!only_for(cmd, MINIBATCH_ONLY[i], false, "sgd, adam, adamw and rmsprop", name))
+                return CLI_USAGE;
+        out->optim = nb_optim_opts_default(NB_OPTIM_SGD);
+        return CLI_OK; /* nothing here for them: train_fullbatch.c takes over */
+    }
     if (name) {
         size_t i = 0, n = sizeof OPTIMIZERS / sizeof OPTIMIZERS[0];
         while (i < n && strcmp(OPTIMIZERS[i].name, name) != 0)
             i++;
         if (i == n)
             return cli_usage_error(cmd->name, "--optimizer: unknown '%s' (sgd, adam, adamw, "
-                                              "rmsprop)", name);
+                                              "rmsprop, lm, lbfgs)", name);
         kind = OPTIMIZERS[i].kind;
     } else {
         name = "sgd";
