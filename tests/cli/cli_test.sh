@@ -306,6 +306,10 @@ error_optim)
     bad "--min-lr must be between" --schedule cosine --min-lr 1
     bad "--clip-norm must be above 0" --clip-norm 0
     bad "--clip-norm: 'nan' is not a number" --clip-norm nan
+    bad "--momentum applies to sgd, adam, adamw and rmsprop, not to lm" --optimizer lm --momentum 0.9
+    bad "--schedule applies to sgd, adam, adamw and rmsprop, not to lbfgs" --optimizer lbfgs \
+        --schedule cosine
+    bad "--optimizer: unknown 'adagrad' (sgd, adam, adamw, rmsprop, lm, lbfgs)" --optimizer adagrad
     ;;
 fullbatch)
     "$PYTHON" - <<'PY'
