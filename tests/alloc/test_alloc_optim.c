@@ -59,8 +59,9 @@ Test(alloc, optimizer_steps_clip_and_schedules)
 }
 
 /* The training loop with each optimizer (and a schedule and clipping): after a first run,
-   which creates the trainer's optimizer, a run with the same options allocates nothing.  One
-   BLAS thread: nothing of OpenBLAS's to discount. */
+   which creates the trainer's optimizer, a run with the same options allocates nothing.
+   OpenBLAS's own allocations do not count: builds without the vector kernels (clang) send
+   these small products to sgemm, whose driver mallocs once per call even on one thread. */
 Test(alloc, trainer_run_with_each_optimizer)
 {
     cr_assert_eq(nb_set_threads(1), NB_OK);
@@ -91,9 +92,10 @@ Test(alloc, trainer_run_with_each_optimizer)
         nb_status s1 = nb_trainer_run(tr, &Xt, &Tt, &to, NULL); /* creates the optimizer */
         alloc_count_start();
         nb_status s2 = nb_trainer_run(tr, &Xt, &Tt, &to, NULL);
-        size_t n = alloc_count_stop();
+        size_t n = alloc_count_stop(), blas = alloc_count_blas();
         cr_assert(s1 == NB_OK && s2 == NB_OK, "%s %s", nb_status_str(s1), nb_status_str(s2));
-        cr_expect_eq(n, 0, "optimizer %d: %zu allocations in a run of 2 epochs", k, n);
+        cr_expect_eq(n - blas, 0, "optimizer %d: %zu allocations in a run of 2 epochs (and %zu "
+                     "by OpenBLAS)", k, n - blas, blas);
     }
     nb_trainer_free(tr);
     nb_net_free(net);
