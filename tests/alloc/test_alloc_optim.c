@@ -61,7 +61,8 @@ Test(alloc, optimizer_steps_clip_and_schedules)
 /* The training loop with each optimizer (and a schedule and clipping): after a first run,
    which creates the trainer's optimizer, a run with the same options allocates nothing.
    OpenBLAS's own allocations do not count: builds without the vector kernels (clang) send
-   these small products to sgemm, whose driver mallocs once per call even on one thread. */
+   these small products to OpenBLAS, which mallocs in some of its calls (once per step here)
+   even on one thread. */
 Test(alloc, trainer_run_with_each_optimizer)
 {
     cr_assert_eq(nb_set_threads(1), NB_OK);
