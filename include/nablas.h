@@ -18,5 +18,6 @@
 #include "nablas/infer.h"
 #include "nablas/gradcheck.h"
 #include "nablas/fullbatch.h"
+#include "nablas/optim.h"
 
 #endif

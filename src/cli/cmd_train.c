@@ -198,6 +198,10 @@ static int train(cli_cmd *cmd, nb_dataset *d, nb_layer_spec *L, size_t n_layers,
             st = nb_net_train(r.net, &Xt, &Tt, &o, NULL);
         }
         progress_end(&r.prog);
+        if (st == NB_ERR_NONFINITE) { /* the library stopped before a non-finite update */
+            r.diverged = true;
+            st = NB_OK;
+        }
     }
     if (st != NB_OK)
         rc = cli_error("train", "%s", nb_status_str(st));
