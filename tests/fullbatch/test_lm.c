@@ -278,6 +278,8 @@ Test(lm, stop_reasons)
     cr_expect_eq(rep.stop, NB_FB_STOP_ITERATIONS);
     cr_expect_eq(rep.iterations, 3);
     cr_expect_str_eq(nb_fb_stop_name(rep.stop), "iterations");
+    /* no stale forward of LM's chunks is left for nb_net_backward */
+    cr_expect_eq(nb_net_backward(pb.net, NB_LOSS_MSE, &pb.T, NULL), NB_ERR_STATE);
 
     o.iterations = 1000;
     o.goal = 0.5 * rep.loss;
