@@ -79,8 +79,10 @@ static int parse(int argc, char **argv, options *o)
     return 0;
 }
 
-/* Seconds for one epoch of nb_net_train (epochs = 1; the shuffle seed varies per call). */
-static double nablas_epoch(nb_net *net, const bw_workload *w, uint64_t seed, double *loss)
+/* Seconds for one epoch of a training run: nb_trainer_run with epochs = 1 on a trainer kept
+   across calls, as the epochs of one nb_net_train run share one (the shuffle seed varies per
+   call). */
+static double nablas_epoch(nb_trainer *tr, const bw_workload *w, uint64_t seed, double *loss)
 {
     nb_tensor X = nb_tensor_view(w->X, w->rows, w->inputs);
     nb_tensor T = nb_tensor_view(w->T, w->rows, bw_outputs(w));
@@ -93,8 +95,8 @@ static double nablas_epoch(nb_net *net, const bw_workload *w, uint64_t seed, dou
     o.seed = seed;
     nb_train_report rep;
     double t0 = bu_now();
-    if (nb_net_train(net, &X, &T, &o, &rep) != NB_OK) {
-        fprintf(stderr, "nablas-bench-train: nb_net_train failed\n");
+    if (nb_trainer_run(tr, &X, &T, &o, &rep) != NB_OK) {
+        fprintf(stderr, "nablas-bench-train: nb_trainer_run failed\n");
         exit(2);
     }
     double t = bu_now() - t0;
@@ -108,12 +110,14 @@ static void timed_set(const bw_workload *w, size_t warm, size_t repeats, naive_n
                       double *e, double *f, double *naive, double *loss)
 {
     nb_net *net;
-    if (nb_net_create(&net, w->inputs, w->layers, w->n_layers, 1) != NB_OK)
+    nb_trainer *tr;
+    if (nb_net_create(&net, w->inputs, w->layers, w->n_layers, 1) != NB_OK
+        || nb_trainer_create(&tr, net) != NB_OK)
         exit(2);
     sgemm_floor *fl = floor_create(w);
     double *d = malloc(3 * repeats * sizeof *d);
     for (size_t i = 0; i < warm + repeats; i++) {
-        double a = nablas_epoch(net, w, i, loss), b = floor_epoch_time(fl);
+        double a = nablas_epoch(tr, w, i, loss), b = floor_epoch_time(fl);
         double c = nv ? naive_epoch_time(nv, w, 0) : 0.0;
         if (i >= warm) {
             d[i - warm] = a;
@@ -127,6 +131,7 @@ static void timed_set(const bw_workload *w, size_t warm, size_t repeats, naive_n
         *naive = bu_median(d + 2 * repeats, repeats);
     free(d);
     floor_free(fl);
+    nb_trainer_free(tr);
     nb_net_free(net);
 }
 

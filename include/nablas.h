@@ -18,5 +18,7 @@
 #include "nablas/infer.h"
 #include "nablas/metrics.h"
 #include "nablas/gradcheck.h"
+#include "nablas/optim.h"
+#include "nablas/fullbatch.h"
 
 #endif

@@ -25,6 +25,9 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+import reference_optim  # optimizers, schedules, clipping: tests/data/optim
+import reference_lbfgs
+
 OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "data")
 F32, F64 = np.dtype("<f4"), np.dtype("<f8")
 
@@ -130,6 +133,107 @@ def make_losses(rng):
     y = np.array([[0.0, 0.0, 1.0, 1.0, 1e-30, 0.5]], dtype=np.float32)
     t = np.array([[0.0, 1.0, 0.0, 1.0, 1.0, 0.25]], dtype=np.float32)
     loss_case("bce_edges_1x6", y, t, F.binary_cross_entropy)
+
+
+# ---- non-finite values -----------------------------------------------------------------------
+# NaN and +-inf inputs: activations and losses propagate them as PyTorch does.  BCE is the one
+# exception PyTorch has no answer for: it refuses a y outside [0, 1] (NaN included) with an
+# error; there the reference is NaN (loss and gradient), nablas' documented choice.
+
+SPECIALS = [np.nan, np.inf, -np.inf, -0.0, 0.0, 1e-30, -1e-30, 100.0, -100.0, 3.0, -3.0]
+
+
+def with_specials(rng, n, positions):
+    """1 x n float32 N(0, 9) values with SPECIALS at the given positions (both the 16-lane
+    vector part and the scalar tail of a kernel see some)."""
+    z = f32(rng, (1, n), 3.0)
+    for k, pos in enumerate(positions):
+        z[0, pos] = SPECIALS[k % len(SPECIALS)]
+    return z
+
+
+def make_nonfinite(rng):
+    sub = "nonfinite"
+    z = with_specials(rng, 40, [0, 3, 5, 8, 11, 14, 17, 20, 26, 31, 33, 34, 35, 36, 37, 38, 39])
+    g = f32(rng, (1, 40))
+    for name, f in ACTS.items():
+        if name == "softmax":
+            continue
+        tZ = t64(z, True)
+        A = f(tZ) if name != "identity" else tZ * 1.0
+        A.backward(t64(g))
+        for n, arr, dt in [("Z", z, F32), ("G", g, F32), ("A", A.detach(), F64),
+                           ("dZ", tZ.grad, F64)]:
+            save(sub, "act_" + name + "_" + n, arr, dt)
+    # softmax rows: NaN first / later, +inf, one -inf, all -inf, all +inf, finite; on short
+    # rows (3 columns: the 16-lane row kernels) and long ones (20 columns)
+    for cols in (3, 20):
+        Z = f32(rng, (7, cols), 2.0)
+        Z[0, 0] = np.nan
+        Z[1, cols - 1] = np.nan
+        Z[2, 1] = np.inf
+        Z[3, 0] = -np.inf
+        Z[4, :] = -np.inf
+        Z[5, :] = np.inf
+        G = f32(rng, (7, cols))
+        tZ = t64(Z, True)
+        A = torch.softmax(tZ, dim=1)
+        A.backward(t64(G))
+        for n, arr, dt in [("Z", Z, F32), ("G", G, F32), ("A", A.detach(), F64),
+                           ("dZ", tZ.grad, F64)]:
+            save(sub, "act_softmax_7x%d_%s" % (cols, n), arr, dt)
+        # softmax cross-entropy on the same rows, one-hot targets; row 3's target on its -inf
+        # logit (loss inf), row 6 (finite) on column 1.  One case per row: the loss is a mean.
+        T = np.zeros((7, cols), dtype=np.float32)
+        T[:, 1] = 1.0
+        T[3, :] = 0.0
+        T[3, 0] = 1.0
+        for r in range(7):
+            loss_case_nf(sub, "ce_%d_row%d" % (cols, r), Z[r:r + 1], T[r:r + 1], F.cross_entropy)
+    y = with_specials(rng, 24, [1, 4, 9, 12, 15, 18, 22])
+    t = f32(rng, (1, 24))
+    loss_case_nf(sub, "mse_1x24", y, t, F.mse_loss)
+    # BCE: y in [0, 1] with exact 0 and 1 (finite: the clamp), then a NaN among the first 16
+    # (vector part), a NaN in the tail, +-inf, and finite y outside [0, 1]
+    base = rng.uniform(0.0, 1.0, (1, 24)).astype(np.float32)
+    base[0, 2], base[0, 7], base[0, 19] = 0.0, 1.0, 1e-30
+    tb = rng.uniform(0.0, 1.0, (1, 24)).astype(np.float32)
+    for tag, pos, val in [("in_range", None, None), ("nan_head", 5, np.nan),
+                          ("nan_tail", 21, np.nan), ("inf", 3, np.inf), ("ninf", 20, -np.inf),
+                          ("above_one", 11, 2.0), ("below_zero", 17, -0.5)]:
+        yb = base.copy()
+        if pos is not None:
+            yb[0, pos] = val
+        bce_case_nf(sub, "bce_" + tag, yb, tb)
+
+
+def loss_case_nf(sub, tag, Y, T, fn):
+    tY = t64(Y, True)
+    L = fn(tY, t64(T))
+    L.backward()
+    for n, arr, dt in [("Y", Y, F32), ("T", T, F32), ("loss", L.detach(), F64),
+                       ("G", tY.grad, F64)]:
+        save(sub, tag + "_" + n, arr, dt)
+
+
+def bce_case_nf(sub, tag, Y, T):
+    """PyTorch's answer where it has one; where y leaves [0, 1] it raises (checked here), and
+    the reference is NaN for that element's gradient and for the loss."""
+    bad = ~((Y >= 0.0) & (Y <= 1.0))
+    for y in Y[bad]:
+        try:
+            F.binary_cross_entropy(t64([y]), t64([0.5]))
+        except RuntimeError:
+            continue
+        raise SystemExit("PyTorch accepted y = %r in binary_cross_entropy" % y)
+    n = Y.size
+    tY = t64(np.where(bad, 0.5, Y), True)
+    L = F.binary_cross_entropy(tY, t64(T), reduction="sum") / n
+    L.backward()
+    loss = np.array(np.nan if bad.any() else L.item())
+    grad = np.where(bad, np.nan, tY.grad.numpy())
+    for nm, arr, dt in [("Y", Y, F32), ("T", T, F32), ("loss", loss, F64), ("G", grad, F64)]:
+        save(sub, tag + "_" + nm, arr, dt)
 
 
 # ---- training trajectories -------------------------------------------------------------------
@@ -239,7 +343,10 @@ def main():
     make_dense(np.random.default_rng(1))
     make_acts(np.random.default_rng(2))
     make_losses(np.random.default_rng(3))
+    make_nonfinite(np.random.default_rng(4))
     make_trajectories()
+    reference_optim.make_optim(save)
+    reference_lbfgs.make(save)  # full-batch L-BFGS goldens (tests/data/fullbatch)
     print("wrote", os.path.normpath(OUT), file=sys.stderr)
 
 

@@ -66,7 +66,16 @@ nb_status nb_loss_backward(nb_loss kind, const nb_tensor *Y, const nb_tensor *T,
 /* Lower-case name ("mse", "bce", "softmax_ce"), or NULL for an unknown value. */
 const char *nb_loss_name(nb_loss kind);
 
-/* ---- optimiser ----------------------------------------------------------------------------- */
+/* ---- classes -------------------------------------------------------------------------------- */
+
+/* Index of the largest of v[0..n) (the first of equal maxima; NaN never wins); 0 if v is NULL
+   or n is 0. */
+size_t nb_argmax(const float *v, size_t n);
+/* The class a row of n outputs (or one-hot targets) stands for: nb_argmax for n >= 2, and for
+   one output 1 if y[0] >= 0.5, else 0. */
+size_t nb_class_of(const float *y, size_t n);
+
+/* ---- optimizer ------------------------------------------------------------------------------ */
 
 /* P <- P - lr dP.  lr must be finite and >= 0; P and dP have the same shape. */
 nb_status nb_sgd_step(nb_tensor *P, const nb_tensor *dP, float lr);

@@ -77,7 +77,8 @@ nb_status nb_net_sgd_step(nb_net *net, float lr);
 
 /* One step of mini-batch gradient descent: forward, loss, backward and the update.  May fuse
    the update into the backward pass: the gradient buffer's contents are unspecified afterwards
-   (use forward + backward + sgd_step when the gradients are needed). */
+   (use forward + backward + sgd_step when the gradients are needed).  NB_ERR_NONFINITE (and
+   no update) if the loss or the output's gradient is NaN or +-Inf; *loss_out is still set. */
 nb_status nb_net_train_step(nb_net *net, const nb_tensor *X, const nb_tensor *T, nb_loss loss,
                             float lr, float *loss_out);
 
@@ -100,7 +101,7 @@ typedef struct nb_epoch_info {
     size_t epoch;  /* 1-based */
     size_t epochs; /* requested */
     double loss;   /* mean training loss of the epoch (weighted by batch rows) */
-    size_t steps;  /* optimiser steps taken so far */
+    size_t steps;  /* optimizer steps taken so far */
 } nb_epoch_info;
 
 /* Called after every epoch; return non-zero to stop training. */
@@ -128,9 +129,26 @@ typedef struct nb_train_report {
 } nb_train_report;
 
 /* Trains on X (rows x inputs) and T (rows x outputs).  Allocates its workspace before the
-   first step, none during training.  report may be NULL. */
+   first step, none during training (a trainer, below, that lives only for this call).
+   report may be NULL; it is filled also when training stops with an error.
+   Epoch e (0-based) visits the rows in the order nb_rng_shuffle(perm, rows, seed, e) gives,
+   or in their order without shuffling.
+   Non-finite values: if a batch's loss or gradient is NaN or +-Inf, training stops before that
+   update with NB_ERR_NONFINITE, and the network keeps finite parameters (those of that step,
+   or those of the start of the epoch if the broken values had already reached them);
+   report->steps counts the updates made and epochs_run the epochs completed. */
 nb_status nb_net_train(nb_net *net, const nb_tensor *X, const nb_tensor *T,
                        const nb_train_opts *opts, nb_train_report *report);
+
+/* A trainer runs nb_net_train's loop on a network it borrows (the network must outlive it)
+   and keeps the loop's buffers (row order, gathered batch, parameter copy) between runs:
+   a later run on as many rows, with the same batch size, allocates nothing. */
+typedef struct nb_trainer nb_trainer;
+nb_status nb_trainer_create(nb_trainer **trainer, nb_net *net);
+void nb_trainer_free(nb_trainer *trainer); /* NULL is a no-op */
+/* As nb_net_train, on the trainer's network. */
+nb_status nb_trainer_run(nb_trainer *trainer, const nb_tensor *X, const nb_tensor *T,
+                         const nb_train_opts *opts, nb_train_report *report);
 
 #ifdef __cplusplus
 }

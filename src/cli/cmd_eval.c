@@ -11,15 +11,6 @@ static cli_opt opts[] = {
     CLI_DATA_OPTS,
 };
 
-static size_t argmax(const float *v, size_t n)
-{
-    size_t k = 0;
-    for (size_t j = 1; j < n; j++)
-        if (v[j] > v[k])
-            k = j;
-    return k;
-}
-
 /* Rows: true class; columns: predicted class.  One output means a 0.5 threshold. */
 static void confusion(const nb_tensor *Y, const nb_tensor *T, char **names, size_t k)
 {
@@ -29,9 +20,7 @@ static void confusion(const nb_tensor *Y, const nb_tensor *T, char **names, size
     size_t cols = Y->cols;
     for (size_t i = 0; i < Y->rows; i++) {
         const float *y = Y->data + i * cols, *t = T->data + i * cols;
-        size_t truth = cols == 1 ? t[0] >= 0.5f : argmax(t, cols);
-        size_t pred = cols == 1 ? y[0] >= 0.5f : argmax(y, cols);
-        m[truth * k + pred]++;
+        m[nb_class_of(t, cols) * k + nb_class_of(y, cols)]++;
     }
     int w = 9;
     for (size_t c = 0; c < k; c++) {

@@ -9,6 +9,7 @@
 #include "cli/layers.h"
 #include "cli/plot.h"
 #include "cli/progress.h"
+#include "cli/train_fullbatch.h"
 
 static cli_opt opts[] = {
     CLI_DATA_OPTS,
@@ -25,6 +26,9 @@ static cli_opt opts[] = {
      "model; eval and predict answer in the targets' units)", NULL},
     {"out", "MODEL", "where to write the model (required)", NULL},
     {"plot", "FILE.svg", "also write the training/validation loss curves as an SVG image", NULL},
+    {"optimizer", "NAME", "sgd (default), or full batch: lm (Levenberg-Marquardt, MSE) or lbfgs "
+                          "(L-BFGS); with lm/lbfgs --epochs counts iterations", NULL},
+    CLI_FULLBATCH_OPTS,
 };
 
 typedef struct run {
@@ -146,6 +150,13 @@ static int train(cli_cmd *cmd, nb_dataset *d, nb_layer_spec *L, size_t n_layers,
     int rc = check_arch(d, L, n_layers, loss);
     if (rc != CLI_OK)
         return rc;
+    const char *optimizer = cli_get(cmd, "optimizer");
+    cli_fb fb;
+    if (optimizer && strcmp(optimizer, "sgd") && !cli_fullbatch_is(optimizer))
+        return cli_usage_error("train", "--optimizer: unknown '%s' (sgd, lm, lbfgs)", optimizer);
+    if (cli_fullbatch_is(optimizer)
+        && (rc = cli_fullbatch_parse(cmd, optimizer, epochs, loss, &fb)) != CLI_OK)
+        return rc;
     size_t rows = d->X.rows, n_val = (size_t)llround(frac * (double)rows);
     if (frac > 0 && (n_val == 0 || n_val >= rows))
         return cli_usage_error("train", "--validation %g of %zu rows leaves no %s rows", frac,
@@ -191,8 +202,19 @@ static int train(cli_cmd *cmd, nb_dataset *d, nb_layer_spec *L, size_t n_layers,
         printf("training %zu-%s network on %zu rows (%zu for validation), %zu parameters\n",
                Xt.cols, cli_get(cmd, "layers"), Xt.rows, n_val, nb_net_num_params(r.net));
         progress_begin(&r.prog, stdout, Xt.rows);
-        st = nb_net_train(r.net, &Xt, &Tt, &o, NULL);
+        if (cli_fullbatch_is(optimizer)) {
+            if (cli_get(cmd, "batch"))
+                printf("note: --batch is ignored: --optimizer %s trains on the full batch\n",
+                       optimizer);
+            st = cli_fullbatch_train(&fb, r.net, &Xt, &Tt, Xv.data ? &Xv : NULL, &Tv, on_epoch, &r);
+        } else {
+            st = nb_net_train(r.net, &Xt, &Tt, &o, NULL);
+        }
         progress_end(&r.prog);
+        if (st == NB_ERR_NONFINITE) { /* the library stopped before a non-finite update */
+            r.diverged = true;
+            st = NB_OK;
+        }
     }
     if (st != NB_OK)
         rc = cli_error("train", "%s", nb_status_str(st));

@@ -55,3 +55,29 @@ uint64_t nb_rng_below(nb_rng *r, uint64_t n)
     while (x < limit);
     return x % n;
 }
+
+nb_status nb_rng_shuffle(size_t *perm, size_t n, uint64_t seed, uint64_t epoch)
+{
+    if (!perm)
+        return n ? NB_ERR_NULL : NB_OK;
+    nb_rng r;
+    nb_rng_seed(&r, seed);
+    if (epoch) {
+        /* a second stream, from the epoch through an odd multiplier (so that seed == epoch does
+           not cancel out), mixed into the state; xoshiro needs a state that is not all zero */
+        uint64_t x = epoch * 0x9e6c63d0676a9a99u, any = 0;
+        for (int i = 0; i < 4; i++)
+            any |= (r.s[i] ^= splitmix64(&x));
+        if (!any)
+            r.s[0] = 1;
+    }
+    for (size_t i = 0; i < n; i++)
+        perm[i] = i;
+    /* front to back, so that a prefix of k entries is already a uniform k-subset */
+    for (size_t i = 0; i + 1 < n; i++) {
+        size_t j = i + (size_t)nb_rng_below(&r, n - i), t = perm[i];
+        perm[i] = perm[j];
+        perm[j] = t;
+    }
+    return NB_OK;
+}

@@ -196,9 +196,9 @@ void nb__act_fwd(nb_act act, float *restrict Z, size_t rows, size_t cols)
     switch (act) {
     case NB_ACT_IDENTITY:
         break;
-    case NB_ACT_RELU:
+    case NB_ACT_RELU: /* as PyTorch: NaN stays NaN, -0 stays -0 */
         for (size_t i = 0; i < n; i++)
-            Z[i] = Z[i] > 0.0f ? Z[i] : 0.0f;
+            Z[i] = Z[i] < 0.0f ? 0.0f : Z[i];
         break;
     case NB_ACT_LEAKY_RELU:
         for (size_t i = 0; i < n; i++)
@@ -235,9 +235,9 @@ void nb__act_bwd(nb_act act, const float *restrict A, float *restrict G, size_t 
     switch (act) {
     case NB_ACT_IDENTITY:
         break;
-    case NB_ACT_RELU:
+    case NB_ACT_RELU: /* PyTorch's threshold_backward: zero where A <= 0, so NaN passes G */
         for (size_t i = 0; i < n; i++)
-            G[i] = A[i] > 0.0f ? G[i] : 0.0f;
+            G[i] = A[i] <= 0.0f ? 0.0f : G[i];
         break;
     case NB_ACT_LEAKY_RELU: /* A has the sign of Z */
         for (size_t i = 0; i < n; i++)

@@ -64,11 +64,11 @@ NB_INLINE void FN(store)(float *dst, vec v, size_t n)
         dst[jj] = t[jj];
 }
 
-/* ReLU as z > 0 ? z : +0 (NaN and -0 give +0, as nb__act_fwd does), on a whole vector. */
+/* ReLU as z < 0 ? +0 : z (NaN and -0 stay, as in nb__act_fwd and PyTorch), on a whole vector. */
 NB_INLINE vec FN(relu)(vec s, bool on)
 {
     const vec zero = {0};
-    return on ? (vec)((ivec)s & (s > zero)) : s;
+    return on ? (vec)((ivec)s & ~(s < zero)) : s;
 }
 
 /* R = A P for a batch x inner matrix A (row stride inner) and packed panels P (inner rows

@@ -30,6 +30,8 @@ void nb__act_bwd(nb_act act, const float *A, float *G, size_t rows, size_t cols)
 double nb__loss_fwd(nb_loss kind, const float *Y, const float *T, size_t rows, size_t cols);
 void nb__loss_bwd(nb_loss kind, const float *Y, const float *T, float *G, size_t rows, size_t cols);
 void nb__sgd(float *P, const float *dP, size_t n, float lr);
+/* True if none of v[0..n) is NaN or +-Inf. */
+bool nb__all_finite(const float *v, size_t n);
 
 static inline bool nb__act_valid(nb_act a) { return (unsigned)a < (unsigned)NB_ACT_COUNT; }
 static inline bool nb__loss_valid(nb_loss l) { return (unsigned)l < (unsigned)NB_LOSS_COUNT; }

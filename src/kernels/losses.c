@@ -1,5 +1,8 @@
 /* Loss kernels with PyTorch's definitions (mean reduction).  Sums accumulate in double;
-   BCE clamps its logs at -100 as PyTorch does; softmax cross-entropy uses log-sum-exp. */
+   BCE clamps its logs at -100 as PyTorch does; softmax cross-entropy uses log-sum-exp.
+   Non-finite values propagate as in PyTorch (NaN in, NaN out).  BCE of a y outside [0, 1]
+   (NaN, +-inf or finite), which PyTorch refuses with an error, is NaN here, loss and
+   gradient alike, so that the training loop's finiteness check stops there. */
 #include <math.h>
 
 #include <string.h>
@@ -35,12 +38,15 @@ static double row_lse(const float *y, size_t cols, double m)
 }
 
 #ifdef NB_HAVE_VMATH
-/* BCE over whole vectors: float logs (vmath.h) clamped as fmax does (a NaN log gives the
-   floor too), the per-element terms summed in double.  log(1 - y) adds back the rounding error
+/* BCE over whole vectors: float logs (vmath.h) clamped at the floor, the per-element terms
+   summed in double; a y outside [0, 1] (NaN too) gives a NaN log.  (The NaN goes into the
+   clamp's select: a separate select or mask on the term made GCC 12 split the loop into
+   scalar code, 4x slower.)  log(1 - y) adds back the rounding error
    of 1 - y, which matters only for small y, where log(1 - y) ~ -y. */
 NB_VINLINE nb_vd bce_terms(const float *Y, const float *T, size_t n, size_t *done)
 {
     const nb_vf floor = nb__vsplat((float)BCE_LOG_FLOOR), inf = nb__vsplat(__builtin_inff());
+    const nb_vf nan = nb__vsplat(__builtin_nanf(""));
     nb_vd acc = {0};
     size_t i = 0;
     for (; i + NB_VW <= n; i += NB_VW) {
@@ -49,10 +55,10 @@ NB_VINLINE nb_vd bce_terms(const float *Y, const float *T, size_t n, size_t *don
         memcpy(&t, T + i, sizeof t);
         nb_vf u = 1.0f - y;
         nb_vf ly = nb__vlogf_pos(y), l1y = nb__vlogf_pos(u) + ((1.0f - u) - y);
-        /* the floor where x <= e^-100 (also 0, negative, NaN), selected on x: a select on the
-           log itself is a max, which GCC 12 splits into scalars here */
-        ly = nb__vsel(y > BCE_LOG_FLOOR_X, ly, floor);
-        l1y = nb__vsel(u > BCE_LOG_FLOOR_X, l1y, floor);
+        /* the floor where 0 <= x <= e^-100, NaN where x < 0 or NaN, selected on x: a select
+           on the log itself is a max, which GCC 12 splits into scalars here */
+        ly = nb__vsel(y > BCE_LOG_FLOOR_X, ly, nb__vsel(y >= 0.0f, floor, nan));
+        l1y = nb__vsel(u > BCE_LOG_FLOOR_X, l1y, nb__vsel(u >= 0.0f, floor, nan));
         ly = nb__vsel(y == inf, inf, ly); /* log(+inf) = +inf, as libm's */
         l1y = nb__vsel(u == inf, inf, l1y);
         acc -= __builtin_convertvector(t * ly + (1.0f - t) * l1y, nb_vd);
@@ -166,8 +172,11 @@ double nb__loss_fwd(nb_loss kind, const float *Y, const float *T, size_t rows, s
             sum = nb__vhsum_dd(bce_terms(Y, T, n, &i));
 #endif
         for (; i < n; i++) {
-            double ly = fmax(log((double)Y[i]), BCE_LOG_FLOOR);
-            double l1y = fmax(log(1.0 - (double)Y[i]), BCE_LOG_FLOOR);
+            /* a compare, not fmax: the log of a NaN or negative y stays NaN */
+            /* a compare, not fmax: the log of a NaN or negative y stays NaN */
+            double ly = log((double)Y[i]), l1y = log(1.0 - (double)Y[i]);
+            ly = ly < BCE_LOG_FLOOR ? BCE_LOG_FLOOR : ly;
+            l1y = l1y < BCE_LOG_FLOOR ? BCE_LOG_FLOOR : l1y;
             sum -= T[i] * ly + (1.0 - T[i]) * l1y;
         }
         return sum / (double)n;
@@ -206,10 +215,12 @@ void nb__loss_bwd(nb_loss kind, const float *restrict Y, const float *restrict T
         /* In float, so that the loop runs 16 lanes wide: y - t, 1 - y (exact for y >= 0.5),
            the product and the quotient round once each, a few 1e-7 in all. */
         const float s = (float)(1.0 / (double)n), eps = (float)BCE_EPS;
+        const float nan = __builtin_nanf("");
         for (size_t i = 0; i < n; i++) {
             float y = Y[i];
-            float d = y * (1.0f - y); /* fmax without the libm call; NaN gives the floor too */
-            G[i] = (y - T[i]) / (d > eps ? d : eps) * s;
+            float d = y * (1.0f - y); /* fmax without the libm call */
+            float g = (y - T[i]) / (d > eps ? d : eps) * s;
+            G[i] = y >= 0.0f && y <= 1.0f ? g : nan; /* NaN outside [0, 1], as the loss */
         }
         break;
     }

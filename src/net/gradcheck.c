@@ -33,25 +33,19 @@ static nb_status check_args(nb_net *net, const nb_tensor *X, const nb_tensor *T,
     return NB_OK;
 }
 
-/* The parameters to check: all, or max_params distinct ones from a partial Fisher-Yates
-   shuffle (sorted order does not matter: each is checked independently). */
+/* The parameters to check: all, or the first max_params of a seeded shuffle (distinct; the
+   order does not matter: each is checked independently). */
 static size_t *pick(size_t n, const nb_gradcheck_opts *o, size_t *count)
 {
     size_t k = o->max_params && o->max_params < n ? o->max_params : n;
     size_t *idx = malloc(n * sizeof *idx);
     if (!idx)
         return NULL;
-    for (size_t i = 0; i < n; i++)
-        idx[i] = i;
-    if (k < n) {
-        nb_rng rng;
-        nb_rng_seed(&rng, o->seed);
-        for (size_t i = 0; i < k; i++) {
-            size_t j = i + (size_t)nb_rng_below(&rng, n - i), t = idx[i];
-            idx[i] = idx[j];
-            idx[j] = t;
-        }
-    }
+    if (k < n)
+        nb_rng_shuffle(idx, n, o->seed, 0);
+    else
+        for (size_t i = 0; i < n; i++)
+            idx[i] = i;
     *count = k;
     return idx;
 }

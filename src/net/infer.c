@@ -1,6 +1,6 @@
 /* Inference contexts: a private copy of the workspace per thread, the network only read.
-   The forward loop mirrors nb__net_forward but writes into the context's ping-pong buffers,
-   so several contexts can run the same network at once. */
+   The network's one forward loop (nb__forward) writes into the context's ping-pong buffers,
+   so several contexts can run the same network at once, bit-identical to nb_net_predict. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -55,22 +55,6 @@ nb_status nb_infer_ctx_create(const nb_net *net, const nb_norm *norm, size_t max
     return NB_OK;
 }
 
-/* Runs n rows of X through the network; returns the buffer holding the output. */
-static const float *forward(nb_infer_ctx *ctx, const float *X, size_t n)
-{
-    const nb_net *net = ctx->net;
-    const float *in = X;
-    float *A = NULL;
-    for (size_t l = 0; l < net->n_layers; l++) {
-        const nb_layer *L = &net->layers[l];
-        A = ctx->buf[l & 1];
-        nb__dense_fwd(in, net->params + L->w_off, net->params + L->b_off, A, n, L->in, L->out);
-        nb__act_fwd(L->act, A, n, L->out);
-        in = A;
-    }
-    return A;
-}
-
 nb_status nb_infer_predict(nb_infer_ctx *ctx, const nb_tensor *X, nb_tensor *Y)
 {
     if (!ctx)
@@ -92,7 +76,8 @@ nb_status nb_infer_predict(nb_infer_ctx *ctx, const nb_tensor *X, nb_tensor *Y)
             NB_TRY(nb_norm_apply_to(ctx->norm, &src, &dst));
             x = ctx->xn;
         }
-        memcpy(Y->data + start * out, forward(ctx, x, n), n * out * sizeof(float));
+        nb__fwd_ws ws = {NULL, 0, {ctx->buf[0], ctx->buf[1]}};
+        memcpy(Y->data + start * out, nb__forward(net, &ws, x, n), n * out * sizeof(float));
     }
     return NB_OK;
 }

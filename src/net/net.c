@@ -20,9 +20,6 @@ void nb_net_free(nb_net *net)
     if (!net)
         return;
     free_workspace(net);
-    free(net->perm);
-    free(net->xb);
-    free(net->tb);
     free(net->params);
     free(net->grads);
     free(net->layers);
@@ -187,16 +184,24 @@ nb_status nb_net_reserve(nb_net *net, size_t max_batch)
     return nb__net_reserve(net, max_batch);
 }
 
-void nb__net_forward(nb_net *net, const float *X, size_t batch)
+const float *nb__forward(const nb_net *net, const nb__fwd_ws *ws, const float *X, size_t n)
 {
     const float *in = X;
+    float *A = NULL;
     for (size_t l = 0; l < net->n_layers; l++) {
         const nb_layer *L = &net->layers[l];
-        float *A = nb__net_act(net, l);
-        nb__dense_act_fwd(in, net->params + L->w_off, net->params + L->b_off, A, batch, L->in,
-                          L->out, L->act);
+        A = ws->acts ? ws->acts + ws->cap * net->act_off[l] : ws->buf[l & 1];
+        nb__dense_act_fwd(in, net->params + L->w_off, net->params + L->b_off, A, n, L->in, L->out,
+                          L->act);
         in = A;
     }
+    return A;
+}
+
+void nb__net_forward(nb_net *net, const float *X, size_t batch)
+{
+    nb__fwd_ws ws = {net->acts, net->cap_batch, {NULL, NULL}};
+    nb__forward(net, &ws, X, batch);
     net->x_last = X;
     net->batch_last = batch;
     net->ready = true;
@@ -226,30 +231,46 @@ nb_status nb__net_check_loss(const nb_net *net, nb_loss loss)
     return NB_OK;
 }
 
-/* Backward for the batch the last forward ran: gradients into the gradient buffer.
-   Returns the loss of that batch (0 if not wanted). */
-static double net_backward(nb_net *net, nb_loss loss, const float *T, bool want_loss)
+double nb__net_loss_grad(nb_net *net, nb_loss loss, const float *T, bool want_loss)
 {
-    size_t batch = net->batch_last, last = net->n_layers - 1;
-    const float *Y = nb__net_act(net, last);
-    double value = want_loss ? nb__loss_fwd(loss, Y, T, batch, net->layers[last].out) : 0.0;
+    size_t batch = net->batch_last, out = net->layers[net->n_layers - 1].out;
+    const float *Y = nb__net_act(net, net->n_layers - 1);
+    double value = want_loss ? nb__loss_fwd(loss, Y, T, batch, out) : 0.0;
+    nb__loss_bwd(loss, Y, T, net->gbuf[0], batch, out);
+    return value;
+}
+
+const float *nb__net_out_grad(const nb_net *net) { return net->gbuf[0]; }
+
+/* With grads NULL (the fused SGD step), W <- W - lr A_prev^T G and b <- b - lr colsum(G) run
+   as one sgemm (alpha = -lr, beta = 1) and one column sum, so the weight gradient is never
+   written out and the separate SGD pass over all parameters disappears. */
+void nb__net_backward(nb_net *net, float *grads, float lr)
+{
+    size_t batch = net->batch_last;
     float *G = net->gbuf[0], *G_prev = net->gbuf[1];
-    nb__loss_bwd(loss, Y, T, G, batch, net->layers[last].out);
     for (size_t l = net->n_layers; l-- > 0;) {
         const nb_layer *L = &net->layers[l];
         const float *A_prev = l ? nb__net_act(net, l - 1) : net->x_last;
+        float *W = net->params + L->w_off;
         nb__act_bwd(L->act, nb__net_act(net, l), G, batch, L->out);
         /* the first layer's input gradient is never needed */
-        nb__dense_bwd(A_prev, net->params + L->w_off, G, net->grads + L->w_off,
-                      net->grads + L->b_off, l ? G_prev : NULL, batch, L->in, L->out);
+        if (grads) {
+            nb__dense_bwd(A_prev, W, G, grads + L->w_off, grads + L->b_off, l ? G_prev : NULL,
+                          batch, L->in, L->out);
+        } else {
+            if (l) /* taken before the update: it needs the old weights */
+                nb__dense_dx(G, W, G_prev, batch, L->in, L->out);
+            nb__dense_update(A_prev, G, W, net->params + L->b_off, batch, L->in, L->out, lr);
+        }
         float *t = G;
         G = G_prev;
         G_prev = t;
     }
-    return value;
+    net->ready = false; /* one backward per forward; a fused step also changed the weights */
 }
 
-static nb_status check_targets(const nb_net *net, nb_loss loss, const nb_tensor *T, size_t rows)
+nb_status nb__net_check_targets(const nb_net *net, nb_loss loss, const nb_tensor *T, size_t rows)
 {
     NB_TRY(nb__check_tensor(T));
     NB_TRY(nb__net_check_loss(net, loss));
@@ -262,9 +283,9 @@ nb_status nb_net_backward(nb_net *net, nb_loss loss, const nb_tensor *T, float *
         return NB_ERR_NULL;
     if (!net->ready)
         return NB_ERR_STATE;
-    NB_TRY(check_targets(net, loss, T, net->batch_last));
-    double value = net_backward(net, loss, T->data, loss_out != NULL);
-    net->ready = false; /* the header's contract: one backward per forward */
+    NB_TRY(nb__net_check_targets(net, loss, T, net->batch_last));
+    double value = nb__net_loss_grad(net, loss, T->data, loss_out != NULL);
+    nb__net_backward(net, net->grads, 0.0f); /* the header's contract: one backward per forward */
     if (loss_out)
         *loss_out = (float)value;
     return NB_OK;
@@ -278,54 +299,5 @@ nb_status nb_net_sgd_step(nb_net *net, float lr)
         return NB_ERR_ARG;
     nb__sgd(net->params, net->grads, net->n_params, lr);
     net->ready = false; /* activations no longer match the parameters */
-    return NB_OK;
-}
-
-/* Forward, loss, and a backward pass that updates each layer as soon as its input gradient
-   has been taken with the old weights: W <- W - lr A_prev^T G and b <- b - lr colsum(G) run
-   as one sgemm (alpha = -lr, beta = 1) and one column sum, so the weight gradient is never
-   written out and the separate SGD pass over all parameters disappears.  The gradient buffer
-   is left as it was (its contents are unspecified after a train step). */
-double nb__net_train_step(nb_net *net, const float *X, const float *T, size_t batch,
-                          nb_loss loss, float lr)
-{
-    nb__net_forward(net, X, batch);
-    size_t last = net->n_layers - 1;
-    const float *Y = nb__net_act(net, last);
-    double value = nb__loss_fwd(loss, Y, T, batch, net->layers[last].out);
-    float *G = net->gbuf[0], *G_prev = net->gbuf[1];
-    nb__loss_bwd(loss, Y, T, G, batch, net->layers[last].out);
-    for (size_t l = net->n_layers; l-- > 0;) {
-        const nb_layer *L = &net->layers[l];
-        const float *A_prev = l ? nb__net_act(net, l - 1) : X;
-        float *W = net->params + L->w_off;
-        nb__act_bwd(L->act, nb__net_act(net, l), G, batch, L->out);
-        if (l) /* the first layer's input gradient is never needed */
-            nb__dense_dx(G, W, G_prev, batch, L->in, L->out);
-        nb__dense_update(A_prev, G, W, net->params + L->b_off, batch, L->in, L->out, lr);
-        float *t = G;
-        G = G_prev;
-        G_prev = t;
-    }
-    net->ready = false;
-    return value;
-}
-
-nb_status nb_net_train_step(nb_net *net, const nb_tensor *X, const nb_tensor *T, nb_loss loss,
-                            float lr, float *loss_out)
-{
-    if (!net)
-        return NB_ERR_NULL;
-    NB_TRY(nb__check_tensor(X));
-    if (X->cols != net->inputs)
-        return NB_ERR_SHAPE;
-    NB_TRY(check_targets(net, loss, T, X->rows));
-    if (!isfinite(lr) || lr < 0.0f)
-        return NB_ERR_ARG;
-    NB_TRY(nb__check_blas_dims(X->rows, 0, 0));
-    NB_TRY(nb__net_reserve(net, X->rows));
-    double value = nb__net_train_step(net, X->data, T->data, X->rows, loss, lr);
-    if (loss_out)
-        *loss_out = (float)value;
     return NB_OK;
 }

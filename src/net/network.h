@@ -1,5 +1,5 @@
-/* The network's private layout, shared by net.c (structure, forward, backward) and train.c
-   (training loop, evaluation, prediction). */
+/* The network's private layout, shared by the net layer (structure, forward, backward,
+   prediction, inference) and the training step above it. */
 #ifndef NB_NET_NETWORK_H
 #define NB_NET_NETWORK_H
 
@@ -11,6 +11,15 @@ typedef struct nb_layer {
     size_t w_off, b_off; /* offsets into the parameter and gradient buffers */
 } nb_layer;
 
+/* Where a forward pass writes each layer's output: with acts set, layer l goes to
+   acts + cap * act_off[l] and every layer is kept (what backward needs); otherwise layers
+   alternate between buf[0] and buf[1] (prediction in an inference context). */
+typedef struct nb__fwd_ws {
+    float *acts;
+    size_t cap;
+    float *buf[2];
+} nb__fwd_ws;
+
 struct nb_net {
     size_t inputs, n_layers, n_params, max_width;
     nb_layer *layers;
@@ -21,12 +30,6 @@ struct nb_net {
     size_t cap_batch;
     size_t *act_off;
     float *acts, *gbuf[2];
-
-    /* nb_net_train's shuffling buffers, kept across calls so that a repeated call allocates
-       nothing: the permutation (perm_cap rows) and one gathered batch (shuf_batch rows). */
-    size_t *perm;
-    size_t perm_cap, shuf_batch;
-    float *xb, *tb;
 
     /* What the last forward left for backward. */
     const float *x_last;
@@ -41,11 +44,24 @@ static inline float *nb__net_act(const nb_net *net, size_t l)
 {
     return net->acts + net->cap_batch * net->act_off[l];
 }
-/* Unchecked forward / backward / step on `batch` rows (workspace already large enough). */
+/* The one forward loop: n rows of X through every layer into ws; returns the output
+   (n x outputs).  Only reads the network. */
+const float *nb__forward(const nb_net *net, const nb__fwd_ws *ws, const float *X, size_t n);
+/* Unchecked forward into the network's own workspace (large enough), kept for backward. */
 void nb__net_forward(nb_net *net, const float *X, size_t batch);
-double nb__net_train_step(nb_net *net, const float *X, const float *T, size_t batch,
-                          nb_loss loss, float lr);
+/* After nb__net_forward: the loss against T (returned) and its gradient with respect to the
+   output, which backward starts from.  Wanted loss false: 0 is returned. */
+double nb__net_loss_grad(nb_net *net, nb_loss loss, const float *T, bool want_loss);
+/* The gradient of the output left by nb__net_loss_grad (batch_last x outputs). */
+const float *nb__net_out_grad(const nb_net *net);
+/* The one backward loop, from the output gradient nb__net_loss_grad left.  grads set: the
+   gradient buffer of that layout is written and the parameters stay.  grads NULL: the fused
+   SGD step, each layer updated with rate lr as soon as its input gradient has been taken with
+   the old weights (the weight gradient is never written). */
+void nb__net_backward(nb_net *net, float *grads, float lr);
 /* Checks that loss fits the output activation. */
 nb_status nb__net_check_loss(const nb_net *net, nb_loss loss);
+/* Checks targets T (rows x outputs) and the loss for this network. */
+nb_status nb__net_check_targets(const nb_net *net, nb_loss loss, const nb_tensor *T, size_t rows);
 
 #endif

@@ -120,8 +120,13 @@ size_t alloc_count_blas(void)
     size_t n = atomic_load(&count), blas = 0;
     for (size_t i = 0; i < n && i < MAX_CALLERS; i++) {
         Dl_info info;
-        if (callers[i] && dladdr(callers[i], &info) && info.dli_fname
-            && strstr(info.dli_fname, "blas"))
+        if (!callers[i] || !dladdr(callers[i], &info) || !info.dli_fname)
+            continue;
+        /* OpenBLAS, or the libblas.so.3 alternative; not libnablas.so, whose name also holds
+           "blas" (matching it would discount every allocation of nablas itself) */
+        const char *base = strrchr(info.dli_fname, '/');
+        base = base ? base + 1 : info.dli_fname;
+        if (strstr(base, "openblas") || strncmp(base, "libblas", 7) == 0)
             blas++;
     }
     return blas;

@@ -99,10 +99,12 @@ Test(alloc, train_step_two_threads)
     check_train_step(2);
 }
 
-/* nb_net_train, after a warm-up call of the same size, allocates nothing, with or without
-   shuffling (its shuffling buffers stay with the network).  Two BLAS threads: OpenBLAS's own
-   per-call allocations are not counted (see above). */
-static size_t count_train(data *d, const case_def *c, bool shuffle, size_t epochs, nb_status *st)
+/* A trainer (nb_trainer_run), after a warm-up run of the same size, allocates nothing, with
+   or without shuffling (its buffers stay with the trainer).  nb_net_train, which makes a
+   trainer for the call, allocates before its first step only: nothing from the end of its
+   first epoch on.  Two BLAS threads: OpenBLAS's own per-call allocations are not counted
+   (see above). */
+static nb_train_opts train_opts(const case_def *c, bool shuffle, size_t epochs)
 {
     nb_train_opts o = nb_train_opts_default();
     o.loss = c->loss;
@@ -110,9 +112,48 @@ static size_t count_train(data *d, const case_def *c, bool shuffle, size_t epoch
     o.lr = 0.01f;
     o.shuffle = shuffle;
     o.epochs = epochs;
+    return o;
+}
+
+static size_t count_train(nb_trainer *tr, data *d, const case_def *c, bool shuffle,
+                          size_t epochs, nb_status *st)
+{
+    nb_train_opts o = train_opts(c, shuffle, epochs);
     alloc_count_start();
-    *st = nb_net_train(d->net, &d->X, &d->T, &o, NULL);
+    *st = nb_trainer_run(tr, &d->X, &d->T, &o, NULL);
     return alloc_count_stop() - alloc_count_blas();
+}
+
+Test(alloc, trainer_run)
+{
+    cr_assert_eq(nb_set_threads(alloc_count_knows_callers() ? 2 : 1), NB_OK);
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        const case_def *c = &cases[i];
+        data d = make(c);
+        nb_trainer *tr;
+        cr_assert_eq(nb_trainer_create(&tr, d.net), NB_OK);
+        nb_status s1, s2, s3, s4;
+        count_train(tr, &d, c, true, 1, &s1); /* warm-up */
+        size_t plain = count_train(tr, &d, c, false, 2, &s2);
+        size_t one = count_train(tr, &d, c, true, 1, &s3);
+        size_t three = count_train(tr, &d, c, true, 3, &s4);
+        cr_assert(s1 == NB_OK && s2 == NB_OK && s3 == NB_OK && s4 == NB_OK);
+        cr_expect_eq(plain, 0, "%s: %zu allocations in nb_trainer_run without shuffling",
+                     c->name, plain);
+        cr_expect_eq(one + three, 0, "%s: %zu allocations in nb_trainer_run with shuffling "
+                     "(1 epoch), %zu (3 epochs)", c->name, one, three);
+        nb_trainer_free(tr);
+        drop(&d);
+    }
+}
+
+/* Counting starts when the first epoch ends: what nb_net_train allocates after that. */
+static int start_counting(const nb_epoch_info *info, void *user)
+{
+    (void)user;
+    if (info->epoch == 1)
+        alloc_count_start();
+    return 0;
 }
 
 Test(alloc, net_train)
@@ -121,16 +162,19 @@ Test(alloc, net_train)
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         const case_def *c = &cases[i];
         data d = make(c);
-        nb_status s1, s2, s3, s4;
-        count_train(&d, c, true, 1, &s1); /* warm-up */
-        size_t plain = count_train(&d, c, false, 2, &s2);
-        size_t one = count_train(&d, c, true, 1, &s3);
-        size_t three = count_train(&d, c, true, 3, &s4);
-        cr_assert(s1 == NB_OK && s2 == NB_OK && s3 == NB_OK && s4 == NB_OK);
-        cr_expect_eq(plain, 0, "%s: %zu allocations in nb_net_train without shuffling", c->name,
-                     plain);
-        cr_expect_eq(one + three, 0, "%s: %zu allocations in nb_net_train with shuffling "
-                     "(1 epoch), %zu (3 epochs)", c->name, one, three);
+        size_t counts[2];
+        nb_status st[2];
+        for (int shuffle = 0; shuffle < 2; shuffle++) {
+            nb_train_opts o = train_opts(c, shuffle, 3);
+            o.on_epoch = start_counting;
+            st[shuffle] = nb_net_train(d.net, &d.X, &d.T, &o, NULL);
+            counts[shuffle] = alloc_count_stop();
+            counts[shuffle] -= alloc_count_blas();
+        }
+        cr_assert(st[0] == NB_OK && st[1] == NB_OK);
+        /* the trainer's own frees come after the last epoch; frees are not counted */
+        cr_expect_eq(counts[0] + counts[1], 0, "%s: nb_net_train allocated after its first "
+                     "epoch: %zu (no shuffling), %zu (shuffling)", c->name, counts[0], counts[1]);
         drop(&d);
     }
 }

@@ -363,6 +363,47 @@ err = [l for l in lines if "nablas train:" in l]
 assert len(err) == 1 and err[0].lstrip("\r").startswith("nablas train:"), err
 PY
     [ ! -e m.nbm ] || fail "model written"
+fullbatch)
+    "$PYTHON" - <<'PY'
+import math, random
+r = random.Random(7)
+with open("sc.csv", "w") as f:
+    f.write("x,y,z\n")
+    for i in range(300):
+        x, y = r.uniform(-3, 3), r.uniform(-3, 3)
+        f.write(f"{x:.6f},{y:.6f},{math.sin(x) * math.cos(y):.6f}\n")
+PY
+    run 0 train --data sc.csv --target-columns z --layers 8:tanh,8:tanh,1 --optimizer lm \
+        --epochs 40 --batch 7 --validation 0.2 --out lm.nbm
+    has out "note: --batch is ignored"
+    has out "Levenberg-Marquardt stopped"
+    has out "model saved to lm.nbm"
+    run 0 eval --model lm.nbm --data sc.csv --target-columns z
+    loss=$(sed -n 's/^loss *\([0-9.e-]*\).*/\1/p' out)
+    "$PYTHON" -c "import sys; sys.exit(0 if float('$loss') < 0.01 else 1)" || fail "lm mse $loss"
+    run 0 train --data sc.csv --target-columns z --layers 8:tanh,8:tanh,1 --optimizer lbfgs \
+        --epochs 40 --history 10 --out lb.nbm
+    has out "L-BFGS stopped"
+    run 0 train --data sc.csv --target-columns z --layers 8:tanh,1 --optimizer lbfgs \
+        --line-search none --lr 0.5 --epochs 5 --out lb2.nbm
+    run 0 train --help
+    has out "--optimizer NAME"
+    has out "--line-search NAME"
+    run 2 train --data sc.csv --target-columns z --layers 4:tanh,1 --optimizer lm --mu 0 --out x.nbm
+    has err "--mu"
+    one_line
+    run 2 train --data sc.csv --target-columns z --layers 4:tanh,1 --optimizer newton --out x.nbm
+    has err "unknown 'newton'"
+    run 2 train --data sc.csv --target-columns z --layers 4:tanh,1 --optimizer lbfgs \
+        --line-search armijo --out x.nbm
+    one_line
+    run 2 train --data sc.csv --target-columns z --layers 4:tanh,1 --optimizer lm --loss bce \
+        --out x.nbm
+    has err "minimises the MSE"
+    run 1 train --data sc.csv --target-columns z --layers 100:tanh,100:tanh,1 --optimizer lm \
+        --max-mem 1 --out x.nbm
+    one_line
+    [ ! -e x.nbm ] || fail "model written"
     ;;
 *)
     fail "unknown case"

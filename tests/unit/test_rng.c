@@ -2,6 +2,7 @@
    the published algorithms), determinism and the distributions' statistics. */
 #include <criterion/criterion.h>
 #include <math.h>
+#include <string.h>
 
 #include "common.h"
 
@@ -133,4 +134,54 @@ Test(rng, below_is_in_range_and_unbiased)
     uint64_t big = (UINT64_C(1) << 63) + 1;
     for (int i = 0; i < 1000; i++)
         cr_assert_lt(nb_rng_below(&r, big), big);
+}
+
+/* nb_rng_shuffle: a permutation, a pure function of (seed, epoch), different across epochs
+   and seeds; seed == epoch must not cancel out (a zero state would make the generator stall). */
+Test(rng, shuffle_is_a_permutation_of_seed_and_epoch)
+{
+    enum { N = 50 };
+    size_t a[N], b[N], c[N], d[N];
+    for (uint64_t seed = 0; seed < 5; seed++)
+        for (uint64_t epoch = 0; epoch < 5; epoch++) {
+            cr_assert_eq(nb_rng_shuffle(a, N, seed, epoch), NB_OK);
+            cr_assert_eq(nb_rng_shuffle(b, N, seed, epoch), NB_OK);
+            cr_assert_eq(memcmp(a, b, sizeof a), 0, "not a function of (seed, epoch)");
+            bool seen[N] = {false};
+            for (size_t i = 0; i < N; i++) {
+                cr_assert_lt(a[i], N);
+                cr_assert_not(seen[a[i]], "index %zu twice", a[i]);
+                seen[a[i]] = true;
+            }
+        }
+    nb_rng_shuffle(a, N, 7, 0);
+    nb_rng_shuffle(b, N, 7, 1);
+    nb_rng_shuffle(c, N, 8, 0);
+    nb_rng_shuffle(d, N, 7, 7);
+    cr_assert_neq(memcmp(a, b, sizeof a), 0, "epochs 0 and 1 alike");
+    cr_assert_neq(memcmp(a, c, sizeof a), 0, "seeds 7 and 8 alike");
+    cr_assert_neq(memcmp(b, d, sizeof a), 0, "epochs 1 and 7 alike");
+    cr_assert_eq(nb_rng_shuffle(NULL, 0, 1, 1), NB_OK);
+    cr_assert_eq(nb_rng_shuffle(NULL, 3, 1, 1), NB_ERR_NULL);
+    size_t one = 9;
+    cr_assert_eq(nb_rng_shuffle(&one, 1, 1, 1), NB_OK);
+    cr_assert_eq(one, 0);
+}
+
+/* Every position is equally likely for every index: 20000 shuffles of 4, chi-square-free
+   bound of 4 standard deviations on each of the 16 counts. */
+Test(rng, shuffle_is_uniform)
+{
+    enum { N = 4, DRAWS = 20000 };
+    size_t count[N][N] = {{0}}, p[N];
+    for (uint64_t e = 0; e < DRAWS; e++) {
+        nb_rng_shuffle(p, N, 123, e);
+        for (size_t i = 0; i < N; i++)
+            count[i][p[i]]++;
+    }
+    double mean = DRAWS / (double)N, sd = sqrt(DRAWS * (1.0 / N) * (1.0 - 1.0 / N));
+    for (size_t i = 0; i < N; i++)
+        for (size_t j = 0; j < N; j++)
+            cr_assert_lt(fabs((double)count[i][j] - mean), 4 * sd, "position %zu holds %zu %zu "
+                         "times", i, j, count[i][j]);
 }

@@ -1,0 +1,39 @@
+/* The one training step: forward, loss, backward, hook, finiteness check, update. */
+#ifndef NB_TRAIN_STEP_H
+#define NB_TRAIN_STEP_H
+
+#include "net/network.h"
+
+/* Runs after the local gradients are complete and before any finiteness decision or update
+   (so a process whose values are NaN still calls it).  grads: the gradient buffer (n_params
+   floats, the parameters' layout); *loss: the batch loss.  On entry both are means over the
+   local_rows this process computed (0 rows: zeros); on return they must be the means over the
+   global_rows of the whole batch (MPI: scale by local_rows / global_rows, then sum across
+   ranks).  A status other than NB_OK stops the step before the update and is returned. */
+typedef nb_status (*nb__step_hook)(void *ctx, float *grads, size_t n_params, size_t local_rows,
+                                   size_t global_rows, double *loss);
+
+/* A non-fused update: params <- f(params, grads) over the flat buffers (issue 12: gradient
+   clipping, then nb_optim_step(opt, params, grads)).  Called only with finite gradients. */
+typedef nb_status (*nb__update_fn)(void *ctx, float *params, float *grads, size_t n_params);
+
+/* How a step ends.  update == NULL means plain SGD at rate lr; with hook also NULL that is
+   the fused path (the gradient buffer is never written). */
+typedef struct nb__step_cfg {
+    nb_loss loss;
+    float lr;
+    nb__update_fn update;
+    void *update_ctx;
+    nb__step_hook hook;
+    void *hook_ctx;
+} nb__step_cfg;
+
+/* One step on rows of X (rows x inputs) and T (rows x outputs), the local slice of a global
+   batch of global_rows (rows == global_rows without slicing; rows may be 0 when a hook is set).
+   Arguments are unchecked; the workspace holds rows.  *loss_out gets the batch loss (after the
+   hook), also when the step stops.  NB_ERR_NONFINITE: the loss or the gradient is NaN or
+   +-Inf, and nothing was updated; other errors come from the hook or the update. */
+nb_status nb__train_step(nb_net *net, const nb__step_cfg *cfg, const float *X, const float *T,
+                         size_t rows, size_t global_rows, double *loss_out);
+
+#endif

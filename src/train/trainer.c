@@ -1,0 +1,229 @@
+/* The training loop: epochs of (shuffled) mini-batches through the one step path, with the
+   buffers kept in a trainer object rather than in the network. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "train/trainer.h"
+
+nb_train_opts nb_train_opts_default(void)
+{
+    nb_train_opts o = {
+        .loss = NB_LOSS_MSE, .batch_size = 32, .epochs = 10, .lr = 0.01f,
+        .seed = 0, .shuffle = true, .on_epoch = NULL, .user = NULL,
+    };
+    return o;
+}
+
+nb_status nb_trainer_create(nb_trainer **out, nb_net *net)
+{
+    if (!out || !net)
+        return NB_ERR_NULL;
+    nb_trainer *tr = calloc(1, sizeof *tr);
+    if (!tr)
+        return NB_ERR_NOMEM;
+    tr->net = net;
+    tr->parts = 1;
+    *out = tr;
+    return NB_OK;
+}
+
+void nb_trainer_free(nb_trainer *tr)
+{
+    if (!tr)
+        return;
+    free(tr->perm);
+    free(tr->xb);
+    free(tr->tb);
+    free(tr->snap);
+    free(tr);
+}
+
+nb_status nb__trainer_set_part(nb_trainer *tr, size_t part, size_t parts)
+{
+    if (!tr)
+        return NB_ERR_NULL;
+    if (parts == 0 || part >= parts)
+        return NB_ERR_ARG;
+    tr->part = part;
+    tr->parts = parts;
+    return NB_OK;
+}
+
+void nb__trainer_set_hook(nb_trainer *tr, nb__step_hook hook, void *ctx)
+{
+    tr->hook = hook;
+    tr->hook_ctx = ctx;
+}
+
+void nb__trainer_set_update(nb_trainer *tr, nb__update_fn update, void *ctx)
+{
+    tr->update = update;
+    tr->update_ctx = ctx;
+}
+
+void nb__slice(size_t n, size_t part, size_t parts, size_t *lo, size_t *hi)
+{
+    size_t q = n / parts, r = n % parts;
+    *lo = part * q + (part < r ? part : r);
+    *hi = *lo + q + (part < r);
+}
+
+/* Grows the trainer's buffers: a permutation of rows (if shuffling), a gathered batch of bs
+   rows (if shuffling) and a copy of the parameters; they stay for later runs. */
+static nb_status reserve(nb_trainer *tr, size_t rows, size_t bs, bool shuffle)
+{
+    nb_net *net = tr->net;
+    if (tr->snap_cap < net->n_params) {
+        float *p = nb__alloc_floats(net->n_params);
+        if (!p)
+            return NB_ERR_NOMEM;
+        free(tr->snap);
+        tr->snap = p;
+        tr->snap_cap = net->n_params;
+    }
+    if (!shuffle)
+        return NB_OK;
+    if (rows > tr->perm_cap) {
+        if (rows > SIZE_MAX / sizeof *tr->perm)
+            return NB_ERR_OVERFLOW;
+        size_t *p = malloc(rows * sizeof *p);
+        if (!p)
+            return NB_ERR_NOMEM;
+        free(tr->perm);
+        tr->perm = p;
+        tr->perm_cap = rows;
+    }
+    if (bs > tr->batch_cap) {
+        float *xb = nb__alloc_floats(bs * net->inputs);
+        float *tb = nb__alloc_floats(bs * nb_net_outputs(net));
+        if (!xb || !tb) {
+            free(xb);
+            free(tb);
+            return NB_ERR_NOMEM;
+        }
+        free(tr->xb);
+        free(tr->tb);
+        tr->xb = xb;
+        tr->tb = tb;
+        tr->batch_cap = bs;
+    }
+    return NB_OK;
+}
+
+static void gather_rows(float *dst, const float *src, const size_t *idx, size_t n, size_t cols)
+{
+    for (size_t i = 0; i < n; i++)
+        memcpy(dst + i * cols, src + idx[i] * cols, cols * sizeof(float));
+}
+
+static nb_status check_run(const nb_trainer *tr, const nb_tensor *X, const nb_tensor *T,
+                           const nb_train_opts *opts)
+{
+    if (!tr || !opts || !T)
+        return NB_ERR_NULL;
+    const nb_net *net = tr->net;
+    NB_TRY(nb__check_tensor(X));
+    if (X->cols != net->inputs)
+        return NB_ERR_SHAPE;
+    NB_TRY(nb__net_check_targets(net, opts->loss, T, X->rows));
+    NB_TRY(nb__check_blas_dims(X->rows, 0, 0));
+    if (opts->batch_size == 0 || opts->epochs == 0 || !isfinite(opts->lr) || opts->lr < 0.0f)
+        return NB_ERR_ARG;
+    return NB_OK;
+}
+
+/* After a non-finite stop, or at the end: the parameters leave the loop finite.  If they are
+   not, the copy from the start of the epoch goes back (it was checked when taken). */
+static nb_status keep_finite(nb_trainer *tr, nb_status st)
+{
+    nb_net *net = tr->net;
+    if (nb__all_finite(net->params, net->n_params))
+        return st;
+    memcpy(net->params, tr->snap, net->n_params * sizeof(float));
+    net->ready = false;
+    return NB_ERR_NONFINITE;
+}
+
+nb_status nb_trainer_run(nb_trainer *tr, const nb_tensor *X, const nb_tensor *T,
+                         const nb_train_opts *opts, nb_train_report *report)
+{
+    NB_TRY(check_run(tr, X, T, opts));
+    nb_net *net = tr->net;
+    size_t rows = X->rows, in = net->inputs, out = nb_net_outputs(net);
+    size_t bs = opts->batch_size < rows ? opts->batch_size : rows;
+    size_t lo, hi;
+    nb__slice(bs, tr->part, tr->parts, &lo, &hi); /* the largest local slice */
+    /* Everything the loop needs is allocated here, before the first step. */
+    NB_TRY(nb__net_reserve(net, hi - lo ? hi - lo : 1));
+    NB_TRY(reserve(tr, rows, hi - lo, opts->shuffle));
+    if (!nb__all_finite(net->params, net->n_params))
+        return NB_ERR_NONFINITE; /* nothing finite to keep: refuse to start */
+
+    nb__step_cfg cfg = {opts->loss, opts->lr, tr->update, tr->update_ctx, tr->hook, tr->hook_ctx};
+    nb_train_report rep = {0, 0, NAN, false};
+    nb_status st = NB_OK;
+    for (size_t epoch = 1; epoch <= opts->epochs && st == NB_OK; epoch++) {
+        if (epoch > 1 && !nb__all_finite(net->params, net->n_params)) {
+            st = NB_ERR_NONFINITE; /* the callback left them broken: last epoch's copy goes back */
+            break;
+        }
+        /* one copy per epoch, of finite parameters: what a non-finite stop falls back to */
+        memcpy(tr->snap, net->params, net->n_params * sizeof(float));
+        if (opts->shuffle)
+            nb_rng_shuffle(tr->perm, rows, opts->seed, epoch - 1);
+        double sum = 0.0, weight = 0.0;
+        for (size_t start = 0; start < rows; start += bs) {
+            size_t n = rows - start < bs ? rows - start : bs;
+            nb__slice(n, tr->part, tr->parts, &lo, &hi);
+            const float *x = X->data + (start + lo) * in, *t = T->data + (start + lo) * out;
+            if (opts->shuffle) {
+                gather_rows(tr->xb, X->data, tr->perm + start + lo, hi - lo, in);
+                gather_rows(tr->tb, T->data, tr->perm + start + lo, hi - lo, out);
+                x = tr->xb;
+                t = tr->tb;
+            }
+            if (hi == lo && !tr->hook)
+                continue; /* nothing to compute and no one to tell */
+            double loss;
+            st = nb__train_step(net, &cfg, x, t, hi - lo, n, &loss);
+            if (st != NB_OK)
+                break;
+            /* with a hook the loss is the global batch's mean, else this slice's */
+            double w = (double)(tr->hook ? n : hi - lo);
+            sum += loss * w;
+            weight += w;
+            rep.steps++;
+        }
+        if (st == NB_OK && !nb__all_finite(net->params, net->n_params))
+            st = NB_ERR_NONFINITE; /* broken by a fused step whose loss still looked finite */
+        if (st != NB_OK)
+            break;
+        rep.epochs_run = epoch;
+        rep.last_loss = weight > 0.0 ? sum / weight : 0.0;
+        if (opts->on_epoch) {
+            nb_epoch_info info = {epoch, opts->epochs, rep.last_loss, rep.steps};
+            if (opts->on_epoch(&info, opts->user)) {
+                rep.stopped_early = epoch < opts->epochs;
+                break;
+            }
+        }
+    }
+    if (st == NB_OK || st == NB_ERR_NONFINITE)
+        st = keep_finite(tr, st);
+    if (report)
+        *report = rep;
+    return st;
+}
+
+nb_status nb_net_train(nb_net *net, const nb_tensor *X, const nb_tensor *T,
+                       const nb_train_opts *opts, nb_train_report *report)
+{
+    if (!net)
+        return NB_ERR_NULL;
+    nb_trainer *tr;
+    NB_TRY(nb_trainer_create(&tr, net));
+    nb_status st = nb_trainer_run(tr, X, T, opts, report);
+    nb_trainer_free(tr);
+    return st;
+}

@@ -1,0 +1,35 @@
+/* The trainer's private side: what the layers above (MPI) and the optimizers set on it. */
+#ifndef NB_TRAIN_TRAINER_H
+#define NB_TRAIN_TRAINER_H
+
+#include "train/step.h"
+
+struct nb_trainer {
+    nb_net *net; /* borrowed */
+    /* The loop's buffers, grown on demand and kept, so that a later run of the same size
+       allocates nothing: the row order, one gathered (local) batch, and the parameters at
+       the start of the epoch (put back if a non-finite stop finds them broken). */
+    size_t *perm;
+    size_t perm_cap;
+    float *xb, *tb;
+    size_t batch_cap;
+    float *snap;
+    size_t snap_cap;
+    /* This process computes rows [lo, hi) of every global batch: slice `part` of `parts`. */
+    size_t part, parts;
+    nb__step_hook hook;
+    void *hook_ctx;
+    nb__update_fn update; /* NULL: plain SGD at opts->lr */
+    void *update_ctx;
+};
+
+/* Computes only slice part of parts (part < parts) of each global batch of n rows: contiguous,
+   near-equal slices, the first n % parts one row longer.  Default 0 of 1. */
+nb_status nb__trainer_set_part(nb_trainer *tr, size_t part, size_t parts);
+/* The step hook (NULL: none) and the non-fused update (NULL: plain SGD at opts->lr). */
+void nb__trainer_set_hook(nb_trainer *tr, nb__step_hook hook, void *ctx);
+void nb__trainer_set_update(nb_trainer *tr, nb__update_fn update, void *ctx);
+/* Rows [*lo, *hi) of a global batch of n rows that slice part of parts computes. */
+void nb__slice(size_t n, size_t part, size_t parts, size_t *lo, size_t *hi);
+
+#endif
