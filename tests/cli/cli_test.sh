@@ -363,6 +363,7 @@ err = [l for l in lines if "nablas train:" in l]
 assert len(err) == 1 and err[0].lstrip("\r").startswith("nablas train:"), err
 PY
     [ ! -e m.nbm ] || fail "model written"
+    ;;
 fullbatch)
     "$PYTHON" - <<'PY'
 import math, random
