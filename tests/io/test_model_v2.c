@@ -3,6 +3,7 @@
    crafted file, and the internal section API that checkpoints use works as documented. */
 #include <criterion/criterion.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <zlib.h>
@@ -454,4 +455,29 @@ Test(model_v2, the_section_api_for_other_sections)
     cr_assert_eq(nb__model_load_mem_ext(&m, opt, 5, own, 1), NB_ERR_ARG);
     cr_assert_eq(nb__model_load_mem_ext(&m, opt, 5, NULL, 1), NB_ERR_NULL);
     free_full(&f);
+}
+
+Test(model_v2, files_written_by_the_version_1_library_still_load)
+{
+    /* tests/fuzz/corpus/model/{plain,norm_only,full}.nbm were written before version 2 */
+    const char *names[] = {"plain.nbm", "norm_only.nbm", "full.nbm"};
+    char dir[512];
+    snprintf(dir, sizeof dir, "%s/corpus/model", NB_FUZZ_DIR);
+    for (size_t i = 0; i < 3; i++) {
+        size_t size;
+        uint8_t *b = io_read(io_path(dir, names[i]), &size);
+        cr_assert_not_null(b, "%s", names[i]);
+        cr_assert_eq(nb__le_get_u32(b + 8), 1u);
+        nb_model m;
+        cr_assert_eq(nb_model_load_mem(&m, b, size), NB_OK, "%s", names[i]);
+        cr_assert_eq(m.version, 1u);
+        cr_assert(m.target_norm == NULL && m.n_feature_names == 0 && m.n_target_names == 0);
+        void *again;
+        size_t again_size; /* and are written again byte for byte as version 1 */
+        cr_assert_eq(nb_model_save_mem(&m, &again, &again_size), NB_OK);
+        cr_assert(again_size == size && memcmp(again, b, size) == 0, "%s", names[i]);
+        free(again);
+        nb_model_free(&m);
+        free(b);
+    }
 }
