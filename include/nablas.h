@@ -20,5 +20,6 @@
 #include "nablas/gradcheck.h"
 #include "nablas/optim.h"
 #include "nablas/fullbatch.h"
+#include "nablas/safetensors.h"
 
 #endif

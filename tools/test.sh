@@ -3,7 +3,7 @@
 # warnings as errors and once under AddressSanitizer + UndefinedBehaviorSanitizer.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash tools/setup.sh
+bash tools/setup.sh --interop --fortran # PyTorch for the interop suite, gfortran for fortran
 
 passed=0 failed=0
 run_suite() { # build dir, then meson setup options

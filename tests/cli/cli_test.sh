@@ -25,7 +25,7 @@ train_blobs() {
 
 case $case_name in
 help)
-    for c in train eval predict info; do
+    for c in train eval predict info export import; do
         run 0 "$c" --help
         has out "usage: nablas $c"
         has out "--help"
@@ -237,6 +237,48 @@ no_partial_output)
     has err "cannot write no/such/dir/m.nbm"
     [ "$(ls | grep -c tmp)" -eq 0 ] || fail "temporary files left: $(ls)"
     ;;
+fullbatch)
+    "$PYTHON" - <<'PY'
+import math, random
+r = random.Random(7)
+with open("sc.csv", "w") as f:
+    f.write("x,y,z\n")
+    for i in range(300):
+        x, y = r.uniform(-3, 3), r.uniform(-3, 3)
+        f.write(f"{x:.6f},{y:.6f},{math.sin(x) * math.cos(y):.6f}\n")
+PY
+    run 0 train --data sc.csv --target-columns z --layers 8:tanh,8:tanh,1 --optimizer lm \
+        --epochs 40 --batch 7 --validation 0.2 --out lm.nbm
+    has out "note: --batch is ignored"
+    has out "Levenberg-Marquardt stopped"
+    has out "model saved to lm.nbm"
+    run 0 eval --model lm.nbm --data sc.csv --target-columns z
+    loss=$(sed -n 's/^loss *\([0-9.e-]*\).*/\1/p' out)
+    "$PYTHON" -c "import sys; sys.exit(0 if float('$loss') < 0.01 else 1)" || fail "lm mse $loss"
+    run 0 train --data sc.csv --target-columns z --layers 8:tanh,8:tanh,1 --optimizer lbfgs \
+        --epochs 40 --history 10 --out lb.nbm
+    has out "L-BFGS stopped"
+    run 0 train --data sc.csv --target-columns z --layers 8:tanh,1 --optimizer lbfgs \
+        --line-search none --lr 0.5 --epochs 5 --out lb2.nbm
+    run 0 train --help
+    has out "--optimizer NAME"
+    has out "--line-search NAME"
+    run 2 train --data sc.csv --target-columns z --layers 4:tanh,1 --optimizer lm --mu 0 --out x.nbm
+    has err "--mu"
+    one_line
+    run 2 train --data sc.csv --target-columns z --layers 4:tanh,1 --optimizer newton --out x.nbm
+    has err "unknown 'newton'"
+    run 2 train --data sc.csv --target-columns z --layers 4:tanh,1 --optimizer lbfgs \
+        --line-search armijo --out x.nbm
+    one_line
+    run 2 train --data sc.csv --target-columns z --layers 4:tanh,1 --optimizer lm --loss bce \
+        --out x.nbm
+    has err "minimises the MSE"
+    run 1 train --data sc.csv --target-columns z --layers 100:tanh,100:tanh,1 --optimizer lm \
+        --max-mem 1 --out x.nbm
+    one_line
+    [ ! -e x.nbm ] || fail "model written"
+    ;;
 regression_metrics)
     # y and z in their own units (around 100 and -50): eval and predict must answer in them.
     "$PYTHON" - <<'PY'
@@ -366,47 +408,54 @@ assert len(err) == 1 and err[0].lstrip("\r").startswith("nablas train:"), err
 PY
     [ ! -e m.nbm ] || fail "model written"
     ;;
-fullbatch)
-    "$PYTHON" - <<'PY'
-import math, random
-r = random.Random(7)
-with open("sc.csv", "w") as f:
-    f.write("x,y,z\n")
-    for i in range(300):
-        x, y = r.uniform(-3, 3), r.uniform(-3, 3)
-        f.write(f"{x:.6f},{y:.6f},{math.sin(x) * math.cos(y):.6f}\n")
+safetensors)
+    blobs
+    run 0 train --data blobs.csv --label-column species --layers 16:relu,3 --epochs 3 --out m.nbm
+    run 0 export m.nbm m.safetensors
+    has out "exported 2 layers (131 parameters) to m.safetensors as 0.* 2.*"
+    run 0 import m.safetensors --layers 16:relu,3 --loss softmax-ce --out back.nbm
+    has out "imported 4-16:relu,3:identity network (131 parameters)"
+    run 0 predict --model m.nbm --data blobs.csv --label-column species --out a.npy
+    run 0 predict --model back.nbm --data blobs.csv --label-column species --out b.npy
+    cmp -s a.npy b.npy || fail "predictions differ after export + import"
+    # a standardised model: folded into the first layer, the same outputs from raw inputs
+    train_blobs
+    run 0 export m.nbm m.safetensors
+    has out "standardisation folded into layer 0"
+    run 0 import m.safetensors --layers 16:relu,3 --loss softmax-ce --out back.nbm
+    run 0 predict --model m.nbm --data blobs.csv --label-column species --out a.csv
+    run 0 predict --model back.nbm --data blobs.csv --label-column species --out b.csv
+    "$PYTHON" - <<'PY' || fail "standardised predictions differ"
+import csv
+a = [list(map(float, r[:3])) for r in list(csv.reader(open("a.csv")))[1:]]
+b = [list(map(float, r[:3])) for r in list(csv.reader(open("b.csv")))[1:]]
+assert len(a) == len(b) == 300
+assert max(abs(x - y) for ra, rb in zip(a, b) for x, y in zip(ra, rb)) <= 1e-5
 PY
-    run 0 train --data sc.csv --target-columns z --layers 8:tanh,8:tanh,1 --optimizer lm \
-        --epochs 40 --batch 7 --validation 0.2 --out lm.nbm
-    has out "note: --batch is ignored"
-    has out "Levenberg-Marquardt stopped"
-    has out "model saved to lm.nbm"
-    run 0 eval --model lm.nbm --data sc.csv --target-columns z
-    loss=$(sed -n 's/^loss *\([0-9.e-]*\).*/\1/p' out)
-    "$PYTHON" -c "import sys; sys.exit(0 if float('$loss') < 0.01 else 1)" || fail "lm mse $loss"
-    run 0 train --data sc.csv --target-columns z --layers 8:tanh,8:tanh,1 --optimizer lbfgs \
-        --epochs 40 --history 10 --out lb.nbm
-    has out "L-BFGS stopped"
-    run 0 train --data sc.csv --target-columns z --layers 8:tanh,1 --optimizer lbfgs \
-        --line-search none --lr 0.5 --epochs 5 --out lb2.nbm
-    run 0 train --help
-    has out "--optimizer NAME"
-    has out "--line-search NAME"
-    run 2 train --data sc.csv --target-columns z --layers 4:tanh,1 --optimizer lm --mu 0 --out x.nbm
-    has err "--mu"
+    # errors: one line on stderr, status 1 (data) or 2 (usage)
+    run 2 export m.nbm
+    run 2 export m.nbm a b
+    run 2 export --frobnicate m.nbm m.safetensors
+    run 1 export missing.nbm x.safetensors
+    one_line; has err "cannot read model missing.nbm"
+    run 1 export m.nbm /nonexistent-dir/x.safetensors
+    one_line; has err "cannot write /nonexistent-dir/x.safetensors"
+    run 2 import m.safetensors --out x.nbm
+    run 2 import m.safetensors --layers 16:relu,3 --out x.nbm --loss hinge
+    run 2 import m.safetensors --layers 16:relu,3:relu --loss softmax-ce --out x.nbm
+    run 1 import m.safetensors --layers 8:relu,3 --out x.nbm
+    one_line; has err "do not fit --layers 8:relu,3"
+    run 1 import m.safetensors --layers 16:relu,3,2 --out x.nbm
     one_line
-    run 2 train --data sc.csv --target-columns z --layers 4:tanh,1 --optimizer newton --out x.nbm
-    has err "unknown 'newton'"
-    run 2 train --data sc.csv --target-columns z --layers 4:tanh,1 --optimizer lbfgs \
-        --line-search armijo --out x.nbm
-    one_line
-    run 2 train --data sc.csv --target-columns z --layers 4:tanh,1 --optimizer lm --loss bce \
-        --out x.nbm
-    has err "minimises the MSE"
-    run 1 train --data sc.csv --target-columns z --layers 100:tanh,100:tanh,1 --optimizer lm \
-        --max-mem 1 --out x.nbm
-    one_line
-    [ ! -e x.nbm ] || fail "model written"
+    run 1 import missing.safetensors --layers 3 --out x.nbm
+    one_line; has err "cannot read missing.safetensors"
+    head -c 100 m.safetensors > cut.safetensors
+    run 1 import cut.safetensors --layers 16:relu,3 --out x.nbm
+    one_line; has err "the file is truncated"
+    printf 'not a safetensors file at all' > junk.safetensors
+    run 1 import junk.safetensors --layers 16:relu,3 --out x.nbm
+    one_line; has err "header length exceeds 100000000 bytes"
+    [ ! -e x.nbm ] || fail "a model was written after an error"
     ;;
 *)
     fail "unknown case"
