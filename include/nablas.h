@@ -21,5 +21,6 @@
 #include "nablas/optim.h"
 #include "nablas/fullbatch.h"
 #include "nablas/safetensors.h"
+#include "nablas/precision.h"
 
 #endif

@@ -7,6 +7,7 @@
 
 #include "cli/cli.h"
 #include "cli/layers.h"
+#include "cli/mpi_cli.h"
 #include "cli/plot.h"
 #include "cli/progress.h"
 #include "cli/train_fullbatch.h"
@@ -29,6 +30,8 @@ static cli_opt opts[] = {
     {"optimizer", "NAME", "sgd (default), or full batch: lm (Levenberg-Marquardt, MSE) or lbfgs "
                           "(L-BFGS); with lm/lbfgs --epochs counts iterations", NULL},
     CLI_FULLBATCH_OPTS,
+    {"precision", "P", "fp32 or bf16: bf16 inputs, fp32 sums in the training products (default fp32)",
+     NULL},
 };
 
 typedef struct run {
@@ -73,36 +76,6 @@ static bool parse_loss(const char *s, nb_loss *out)
     else
         return false;
     return true;
-}
-
-/* Moves a seeded random `n_val` of the rows of X, T into Xv, Tv and the rest into Xt, Tt. */
-static int split(const nb_dataset *d, size_t n_val, uint64_t seed, nb_tensor *Xt, nb_tensor *Tt,
-                 nb_tensor *Xv, nb_tensor *Tv)
-{
-    size_t rows = d->X.rows, n_tr = rows - n_val, fx = d->X.cols, ft = d->T.cols;
-    size_t *perm = malloc(rows * sizeof *perm);
-    if (!perm || nb_tensor_alloc(Xt, n_tr, fx) || nb_tensor_alloc(Tt, n_tr, ft)
-        || nb_tensor_alloc(Xv, n_val, fx) || nb_tensor_alloc(Tv, n_val, ft)) {
-        free(perm);
-        return cli_error("train", "out of memory");
-    }
-    for (size_t i = 0; i < rows; i++)
-        perm[i] = i;
-    nb_rng rng;
-    nb_rng_seed(&rng, seed ^ 0x5eedf00dULL);
-    for (size_t i = rows - 1; i > 0; i--) {
-        size_t j = (size_t)nb_rng_below(&rng, i + 1), t = perm[i];
-        perm[i] = perm[j];
-        perm[j] = t;
-    }
-    for (size_t i = 0; i < rows; i++) {
-        bool val = i >= n_tr;
-        size_t k = val ? i - n_tr : i;
-        memcpy((val ? Xv : Xt)->data + k * fx, d->X.data + perm[i] * fx, fx * sizeof(float));
-        memcpy((val ? Tv : Tt)->data + k * ft, d->T.data + perm[i] * ft, ft * sizeof(float));
-    }
-    free(perm);
-    return CLI_OK;
 }
 
 static int write_plot(const char *path, const run *r, size_t epochs, const char *data_path)
@@ -154,6 +127,9 @@ static int train(cli_cmd *cmd, nb_dataset *d, nb_layer_spec *L, size_t n_layers,
     cli_fb fb;
     if (optimizer && strcmp(optimizer, "sgd") && !cli_fullbatch_is(optimizer))
         return cli_usage_error("train", "--optimizer: unknown '%s' (sgd, lm, lbfgs)", optimizer);
+    if (cli_fullbatch_is(optimizer) && cli_mpi_size() > 1) /* the same answer on every rank */
+        return cli_usage_error("train", "--optimizer %s runs in one process, not over MPI",
+                               optimizer);
     if (cli_fullbatch_is(optimizer)
         && (rc = cli_fullbatch_parse(cmd, optimizer, epochs, loss, &fb)) != CLI_OK)
         return rc;
@@ -163,15 +139,15 @@ static int train(cli_cmd *cmd, nb_dataset *d, nb_layer_spec *L, size_t n_layers,
                                rows, n_val == 0 ? "validation" : "training");
     nb_tensor Xt = d->X, Tt = d->T, Xv = {0, 0, NULL}, Tv = {0, 0, NULL};
     bool owned = n_val > 0;
-    if (owned && (rc = split(d, n_val, seed, &Xt, &Tt, &Xv, &Tv)) != CLI_OK)
-        return rc;
+    if (owned && nb_split_rows(&Xt, &Tt, &Xv, &Tv, &d->X, &d->T, n_val, seed) != NB_OK)
+        return cli_error("train", "out of memory");
     nb_norm *norm = NULL;
     run r = {NULL, loss, Xv, Tv, d->n_classes > 0 || loss != NB_LOSS_MSE, NULL, NULL, {0}, false};
     r.train_loss = calloc(epochs, sizeof(double));
     r.val_loss = calloc(epochs, sizeof(double));
     nb_status st = (r.train_loss && r.val_loss) ? NB_OK : NB_ERR_NOMEM;
     if (st == NB_OK && cli_flag(cmd, "standardize")) {
-        st = nb_norm_fit(&Xt, &norm);
+        st = nb_norm_fit(&norm, &Xt);
         if (st == NB_OK)
             st = nb_norm_apply(norm, &Xt);
         if (st == NB_OK && Xv.data)
@@ -179,7 +155,7 @@ static int train(cli_cmd *cmd, nb_dataset *d, nb_layer_spec *L, size_t n_layers,
     }
     nb_norm *tnorm = NULL;
     if (st == NB_OK && cli_flag(cmd, "standardize-targets")) {
-        st = nb_norm_fit(&Tt, &tnorm);
+        st = nb_norm_fit(&tnorm, &Tt);
         if (st == NB_OK)
             st = nb_norm_apply(tnorm, &Tt);
         if (st == NB_OK && Tv.data)
@@ -190,7 +166,13 @@ static int train(cli_cmd *cmd, nb_dataset *d, nb_layer_spec *L, size_t n_layers,
     }
     if (st == NB_OK)
         st = nb_net_create(&r.net, Xt.cols, L, n_layers, seed);
-    if (st == NB_OK) {
+    nb_precision prec = NB_PRECISION_FP32; /* the name was checked in cmd_train */
+    nb_status pst = NB_OK;
+    if (st == NB_OK && cli_get(cmd, "precision")
+        && nb_precision_parse(&prec, cli_get(cmd, "precision")) == NB_OK
+        && (pst = nb_net_set_precision(r.net, prec)) != NB_OK)
+        rc = cli_error("train", "--precision %s: %s", nb_precision_name(prec), nb_status_str(pst));
+    if (st == NB_OK && rc == CLI_OK) {
         nb_train_opts o = nb_train_opts_default();
         o.loss = loss;
         o.batch_size = batch;
@@ -202,13 +184,15 @@ static int train(cli_cmd *cmd, nb_dataset *d, nb_layer_spec *L, size_t n_layers,
         printf("training %zu-%s network on %zu rows (%zu for validation), %zu parameters\n",
                Xt.cols, cli_get(cmd, "layers"), Xt.rows, n_val, nb_net_num_params(r.net));
         progress_begin(&r.prog, stdout, Xt.rows);
+        if (cli_mpi_active())
+            r.prog.tty = false; /* mpirun hands rank 0 a pty whatever the final output is */
         if (cli_fullbatch_is(optimizer)) {
             if (cli_get(cmd, "batch"))
                 printf("note: --batch is ignored: --optimizer %s trains on the full batch\n",
                        optimizer);
             st = cli_fullbatch_train(&fb, r.net, &Xt, &Tt, Xv.data ? &Xv : NULL, &Tv, on_epoch, &r);
         } else {
-            st = nb_net_train(r.net, &Xt, &Tt, &o, NULL);
+            st = cli_mpi_train(r.net, &Xt, &Tt, &o, NULL); /* over all ranks under mpirun */
         }
         progress_end(&r.prog);
         if (st == NB_ERR_NONFINITE) { /* the library stopped before a non-finite update */
@@ -221,7 +205,7 @@ static int train(cli_cmd *cmd, nb_dataset *d, nb_layer_spec *L, size_t n_layers,
     else if (r.diverged)
         rc = cli_error("train", "training diverged (the loss is not finite); try a smaller --lr "
                                 "or --standardize; no model written");
-    if (rc == CLI_OK) {
+    if (rc == CLI_OK && cli_mpi_rank() == 0) { /* under mpirun, rank 0 writes */
         nb_model m = {.net = r.net, .loss = loss, .norm = norm, .n_classes = d->n_classes,
                       .class_names = d->class_names, .target_norm = tnorm};
         if (cli_names_storable(d->feature_names, d->n_features)) { /* the model remembers them */
@@ -240,8 +224,10 @@ static int train(cli_cmd *cmd, nb_dataset *d, nb_layer_spec *L, size_t n_layers,
             printf("model saved to %s\n", out);
     }
     const char *plot = cli_get(cmd, "plot");
-    if (rc == CLI_OK && plot && (rc = write_plot(plot, &r, epochs, cli_get(cmd, "data"))) == CLI_OK)
+    if (rc == CLI_OK && cli_mpi_rank() == 0 && plot &&
+        (rc = write_plot(plot, &r, epochs, cli_get(cmd, "data"))) == CLI_OK)
         printf("loss curve saved to %s\n", plot);
+    rc = cli_mpi_agree("train", rc); /* every rank exits as rank 0 wrote */
     free(r.train_loss);
     free(r.val_loss);
     nb_net_free(r.net);
@@ -256,14 +242,26 @@ static int train(cli_cmd *cmd, nb_dataset *d, nb_layer_spec *L, size_t n_layers,
     return rc;
 }
 
+static int train_cmd(int argc, char **argv);
+
 int cmd_train(int argc, char **argv)
+{
+    if (!cli_mpi_begin(&argc, &argv))
+        return cli_error("train", "MPI failed to start");
+    int rc = train_cmd(argc, argv);
+    cli_mpi_end();
+    return rc;
+}
+
+static int train_cmd(int argc, char **argv)
 {
     cli_cmd cmd = {"train", "--data FILE (--label-column C | --target-columns LIST | --targets "
                    "T.npy) --layers SPEC --out MODEL [options]",
                    "Trains a network of dense layers on a table and saves it as a model file.\n"
                    "Classification: --label-column names the column of class labels; the last "
                    "layer needs one\noutput per class. Regression: --target-columns lists the "
-                   "target columns. Every other column\nis a feature. Progress goes to stdout.",
+                   "target columns. Every other column\nis a feature. Progress goes to stdout."
+                   CLI_MPI_HELP,
                    opts, sizeof opts / sizeof *opts, NULL, NULL};
     bool help;
     int rc = cli_parse(&cmd, argc, argv, &help);
@@ -278,6 +276,10 @@ int cmd_train(int argc, char **argv)
     const char *ls = cli_get(&cmd, "loss");
     if (ls && !parse_loss(ls, &loss))
         return cli_usage_error("train", "--loss: unknown loss '%s' (mse, bce, softmax-ce)", ls);
+    nb_precision prec;
+    const char *ps = cli_get(&cmd, "precision");
+    if (ps && nb_precision_parse(&prec, ps) != NB_OK)
+        return cli_usage_error("train", "--precision: unknown precision '%s' (fp32, bf16)", ps);
     nb_layer_spec *L;
     size_t n_layers;
     char why[200];
@@ -289,6 +291,7 @@ int cmd_train(int argc, char **argv)
     const char *label = cli_get(&cmd, "label-column");
     if (rc == CLI_OK && label && d.n_classes > 0)
         rc = cli_check_label_column("train", label, &d);
+    rc = cli_mpi_agree("train", rc); /* a rank that cannot read the data stops all */
     if (rc == CLI_OK && !ls && d.n_classes > 0)
         loss = NB_LOSS_SOFTMAX_CE; /* classes: softmax cross-entropy unless told otherwise */
     if (rc == CLI_OK && cli_flag(&cmd, "standardize-targets") && (d.n_classes || loss != NB_LOSS_MSE))

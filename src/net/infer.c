@@ -25,8 +25,8 @@ void nb_infer_ctx_free(nb_infer_ctx *ctx)
     free(ctx);
 }
 
-nb_status nb_infer_ctx_create(const nb_net *net, const nb_norm *norm, size_t max_batch,
-                              nb_infer_ctx **out)
+nb_status nb_infer_ctx_create(nb_infer_ctx **out, const nb_net *net, const nb_norm *norm,
+                              size_t max_batch)
 {
     if (!net || !out)
         return NB_ERR_NULL;
@@ -76,7 +76,7 @@ nb_status nb_infer_predict(nb_infer_ctx *ctx, const nb_tensor *X, nb_tensor *Y)
             NB_TRY(nb_norm_apply_to(ctx->norm, &src, &dst));
             x = ctx->xn;
         }
-        nb__fwd_ws ws = {NULL, 0, {ctx->buf[0], ctx->buf[1]}};
+        nb__fwd_ws ws = {NULL, 0, {ctx->buf[0], ctx->buf[1]}, NULL};
         memcpy(Y->data + start * out, nb__forward(net, &ws, x, n), n * out * sizeof(float));
     }
     return NB_OK;

@@ -49,6 +49,23 @@ train)
     [ "$(grep -c '<polyline' c.svg)" -eq 2 ] || fail "expected 2 curves"
     [ ! -s err ] || fail "stderr not empty"
     ;;
+precision)
+    # bf16 trains where the library has oneDNN and the CPU AVX512-BF16; elsewhere one line, exit 1
+    blobs
+    "$NABLAS" train --data blobs.csv --label-column species --layers 16:relu,3 --epochs 5 \
+        --batch 16 --lr 0.05 --precision bf16 --out m.nbm >out 2>err
+    got=$?
+    if [ "$got" -eq 0 ]; then
+        has out "model saved to m.nbm"
+        run 0 eval --model m.nbm --data blobs.csv --label-column species
+    else
+        [ "$got" -eq 1 ] || fail "exit $got"
+        one_line
+        has err "--precision bf16:"
+        [ ! -e m.nbm ] || fail "model written"
+    fi
+    run 0 train --data blobs.csv --label-column species --layers 3 --precision fp32 --out f.nbm
+    ;;
 eval)
     train_blobs
     run 0 eval --model m.nbm --data blobs.csv --label-column species
@@ -189,6 +206,8 @@ error_options)
     has err "--lr must be between"
     run 2 train --data blobs.csv --label-column species --layers 3 --loss hinge --out m.nbm
     has err "unknown loss 'hinge'"
+    run 2 train --data blobs.csv --label-column species --layers 3 --precision fp16 --out m.nbm
+    has err "unknown precision 'fp16'"
     run 2 train --data blobs.csv --label-column species --layers 3
     has err "--out MODEL is required"
     run 2 train --data blobs.csv --label-column species --layers 3 --out m.nbm --validation 0.95
