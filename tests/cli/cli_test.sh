@@ -106,6 +106,8 @@ info)
     has out "loss           softmax-ce"
     has out "normalisation  standardised inputs"
     has out "classes        3: setosa, versicolor, virginica"
+    run 0 info "$SRC/tests/fuzz/corpus/model/v2_unknown_optional.nbm"
+    has out "2 optional sections this version does not know (skipped)"
     ;;
 regression)
     "$PYTHON" - <<'PY'
