@@ -129,9 +129,11 @@ module nablas
 contains
 
   ! A network on `inputs` features with size(units) dense layers: units(k) outputs and
-  ! activation acts(k) (NB_ACT_*), initialised from seed (default 0).
+  ! activation acts(k) (NB_ACT_*), initialised from seed (default 0).  On success it replaces
+  ! (and frees) what net held; on failure net is unchanged.
   integer function nb_create(net, inputs, units, acts, seed) result(status)
-    type(nb_net), intent(out) :: net
+    type(nb_net), intent(inout) :: net
+    type(nb_net) :: made
     integer, intent(in) :: inputs, units(:), acts(:)
     integer, intent(in), optional :: seed
     type(nb_layer_spec) :: spec(size(units))
@@ -146,7 +148,10 @@ contains
     end do
     s = 0
     if (present(seed)) s = int(seed, c_int64_t)
-    status = c_net_create(net%net, int(inputs, c_size_t), spec, int(size(units), c_size_t), s)
+    status = c_net_create(made%net, int(inputs, c_size_t), spec, int(size(units), c_size_t), s)
+    if (status /= NB_OK) return
+    call nb_free(net)
+    net = made
   end function
 
   ! Releases the network (and its standardisation); safe on a freed or never-made one.
@@ -202,13 +207,18 @@ contains
     status = c_net_save(net%net, l, net%norm, c_string(path))
   end function
 
-  ! Loads a model file (any made by nablas: train, import, nb_save).
+  ! Loads a model file (any made by nablas: train, import, nb_save).  On success it replaces
+  ! (and frees) what net held; on failure net is unchanged.
   integer function nb_load(net, path) result(status)
-    type(nb_net), intent(out) :: net
+    type(nb_net), intent(inout) :: net
     character(len=*), intent(in) :: path
+    type(nb_net) :: made
     integer(c_int) :: l
-    status = c_net_load(net%net, l, net%norm, c_string(path))
-    if (status == NB_OK) net%loss = int(l)
+    status = c_net_load(made%net, l, made%norm, c_string(path))
+    if (status /= NB_OK) return
+    made%loss = int(l)
+    call nb_free(net)
+    net = made
   end function
 
   ! y(outputs, rows) = the network's outputs for x(inputs, rows).

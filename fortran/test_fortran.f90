@@ -120,6 +120,9 @@ contains
     call check(nb_train(net, x, t, loss=NB_LOSS_SOFTMAX_CE, epochs=1) == NB_OK, &
                'softmax-ce on identity outputs')
     call check(nb_load(net, 'does/not/exist.nbm') == NB_ERR_IO, 'missing file')
+    call check(nb_num_inputs(net) == 3, 'a failed load leaves the network as it was')
+    call check(nb_create(net, 5, [1], [NB_ACT_IDENTITY]) == NB_OK, 'nb_create over a network frees it')
+    call check(nb_num_inputs(net) == 5, 'the new network replaced it')
     msg = nb_message(NB_ERR_IO)
     call check(len(msg) > 5, 'nb_message: ' // msg)
     call check(msg /= nb_message(NB_OK), 'nb_message differs per status')
