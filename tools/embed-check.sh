@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Checks the two ways to embed nablas that the README documents:
 #  1. installed: meson install into a prefix, then the README's example built with pkg-config,
-#     against the shared and the static library, and run;
+#     against the shared and the static library, and run; with MPI built, a small program
+#     against libnablas-mpi (pkg-config nablas-mpi) under mpirun -np 2;
 #  2. as a Meson subproject of another project (dependency('nablas') via override_dependency).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -21,6 +22,33 @@ cc -std=c11 -Wall -Wextra -Werror examples/readme_example.c -o "$work/ex-static"
 "$work/ex-shared" >/dev/null
 "$work/ex-static" >/dev/null
 echo "embed-check: installed library OK (pkg-config, shared and static)"
+
+if pkg-config --exists nablas-mpi; then # built with the MPI feature: libnablas-mpi as installed
+  cat > "$work/mpi_ex.c" <<'C'
+#include <nablas.h>
+#include <nablas/mpi.h>
+int main(int argc, char **argv)
+{
+    MPI_Init(&argc, &argv);
+    float x[8] = {0, 1, 2, 3, 4, 5, 6, 7}, t[8] = {1, 3, 5, 7, 9, 11, 13, 15};
+    nb_tensor X = nb_tensor_view(x, 8, 1), T = nb_tensor_view(t, 8, 1);
+    nb_layer_spec L[] = {{1, NB_ACT_IDENTITY}};
+    nb_net *net = NULL;
+    nb_train_opts o = nb_train_opts_default();
+    o.batch_size = 3;
+    nb_status s = nb_net_create(&net, 1, L, 1, 1);
+    if (s == NB_OK)
+        s = nb_mpi_train(net, MPI_COMM_WORLD, &X, &T, &o, NULL);
+    nb_net_free(net);
+    MPI_Finalize();
+    return s != NB_OK;
+}
+C
+  cc -std=c11 -Wall -Wextra -Werror "$work/mpi_ex.c" -o "$work/ex-mpi" \
+     $(pkg-config --cflags --libs nablas-mpi) -Wl,-rpath,"$(pkg-config --variable=libdir nablas)"
+  mpirun --allow-run-as-root --oversubscribe -np 2 "$work/ex-mpi"
+  echo "embed-check: installed nablas-mpi OK (pkg-config, mpirun -np 2)"
+fi
 
 mkdir -p "$work/user/subprojects"
 ln -s "$src" "$work/user/subprojects/nablas"

@@ -25,6 +25,9 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+import reference_optim  # optimizers, schedules, clipping: tests/data/optim
+import reference_lbfgs
+
 OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "data")
 F32, F64 = np.dtype("<f4"), np.dtype("<f8")
 
@@ -342,6 +345,8 @@ def main():
     make_losses(np.random.default_rng(3))
     make_nonfinite(np.random.default_rng(4))
     make_trajectories()
+    reference_optim.make_optim(save)
+    reference_lbfgs.make(save)  # full-batch L-BFGS goldens (tests/data/fullbatch)
     print("wrote", os.path.normpath(OUT), file=sys.stderr)
 
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what nablas needs from Debian's packages (as root, or through sudo) and nothing
 # when everything is already there, so it is safe to run again.
-#   tools/setup.sh            build, tests and demo
+#   tools/setup.sh            build, tests (with the MPI suite) and demo
 #   tools/setup.sh --fuzz     also clang + libFuzzer runtime
 #   tools/setup.sh --peers    also PyTorch, NumPy and FANN for bench/peers
 #   tools/setup.sh --interop  also PyTorch and NumPy for the interop tests (tools/test.sh does)
@@ -10,7 +10,9 @@
 #                             `pkg-config --static --libs` names -lgfortran
 set -euo pipefail
 
-packages=(gcc libc6-dev meson ninja-build pkg-config libopenblas-dev liblapacke-dev libcriterion-dev zlib1g-dev libjansson-dev)
+packages=(gcc libc6-dev meson ninja-build pkg-config libopenblas-dev liblapacke-dev libcriterion-dev zlib1g-dev
+          libjansson-dev libdnnl-dev
+          libopenmpi-dev openmpi-bin) # Open MPI: the optional -Dmpi feature and its test suite
 for arg in "$@"; do
   case "$arg" in
     --fuzz) packages+=(clang libclang-rt-14-dev) ;;

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite: install what is missing, then build and test twice, once optimised with
-# warnings as errors and once under AddressSanitizer + UndefinedBehaviorSanitizer.
+# warnings as errors and once under AddressSanitizer + UndefinedBehaviorSanitizer, both with the
+# MPI feature on (tools/setup.sh installs Open MPI), so that the mpi suite runs under mpirun.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash tools/setup.sh --interop --fortran # PyTorch for the interop suite, gfortran for fortran
@@ -20,9 +21,9 @@ run_suite() { # build dir, then meson setup options
 }
 
 status=0
-run_suite build -Dwerror=true || status=1
+run_suite build -Dwerror=true -Dmpi=enabled || status=1
 # -Db_lundef=false: the sanitizer runtimes are linked into executables, not the library
 ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1} UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1} \
-  run_suite build-asan -Dwerror=true -Db_sanitize=address,undefined -Db_lundef=false || status=1
+  run_suite build-asan -Dwerror=true -Dmpi=enabled -Db_sanitize=address,undefined -Db_lundef=false || status=1
 echo "tests: $passed passed, $failed failed"
 exit $status

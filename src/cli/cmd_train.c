@@ -7,8 +7,10 @@
 
 #include "cli/cli.h"
 #include "cli/layers.h"
+#include "cli/mpi_cli.h"
 #include "cli/plot.h"
 #include "cli/progress.h"
+#include "cli/train_fullbatch.h"
 
 static cli_opt opts[] = {
     CLI_DATA_OPTS,
@@ -21,8 +23,15 @@ static cli_opt opts[] = {
     {"seed", "N", "seed for initialisation, shuffling and the validation split (default 0)", NULL},
     {"validation", "FRACTION", "hold out this fraction of the rows, e.g. 0.2 (default 0)", NULL},
     {"standardize", NULL, "standardise every feature with the training rows' mean and std", NULL},
+    {"standardize-targets", NULL, "regression: also standardise the targets (stored in the "
+     "model; eval and predict answer in the targets' units)", NULL},
     {"out", "MODEL", "where to write the model (required)", NULL},
     {"plot", "FILE.svg", "also write the training/validation loss curves as an SVG image", NULL},
+    {"optimizer", "NAME", "sgd (default), or full batch: lm (Levenberg-Marquardt, MSE) or lbfgs "
+                          "(L-BFGS); with lm/lbfgs --epochs counts iterations", NULL},
+    CLI_FULLBATCH_OPTS,
+    {"precision", "P", "fp32 or bf16: bf16 inputs, fp32 sums in the training products (default fp32)",
+     NULL},
 };
 
 typedef struct run {
@@ -144,6 +153,16 @@ static int train(cli_cmd *cmd, nb_dataset *d, nb_layer_spec *L, size_t n_layers,
     int rc = check_arch(d, L, n_layers, loss);
     if (rc != CLI_OK)
         return rc;
+    const char *optimizer = cli_get(cmd, "optimizer");
+    cli_fb fb;
+    if (optimizer && strcmp(optimizer, "sgd") && !cli_fullbatch_is(optimizer))
+        return cli_usage_error("train", "--optimizer: unknown '%s' (sgd, lm, lbfgs)", optimizer);
+    if (cli_fullbatch_is(optimizer) && cli_mpi_size() > 1) /* the same answer on every rank */
+        return cli_usage_error("train", "--optimizer %s runs in one process, not over MPI",
+                               optimizer);
+    if (cli_fullbatch_is(optimizer)
+        && (rc = cli_fullbatch_parse(cmd, optimizer, epochs, loss, &fb)) != CLI_OK)
+        return rc;
     size_t rows = d->X.rows, n_val = (size_t)llround(frac * (double)rows);
     if (frac > 0 && (n_val == 0 || n_val >= rows))
         return cli_usage_error("train", "--validation %g of %zu rows leaves no %s rows", frac,
@@ -164,9 +183,26 @@ static int train(cli_cmd *cmd, nb_dataset *d, nb_layer_spec *L, size_t n_layers,
         if (st == NB_OK && Xv.data)
             st = nb_norm_apply(norm, &Xv);
     }
+    nb_norm *tnorm = NULL;
+    if (st == NB_OK && cli_flag(cmd, "standardize-targets")) {
+        st = nb_norm_fit(&Tt, &tnorm);
+        if (st == NB_OK)
+            st = nb_norm_apply(tnorm, &Tt);
+        if (st == NB_OK && Tv.data)
+            st = nb_norm_apply(tnorm, &Tv);
+        if (st == NB_OK)
+            printf("targets standardised (mean and std stored in the model): losses below are in "
+                   "standardised units\n");
+    }
     if (st == NB_OK)
         st = nb_net_create(&r.net, Xt.cols, L, n_layers, seed);
-    if (st == NB_OK) {
+    nb_precision prec = NB_PRECISION_FP32; /* the name was checked in cmd_train */
+    nb_status pst = NB_OK;
+    if (st == NB_OK && cli_get(cmd, "precision")
+        && nb_precision_parse(&prec, cli_get(cmd, "precision")) == NB_OK
+        && (pst = nb_net_set_precision(r.net, prec)) != NB_OK)
+        rc = cli_error("train", "--precision %s: %s", nb_precision_name(prec), nb_status_str(pst));
+    if (st == NB_OK && rc == CLI_OK) {
         nb_train_opts o = nb_train_opts_default();
         o.loss = loss;
         o.batch_size = batch;
@@ -178,7 +214,16 @@ static int train(cli_cmd *cmd, nb_dataset *d, nb_layer_spec *L, size_t n_layers,
         printf("training %zu-%s network on %zu rows (%zu for validation), %zu parameters\n",
                Xt.cols, cli_get(cmd, "layers"), Xt.rows, n_val, nb_net_num_params(r.net));
         progress_begin(&r.prog, stdout, Xt.rows);
-        st = nb_net_train(r.net, &Xt, &Tt, &o, NULL);
+        if (cli_mpi_active())
+            r.prog.tty = false; /* mpirun hands rank 0 a pty whatever the final output is */
+        if (cli_fullbatch_is(optimizer)) {
+            if (cli_get(cmd, "batch"))
+                printf("note: --batch is ignored: --optimizer %s trains on the full batch\n",
+                       optimizer);
+            st = cli_fullbatch_train(&fb, r.net, &Xt, &Tt, Xv.data ? &Xv : NULL, &Tv, on_epoch, &r);
+        } else {
+            st = cli_mpi_train(r.net, &Xt, &Tt, &o, NULL); /* over all ranks under mpirun */
+        }
         progress_end(&r.prog);
         if (st == NB_ERR_NONFINITE) { /* the library stopped before a non-finite update */
             r.diverged = true;
@@ -190,9 +235,17 @@ static int train(cli_cmd *cmd, nb_dataset *d, nb_layer_spec *L, size_t n_layers,
     else if (r.diverged)
         rc = cli_error("train", "training diverged (the loss is not finite); try a smaller --lr "
                                 "or --standardize; no model written");
-    if (rc == CLI_OK) {
+    if (rc == CLI_OK && cli_mpi_rank() == 0) { /* under mpirun, rank 0 writes */
         nb_model m = {.net = r.net, .loss = loss, .norm = norm, .n_classes = d->n_classes,
-                      .class_names = d->class_names};
+                      .class_names = d->class_names, .target_norm = tnorm};
+        if (cli_names_storable(d->feature_names, d->n_features)) { /* the model remembers them */
+            m.n_feature_names = d->n_features;
+            m.feature_names = d->feature_names;
+        }
+        if (cli_names_storable(d->target_names, d->n_target_names)) {
+            m.n_target_names = d->n_target_names;
+            m.target_names = d->target_names;
+        }
         const char *out = cli_get(cmd, "out");
         st = nb_model_save(&m, out);
         if (st != NB_OK)
@@ -201,12 +254,15 @@ static int train(cli_cmd *cmd, nb_dataset *d, nb_layer_spec *L, size_t n_layers,
             printf("model saved to %s\n", out);
     }
     const char *plot = cli_get(cmd, "plot");
-    if (rc == CLI_OK && plot && (rc = write_plot(plot, &r, epochs, cli_get(cmd, "data"))) == CLI_OK)
+    if (rc == CLI_OK && cli_mpi_rank() == 0 && plot &&
+        (rc = write_plot(plot, &r, epochs, cli_get(cmd, "data"))) == CLI_OK)
         printf("loss curve saved to %s\n", plot);
+    rc = cli_mpi_agree("train", rc); /* every rank exits as rank 0 wrote */
     free(r.train_loss);
     free(r.val_loss);
     nb_net_free(r.net);
     nb_norm_free(norm);
+    nb_norm_free(tnorm);
     if (owned) {
         nb_tensor_free(&Xt);
         nb_tensor_free(&Tt);
@@ -216,14 +272,26 @@ static int train(cli_cmd *cmd, nb_dataset *d, nb_layer_spec *L, size_t n_layers,
     return rc;
 }
 
+static int train_cmd(int argc, char **argv);
+
 int cmd_train(int argc, char **argv)
+{
+    if (!cli_mpi_begin(&argc, &argv))
+        return cli_error("train", "MPI failed to start");
+    int rc = train_cmd(argc, argv);
+    cli_mpi_end();
+    return rc;
+}
+
+static int train_cmd(int argc, char **argv)
 {
     cli_cmd cmd = {"train", "--data FILE (--label-column C | --target-columns LIST | --targets "
                    "T.npy) --layers SPEC --out MODEL [options]",
                    "Trains a network of dense layers on a table and saves it as a model file.\n"
                    "Classification: --label-column names the column of class labels; the last "
                    "layer needs one\noutput per class. Regression: --target-columns lists the "
-                   "target columns. Every other column\nis a feature. Progress goes to stdout.",
+                   "target columns. Every other column\nis a feature. Progress goes to stdout."
+                   CLI_MPI_HELP,
                    opts, sizeof opts / sizeof *opts, NULL, NULL};
     bool help;
     int rc = cli_parse(&cmd, argc, argv, &help);
@@ -238,16 +306,27 @@ int cmd_train(int argc, char **argv)
     const char *ls = cli_get(&cmd, "loss");
     if (ls && !parse_loss(ls, &loss))
         return cli_usage_error("train", "--loss: unknown loss '%s' (mse, bce, softmax-ce)", ls);
+    nb_precision prec;
+    const char *ps = cli_get(&cmd, "precision");
+    if (ps && nb_precision_parse(&prec, ps) != NB_OK)
+        return cli_usage_error("train", "--precision: unknown precision '%s' (fp32, bf16)", ps);
     nb_layer_spec *L;
     size_t n_layers;
     char why[200];
     if (!cli_parse_layers(spec, &L, &n_layers, why, sizeof why))
         return cli_usage_error("train", "--layers: %s", why);
-    cli_data_req req = {true, L[n_layers - 1].units, NULL, 0};
+    cli_data_req req = {true, L[n_layers - 1].units, NULL, 0, NULL};
     nb_dataset d;
     rc = cli_load_data(&cmd, &req, &d);
+    const char *label = cli_get(&cmd, "label-column");
+    if (rc == CLI_OK && label && d.n_classes > 0)
+        rc = cli_check_label_column("train", label, &d);
+    rc = cli_mpi_agree("train", rc); /* a rank that cannot read the data stops all */
     if (rc == CLI_OK && !ls && d.n_classes > 0)
         loss = NB_LOSS_SOFTMAX_CE; /* classes: softmax cross-entropy unless told otherwise */
+    if (rc == CLI_OK && cli_flag(&cmd, "standardize-targets") && (d.n_classes || loss != NB_LOSS_MSE))
+        rc = cli_usage_error("train", "--standardize-targets is for regression targets "
+                                      "(--target-columns with --loss mse)");
     if (rc == CLI_OK)
         rc = train(&cmd, &d, L, n_layers, loss);
     nb_dataset_free(&d);

@@ -10,6 +10,20 @@
 
 #include "train/step.h"
 
+typedef struct layer_call {
+    const nb_net *net;
+    const nb__step_cfg *cfg;
+    size_t rows, global_rows;
+} layer_call;
+
+static void layer_done(void *ctx, size_t l)
+{
+    const layer_call *c = ctx;
+    const nb_layer *L = &c->net->layers[l];
+    c->cfg->layer_hook(c->cfg->hook_ctx, c->net->grads + L->w_off, L->in * L->out + L->out,
+                       c->rows, c->global_rows);
+}
+
 nb_status nb__train_step(nb_net *net, const nb__step_cfg *cfg, const float *X, const float *T,
                          size_t rows, size_t global_rows, double *loss_out)
 {
@@ -17,7 +31,7 @@ nb_status nb__train_step(nb_net *net, const nb__step_cfg *cfg, const float *X, c
     bool fused = !cfg->update && !cfg->hook;
     double loss = 0.0;
     if (rows > 0) {
-        nb__net_forward(net, X, rows);
+        nb__net_forward_train(net, X, rows);
         loss = nb__net_loss_grad(net, cfg->loss, T, true);
     }
     if (fused) {
@@ -32,10 +46,14 @@ nb_status nb__train_step(nb_net *net, const nb__step_cfg *cfg, const float *X, c
         return NB_OK;
     }
 
+    layer_call lc = {net, cfg, rows, global_rows};
+    bool each = cfg->hook && cfg->layer_hook;
     if (rows > 0)
-        nb__net_backward(net, net->grads, 0.0f);
+        nb__net_backward_each(net, net->grads, each ? layer_done : NULL, &lc);
     else /* nothing computed here: this process adds zeros to the global batch */
         memset(net->grads, 0, net->n_params * sizeof(float));
+    for (size_t l = net->n_layers; rows == 0 && each && l-- > 0;)
+        layer_done(&lc, l);
     nb_status st = cfg->hook
         ? cfg->hook(cfg->hook_ctx, net->grads, net->n_params, rows, global_rows, &loss) : NB_OK;
     *loss_out = loss;
@@ -61,8 +79,8 @@ nb_status nb_net_train_step(nb_net *net, const nb_tensor *X, const nb_tensor *T,
     if (!isfinite(lr) || lr < 0.0f)
         return NB_ERR_ARG;
     NB_TRY(nb__check_blas_dims(X->rows, 0, 0));
-    NB_TRY(nb__net_reserve(net, X->rows));
-    nb__step_cfg cfg = {loss, lr, NULL, NULL, NULL, NULL};
+    NB_TRY(nb__net_prepare(net, X->rows));
+    nb__step_cfg cfg = {loss, lr, NULL, NULL, NULL, NULL, NULL};
     double value;
     nb_status st = nb__train_step(net, &cfg, X->data, T->data, X->rows, X->rows, &value);
     if (loss_out)

@@ -13,6 +13,13 @@
 typedef nb_status (*nb__step_hook)(void *ctx, float *grads, size_t n_params, size_t local_rows,
                                    size_t global_rows, double *loss);
 
+/* Optional, with a hook: called during backward as soon as layer `layer`'s gradients
+   (count floats at grads, W then b) are written, last layer first; on a process with no rows,
+   for every layer in that order after the zeros are written.  It may start sending them
+   (MPI), but must leave them as they are until the hook has run. */
+typedef void (*nb__layer_hook)(void *ctx, float *grads, size_t count, size_t local_rows,
+                               size_t global_rows);
+
 /* A non-fused update: params <- f(params, grads) over the flat buffers (issue 12: gradient
    clipping, then nb_optim_step(opt, params, grads)).  Called only with finite gradients. */
 typedef nb_status (*nb__update_fn)(void *ctx, float *params, float *grads, size_t n_params);
@@ -26,6 +33,7 @@ typedef struct nb__step_cfg {
     void *update_ctx;
     nb__step_hook hook;
     void *hook_ctx;
+    nb__layer_hook layer_hook; /* NULL: none; only with hook (it shares hook_ctx) */
 } nb__step_cfg;
 
 /* One step on rows of X (rows x inputs) and T (rows x outputs), the local slice of a global

@@ -50,10 +50,17 @@ nb_status nb__trainer_set_part(nb_trainer *tr, size_t part, size_t parts)
     return NB_OK;
 }
 
+void nb__trainer_set_local(nb_trainer *tr, size_t global_rows) { tr->global_rows = global_rows; }
+
 void nb__trainer_set_hook(nb_trainer *tr, nb__step_hook hook, void *ctx)
 {
     tr->hook = hook;
     tr->hook_ctx = ctx;
+}
+
+void nb__trainer_set_layer_hook(nb_trainer *tr, nb__layer_hook layer_hook)
+{
+    tr->layer_hook = layer_hook;
 }
 
 void nb__trainer_set_update(nb_trainer *tr, nb__update_fn update, void *ctx)
@@ -130,6 +137,8 @@ static nb_status check_run(const nb_trainer *tr, const nb_tensor *X, const nb_te
     NB_TRY(nb__check_blas_dims(X->rows, 0, 0));
     if (opts->batch_size == 0 || opts->epochs == 0 || !isfinite(opts->lr) || opts->lr < 0.0f)
         return NB_ERR_ARG;
+    if (tr->global_rows && opts->shuffle) /* only this part's rows: no permutation of all */
+        return NB_ERR_ARG;
     return NB_OK;
 }
 
@@ -150,17 +159,25 @@ nb_status nb_trainer_run(nb_trainer *tr, const nb_tensor *X, const nb_tensor *T,
 {
     NB_TRY(check_run(tr, X, T, opts));
     nb_net *net = tr->net;
-    size_t rows = X->rows, in = net->inputs, out = nb_net_outputs(net);
+    size_t rows = tr->global_rows ? tr->global_rows : X->rows, in = net->inputs;
+    size_t out = nb_net_outputs(net), next = 0; /* next: local rows used (global_rows mode) */
     size_t bs = opts->batch_size < rows ? opts->batch_size : rows;
     size_t lo, hi;
     nb__slice(bs, tr->part, tr->parts, &lo, &hi); /* the largest local slice */
     /* Everything the loop needs is allocated here, before the first step. */
-    NB_TRY(nb__net_reserve(net, hi - lo ? hi - lo : 1));
+    NB_TRY(nb__net_prepare(net, hi - lo ? hi - lo : 1));
+    if (rows % bs) { /* the last, shorter batch of each epoch */
+        size_t tlo, thi;
+        nb__slice(rows % bs, tr->part, tr->parts, &tlo, &thi);
+        if (thi > tlo)
+            NB_TRY(nb__net_prepare(net, thi - tlo));
+    }
     NB_TRY(reserve(tr, rows, hi - lo, opts->shuffle));
     if (!nb__all_finite(net->params, net->n_params))
         return NB_ERR_NONFINITE; /* nothing finite to keep: refuse to start */
 
-    nb__step_cfg cfg = {opts->loss, opts->lr, tr->update, tr->update_ctx, tr->hook, tr->hook_ctx};
+    nb__step_cfg cfg = {opts->loss, opts->lr, tr->update,  tr->update_ctx,
+                        tr->hook,   tr->hook_ctx, tr->layer_hook};
     nb_train_report rep = {0, 0, NAN, false};
     nb_status st = NB_OK;
     for (size_t epoch = 1; epoch <= opts->epochs && st == NB_OK; epoch++) {
@@ -173,10 +190,16 @@ nb_status nb_trainer_run(nb_trainer *tr, const nb_tensor *X, const nb_tensor *T,
         if (opts->shuffle)
             nb_rng_shuffle(tr->perm, rows, opts->seed, epoch - 1);
         double sum = 0.0, weight = 0.0;
+        next = 0;
         for (size_t start = 0; start < rows; start += bs) {
             size_t n = rows - start < bs ? rows - start : bs;
             nb__slice(n, tr->part, tr->parts, &lo, &hi);
-            const float *x = X->data + (start + lo) * in, *t = T->data + (start + lo) * out;
+            size_t first = tr->global_rows ? next : start + lo;
+            if (tr->global_rows && (next += hi - lo) > X->rows) {
+                st = NB_ERR_SHAPE; /* fewer local rows than this part's slices need */
+                break;
+            }
+            const float *x = X->data + first * in, *t = T->data + first * out;
             if (opts->shuffle) {
                 gather_rows(tr->xb, X->data, tr->perm + start + lo, hi - lo, in);
                 gather_rows(tr->tb, T->data, tr->perm + start + lo, hi - lo, out);

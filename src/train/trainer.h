@@ -19,15 +19,25 @@ struct nb_trainer {
     size_t part, parts;
     nb__step_hook hook;
     void *hook_ctx;
+    nb__layer_hook layer_hook; /* with hook: called per layer during backward (step.h) */
     nb__update_fn update; /* NULL: plain SGD at opts->lr */
     void *update_ctx;
+    /* 0: X and T hold every row.  Else X and T hold only this part's rows (its slice of every
+       global batch, in order) of a data set of global_rows rows, without shuffling (MPI ranks
+       that load only their own rows). */
+    size_t global_rows;
 };
 
 /* Computes only slice part of parts (part < parts) of each global batch of n rows: contiguous,
    near-equal slices, the first n % parts one row longer.  Default 0 of 1. */
 nb_status nb__trainer_set_part(nb_trainer *tr, size_t part, size_t parts);
+/* X and T will hold only this part's rows of a data set of global_rows (0: every row); see
+   struct nb_trainer.  nb_trainer_run then refuses to shuffle (NB_ERR_ARG). */
+void nb__trainer_set_local(nb_trainer *tr, size_t global_rows);
 /* The step hook (NULL: none) and the non-fused update (NULL: plain SGD at opts->lr). */
 void nb__trainer_set_hook(nb_trainer *tr, nb__step_hook hook, void *ctx);
+/* The per-layer hook (step.h), called with the step hook's ctx; NULL: none. */
+void nb__trainer_set_layer_hook(nb_trainer *tr, nb__layer_hook layer_hook);
 void nb__trainer_set_update(nb_trainer *tr, nb__update_fn update, void *ctx);
 /* Rows [*lo, *hi) of a global batch of n rows that slice part of parts computes. */
 void nb__slice(size_t n, size_t part, size_t parts, size_t *lo, size_t *hi);

@@ -1,0 +1,269 @@
+/* Data-parallel training on the trainer (src/train): every rank runs nb_trainer_run on slice
+   `rank` of `size` of every global batch, and the step hook, called after the local backward
+   and before any finiteness decision or update, turns the local means into the global batch's:
+   it weights the gradients by local rows / global rows and sums them in place across ranks
+   with one MPI_Allreduce, then sums the weighted loss and a count of failing ranks with a
+   second, two-number one.  Every rank then makes the same decision and the same update. */
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mpi/train_mpi.h"
+#include "train/trainer.h"
+
+typedef struct mpi_run {
+    MPI_Comm c;
+    int rank, size;
+    nb__mpi_cfg cfg;
+    size_t hook_calls;
+    const nb_train_opts *user_opts; /* the caller's callback */
+    nb_status mpi_failed;           /* an MPI call in a hook or the callback failed */
+    MPI_Request *reqs;              /* overlap: the step's outstanding per-layer sums */
+    size_t n_reqs, cap_reqs;
+} mpi_run;
+
+/* Pieces of at most cfg.bucket floats (0: one piece): Open MPI's shared-memory path slows
+   down on single messages of a few MB. */
+static size_t piece(const mpi_run *r, size_t left)
+{
+    return r->cfg.bucket && left > r->cfg.bucket ? r->cfg.bucket : left;
+}
+
+/* Weights count gradients by local rows / global rows: the sum over ranks of the local means
+   so weighted is the mean over the global batch.  (A rank without rows holds zeros.) */
+static void weigh(float *g, size_t count, size_t local_rows, size_t global_rows)
+{
+    if (local_rows == 0 || local_rows == global_rows)
+        return;
+    float w = (float)((double)local_rows / (double)global_rows);
+    for (size_t i = 0; i < count; i++)
+        g[i] *= w;
+}
+
+/* Overlap: starts summing count gradients at g across ranks, to be waited for in the hook. */
+static void start_sum(mpi_run *r, float *g, size_t count)
+{
+    for (size_t done = 0, n; done < count; done += n) {
+        n = piece(r, count - done);
+        if (r->n_reqs == r->cap_reqs || MPI_Iallreduce(MPI_IN_PLACE, g + done, (int)n, MPI_FLOAT,
+                                                       MPI_SUM, r->c, &r->reqs[r->n_reqs]) !=
+                                            MPI_SUCCESS) {
+            r->mpi_failed = NB_ERR_MPI;
+            return;
+        }
+        r->n_reqs++;
+    }
+    int flag; /* lets the earlier layers' sums progress while this rank computes */
+    if (MPI_Testall((int)r->n_reqs, r->reqs, &flag, MPI_STATUSES_IGNORE) != MPI_SUCCESS)
+        r->mpi_failed = NB_ERR_MPI;
+}
+
+static void layer_hook(void *ctx, float *grads, size_t count, size_t local_rows,
+                       size_t global_rows)
+{
+    mpi_run *r = ctx;
+    weigh(grads, count, local_rows, global_rows);
+    start_sum(r, grads, count);
+}
+
+/* The collectives of one step.  g: np weighted gradients (zeros from a rank that failed),
+   already being summed in overlap mode; tail: the weighted loss and 1 if this rank failed,
+   else 0.  `mine` is this rank's status. */
+static nb_status reduce_step(mpi_run *r, float *g, size_t np, double tail[2], nb_status mine)
+{
+    r->hook_calls++;
+    if (r->cfg.overlap) {
+        if (MPI_Waitall((int)r->n_reqs, r->reqs, MPI_STATUSES_IGNORE) != MPI_SUCCESS)
+            r->mpi_failed = NB_ERR_MPI;
+        r->n_reqs = 0;
+    } else {
+        for (size_t done = 0, n; done < np && r->mpi_failed == NB_OK; done += n) {
+            n = piece(r, np - done);
+            if (MPI_Allreduce(MPI_IN_PLACE, g + done, (int)n, MPI_FLOAT, MPI_SUM, r->c) !=
+                MPI_SUCCESS)
+                r->mpi_failed = NB_ERR_MPI;
+        }
+    }
+    if (r->mpi_failed != NB_OK ||
+        MPI_Allreduce(MPI_IN_PLACE, tail, 2, MPI_DOUBLE, MPI_SUM, r->c) != MPI_SUCCESS)
+        return r->mpi_failed = NB_ERR_MPI;
+    if (tail[1] != 0.0) /* some rank failed: every rank learns which status */
+        return nb__mpi_agree(r->c, mine);
+    return NB_OK;
+}
+
+static nb_status hook(void *ctx, float *grads, size_t n_params, size_t local_rows,
+                      size_t global_rows, double *loss)
+{
+    mpi_run *r = ctx;
+    double tail[2] = {0.0, 0.0};
+    if (local_rows > 0)
+        tail[0] = *loss * (double)local_rows / (double)global_rows;
+    if (!r->cfg.overlap) /* (in overlap mode the layer hook weighed them) */
+        weigh(grads, n_params, local_rows, global_rows);
+    NB_TRY(reduce_step(r, grads, n_params, tail, NB_OK));
+    *loss = tail[0]; /* the same on every rank: NaN anywhere reaches every rank */
+    return NB_OK;
+}
+
+/* Overlap: one request per piece of every layer. */
+static nb_status alloc_reqs(mpi_run *r, const nb_net *net)
+{
+    size_t in = nb_net_inputs(net), total = 0;
+    for (size_t l = 0; l < nb_net_num_layers(net); l++) {
+        nb_layer_spec L;
+        NB_TRY(nb_net_layer(net, l, &L));
+        size_t count = in * L.units + L.units;
+        total += r->cfg.bucket ? (count + r->cfg.bucket - 1) / r->cfg.bucket : 1;
+        in = L.units;
+    }
+    r->reqs = malloc(total * sizeof *r->reqs);
+    if (!r->reqs)
+        return NB_ERR_NOMEM;
+    r->cap_reqs = total;
+    return NB_OK;
+}
+
+/* Training stops when the caller's callback says so on any rank. */
+static int on_epoch(const nb_epoch_info *info, void *user)
+{
+    mpi_run *r = user;
+    const nb_train_opts *o = r->user_opts;
+    int stop = o->on_epoch ? o->on_epoch(info, o->user) != 0 : 0, any = 0;
+    if (MPI_Allreduce(&stop, &any, 1, MPI_INT, MPI_MAX, r->c) != MPI_SUCCESS) {
+        r->mpi_failed = NB_ERR_MPI;
+        return 1;
+    }
+    return any;
+}
+
+/* Checks this rank's arguments before any collective (the trainer checks them again). */
+static nb_status check_local(const nb_net *net, const nb_tensor *X, const nb_tensor *T,
+                             size_t rows, bool local, const nb_train_opts *o, int rank, int size)
+{
+    if (!net || !o || !X || !T)
+        return NB_ERR_NULL;
+    if (o->batch_size == 0 || o->epochs == 0 || !isfinite(o->lr) || o->lr < 0.0f ||
+        (local && o->shuffle) || rows == 0 || (unsigned)o->loss >= (unsigned)NB_LOSS_COUNT)
+        return NB_ERR_ARG;
+    if (nb_net_num_params(net) > INT32_MAX)
+        return NB_ERR_LIMIT; /* one MPI call counts in int */
+    size_t mine = rows;
+    if (local)
+        NB_TRY(nb_mpi_local_rows(&mine, NULL, rows, o->batch_size, rank, size));
+    if (mine == 0) /* a rank without rows (local mode, tiny data): it only adds zeros */
+        return X->rows == 0 && T->rows == 0 ? NB_OK : NB_ERR_SHAPE;
+    NB_TRY(nb__check_shape(X, mine, nb_net_inputs(net)));
+    return nb__check_shape(T, mine, nb_net_outputs(net));
+}
+
+static nb_status run(nb_net *net, mpi_run *r, const nb_tensor *X, const nb_tensor *T,
+                     size_t rows, bool local, const nb_train_opts *opts, nb_train_report *report)
+{
+    nb_trainer *tr = NULL;
+    nb_status s = check_local(net, X, T, rows, local, opts, r->rank, r->size);
+    /* A rank without rows (local mode) passes empty X and T; the trainer, which wants tensors,
+       gets a one-row placeholder it never reads (this rank's slices are all empty). */
+    bool hold = s == NB_OK && X->rows == 0;
+    float *ph = NULL;
+    nb_tensor xh = {0}, th = {0};
+    if (hold) {
+        size_t in = nb_net_inputs(net), out = nb_net_outputs(net);
+        ph = nb__alloc_floats(in > out ? in : out);
+        s = ph ? NB_OK : NB_ERR_NOMEM;
+        xh = nb_tensor_view(ph, 1, in);
+        th = nb_tensor_view(ph, 1, out);
+    }
+    if (s == NB_OK)
+        s = nb_trainer_create(&tr, net);
+    if (s == NB_OK)
+        s = nb__trainer_set_part(tr, (size_t)r->rank, (size_t)r->size);
+    if (s == NB_OK && r->cfg.overlap)
+        s = alloc_reqs(r, net);
+    /* the same data set, network and options on every rank, or no rank starts */
+    uint32_t lr_bits = 0;
+    if (opts)
+        memcpy(&lr_bits, &opts->lr, sizeof lr_bits);
+    uint64_t same[] = {
+        rows, nb_net_inputs(net), nb_net_outputs(net), nb_net_num_params(net),
+        nb_net_num_layers(net), opts ? opts->batch_size : 0, opts ? opts->epochs : 0,
+        opts ? (uint64_t)opts->loss : 0, opts ? opts->seed : 0, opts ? opts->shuffle : 0,
+        lr_bits, local, r->cfg.overlap, r->cfg.bucket,
+    };
+    s = nb__mpi_agree_same(r->c, s, same, sizeof same / sizeof *same);
+    if (s == NB_OK && MPI_Bcast(nb_net_params(net), (int)nb_net_num_params(net), MPI_FLOAT, 0,
+                                r->c) != MPI_SUCCESS)
+        s = NB_ERR_MPI;
+    if (s != NB_OK) {
+        nb_trainer_free(tr);
+        free(ph);
+        return s;
+    }
+
+    nb_train_opts o = *opts;
+    o.on_epoch = on_epoch;
+    o.user = r;
+    nb__trainer_set_hook(tr, hook, r);
+    if (r->cfg.overlap)
+        nb__trainer_set_layer_hook(tr, layer_hook);
+    if (local)
+        nb__trainer_set_local(tr, rows);
+    s = nb_trainer_run(tr, hold ? &xh : X, hold ? &th : T, &o, report);
+    if (s != NB_OK && r->hook_calls == 0 && r->mpi_failed == NB_OK) {
+        /* failed before its first step (e.g. no memory for the loop's buffers): take part in
+           the step the others are waiting in, as a failing rank, so that all stop alike */
+        size_t np = nb_net_num_params(net), off = np;
+        float *g = nb_net_grads(net);
+        memset(g, 0, np * sizeof *g);
+        for (size_t l = nb_net_num_layers(net); r->cfg.overlap && l-- > 0;) {
+            nb_layer_spec L; /* the layers' pieces, last layer first, as the step sends them */
+            nb_net_layer(net, l, &L);
+            size_t in = l ? 0 : nb_net_inputs(net), count;
+            if (l) {
+                nb_layer_spec P;
+                nb_net_layer(net, l - 1, &P);
+                in = P.units;
+            }
+            count = in * L.units + L.units;
+            off -= count;
+            start_sum(r, g + off, count);
+        }
+        double tail[2] = {0.0, 1.0};
+        s = reduce_step(r, g, np, tail, s);
+    }
+    if (r->mpi_failed != NB_OK)
+        s = r->mpi_failed;
+    nb_trainer_free(tr);
+    free(ph);
+    free(r->reqs);
+    return s;
+}
+
+/* The default: one allreduce per step, in pieces of at most 256 Ki floats (1 MiB). */
+static const nb__mpi_cfg default_cfg = {false, 262144};
+
+nb_status nb__mpi_train_cfg(nb_net *net, MPI_Comm comm, const nb_tensor *X, const nb_tensor *T,
+                            size_t rows, bool local, const nb_train_opts *opts,
+                            nb_train_report *report, const nb__mpi_cfg *cfg)
+{
+    mpi_run r = {.mpi_failed = NB_OK, .cfg = cfg ? *cfg : default_cfg};
+    NB_TRY(nb__mpi_dup(&r.c, comm, &r.rank, &r.size));
+    r.user_opts = opts;
+    nb_status s = run(net, &r, X, T, rows, local, opts, report);
+    MPI_Comm_free(&r.c);
+    return s;
+}
+
+nb_status nb_mpi_train(nb_net *net, MPI_Comm comm, const nb_tensor *X, const nb_tensor *T,
+                       const nb_train_opts *opts, nb_train_report *report)
+{
+    return nb__mpi_train_cfg(net, comm, X, T, X ? X->rows : 0, false, opts, report, NULL);
+}
+
+nb_status nb_mpi_train_local(nb_net *net, MPI_Comm comm, const nb_tensor *X, const nb_tensor *T,
+                             size_t global_rows, const nb_train_opts *opts,
+                             nb_train_report *report)
+{
+    return nb__mpi_train_cfg(net, comm, X, T, global_rows, true, opts, report, NULL);
+}

@@ -1,0 +1,182 @@
+/* The optimizer object: options and their validation, state allocation, dispatch to the
+   update rules (sgd.c, adam.c, rmsprop.c) and the state accessors for checkpoints. */
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "optim/optim.h"
+
+nb_optim_opts nb_optim_opts_default(nb_optim_kind kind)
+{
+    nb_optim_opts o = {
+        .kind = kind, .lr = 1e-2, .momentum = 0.0, .dampening = 0.0, .nesterov = false,
+        .weight_decay = 0.0, .beta1 = 0.9, .beta2 = 0.999, .eps = 1e-8, .amsgrad = false,
+        .alpha = 0.99, .centered = false,
+    };
+    if (kind == NB_OPTIM_ADAM || kind == NB_OPTIM_ADAMW)
+        o.lr = 1e-3;
+    if (kind == NB_OPTIM_ADAMW)
+        o.weight_decay = 1e-2;
+    return o;
+}
+
+static bool in_range(double x, double lo, double hi) { return isfinite(x) && x >= lo && x <= hi; }
+static bool below_one(double x) { return isfinite(x) && x >= 0.0 && x < 1.0; }
+
+static nb_status check_opts(const nb_optim_opts *o)
+{
+    if ((unsigned)o->kind >= (unsigned)NB_OPTIM_KIND_COUNT)
+        return NB_ERR_ARG;
+    if (!in_range(o->lr, 0.0, INFINITY) || !in_range(o->weight_decay, 0.0, INFINITY) ||
+        !in_range(o->eps, 0.0, INFINITY) || !below_one(o->momentum) ||
+        !in_range(o->dampening, 0.0, 1.0) || !below_one(o->beta1) || !below_one(o->beta2) ||
+        !in_range(o->alpha, 0.0, 1.0))
+        return NB_ERR_ARG;
+    bool sgd = o->kind == NB_OPTIM_SGD, rms = o->kind == NB_OPTIM_RMSPROP;
+    bool adam = o->kind == NB_OPTIM_ADAM || o->kind == NB_OPTIM_ADAMW;
+    /* a feature the kind lacks must stay off rather than be silently ignored */
+    if ((o->momentum > 0.0 && !(sgd || rms)) || (o->dampening > 0.0 && !sgd) ||
+        (o->nesterov && !sgd) || (o->amsgrad && !adam) || (o->centered && !rms))
+        return NB_ERR_ARG;
+    if (o->nesterov && (o->momentum <= 0.0 || o->dampening != 0.0)) /* PyTorch's rule */
+        return NB_ERR_ARG;
+    return NB_OK;
+}
+
+static size_t state_count(const nb_optim_opts *o)
+{
+    switch (o->kind) {
+    case NB_OPTIM_SGD:
+        return o->momentum > 0.0;
+    case NB_OPTIM_ADAM:
+    case NB_OPTIM_ADAMW:
+        return 2u + o->amsgrad;
+    case NB_OPTIM_RMSPROP:
+        return 1u + (o->momentum > 0.0) + o->centered;
+    default:
+        return 0;
+    }
+}
+
+nb_status nb_optim_create(nb_optim **opt, size_t n_params, const nb_optim_opts *opts)
+{
+    if (!opt || !opts)
+        return NB_ERR_NULL;
+    if (n_params == 0)
+        return NB_ERR_ARG;
+    NB_TRY(check_opts(opts));
+    size_t ns = state_count(opts);
+    /* each buffer starts on a 64-byte boundary: a stride of whole 16-float lines */
+    if (n_params > SIZE_MAX / sizeof(float) - 15)
+        return NB_ERR_OVERFLOW;
+    size_t stride = (n_params + 15) / 16 * 16;
+    if (ns && stride > SIZE_MAX / sizeof(float) / ns)
+        return NB_ERR_OVERFLOW;
+    nb_optim *o = calloc(1, sizeof *o);
+    if (!o)
+        return NB_ERR_NOMEM;
+    if (ns) {
+        o->block = nb__alloc_floats(stride * ns);
+        if (!o->block) {
+            free(o);
+            return NB_ERR_NOMEM;
+        }
+        for (size_t i = 0; i < ns; i++)
+            o->state[i] = o->block + i * stride;
+    }
+    o->o = *opts;
+    o->n = n_params;
+    o->n_state = ns;
+    *opt = o;
+    return NB_OK;
+}
+
+void nb_optim_free(nb_optim *opt)
+{
+    if (!opt)
+        return;
+    free(opt->block);
+    free(opt);
+}
+
+/* True if [a, a + n) and [b, b + n) share memory. */
+static bool overlap(const float *a, const float *b, size_t n)
+{
+    uintptr_t x = (uintptr_t)a, y = (uintptr_t)b, len = (uintptr_t)n * sizeof(float);
+    return x < y + len && y < x + len;
+}
+
+nb_status nb_optim_step(nb_optim *opt, float *params, const float *grads)
+{
+    if (!opt || !params || !grads)
+        return NB_ERR_NULL;
+    if (overlap(params, grads, opt->n))
+        return NB_ERR_ALIAS;
+    uint64_t step = opt->steps + 1;
+    switch (opt->o.kind) {
+    case NB_OPTIM_SGD:
+        nb__optim_sgd(opt, params, grads, step);
+        break;
+    case NB_OPTIM_ADAM:
+    case NB_OPTIM_ADAMW:
+        nb__optim_adam(opt, params, grads, step);
+        break;
+    default: /* validated at creation: RMSprop */
+        nb__optim_rmsprop(opt, params, grads, step);
+        break;
+    }
+    opt->steps = step;
+    return NB_OK;
+}
+
+nb_status nb_optim_set_lr(nb_optim *opt, double lr)
+{
+    if (!opt)
+        return NB_ERR_NULL;
+    if (!in_range(lr, 0.0, INFINITY))
+        return NB_ERR_ARG;
+    opt->o.lr = lr;
+    return NB_OK;
+}
+
+double nb_optim_lr(const nb_optim *opt) { return opt ? opt->o.lr : NAN; }
+
+uint64_t nb_optim_steps(const nb_optim *opt) { return opt ? opt->steps : 0; }
+
+nb_status nb_optim_reset(nb_optim *opt)
+{
+    if (!opt)
+        return NB_ERR_NULL;
+    for (size_t i = 0; i < opt->n_state; i++)
+        memset(opt->state[i], 0, opt->n * sizeof(float));
+    opt->steps = 0;
+    return NB_OK;
+}
+
+size_t nb_optim_state_count(const nb_optim *opt) { return opt ? opt->n_state : 0; }
+
+size_t nb_optim_num_params(const nb_optim *opt) { return opt ? opt->n : 0; }
+
+float *nb_optim_state(nb_optim *opt, size_t i)
+{
+    return opt && i < opt->n_state ? opt->state[i] : NULL;
+}
+
+nb_status nb_optim_get_opts(const nb_optim *opt, nb_optim_opts *out)
+{
+    if (!opt || !out)
+        return NB_ERR_NULL;
+    *out = opt->o;
+    return NB_OK;
+}
+
+nb_status nb_optim_set_steps(nb_optim *opt, uint64_t steps)
+{
+    if (!opt)
+        return NB_ERR_NULL;
+    if (steps == UINT64_MAX) /* the next step's count must not wrap to 0 */
+        return NB_ERR_ARG;
+    opt->steps = steps;
+    return NB_OK;
+}
