@@ -147,7 +147,7 @@ static void time_variants(ctx *k, double min_s, double t[3])
 typedef struct options {
     const char *json, *only;
     double min_s;
-    bool crossover;
+    bool crossover, thread_crossover;
 } options;
 
 /* One layer's three products of a training step (forward, input gradient, fused weight
@@ -214,6 +214,75 @@ static void crossover(bu_json *js, double min_s)
     }
 }
 
+static void sgemm_product(int which, const float *X, float *W, const float *G, float *Z, float *dX,
+                          size_t nB, size_t nI, size_t nO)
+{
+    if (which == 0) /* forward: Z = X W */
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)nB, (int)nO, (int)nI, 1.0f, X,
+                    (int)nI, W, (int)nO, 0.0f, Z, (int)nO);
+    else if (which == 1) /* input gradient: dX = G W^T */
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)nB, (int)nI, (int)nO, 1.0f, G,
+                    (int)nO, W, (int)nO, 0.0f, dX, (int)nI);
+    else /* fused weight update: W -= 1e-6 X^T G */
+        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)nI, (int)nO, (int)nB, -1e-6f, X,
+                    (int)nI, G, (int)nO, 1.0f, W, (int)nO);
+}
+
+/* --thread-crossover: each training product by sgemm on 1 and on 2 OpenBLAS threads, taking
+   turns sample by sample (sets NB_THREADS_MIN_MNK in src/core/threads.h). */
+static void thread_crossover(bu_json *js, double min_s)
+{
+    static const size_t shapes[][3] = {
+        {64, 64, 128}, {64, 128, 64}, {128, 128, 128}, {256, 1024, 10}, {256, 128, 128},
+        {128, 256, 256}, {256, 256, 256}, {256, 512, 256}, {256, 512, 512}, {256, 784, 1024},
+        {256, 1024, 1024}};
+    static const char *pname[3] = {"fwd", "dx", "xtg"};
+    enum { TS = 11 };
+    printf("\nthread crossover: sgemm on 1 vs 2 OpenBLAS threads (median of %d interleaved "
+           "samples)\n%-16s %-4s %11s %12s %12s %8s\n", TS, "batch x in x out", "prod", "MNK",
+           "1 thread us", "2 threads us", "1t/2t");
+    for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
+        size_t nB = shapes[s][0], nI = shapes[s][1], nO = shapes[s][2];
+        float *X = bu_alloc(nB * nI), *W = bu_alloc(nI * nO), *G = bu_alloc(nB * nO);
+        float *Z = bu_alloc(nB * nO), *dX = bu_alloc(nB * nI);
+        bu_fill_uniform(X, nB * nI, 1, -1, 1);
+        bu_fill_uniform(W, nI * nO, 2, -0.1f, 0.1f);
+        bu_fill_uniform(G, nB * nO, 3, -0.1f, 0.1f);
+        for (int p = 0; p < 3; p++) {
+            double smp[2][TS];
+            size_t reps = 1;
+            openblas_set_num_threads(1);
+            double t0 = bu_now();
+            sgemm_product(p, X, W, G, Z, dX, nB, nI, nO);
+            double one = bu_now() - t0;
+            reps = (size_t)(min_s / TS / 2 / (one > 1e-7 ? one : 1e-7)) + 1;
+            for (int i = 0; i < TS; i++)
+                for (int th = 0; th < 2; th++) {
+                    openblas_set_num_threads(th + 1);
+                    sgemm_product(p, X, W, G, Z, dX, nB, nI, nO);
+                    t0 = bu_now();
+                    for (size_t r = 0; r < reps; r++)
+                        sgemm_product(p, X, W, G, Z, dX, nB, nI, nO);
+                    smp[th][i] = (bu_now() - t0) / (double)reps;
+                }
+            double t1 = bu_median(smp[0], TS), t2 = bu_median(smp[1], TS);
+            char shape[48];
+            snprintf(shape, sizeof shape, "%zux%zux%zu", nB, nI, nO);
+            printf("%-16s %-4s %11zu %12.2f %12.2f %8.2f\n", shape, pname[p], nB * nI * nO,
+                   t1 * 1e6, t2 * 1e6, t1 / t2);
+            bu_json_row(js);
+            bu_json_str(js, "kernel", "thread_crossover");
+            bu_json_str(js, "shape", shape);
+            bu_json_str(js, "product", pname[p]);
+            bu_json_num(js, "mnk", (double)(nB * nI * nO));
+            bu_json_num(js, "t1_s", t1);
+            bu_json_num(js, "t2_s", t2);
+        }
+        free(X), free(W), free(G), free(Z), free(dX);
+    }
+    nb_set_threads(nb_get_threads()); /* back to the setting */
+}
+
 static void usage(FILE *f)
 {
     fputs("usage: nablas-bench-kernels [--kernel NAME,...] [--threads N] [--min-time S] [--quick]\n"
@@ -223,7 +292,8 @@ static void usage(FILE *f)
           "  column sums).  Element-wise: GB/s (bytes read + written) of nablas, the naive loop\n"
           "  and memcpy of the same bytes.  Ratios are nablas / reference and nablas / naive.\n"
           "  --min-time S    seconds per measurement (default 0.25; --quick 0.05)\n"
-          "  --crossover     also time the small-size path against sgemm around its threshold\n", f);
+          "  --crossover     also time the small-size path against sgemm around its threshold\n"
+          "  --thread-crossover  also time each training product's sgemm on 1 and 2 threads\n", f);
 }
 
 static void report(bu_json *js, const ctx *k, const char *what, const char *shape, double amount,
@@ -292,7 +362,7 @@ static void elementwise(bu_json *js, const char *kernel, const char *what, nb_ac
 
 int main(int argc, char **argv)
 {
-    options o = {NULL, NULL, 0.25, false};
+    options o = {NULL, NULL, 0.25, false, false};
     int threads = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -303,6 +373,8 @@ int main(int argc, char **argv)
             o.min_s = 0.05;
         } else if (!strcmp(a, "--crossover")) {
             o.crossover = true;
+        } else if (!strcmp(a, "--thread-crossover")) {
+            o.thread_crossover = true;
         } else if (v && !strcmp(a, "--json")) {
             o.json = argv[++i];
         } else if (v && !strcmp(a, "--kernel")) {
@@ -363,6 +435,8 @@ int main(int argc, char **argv)
     }
     if (o.crossover)
         crossover(js, o.min_s);
+    if (o.thread_crossover)
+        thread_crossover(js, o.min_s);
     printf("vs ref: nablas speed / (sgemm calls | memcpy of the same bytes); vs naive: nablas "
            "speed / naive loop speed.\n");
     bu_json_close(js);

@@ -17,7 +17,7 @@ typedef struct options {
     int threads[8];
     size_t n_threads, repeats; /* repeats 0: per-workload default */
     const char *workloads, *json, *dump;
-    bool quick, naive;
+    bool quick, naive, bf16;
 } options;
 
 static void usage(FILE *f)
@@ -31,7 +31,9 @@ static void usage(FILE *f)
           "  --threads LIST  BLAS thread counts to run (default 1 and all cores)\n"
           "  --repeats N     timed epochs after warm-up (default per workload: 200/60/3/400)\n"
           "  --quick         fewer repeats (the meson benchmark run)\n"
-          "  --dump-data DIR write each workload's data as DIR/W?_X.npy and DIR/W?_T.npy\n", f);
+          "  --dump-data DIR write each workload's data as DIR/W?_X.npy and DIR/W?_T.npy\n"
+          "  --bf16          only compare bf16 training products with fp32 (nablas/precision.h):\n"
+          "                  epoch times alternating, and the loss after 20 epochs (default W2,W3)\n", f);
 }
 
 static int parse(int argc, char **argv, options *o)
@@ -54,6 +56,8 @@ static int parse(int argc, char **argv, options *o)
             o->quick = true;
         } else if (!strcmp(a, "--no-naive")) {
             o->naive = false;
+        } else if (!strcmp(a, "--bf16")) {
+            o->bf16 = true;
         } else if (v && !strcmp(a, "--threads")) {
             if (!(o->n_threads = bu_parse_int_list(v, o->threads, 8)))
                 return -1;
@@ -168,6 +172,77 @@ static void dump(const bw_workload *w, const char *dir)
     }
 }
 
+/* --bf16: the same network from the same start in fp32 and in bf16, epoch after epoch in
+   alternation (same shuffles); median epoch times and each one's loss after epoch 20 (or the
+   last). */
+static void bf16_compare(const bw_workload *w, int threads, size_t epochs, bu_json *js)
+{
+    nb_net *net[2];
+    nb_trainer *tr[2];
+    for (int p = 0; p < 2; p++)
+        if (nb_net_create(&net[p], w->inputs, w->layers, w->n_layers, 1) != NB_OK
+            || nb_net_set_precision(net[p], p ? NB_PRECISION_BF16 : NB_PRECISION_FP32) != NB_OK
+            || nb_trainer_create(&tr[p], net[p]) != NB_OK)
+            exit(2);
+    double *d = malloc(2 * epochs * sizeof *d), loss20[2] = {NAN, NAN}, loss;
+    size_t at = epochs < 20 ? epochs : 20;
+    for (size_t i = 0; i < epochs; i++)
+        for (int k = 0; k < 2; k++) {
+            int p = (int)((i + (size_t)k) % 2); /* who goes first alternates */
+            d[p * epochs + i] = nablas_epoch(tr[p], w, i, &loss);
+            if (i + 1 == at)
+                loss20[p] = loss;
+        }
+    size_t warm = epochs > 4 ? 1 : 0; /* the first epoch creates oneDNN's kernels */
+    double t32 = bu_median(d + warm, epochs - warm), t16 = bu_median(d + epochs + warm, epochs - warm);
+    printf("%-4s %3d %9.4g ms %9.4g ms %9.3fx %6zu %10.5f %10.5f %+8.2f%%\n", w->name, threads,
+           t32 * 1e3, t16 * 1e3, t16 / t32, at, loss20[0], loss20[1],
+           100.0 * (loss20[1] - loss20[0]) / loss20[0]);
+    bu_json_row(js);
+    bu_json_str(js, "workload", w->name);
+    bu_json_num(js, "threads", threads);
+    bu_json_num(js, "fp32_epoch_s", t32);
+    bu_json_num(js, "bf16_epoch_s", t16);
+    bu_json_num(js, "loss_epoch", (double)at);
+    bu_json_num(js, "fp32_loss", loss20[0]);
+    bu_json_num(js, "bf16_loss", loss20[1]);
+    free(d);
+    for (int p = 0; p < 2; p++) {
+        nb_trainer_free(tr[p]);
+        nb_net_free(net[p]);
+    }
+}
+
+static int run_bf16(const options *o)
+{
+    nb_status av = nb_precision_available(NB_PRECISION_BF16);
+    if (av != NB_OK) {
+        printf("bf16: not available here: %s\n", nb_status_str(av));
+        return 0;
+    }
+    bu_json *js = bu_json_open(o->json, "nablas-bench-train --bf16");
+    printf("bf16 vs fp32 training products (oneDNN bf16 matmul, fp32 accumulation), same start, "
+           "epochs alternating\n%-4s %3s %12s %12s %10s %6s %10s %10s %9s\n", "wl", "thr",
+           "fp32 epoch", "bf16 epoch", "bf16/fp32", "epoch", "fp32 loss", "bf16 loss", "diff");
+    for (size_t i = 0; i < BW_COUNT; i++) {
+        bw_workload w = bw_get(i);
+        if (!bu_in_list(o->workloads ? o->workloads : "W2,W3", w.name))
+            continue;
+        bw_generate(&w);
+        size_t epochs = o->repeats ? o->repeats : w.mflop_epoch > 10000.0 ? (o->quick ? 2 : 5)
+                                                                          : (o->quick ? 5 : 21);
+        for (size_t t = 0; t < o->n_threads; t++) {
+            nb_set_threads(o->threads[t]);
+            bf16_compare(&w, o->threads[t], epochs, js);
+        }
+        bw_free(&w);
+    }
+    printf("bf16/fp32: median epoch time ratio (below 1: bf16 faster); loss: the epoch's mean "
+           "training loss at that epoch.\n");
+    bu_json_close(js);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     options o;
@@ -176,6 +251,8 @@ int main(int argc, char **argv)
         return 2;
     }
     bu_print_header(stdout, "nablas-bench-train");
+    if (o.bf16)
+        return run_bf16(&o);
     bu_json *js = bu_json_open(o.json, "nablas-bench-train");
     printf("%-4s %3s %12s %12s %10s %12s %9s %12s %9s %8s\n", "wl", "thr", "epoch", "samples/s",
            "GFLOP/s", "sgemm floor", "vs floor", "naive", "speedup", "loss");

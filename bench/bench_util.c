@@ -9,6 +9,7 @@
 
 #include "bench_util.h"
 #include "nablas.h"
+#include "core/threads.h" /* NB_THREADS_MIN_MNK, for the header line */
 
 double bu_now(void)
 {
@@ -54,10 +55,11 @@ void bu_fill_uniform(float *p, size_t n, unsigned long long seed, float lo, floa
 void bu_print_header(FILE *f, const char *prog)
 {
     const char *env = getenv("OPENBLAS_CORETYPE");
-    fprintf(f, "%s: OpenBLAS core %s (OPENBLAS_CORETYPE=%s), BLAS threads %d, "
-               "nablas threads %d (nb_get_threads; nablas' own kernels run on the calling thread)\n",
-            prog, nb_blas_corename(), env && *env ? env : "unset", openblas_get_num_threads(),
-            nb_get_threads());
+    fprintf(f, "%s: OpenBLAS core %s (OPENBLAS_CORETYPE=%s), threads up to %d (nb_get_threads: "
+               "products from %.0fM multiply-adds use them all, smaller ones one; nablas' own "
+               "kernels run on the calling thread)\n",
+            prog, nb_blas_corename(), env && *env ? env : "unset", nb_get_threads(),
+            NB_THREADS_MIN_MNK / 1e6);
 }
 
 size_t bu_parse_int_list(const char *s, int *out, size_t max)

@@ -16,8 +16,11 @@
 #include "nablas/data.h"
 #include "nablas/model.h"
 #include "nablas/infer.h"
+#include "nablas/metrics.h"
 #include "nablas/gradcheck.h"
 #include "nablas/optim.h"
 #include "nablas/fullbatch.h"
+#include "nablas/safetensors.h"
+#include "nablas/precision.h"
 
 #endif

@@ -16,13 +16,14 @@ else
     meson configure "$build" -Dfuzz=true >/dev/null
 fi
 if ! ninja -C "$build" tests/fuzz/fuzz_model tests/fuzz/fuzz_csv tests/fuzz/fuzz_npy \
+        tests/fuzz/fuzz_safetensors \
         >"$build/fuzz-build.log" 2>&1; then
     echo "fuzz.sh: building the fuzz targets failed:" >&2
     tail -n 40 "$build/fuzz-build.log" >&2
     exit 1
 fi
 status=0
-for target in model csv npy; do
+for target in model csv npy safetensors; do
     work="$build/corpus/$target"
     crashes="$build/crashes/$target"
     mkdir -p "$work" "$crashes"

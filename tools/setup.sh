@@ -4,17 +4,21 @@
 #   tools/setup.sh            build, tests (with the MPI suite) and demo
 #   tools/setup.sh --fuzz     also clang + libFuzzer runtime
 #   tools/setup.sh --peers    also PyTorch, NumPy and FANN for bench/peers
+#   tools/setup.sh --interop  also PyTorch and NumPy for the interop tests (tools/test.sh does)
+#   tools/setup.sh --fortran  also gfortran for the Fortran module and its test (tools/test.sh does)
 #   tools/setup.sh --static   also libgfortran's link library: OpenBLAS's
 #                             `pkg-config --static --libs` names -lgfortran
 set -euo pipefail
 
-packages=(gcc libc6-dev meson ninja-build pkg-config libopenblas-dev liblapacke-dev libcriterion-dev zlib1g-dev
+packages=(gcc libc6-dev meson ninja-build pkg-config libopenblas-dev liblapacke-dev libcriterion-dev zlib1g-dev libjansson-dev libdnnl-dev
           libopenmpi-dev openmpi-bin) # Open MPI: the optional -Dmpi feature and its test suite
 for arg in "$@"; do
   case "$arg" in
     --fuzz) packages+=(clang libclang-rt-14-dev) ;;
     --peers) packages+=(python3 python3-torch python3-numpy libfann-dev) ;;
     --static) packages+=(libgfortran-12-dev) ;;
+    --interop) packages+=(python3 python3-torch python3-numpy) ;;
+    --fortran) packages+=(gfortran) ;;
     *) echo "setup.sh: unknown option $arg" >&2; exit 2 ;;
   esac
 done

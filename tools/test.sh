@@ -4,7 +4,7 @@
 # MPI feature on (tools/setup.sh installs Open MPI), so that the mpi suite runs under mpirun.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash tools/setup.sh
+bash tools/setup.sh --interop --fortran # PyTorch for the interop suite, gfortran for fortran
 
 passed=0 failed=0
 run_suite() { # build dir, then meson setup options

@@ -49,7 +49,7 @@ def build(inputs, outputs, spec):
     return torch.nn.Sequential(*layers)
 
 
-def torch_epoch_time(name, X, T, threads, repeats, optimizer="sgd"):
+def torch_epoch_time(name, X, T, threads, repeats, optimizer="sgd", bf16=False):
     spec = WORKLOADS[name]
     torch.set_num_threads(threads)
     torch.manual_seed(0)
@@ -70,7 +70,11 @@ def torch_epoch_time(name, X, T, threads, repeats, optimizer="sgd"):
                 idx = order[s:s + bs]
                 xb, tb = X[idx], target[idx]
             opt.zero_grad(set_to_none=True)
-            loss = lossf(model(xb), tb)
+            if bf16:  # PyTorch's mixed precision on CPU: bf16 products, fp32 weights
+                with torch.autocast("cpu", dtype=torch.bfloat16):
+                    loss = lossf(model(xb), tb)
+            else:
+                loss = lossf(model(xb), tb)
             loss.backward()
             opt.step()
 
@@ -100,6 +104,11 @@ def measure(a):
                 out.write(json.dumps({"workload": name, "optimizer": opt,
                                       "threads": max(omp, blas), "omp": omp, "blas": blas,
                                       "epoch_s": e}) + "\n")
+            if name == "W3" and a.bf16:
+                e = torch_epoch_time(name, X, T, omp, reps, bf16=True)
+                out.write(json.dumps({"workload": name, "optimizer": "sgd",
+                                      "threads": max(omp, blas), "omp": omp, "blas": blas,
+                                      "epoch_s": e, "precision": "bf16"}) + "\n")
 
 
 def main():
@@ -115,6 +124,9 @@ def main():
     ap.add_argument("--optimizers", default="sgd",
                     help="sgd,adam,adamw: optimizer variants to measure (W2 and W3 for adam/adamw)")
     ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--bf16", action="store_true", help="also W3 under torch.autocast bf16 "
+                    "(with --measure)")
+    ap.add_argument("--nablas-bf16", help="nablas-bench-train --bf16 --json output (report)")
     a = ap.parse_args()
     if a.measure:
         measure(a)
@@ -127,7 +139,8 @@ def report(a):
     with open(a.torch) as f:
         for line in f:
             r = json.loads(line)
-            k = (r["workload"], r["threads"], r.get("optimizer", "sgd"))
+            k = (r["workload"], r["threads"],
+                 r.get("optimizer", "sgd") + ("/bf16" if r.get("precision") == "bf16" else ""))
             if k not in best or r["epoch_s"] < best[k]["epoch_s"]:
                 best[k] = r
     nb_rows, rounds = {}, 0
@@ -173,6 +186,29 @@ def report(a):
     print("ratios: peer epoch / nablas epoch (above 1: nablas is faster).  FANN: 1 thread, "
           "sigmoid for ReLU/softmax, per-sample\nSGD (W1-W3) or full batch (W4); * = timed on "
           "512 rows and scaled.  See bench/peers/fann_peer.c.")
+    if a.nablas_bf16:
+        report_bf16(a.nablas_bf16, best)
+
+
+def report_bf16(path, best):
+    with open(path) as f:
+        rows = json.load(f)["rows"]
+    print()
+    print("bf16 mixed precision on W3: nablas (oneDNN bf16 matmul) vs PyTorch "
+          'torch.autocast("cpu", dtype=torch.bfloat16)')
+    print(f"{'wl':<4} {'thr':>3} {'nablas fp32':>12} {'nablas bf16':>12} {'bf16/fp32':>10} "
+          f"{'torch bf16':>12} {'omp/blas':>8} {'torch/nablas':>13}")
+    for r in rows:
+        t = int(r["threads"])
+        tr = best.get((r["workload"], t, "sgd/bf16"))
+        if tr is None:
+            continue
+        e32, e16, pt = r["fp32_epoch_s"], r["bf16_epoch_s"], tr["epoch_s"]
+        cfg = f"{tr['omp']}/{tr['blas']}"
+        print(f"{r['workload']:<4} {t:>3} {e32 * 1e3:9.4g} ms {e16 * 1e3:9.4g} ms "
+              f"{e16 / e32:9.3f}x {pt * 1e3:9.4g} ms {cfg:>8} {pt / e16:12.2f}x", flush=True)
+    print("nablas fp32 and bf16 alternate epoch by epoch in one run; PyTorch: the faster of its "
+          "thread configurations.")
 
 
 if __name__ == "__main__":

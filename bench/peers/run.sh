@@ -24,13 +24,23 @@ if [ -x "$build/bench/nablas-fann-peer" ]; then
     done
     fann_args="--fann $data/fann.jsonl"
 fi
+# bf16 on W3 (nablas-bench-train --bf16, when the build and the CPU have it) beside
+# PyTorch's torch.autocast("cpu", dtype=torch.bfloat16)
+bf16_torch="" bf16_args=""
+if "$build/bench/nablas-bench-train" --bf16 --workload W3 --threads 1,2 $quick \
+        --json "$data/bf16.json" | tee "$data/bf16.txt" | grep -q 'bf16/fp32:'; then
+    bf16_torch="--bf16"
+    bf16_args="--nablas-bf16 $data/bf16.json"
+else
+    cat "$data/bf16.txt"
+fi
 r=1
 while :; do
     # PyTorch: one process per (OpenMP, OpenBLAS) thread configuration; see peers.py.
     for cfg in "1 1" "1 2" "2 1"; do
         set -- $cfg
         OPENBLAS_NUM_THREADS=$2 /usr/bin/python3 "$here/peers.py" --measure --omp "$1" \
-            --data "$data" --out "$data/torch.jsonl" ${quick:+--quick}
+            --data "$data" --out "$data/torch.jsonl" ${quick:+--quick} $bf16_torch
     done
     [ "$r" -lt "$rounds" ] || break
     r=$((r + 1))
@@ -39,4 +49,4 @@ while :; do
 done
 echo
 /usr/bin/python3 "$here/peers.py" --data "$data" --nablas "$data"/nablas.*.json \
-    --torch "$data/torch.jsonl" $fann_args
+    --torch "$data/torch.jsonl" $fann_args $bf16_args

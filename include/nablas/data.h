@@ -38,6 +38,9 @@ const float *nb_norm_std(const nb_norm *n);
 nb_status nb_norm_apply(const nb_norm *n, nb_tensor *X);
 /* Y = (X - mean) / std, Y the caller's (same shape as X; may be X itself). */
 nb_status nb_norm_apply_to(const nb_norm *n, const nb_tensor *X, nb_tensor *Y);
+/* The inverse, in place: Y <- Y * std + mean, row by row (e.g. standardised predictions back
+   to the targets' units).  Y has nb_norm_features columns. */
+nb_status nb_norm_unapply(const nb_norm *n, nb_tensor *Y);
 
 /* ---- data sets ----------------------------------------------------------------------------- */
 
@@ -49,6 +52,8 @@ typedef struct nb_dataset {
     char **class_names;   /* n_classes strings (class k is column k of T), else NULL */
     size_t n_features;    /* == X.cols */
     char **feature_names; /* n_features strings from the header, or NULL without a header */
+    size_t n_target_names; /* target columns (or 1: the label column) named by the header */
+    char **target_names;   /* their header names in the order asked, or NULL */
 } nb_dataset;
 
 /* Frees everything in d and zeroes it.  Safe on NULL and on a zeroed dataset. */

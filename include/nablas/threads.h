@@ -10,10 +10,15 @@
 extern "C" {
 #endif
 
-/* Sets the number of BLAS threads (n >= 1).  Affects the whole process. */
+/* Sets the number of BLAS threads (n >= 1).  Affects the whole process.  n is a limit: nablas
+   runs each matrix product it issues on all n threads only when the product is large enough to
+   gain from them (a crossover measured on real machines, docs/performance.md) and on one thread
+   otherwise, setting OpenBLAS's count itself when it changes; so call this, not
+   openblas_set_num_threads, while nablas is in use. */
 nb_status nb_set_threads(int n);
 
-/* Current number of BLAS threads. */
+/* The limit set by nb_set_threads (at first, OpenBLAS's start value: OPENBLAS_NUM_THREADS or
+   the number of cores). */
 int nb_get_threads(void);
 
 /* The OpenBLAS kernel family in use (e.g. "Cooperlake", "Haswell"); static string, never NULL. */

@@ -60,11 +60,27 @@ typedef struct cli_data_req {
     size_t outputs;             /* the network's outputs (for NPY class indices), or 0 */
     const char *const *classes; /* fixed classes (from a model), or NULL */
     size_t n_classes;
+    /* The model the data are for (eval, predict), or NULL: its feature names are checked
+       against the header, and its target columns are found without being named. */
+    const nb_model *model;
 } cli_data_req;
 
 /* Loads --data (and --targets) as the options say.  Prints the error and returns CLI_FAIL or
    CLI_USAGE on failure. */
 int cli_load_data(const cli_cmd *cmd, const cli_data_req *req, nb_dataset *out);
+
+/* ---- column names (columns.c) --------------------------------------------------------------- */
+
+/* True if every name can go into a model file (1..NB_MODEL_MAX_NAME bytes). */
+bool cli_names_storable(char *const *names, size_t n);
+/* "a,b,c" malloc'd, or NULL (no memory, or a name holds a comma). */
+char *cli_join_names(char *const *names, size_t n);
+/* The data's feature columns are the model's, by name and order (when both have names);
+   otherwise prints an error naming the first mismatch. */
+int cli_check_columns(const char *cmd, const char *path, const nb_model *m, const nb_dataset *d);
+/* Refuses a label column that looks like a regression target (non-integer numbers, or more
+   distinct values than half the rows), pointing to --target-columns. */
+int cli_check_label_column(const char *cmd, const char *column, const nb_dataset *d);
 
 /* Loads a model, printing the error on failure. */
 int cli_load_model(const char *cmd, const char *path, nb_model *m);
@@ -78,5 +94,7 @@ int cmd_train(int argc, char **argv);
 int cmd_eval(int argc, char **argv);
 int cmd_predict(int argc, char **argv);
 int cmd_info(int argc, char **argv);
+int cmd_export(int argc, char **argv);
+int cmd_import(int argc, char **argv);
 
 #endif

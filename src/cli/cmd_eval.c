@@ -1,5 +1,5 @@
 /* nablas eval: loss of a model on a labelled table; for classifiers also the accuracy and the
-   confusion matrix. */
+   confusion matrix; for regression RMSE, MAE and R² per target column in the targets' units. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,6 +47,28 @@ static void confusion(const nb_tensor *Y, const nb_tensor *T, char **names, size
     free(m);
 }
 
+/* RMSE, MAE and R² per target column and overall, in the targets' own units. */
+static void regression_table(const nb_regression_metrics *r, const nb_model *m,
+                             const nb_dataset *d)
+{
+    char *const *names = m->n_target_names == r->cols ? m->target_names
+                         : d->n_target_names == r->cols ? d->target_names : NULL;
+    int w = 9;
+    for (size_t j = 0; names && j < r->cols; j++) {
+        int len = (int)strlen(names[j]) + 2;
+        w = len > w ? (len < 26 ? len : 26) : w;
+    }
+    printf("%-*s %12s %12s %11s\n", w, "target", "RMSE", "MAE", "R²"); /* ² is 2 bytes */
+    char buf[24];
+    for (size_t j = 0; j < r->cols; j++) {
+        snprintf(buf, sizeof buf, "y%zu", j);
+        printf("%-*.*s %12.6g %12.6g %10.6f\n", w, w - 2, names ? names[j] : buf, r->rmse[j],
+               r->mae[j], r->r2[j]);
+    }
+    if (r->cols > 1)
+        printf("%-*s %12.6g %12.6g %10.6f\n", w, "overall", r->rmse_all, r->mae_all, r->r2_all);
+}
+
 static int evaluate(const char *model_path, nb_model *m, nb_dataset *d)
 {
     size_t outs = nb_net_outputs(m->net);
@@ -56,27 +78,41 @@ static int evaluate(const char *model_path, nb_model *m, nb_dataset *d)
     if (d->T.cols != outs)
         return cli_error("eval", "the model has %zu outputs but the data have %zu targets", outs,
                          d->T.cols);
-    if (m->norm && nb_norm_apply(m->norm, &d->X) != NB_OK)
-        return cli_error("eval", "cannot standardise the data");
-    nb_eval ev;
-    nb_tensor Y;
-    nb_status st = nb_net_evaluate(m->net, &d->X, &d->T, m->loss, &ev);
-    if (st == NB_OK)
-        st = nb_tensor_alloc(&Y, d->X.rows, outs);
-    if (st == NB_OK && (st = nb_net_predict(m->net, &d->X, &Y)) != NB_OK)
-        nb_tensor_free(&Y);
-    if (st != NB_OK)
-        return cli_error("eval", "%s", nb_status_str(st));
-    printf("model     %s\nrows      %zu\nloss      %.6f (%s)\n", model_path, ev.rows, ev.loss,
-           cli_loss_name(m->loss));
     bool classify = m->n_classes > 0 || m->loss != NB_LOSS_MSE;
+    nb_regression_metrics r = {0, 0, NULL, NULL, NULL, 0, 0, 0};
+    nb_status st = NB_OK;
+    if (!classify) {
+        /* On the raw table (the library standardises the features and maps the predictions
+           back to the targets' units); then the loss in the units the model was trained in. */
+        st = nb_net_evaluate_regression(&r, m->net, m->norm, m->target_norm, &d->X, &d->T);
+        if (st == NB_OK && m->target_norm)
+            st = nb_norm_apply(m->target_norm, &d->T);
+    }
+    if (st == NB_OK && m->norm)
+        st = nb_norm_apply(m->norm, &d->X);
+    nb_eval ev;
+    nb_tensor Y = {0, 0, NULL};
+    if (st == NB_OK)
+        st = nb_net_evaluate(m->net, &d->X, &d->T, m->loss, &ev);
+    if (st == NB_OK && classify && (st = nb_tensor_alloc(&Y, d->X.rows, outs)) == NB_OK)
+        st = nb_net_predict(m->net, &d->X, &Y);
+    if (st != NB_OK) {
+        nb_tensor_free(&Y);
+        nb_regression_metrics_free(&r);
+        return cli_error("eval", "%s", nb_status_str(st));
+    }
+    printf("model     %s\nrows      %zu\nloss      %.6f (%s%s)\n", model_path, ev.rows, ev.loss,
+           cli_loss_name(m->loss), m->target_norm ? ", in standardised target units" : "");
     if (classify) {
         printf("accuracy  %.2f%% (%zu of %zu)\n", 100.0 * ev.accuracy,
                (size_t)(ev.accuracy * (double)ev.rows + 0.5), ev.rows);
         size_t k = outs == 1 ? 2 : outs;
         confusion(&Y, &d->T, outs == 1 ? NULL : m->class_names, k);
+    } else {
+        regression_table(&r, m, d);
     }
     nb_tensor_free(&Y);
+    nb_regression_metrics_free(&r);
     return CLI_OK;
 }
 
@@ -85,8 +121,11 @@ int cmd_eval(int argc, char **argv)
     cli_cmd cmd = {"eval", "--model MODEL --data FILE (--label-column C | --target-columns LIST | "
                    "--targets T.npy) [options]",
                    "Prints the model's loss on a labelled table and, for classifiers, the accuracy "
-                   "and the\nconfusion matrix. The model's standardisation is applied to the data "
-                   "first; class labels are\nmatched to the class names stored in the model.",
+                   "and the\nconfusion matrix; for regression, RMSE, MAE and R2 per target column "
+                   "(and overall) in the\ntargets' own units. The model's standardisation is "
+                   "applied to the data first; class labels\nare matched to the class names "
+                   "stored in the model. Without a target option, the columns\nnamed like the "
+                   "model's targets are the targets.",
                    opts, sizeof opts / sizeof *opts, NULL, NULL};
     bool help;
     int rc = cli_parse(&cmd, argc, argv, &help);
@@ -98,7 +137,8 @@ int cmd_eval(int argc, char **argv)
     nb_model m;
     if ((rc = cli_load_model("eval", path, &m)) != CLI_OK)
         return rc;
-    cli_data_req req = {true, nb_net_outputs(m.net), (const char *const *)m.class_names, m.n_classes};
+    cli_data_req req = {true, nb_net_outputs(m.net), (const char *const *)m.class_names, m.n_classes,
+                        &m};
     nb_dataset d;
     rc = cli_load_data(&cmd, &req, &d);
     if (rc == CLI_OK)

@@ -8,6 +8,16 @@ static cli_opt opts[] = {
     {"features", "N", "show the standardisation of up to N features (default 8)", NULL},
 };
 
+static void show_names(const char *label, char *const *names, size_t n, size_t max)
+{
+    if (!n)
+        return;
+    printf("%s %zu:", label, n);
+    for (size_t k = 0; k < n && k < max; k++)
+        printf("%s %s", k ? "," : "", names[k]);
+    printf("%s\n", n > max ? ", ..." : "");
+}
+
 static void show(const char *path, const nb_model *m, size_t max_features)
 {
     struct stat st;
@@ -38,6 +48,17 @@ static void show(const char *path, const nb_model *m, size_t max_features)
     } else {
         printf("normalisation  none\n");
     }
+    if (m->target_norm) {
+        size_t n = nb_norm_features(m->target_norm);
+        const float *mean = nb_norm_mean(m->target_norm), *sd = nb_norm_std(m->target_norm);
+        printf("targets        standardised: the outputs y' mean y = y' * std + mean\n");
+        for (size_t j = 0; j < n && j < max_features; j++)
+            printf("  output %-5zu mean %-12.6g std %.6g\n", j, (double)mean[j], (double)sd[j]);
+        if (n > max_features)
+            printf("  ... %zu more outputs\n", n - max_features);
+    }
+    show_names("feature names ", m->feature_names, m->n_feature_names, max_features);
+    show_names("target names  ", m->target_names, m->n_target_names, max_features);
     if (m->n_classes) {
         printf("classes        %zu:", m->n_classes);
         for (size_t k = 0; k < m->n_classes; k++)

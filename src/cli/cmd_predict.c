@@ -44,7 +44,8 @@ static void put_field(FILE *f, const char *s)
     fputc('"', f);
 }
 
-/* Header: class names (then a "class" column with the most likely one) or y0, y1, ... */
+/* Header: class names (then a "class" column with the most likely one), the model's target
+   names, or y0, y1, ... */
 static int write_csv(const char *path, const nb_tensor *Y, const nb_model *m)
 {
     char *buf = NULL;
@@ -53,9 +54,12 @@ static int write_csv(const char *path, const nb_tensor *Y, const nb_model *m)
     if (!f)
         return cli_error("predict", "out of memory");
     bool named = m->n_classes == Y->cols && m->class_names;
+    bool targets = !named && m->n_target_names == Y->cols && m->target_names;
     for (size_t j = 0; j < Y->cols; j++) {
         if (named) {
             put_field(f, m->class_names[j]);
+        } else if (targets) {
+            put_field(f, m->target_names[j]);
         } else {
             fprintf(f, "y%zu", j);
         }
@@ -108,6 +112,10 @@ static int predict(const char *out, nb_model *m, nb_dataset *d)
     }
     if (m->loss == NB_LOSS_SOFTMAX_CE)
         softmax_rows(&Y);
+    if (m->target_norm && (st = nb_norm_unapply(m->target_norm, &Y)) != NB_OK) {
+        nb_tensor_free(&Y);
+        return cli_error("predict", "%s", nb_status_str(st));
+    }
     int rc;
     if (cli_ends_with(out, ".npy")) {
         st = nb_npy_write(out, &Y);
@@ -127,7 +135,9 @@ int cmd_predict(int argc, char **argv)
                    "Writes the model's outputs for every row of a table: to a .npy file as a "
                    "float32 array, or\nto a CSV file with a header (for classifiers: one "
                    "probability column per class and the\npredicted class). Columns named by "
-                   "--label-column or --target-columns are ignored.",
+                   "--label-column or --target-columns are ignored, and so\nare, without being "
+                   "named, the columns named like the model's targets. A model trained\nwith "
+                   "--standardize-targets answers in the targets' own units.",
                    opts, sizeof opts / sizeof *opts, NULL, NULL};
     bool help;
     int rc = cli_parse(&cmd, argc, argv, &help);
@@ -141,7 +151,7 @@ int cmd_predict(int argc, char **argv)
     nb_model m;
     if ((rc = cli_load_model("predict", path, &m)) != CLI_OK)
         return rc;
-    cli_data_req req = {false, 0, NULL, 0};
+    cli_data_req req = {false, 0, NULL, 0, &m};
     nb_dataset d;
     rc = cli_load_data(&cmd, &req, &d);
     if (rc == CLI_OK)

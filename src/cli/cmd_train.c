@@ -23,11 +23,15 @@ static cli_opt opts[] = {
     {"seed", "N", "seed for initialisation, shuffling and the validation split (default 0)", NULL},
     {"validation", "FRACTION", "hold out this fraction of the rows, e.g. 0.2 (default 0)", NULL},
     {"standardize", NULL, "standardise every feature with the training rows' mean and std", NULL},
+    {"standardize-targets", NULL, "regression: also standardise the targets (stored in the "
+     "model; eval and predict answer in the targets' units)", NULL},
     {"out", "MODEL", "where to write the model (required)", NULL},
     {"plot", "FILE.svg", "also write the training/validation loss curves as an SVG image", NULL},
     {"optimizer", "NAME", "sgd (default), or full batch: lm (Levenberg-Marquardt, MSE) or lbfgs "
                           "(L-BFGS); with lm/lbfgs --epochs counts iterations", NULL},
     CLI_FULLBATCH_OPTS,
+    {"precision", "P", "fp32 or bf16: bf16 inputs, fp32 sums in the training products (default fp32)",
+     NULL},
 };
 
 typedef struct run {
@@ -179,9 +183,26 @@ static int train(cli_cmd *cmd, nb_dataset *d, nb_layer_spec *L, size_t n_layers,
         if (st == NB_OK && Xv.data)
             st = nb_norm_apply(norm, &Xv);
     }
+    nb_norm *tnorm = NULL;
+    if (st == NB_OK && cli_flag(cmd, "standardize-targets")) {
+        st = nb_norm_fit(&Tt, &tnorm);
+        if (st == NB_OK)
+            st = nb_norm_apply(tnorm, &Tt);
+        if (st == NB_OK && Tv.data)
+            st = nb_norm_apply(tnorm, &Tv);
+        if (st == NB_OK)
+            printf("targets standardised (mean and std stored in the model): losses below are in "
+                   "standardised units\n");
+    }
     if (st == NB_OK)
         st = nb_net_create(&r.net, Xt.cols, L, n_layers, seed);
-    if (st == NB_OK) {
+    nb_precision prec = NB_PRECISION_FP32; /* the name was checked in cmd_train */
+    nb_status pst = NB_OK;
+    if (st == NB_OK && cli_get(cmd, "precision")
+        && nb_precision_parse(&prec, cli_get(cmd, "precision")) == NB_OK
+        && (pst = nb_net_set_precision(r.net, prec)) != NB_OK)
+        rc = cli_error("train", "--precision %s: %s", nb_precision_name(prec), nb_status_str(pst));
+    if (st == NB_OK && rc == CLI_OK) {
         nb_train_opts o = nb_train_opts_default();
         o.loss = loss;
         o.batch_size = batch;
@@ -216,7 +237,15 @@ static int train(cli_cmd *cmd, nb_dataset *d, nb_layer_spec *L, size_t n_layers,
                                 "or --standardize; no model written");
     if (rc == CLI_OK && cli_mpi_rank() == 0) { /* under mpirun, rank 0 writes */
         nb_model m = {.net = r.net, .loss = loss, .norm = norm, .n_classes = d->n_classes,
-                      .class_names = d->class_names};
+                      .class_names = d->class_names, .target_norm = tnorm};
+        if (cli_names_storable(d->feature_names, d->n_features)) { /* the model remembers them */
+            m.n_feature_names = d->n_features;
+            m.feature_names = d->feature_names;
+        }
+        if (cli_names_storable(d->target_names, d->n_target_names)) {
+            m.n_target_names = d->n_target_names;
+            m.target_names = d->target_names;
+        }
         const char *out = cli_get(cmd, "out");
         st = nb_model_save(&m, out);
         if (st != NB_OK)
@@ -233,6 +262,7 @@ static int train(cli_cmd *cmd, nb_dataset *d, nb_layer_spec *L, size_t n_layers,
     free(r.val_loss);
     nb_net_free(r.net);
     nb_norm_free(norm);
+    nb_norm_free(tnorm);
     if (owned) {
         nb_tensor_free(&Xt);
         nb_tensor_free(&Tt);
@@ -276,17 +306,27 @@ static int train_cmd(int argc, char **argv)
     const char *ls = cli_get(&cmd, "loss");
     if (ls && !parse_loss(ls, &loss))
         return cli_usage_error("train", "--loss: unknown loss '%s' (mse, bce, softmax-ce)", ls);
+    nb_precision prec;
+    const char *ps = cli_get(&cmd, "precision");
+    if (ps && nb_precision_parse(&prec, ps) != NB_OK)
+        return cli_usage_error("train", "--precision: unknown precision '%s' (fp32, bf16)", ps);
     nb_layer_spec *L;
     size_t n_layers;
     char why[200];
     if (!cli_parse_layers(spec, &L, &n_layers, why, sizeof why))
         return cli_usage_error("train", "--layers: %s", why);
-    cli_data_req req = {true, L[n_layers - 1].units, NULL, 0};
+    cli_data_req req = {true, L[n_layers - 1].units, NULL, 0, NULL};
     nb_dataset d;
     rc = cli_load_data(&cmd, &req, &d);
+    const char *label = cli_get(&cmd, "label-column");
+    if (rc == CLI_OK && label && d.n_classes > 0)
+        rc = cli_check_label_column("train", label, &d);
     rc = cli_mpi_agree("train", rc); /* a rank that cannot read the data stops all */
     if (rc == CLI_OK && !ls && d.n_classes > 0)
         loss = NB_LOSS_SOFTMAX_CE; /* classes: softmax cross-entropy unless told otherwise */
+    if (rc == CLI_OK && cli_flag(&cmd, "standardize-targets") && (d.n_classes || loss != NB_LOSS_MSE))
+        rc = cli_usage_error("train", "--standardize-targets is for regression targets "
+                                      "(--target-columns with --loss mse)");
     if (rc == CLI_OK)
         rc = train(&cmd, &d, L, n_layers, loss);
     nb_dataset_free(&d);

@@ -117,6 +117,17 @@ int cli_load_data(const cli_cmd *cmd, const cli_data_req *req, nb_dataset *out)
     o.target_columns = cli_get(cmd, "target-columns");
     if (o.label_column && o.target_columns)
         return cli_usage_error(cmd->name, "give --label-column or --target-columns, not both");
+    /* Not told where the targets are: the model's own target columns, if the file has them. */
+    const nb_model *m = req->model;
+    char *joined = NULL;
+    bool guessed = false;
+    if (m && m->n_target_names && o.header && !o.label_column && !o.target_columns) {
+        if (m->n_classes)
+            o.label_column = m->target_names[0];
+        else
+            o.target_columns = joined = cli_join_names(m->target_names, m->n_target_names);
+        guessed = o.label_column || o.target_columns;
+    }
     if (req->need_targets && !o.label_column && !o.target_columns)
         return cli_usage_error(cmd->name, "say which column holds the targets: --label-column "
                                           "NAME|INDEX (classes) or --target-columns LIST (regression)");
@@ -127,6 +138,28 @@ int cli_load_data(const cli_cmd *cmd, const cli_data_req *req, nb_dataset *out)
     nb_io_error e;
     memset(&e, 0, sizeof e);
     nb_status st = nb_csv_read(path, &o, out, &e);
+    if (st == NB_ERR_ARG && guessed && !req->need_targets) {
+        /* the file does not hold the model's targets: every column is a feature */
+        o.label_column = o.target_columns = NULL;
+        o.classes = NULL;
+        o.n_classes = 0;
+        memset(&e, 0, sizeof e);
+        st = nb_csv_read(path, &o, out, &e);
+    } else if (st == NB_ERR_ARG && guessed) {
+        int rc = cli_usage_error(cmd->name, "%s lacks the model's target column%s '%s': name the "
+                                            "targets with --target-columns LIST or --label-column C",
+                                 path, m->n_target_names > 1 ? "s" : "",
+                                 o.label_column ? o.label_column : o.target_columns);
+        free(joined);
+        return rc;
+    }
+    free(joined);
+    if (st == NB_OK && m) {
+        int rc = cli_check_columns(cmd->name, path, m, out);
+        if (rc != CLI_OK)
+            nb_dataset_free(out);
+        return rc;
+    }
     if (st == NB_OK)
         return CLI_OK;
     if (st == NB_ERR_IO)

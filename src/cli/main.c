@@ -13,6 +13,8 @@ static const struct {
     {"eval", cmd_eval, "loss, accuracy and confusion matrix of a model on labelled data"},
     {"predict", cmd_predict, "write a model's predictions for a table as CSV or NPY"},
     {"info", cmd_info, "verify a model file and show what it holds"},
+    {"export", cmd_export, "write a model's network as PyTorch-style safetensors"},
+    {"import", cmd_import, "build a model from PyTorch-style safetensors"},
 };
 
 static void usage(FILE *f)

@@ -7,9 +7,11 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "cli/progress.h"
 
 static void vmessage(const char *cmd, const char *fmt, va_list ap)
 {
+    progress_break(); /* an open progress line is ended first: the message gets its own line */
     fprintf(stderr, "nablas %s: ", cmd);
     vfprintf(stderr, fmt, ap);
     fputc('\n', stderr);

@@ -6,6 +6,8 @@
 
 #include "cli/progress.h"
 
+static progress *active; /* the display whose line progress_break ends (one at a time) */
+
 double progress_now(void)
 {
     struct timespec ts;
@@ -19,6 +21,8 @@ void progress_begin(progress *p, FILE *out, size_t rows)
     p->tty = isatty(fileno(out));
     p->start = progress_now();
     p->rows = rows;
+    p->open = false;
+    active = p;
 }
 
 static void fmt_time(char *buf, size_t n, double s)
@@ -50,12 +54,25 @@ void progress_epoch(progress *p, size_t epoch, size_t epochs, double loss, doubl
     fprintf(p->out, "  %.0f samples/s  %s left", rate, left);
     if (!p->tty)
         fputc('\n', p->out);
+    p->open = p->tty;
     fflush(p->out);
 }
 
 void progress_end(progress *p)
 {
-    if (p->tty)
+    if (p->open)
         fputc('\n', p->out);
+    p->open = false;
     fflush(p->out);
+    if (active == p)
+        active = NULL;
+}
+
+void progress_break(void)
+{
+    if (active && active->open) {
+        fputc('\n', active->out);
+        fflush(active->out);
+        active->open = false;
+    }
 }

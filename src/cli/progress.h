@@ -11,6 +11,7 @@ typedef struct progress {
     bool tty;
     double start;       /* seconds, monotonic */
     size_t rows;        /* training rows per epoch */
+    bool open;          /* a redrawn line is on the terminal, not yet ended */
 } progress;
 
 double progress_now(void);
@@ -19,5 +20,8 @@ void progress_begin(progress *p, FILE *out, size_t rows);
 void progress_epoch(progress *p, size_t epoch, size_t epochs, double loss, double val_loss,
                     double val_acc);
 void progress_end(progress *p);
+/* Ends the line of the running progress display, if one is open (cli_error calls it, so that
+   an error message never lands in the middle of a progress line). */
+void progress_break(void);
 
 #endif

@@ -1,17 +1,55 @@
-/* Thread settings: nablas' kernels run on the caller's thread; OpenBLAS owns the others. */
+/* Thread settings: nablas' kernels run on the caller's thread; OpenBLAS owns the others, and
+   nablas sets how many of them each product uses (core/threads.h). */
 #include <cblas.h>
+#include <stdatomic.h>
 
+#include "core/threads.h"
 #include "nablas/threads.h"
+
+/* The user's limit (0: not read from OpenBLAS yet) and the count OpenBLAS was last given.
+   Atomic: inference contexts may run products from several threads at once. */
+static atomic_int limit;
+static atomic_int current;
+
+static int get_limit(void)
+{
+    int n = atomic_load_explicit(&limit, memory_order_relaxed);
+    if (n == 0) { /* first use: OpenBLAS's start value (OPENBLAS_NUM_THREADS or the cores) */
+        int start = openblas_get_num_threads();
+        start = start < 1 ? 1 : start;
+        if (atomic_compare_exchange_strong(&limit, &n, start)) {
+            atomic_store(&current, start);
+            n = start;
+        }
+    }
+    return n;
+}
 
 nb_status nb_set_threads(int n)
 {
     if (n < 1)
         return NB_ERR_ARG;
+    get_limit();
     openblas_set_num_threads(n);
+    atomic_store(&current, n);
+    atomic_store(&limit, n);
     return NB_OK;
 }
 
-int nb_get_threads(void) { return openblas_get_num_threads(); }
+int nb_get_threads(void) { return get_limit(); }
+
+int nb__threads_for(size_t m, size_t n, size_t k)
+{
+    int lim = get_limit();
+    return lim > 1 && (double)m * (double)n * (double)k >= NB_THREADS_MIN_MNK ? lim : 1;
+}
+
+void nb__blas_threads_for(size_t m, size_t n, size_t k)
+{
+    int want = nb__threads_for(m, n, k);
+    if (atomic_exchange_explicit(&current, want, memory_order_relaxed) != want)
+        openblas_set_num_threads(want);
+}
 
 const char *nb_blas_corename(void)
 {

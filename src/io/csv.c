@@ -209,6 +209,17 @@ static nb_status fill(const nb__csv_table *t, const nb_csv_opts *o, const plan *
             if (p->role[j] == 0 && !(d->feature_names[f++] = nb__csv_dup(nb__csv_field(t, 0, j))))
                 return NB_ERR_NOMEM;
     }
+    size_t n_names = p->label ? 1 : p->n_targ;
+    if (o->header && n_names) {
+        d->target_names = calloc(n_names, sizeof *d->target_names);
+        if (!d->target_names)
+            return NB_ERR_NOMEM;
+        d->n_target_names = n_names;
+        for (size_t k = 0; k < n_names; k++)
+            if (!(d->target_names[k] = nb__csv_dup(nb__csv_field(t, 0, p->label ? p->label_col
+                                                                                 : p->targ[k]))))
+                return NB_ERR_NOMEM;
+    }
     return NB_OK;
 }
 
@@ -224,6 +235,9 @@ void nb_dataset_free(nb_dataset *d)
     for (size_t k = 0; d->feature_names && k < d->n_features; k++)
         free(d->feature_names[k]);
     free(d->feature_names);
+    for (size_t k = 0; d->target_names && k < d->n_target_names; k++)
+        free(d->target_names[k]);
+    free(d->target_names);
     memset(d, 0, sizeof *d);
 }
 

@@ -4,6 +4,7 @@
 #include <cblas.h>
 #include <string.h>
 
+#include "core/threads.h"
 #include "kernels/dense_small.h"
 #include "kernels/kernels.h"
 
@@ -20,6 +21,7 @@ void nb__dense_fwd(const float *X, const float *W, const float *b, float *Z,
             memcpy(Z + i * out, b, out * sizeof(float));
         beta = 1.0f;
     }
+    nb__blas_threads_for(batch, out, in);
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)batch, (int)out, (int)in,
                 1.0f, X, (int)in, W, (int)out, beta, Z, (int)out);
 }
@@ -71,9 +73,11 @@ void nb__dense_dx(const float *G, const float *W, float *dX, size_t batch, size_
 {
     if (nb__dense_small(batch, in, out))
         nb__small_dx(G, W, dX, batch, in, out);
-    else
+    else {
+        nb__blas_threads_for(batch, in, out);
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)batch, (int)in, (int)out,
                     1.0f, G, (int)out, W, (int)out, 0.0f, dX, (int)in);
+    }
 }
 
 void nb__dense_update(const float *X, const float *G, float *W, float *b, size_t batch,
@@ -85,6 +89,7 @@ void nb__dense_update(const float *X, const float *G, float *W, float *b, size_t
         return;
     }
     /* W + (-lr) X^T G: the gradient never exists as a matrix of its own */
+    nb__blas_threads_for(in, out, batch);
     cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)in, (int)out, (int)batch, -lr, X,
                 (int)in, G, (int)out, 1.0f, W, (int)out);
     colsum(G, batch, out, b, lr, true);
@@ -101,13 +106,16 @@ void nb__dense_bwd(const float *X, const float *W, const float *G, float *dW, fl
             nb__small_dx(G, W, dX, batch, in, out);
         return;
     }
+    nb__blas_threads_for(in, out, batch);
     cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)in, (int)out, (int)batch,
                 1.0f, X, (int)in, G, (int)out, 0.0f, dW, (int)out);
     if (db)
         nb__colsum(G, batch, out, db);
-    if (dX)
+    if (dX) {
+        nb__blas_threads_for(batch, in, out);
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)batch, (int)in, (int)out,
                     1.0f, G, (int)out, W, (int)out, 0.0f, dX, (int)in);
+    }
 }
 
 nb_status nb_dense_forward(const nb_tensor *X, const nb_tensor *W, const nb_tensor *b, nb_tensor *Z)

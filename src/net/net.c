@@ -20,6 +20,7 @@ void nb_net_free(nb_net *net)
     if (!net)
         return;
     free_workspace(net);
+    nb__bf16_free(net->bf16);
     free(net->params);
     free(net->grads);
     free(net->layers);
@@ -191,8 +192,8 @@ const float *nb__forward(const nb_net *net, const nb__fwd_ws *ws, const float *X
     for (size_t l = 0; l < net->n_layers; l++) {
         const nb_layer *L = &net->layers[l];
         A = ws->acts ? ws->acts + ws->cap * net->act_off[l] : ws->buf[l & 1];
-        nb__dense_act_fwd(in, net->params + L->w_off, net->params + L->b_off, A, n, L->in, L->out,
-                          L->act);
+        nb__dense_act_fwd_p(ws->bf16, l, in, net->params + L->w_off, net->params + L->b_off, A,
+                            n, L->in, L->out, L->act);
         in = A;
     }
     return A;
@@ -200,11 +201,26 @@ const float *nb__forward(const nb_net *net, const nb__fwd_ws *ws, const float *X
 
 void nb__net_forward(nb_net *net, const float *X, size_t batch)
 {
-    nb__fwd_ws ws = {net->acts, net->cap_batch, {NULL, NULL}};
+    nb__fwd_ws ws = {net->acts, net->cap_batch, {NULL, NULL}, NULL};
     nb__forward(net, &ws, X, batch);
     net->x_last = X;
     net->batch_last = batch;
     net->ready = true;
+}
+
+void nb__net_forward_train(nb_net *net, const float *X, size_t batch)
+{
+    nb__fwd_ws ws = {net->acts, net->cap_batch, {NULL, NULL}, net->bf16};
+    nb__forward(net, &ws, X, batch);
+    net->x_last = X;
+    net->batch_last = batch;
+    net->ready = true;
+}
+
+nb_status nb__net_prepare(nb_net *net, size_t batch)
+{
+    NB_TRY(nb__net_reserve(net, batch));
+    return net->bf16 ? nb__bf16_prepare(net->bf16, batch) : NB_OK;
 }
 
 nb_status nb_net_forward(nb_net *net, const nb_tensor *X, nb_tensor *Y)
@@ -215,8 +231,8 @@ nb_status nb_net_forward(nb_net *net, const nb_tensor *X, nb_tensor *Y)
     if (X->cols != net->inputs)
         return NB_ERR_SHAPE;
     NB_TRY(nb__check_blas_dims(X->rows, 0, 0));
-    NB_TRY(nb__net_reserve(net, X->rows));
-    nb__net_forward(net, X->data, X->rows);
+    NB_TRY(nb__net_prepare(net, X->rows));
+    nb__net_forward_train(net, X->data, X->rows);
     if (Y)
         *Y = nb_tensor_view(nb__net_act(net, net->n_layers - 1), X->rows, nb_net_outputs(net));
     return NB_OK;
@@ -266,14 +282,15 @@ static void backward(nb_net *net, float *grads, float lr, void (*done)(void *, s
         nb__act_bwd(L->act, nb__net_act(net, l), G, batch, L->out);
         /* the first layer's input gradient is never needed */
         if (grads) {
-            nb__dense_bwd(A_prev, W, G, grads + L->w_off, grads + L->b_off, l ? G_prev : NULL,
-                          batch, L->in, L->out);
+            nb__dense_bwd_p(net->bf16, l, A_prev, W, G, grads + L->w_off, grads + L->b_off,
+                            l ? G_prev : NULL, batch, L->in, L->out);
             if (done)
                 done(ctx, l);
         } else {
             if (l) /* taken before the update: it needs the old weights */
-                nb__dense_dx(G, W, G_prev, batch, L->in, L->out);
-            nb__dense_update(A_prev, G, W, net->params + L->b_off, batch, L->in, L->out, lr);
+                nb__dense_dx_p(net->bf16, l, G, W, G_prev, batch, L->in, L->out);
+            nb__dense_update_p(net->bf16, l, A_prev, G, W, net->params + L->b_off, batch, L->in,
+                               L->out, lr);
         }
         float *t = G;
         G = G_prev;

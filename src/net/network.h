@@ -3,6 +3,7 @@
 #ifndef NB_NET_NETWORK_H
 #define NB_NET_NETWORK_H
 
+#include "kernels/dense_bf16.h"
 #include "kernels/kernels.h"
 
 typedef struct nb_layer {
@@ -18,6 +19,7 @@ typedef struct nb__fwd_ws {
     float *acts;
     size_t cap;
     float *buf[2];
+    nb__bf16 *bf16; /* training in bf16 (net/precision.c); NULL: fp32 products */
 } nb__fwd_ws;
 
 struct nb_net {
@@ -31,6 +33,9 @@ struct nb_net {
     size_t *act_off;
     float *acts, *gbuf[2];
 
+    /* bf16 products in training (net/precision.c); NULL: fp32. */
+    nb__bf16 *bf16;
+
     /* What the last forward left for backward. */
     const float *x_last;
     size_t batch_last;
@@ -39,6 +44,9 @@ struct nb_net {
 
 /* Grows the workspace to hold `batch` rows (no-op if it already does). */
 nb_status nb__net_reserve(nb_net *net, size_t batch);
+/* nb__net_reserve, and what the network's precision needs for training batches of `batch`
+   rows (net/precision.c), so that the steps allocate nothing and cannot fail. */
+nb_status nb__net_prepare(nb_net *net, size_t batch);
 /* Output activations of layer l for the current workspace. */
 static inline float *nb__net_act(const nb_net *net, size_t l)
 {
@@ -49,6 +57,8 @@ static inline float *nb__net_act(const nb_net *net, size_t l)
 const float *nb__forward(const nb_net *net, const nb__fwd_ws *ws, const float *X, size_t n);
 /* Unchecked forward into the network's own workspace (large enough), kept for backward. */
 void nb__net_forward(nb_net *net, const float *X, size_t batch);
+/* The same for training: the products in the network's precision (prediction stays fp32). */
+void nb__net_forward_train(nb_net *net, const float *X, size_t batch);
 /* After nb__net_forward: the loss against T (returned) and its gradient with respect to the
    output, which backward starts from.  Wanted loss false: 0 is returned. */
 double nb__net_loss_grad(nb_net *net, nb_loss loss, const float *T, bool want_loss);

@@ -126,3 +126,17 @@ nb_status nb_norm_apply(const nb_norm *n, nb_tensor *X)
 {
     return nb_norm_apply_to(n, X, X);
 }
+
+nb_status nb_norm_unapply(const nb_norm *n, nb_tensor *Y)
+{
+    if (!n)
+        return NB_ERR_NULL;
+    NB_TRY(nb__check_tensor(Y));
+    if (Y->cols != n->n)
+        return NB_ERR_SHAPE;
+    size_t cols = n->n;
+    for (size_t i = 0; i < Y->rows; i++)
+        for (size_t j = 0; j < cols; j++)
+            Y->data[i * cols + j] = Y->data[i * cols + j] * n->std[j] + n->mean[j];
+    return NB_OK;
+}

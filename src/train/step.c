@@ -31,7 +31,7 @@ nb_status nb__train_step(nb_net *net, const nb__step_cfg *cfg, const float *X, c
     bool fused = !cfg->update && !cfg->hook;
     double loss = 0.0;
     if (rows > 0) {
-        nb__net_forward(net, X, rows);
+        nb__net_forward_train(net, X, rows);
         loss = nb__net_loss_grad(net, cfg->loss, T, true);
     }
     if (fused) {
@@ -79,7 +79,7 @@ nb_status nb_net_train_step(nb_net *net, const nb_tensor *X, const nb_tensor *T,
     if (!isfinite(lr) || lr < 0.0f)
         return NB_ERR_ARG;
     NB_TRY(nb__check_blas_dims(X->rows, 0, 0));
-    NB_TRY(nb__net_reserve(net, X->rows));
+    NB_TRY(nb__net_prepare(net, X->rows));
     nb__step_cfg cfg = {loss, lr, NULL, NULL, NULL, NULL, NULL};
     double value;
     nb_status st = nb__train_step(net, &cfg, X->data, T->data, X->rows, X->rows, &value);

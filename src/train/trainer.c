@@ -165,7 +165,13 @@ nb_status nb_trainer_run(nb_trainer *tr, const nb_tensor *X, const nb_tensor *T,
     size_t lo, hi;
     nb__slice(bs, tr->part, tr->parts, &lo, &hi); /* the largest local slice */
     /* Everything the loop needs is allocated here, before the first step. */
-    NB_TRY(nb__net_reserve(net, hi - lo ? hi - lo : 1));
+    NB_TRY(nb__net_prepare(net, hi - lo ? hi - lo : 1));
+    if (rows % bs) { /* the last, shorter batch of each epoch */
+        size_t tlo, thi;
+        nb__slice(rows % bs, tr->part, tr->parts, &tlo, &thi);
+        if (thi > tlo)
+            NB_TRY(nb__net_prepare(net, thi - tlo));
+    }
     NB_TRY(reserve(tr, rows, hi - lo, opts->shuffle));
     if (!nb__all_finite(net->params, net->n_params))
         return NB_ERR_NONFINITE; /* nothing finite to keep: refuse to start */

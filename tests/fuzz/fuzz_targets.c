@@ -134,3 +134,46 @@ void nb_fuzz_npy(const uint8_t *data, size_t size)
     nb_tensor_free(&t);
     nb_tensor_free(&u);
 }
+
+/* The first byte picks the layer specification (1 to 4 layers, activations); the rest is the
+   safetensors file.  An accepted file runs, re-exports and re-imports to the same parameters,
+   and fills a network of its shape. */
+void nb_fuzz_safetensors(const uint8_t *data, size_t size)
+{
+    if (size == 0)
+        return;
+    nb_layer_spec spec[4];
+    size_t n = (size_t)(data[0] & 3) + 1;
+    for (size_t l = 0; l < n; l++) {
+        spec[l].units = 0;
+        spec[l].act = (nb_act)(((data[0] >> 2) + l) % NB_ACT_COUNT);
+    }
+    nb_net *sentinel = (nb_net *)&spec, *net = sentinel;
+    if (nb_safetensors_load_mem(&net, data + 1, size - 1, spec, n) != NB_OK) {
+        CHECK(net == sentinel);
+        return;
+    }
+    CHECK(nb_net_num_layers(net) == n);
+    void *again;
+    size_t again_size;
+    CHECK(nb_safetensors_save_mem(&again, &again_size, net, NULL, NULL) == NB_OK);
+    nb_net *back;
+    CHECK(nb_safetensors_load_mem(&back, again, again_size, spec, n) == NB_OK);
+    size_t np = nb_net_num_params(net);
+    CHECK(nb_net_num_params(back) == np && nb_net_inputs(back) == nb_net_inputs(net));
+    CHECK(memcmp(nb_net_params(back), nb_net_params(net), np * sizeof(float)) == 0);
+    memset(nb_net_params(back), 0, np * sizeof(float));
+    CHECK(nb_safetensors_fill_mem(back, data + 1, size - 1) == NB_OK);
+    CHECK(memcmp(nb_net_params(back), nb_net_params(net), np * sizeof(float)) == 0);
+    size_t in = nb_net_inputs(net), out = nb_net_outputs(net);
+    float *x = calloc(2 * in, sizeof(float)), *y = calloc(2 * out, sizeof(float));
+    if (x && y) {
+        nb_tensor X = nb_tensor_view(x, 2, in), Y = nb_tensor_view(y, 2, out);
+        CHECK(nb_net_predict(net, &X, &Y) == NB_OK);
+    }
+    free(x);
+    free(y);
+    free(again);
+    nb_net_free(back);
+    nb_net_free(net);
+}

@@ -27,6 +27,21 @@ static void expect_error(const char *text, const nb_csv_opts *o, nb_status want,
     cr_assert_eq(memcmp(&d, &before, sizeof d), 0, "output touched");
 }
 
+Test(csv, target_column_names_in_the_order_asked)
+{
+    nb_csv_opts o = nb_csv_opts_default();
+    o.target_columns = "z,0";
+    nb_dataset d;
+    nb_io_error e;
+    cr_assert_eq(rd("a,b,z\n1,2,3\n", &o, &d, &e), NB_OK, "%s", e.message);
+    cr_assert_eq(d.n_target_names, 2);
+    cr_assert_str_eq(d.target_names[0], "z");
+    cr_assert_str_eq(d.target_names[1], "a");
+    cr_assert_eq(d.n_features, 1);
+    cr_assert_str_eq(d.feature_names[0], "b");
+    nb_dataset_free(&d);
+}
+
 Test(csv, plain_table_with_header)
 {
     nb_dataset d;
@@ -36,6 +51,7 @@ Test(csv, plain_table_with_header)
     const float want[] = {1, 2, 3, 4.5f, -60, 7};
     cr_assert_arr_eq(d.X.data, want, sizeof want);
     cr_assert_str_eq(d.feature_names[2], "c");
+    cr_assert(d.n_target_names == 0 && d.target_names == NULL);
     nb_dataset_free(&d);
     nb_dataset_free(&d); /* safe twice */
     nb_dataset_free(NULL);
@@ -54,6 +70,8 @@ Test(csv, quoted_fields_crlf_comments_and_blank_lines)
     cr_assert_eq(d.X.rows, 3);
     cr_assert_str_eq(d.feature_names[0], "x, the first");
     cr_assert_str_eq(d.feature_names[1], "y \"2\"");
+    cr_assert_eq(d.n_target_names, 1); /* the label column's name */
+    cr_assert_str_eq(d.target_names[0], "label");
     cr_assert_eq(d.n_classes, 3);
     cr_assert_str_eq(d.class_names[0], "a");
     cr_assert_str_eq(d.class_names[1], "a,b");
@@ -79,6 +97,7 @@ Test(csv, no_header_other_delimiter_index_columns)
     cr_assert_arr_eq(d.X.data, X, sizeof X);
     cr_assert_arr_eq(d.T.data, T, sizeof T);
     cr_assert_null(d.feature_names);
+    cr_assert(d.n_target_names == 0 && d.target_names == NULL); /* no header: no names */
     nb_dataset_free(&d);
     o.delimiter = '\t';
     o.target_columns = NULL;

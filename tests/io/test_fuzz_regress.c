@@ -48,3 +48,9 @@ Test(fuzz_regress, npy_inputs)
 {
     cr_assert_gt(run_dir("corpus", "npy", nb_fuzz_npy) + run_dir("regressions", "npy", nb_fuzz_npy), 0);
 }
+
+Test(fuzz_regress, safetensors_inputs)
+{
+    cr_assert_gt(run_dir("corpus", "safetensors", nb_fuzz_safetensors)
+                 + run_dir("regressions", "safetensors", nb_fuzz_safetensors), 0);
+}

@@ -1,5 +1,7 @@
 /* Status messages, enum names and the thread settings. */
 #include <criterion/criterion.h>
+#include <cblas.h> /* openblas_get_num_threads: what the thread policy set */
+#include <stdlib.h>
 #include <string.h>
 
 #include "common.h"
@@ -63,4 +65,30 @@ Test(threads, set_get_and_reject_bad_counts)
     const char *core = nb_blas_corename();
     cr_assert_not_null(core);
     cr_assert_gt(strlen(core), 0);
+}
+
+/* The thread policy (src/core/threads.h): a small product runs on one OpenBLAS thread, a large
+   one on all the user allowed, and the user's setting is what nb_get_threads reports. */
+static void product(size_t batch, size_t in, size_t out)
+{
+    float *x = calloc(batch * in, sizeof(float)), *w = calloc(in * out, sizeof(float));
+    float *z = calloc(batch * out, sizeof(float));
+    cr_assert(x && w && z);
+    nb_tensor X = nb_tensor_view(x, batch, in), W = nb_tensor_view(w, in, out);
+    nb_tensor Z = nb_tensor_view(z, batch, out);
+    cr_assert_eq(nb_dense_forward(&X, &W, NULL, &Z), NB_OK);
+    free(x), free(w), free(z);
+}
+
+Test(threads, small_products_use_one_thread_large_ones_all)
+{
+    cr_assert_eq(nb_set_threads(2), NB_OK);
+    product(64, 64, 128); /* W2's layer: sgemm, far below the crossover */
+    cr_assert_eq(openblas_get_num_threads(), 1);
+    cr_assert_eq(nb_get_threads(), 2, "the policy changed the user's setting");
+    product(1024, 512, 512); /* 268M multiply-adds: above it */
+    cr_assert_eq(openblas_get_num_threads(), 2);
+    cr_assert_eq(nb_set_threads(1), NB_OK);
+    product(1024, 512, 512);
+    cr_assert_eq(openblas_get_num_threads(), 1);
 }

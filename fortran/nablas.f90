@@ -1,0 +1,312 @@
+! nablas for Fortran: create, free, load, save, predict and train dense networks through the C
+! library (iso_c_binding; no copies of the data).
+!
+! Arrays.  nablas works on row-major rows x features matrices.  A Fortran array x(features, rows)
+! is column-major, so its memory is exactly that matrix: each column of x is one row (sample)
+! of the C tensor.  Pass inputs as x(n_inputs, n_rows), targets as t(n_outputs, n_rows), and
+! receive predictions in y(n_outputs, n_rows): nothing is transposed or copied.  The arrays
+! must be contiguous (whole arrays, or contiguous sections such as x(:, 1:10)).
+!
+! Every function returns an integer status: NB_OK (0) or one of the NB_ERR_* codes below;
+! nb_message(status) gives its text.  A network is a type(nb_net) made by nb_create or nb_load
+! and released by nb_free.  A model loaded with an input standardisation keeps it: nb_predict
+! and nb_train then standardise a copy of x (the only case that copies), and nb_save keeps it.
+module nablas
+  use, intrinsic :: iso_c_binding
+  implicit none
+  private
+
+  ! Status codes (include/nablas/status.h)
+  integer, parameter, public :: NB_OK = 0, NB_ERR_NULL = 1, NB_ERR_SHAPE = 2, NB_ERR_ARG = 3, &
+    NB_ERR_ALIAS = 4, NB_ERR_NOMEM = 5, NB_ERR_OVERFLOW = 6, NB_ERR_LOSS_ACT = 7, &
+    NB_ERR_STATE = 8, NB_ERR_IO = 9, NB_ERR_BAD_MAGIC = 10, NB_ERR_VERSION = 11, &
+    NB_ERR_TRUNCATED = 12, NB_ERR_CHECKSUM = 13, NB_ERR_CORRUPT = 14, NB_ERR_PARSE = 15, &
+    NB_ERR_UNSUPPORTED = 16, NB_ERR_NONFINITE = 17, NB_ERR_LIMIT = 18, NB_ERR_CPU = 19, &
+    NB_ERR_MPI = 20
+  ! Activations (nb_act) and losses (nb_loss)
+  integer, parameter, public :: NB_ACT_IDENTITY = 0, NB_ACT_RELU = 1, NB_ACT_LEAKY_RELU = 2, &
+    NB_ACT_SIGMOID = 3, NB_ACT_TANH = 4, NB_ACT_SOFTMAX = 5
+  integer, parameter, public :: NB_LOSS_MSE = 0, NB_LOSS_BCE = 1, NB_LOSS_SOFTMAX_CE = 2
+
+  ! A network, with the loss and the input standardisation of the model it came from.
+  type, public :: nb_net
+    type(c_ptr) :: net = c_null_ptr, norm = c_null_ptr
+    integer :: loss = NB_LOSS_MSE
+  end type
+
+  public :: nb_create, nb_free, nb_save, nb_load, nb_predict, nb_train, nb_message, &
+    nb_num_inputs, nb_num_outputs, nb_num_layers, nb_layer_params
+
+  type, bind(C) :: nb_layer_spec
+    integer(c_size_t) :: units
+    integer(c_int) :: act
+  end type
+
+  type, bind(C) :: nb_tensor
+    integer(c_size_t) :: rows, cols
+    type(c_ptr) :: data
+  end type
+
+  interface
+    integer(c_int) function c_net_create(net, inputs, layers, n_layers, seed) &
+        bind(C, name='nb_net_create')
+      import :: c_ptr, c_size_t, c_int64_t, c_int, nb_layer_spec
+      type(c_ptr), intent(out) :: net
+      integer(c_size_t), value :: inputs, n_layers
+      type(nb_layer_spec), intent(in) :: layers(*)
+      integer(c_int64_t), value :: seed
+    end function
+    subroutine c_net_free(net) bind(C, name='nb_net_free')
+      import :: c_ptr
+      type(c_ptr), value :: net
+    end subroutine
+    integer(c_size_t) function c_net_inputs(net) bind(C, name='nb_net_inputs')
+      import :: c_ptr, c_size_t
+      type(c_ptr), value :: net
+    end function
+    integer(c_size_t) function c_net_outputs(net) bind(C, name='nb_net_outputs')
+      import :: c_ptr, c_size_t
+      type(c_ptr), value :: net
+    end function
+    integer(c_size_t) function c_net_num_layers(net) bind(C, name='nb_net_num_layers')
+      import :: c_ptr, c_size_t
+      type(c_ptr), value :: net
+    end function
+    integer(c_int) function c_net_layer_params(net, layer, w, b) &
+        bind(C, name='nb_net_layer_params')
+      import :: c_ptr, c_size_t, c_int, nb_tensor
+      type(c_ptr), value :: net
+      integer(c_size_t), value :: layer
+      type(nb_tensor), intent(out) :: w, b
+    end function
+    integer(c_int) function c_net_save(net, loss, norm, path) bind(C, name='nb_net_save')
+      import :: c_ptr, c_int, c_char
+      type(c_ptr), value :: net, norm
+      integer(c_int), value :: loss
+      character(kind=c_char), intent(in) :: path(*)
+    end function
+    integer(c_int) function c_net_load(net, loss, norm, path) bind(C, name='nb_net_load')
+      import :: c_ptr, c_int, c_char
+      type(c_ptr), intent(out) :: net, norm
+      integer(c_int), intent(out) :: loss
+      character(kind=c_char), intent(in) :: path(*)
+    end function
+    integer(c_int) function c_net_predict(net, x, y) bind(C, name='nb_net_predict')
+      import :: c_ptr, c_int, nb_tensor
+      type(c_ptr), value :: net
+      type(nb_tensor), intent(in) :: x, y
+    end function
+    integer(c_int) function c_fortran_train(net, x, t, loss, epochs, batch_size, lr, seed, &
+        last_loss) bind(C, name='nb_fortran_train')
+      import :: c_ptr, c_int, c_size_t, c_float, c_int64_t, c_double, nb_tensor
+      type(c_ptr), value :: net
+      type(nb_tensor), intent(in) :: x, t
+      integer(c_int), value :: loss
+      integer(c_size_t), value :: epochs, batch_size
+      real(c_float), value :: lr
+      integer(c_int64_t), value :: seed
+      real(c_double), intent(out) :: last_loss
+    end function
+    subroutine c_norm_free(n) bind(C, name='nb_norm_free')
+      import :: c_ptr
+      type(c_ptr), value :: n
+    end subroutine
+    integer(c_int) function c_norm_apply_to(n, x, y) bind(C, name='nb_norm_apply_to')
+      import :: c_ptr, c_int, nb_tensor
+      type(c_ptr), value :: n
+      type(nb_tensor), intent(in) :: x, y
+    end function
+    type(c_ptr) function c_status_str(status) bind(C, name='nb_status_str')
+      import :: c_ptr, c_int
+      integer(c_int), value :: status
+    end function
+    integer(c_size_t) function c_strlen(s) bind(C, name='strlen')
+      import :: c_ptr, c_size_t
+      type(c_ptr), value :: s
+    end function
+  end interface
+
+contains
+
+  ! A network on `inputs` features with size(units) dense layers: units(k) outputs and
+  ! activation acts(k) (NB_ACT_*), initialised from seed (default 0).
+  integer function nb_create(net, inputs, units, acts, seed) result(status)
+    type(nb_net), intent(out) :: net
+    integer, intent(in) :: inputs, units(:), acts(:)
+    integer, intent(in), optional :: seed
+    type(nb_layer_spec) :: spec(size(units))
+    integer(c_int64_t) :: s
+    integer :: k
+    status = NB_ERR_ARG
+    if (size(acts) /= size(units) .or. size(units) < 1 .or. inputs < 1) return
+    if (any(units < 1)) return
+    do k = 1, size(units)
+      spec(k)%units = int(units(k), c_size_t)
+      spec(k)%act = int(acts(k), c_int)
+    end do
+    s = 0
+    if (present(seed)) s = int(seed, c_int64_t)
+    status = c_net_create(net%net, int(inputs, c_size_t), spec, int(size(units), c_size_t), s)
+  end function
+
+  ! Releases the network (and its standardisation); safe on a freed or never-made one.
+  subroutine nb_free(net)
+    type(nb_net), intent(inout) :: net
+    call c_net_free(net%net)
+    call c_norm_free(net%norm)
+    net%net = c_null_ptr
+    net%norm = c_null_ptr
+  end subroutine
+
+  integer function nb_num_inputs(net)
+    type(nb_net), intent(in) :: net
+    nb_num_inputs = int(c_net_inputs(net%net))
+  end function
+
+  integer function nb_num_outputs(net)
+    type(nb_net), intent(in) :: net
+    nb_num_outputs = int(c_net_outputs(net%net))
+  end function
+
+  integer function nb_num_layers(net)
+    type(nb_net), intent(in) :: net
+    nb_num_layers = int(c_net_num_layers(net%net))
+  end function
+
+  ! Pointers into layer k's (1-based) parameters, no copy: w(outputs, inputs), as PyTorch's
+  ! nn.Linear holds it (the C layout is inputs x outputs, row-major), and b(outputs).
+  ! Writing through them changes the network.
+  integer function nb_layer_params(net, k, w, b) result(status)
+    type(nb_net), intent(in) :: net
+    integer, intent(in) :: k
+    real(c_float), pointer, intent(out) :: w(:, :), b(:)
+    type(nb_tensor) :: tw, tb
+    nullify (w, b)
+    status = NB_ERR_ARG
+    if (k < 1) return
+    status = c_net_layer_params(net%net, int(k - 1, c_size_t), tw, tb)
+    if (status /= NB_OK) return
+    call c_f_pointer(tw%data, w, [tw%cols, tw%rows])
+    call c_f_pointer(tb%data, b, [tb%cols])
+  end function
+
+  ! Saves the network as a model file (atomically) with its standardisation and with `loss`
+  ! (default: the loss it was loaded with, else NB_LOSS_MSE).
+  integer function nb_save(net, path, loss) result(status)
+    type(nb_net), intent(in) :: net
+    character(len=*), intent(in) :: path
+    integer, intent(in), optional :: loss
+    integer(c_int) :: l
+    l = int(net%loss, c_int)
+    if (present(loss)) l = int(loss, c_int)
+    status = c_net_save(net%net, l, net%norm, c_string(path))
+  end function
+
+  ! Loads a model file (any made by nablas: train, import, nb_save).
+  integer function nb_load(net, path) result(status)
+    type(nb_net), intent(out) :: net
+    character(len=*), intent(in) :: path
+    integer(c_int) :: l
+    status = c_net_load(net%net, l, net%norm, c_string(path))
+    if (status == NB_OK) net%loss = int(l)
+  end function
+
+  ! y(outputs, rows) = the network's outputs for x(inputs, rows).
+  integer function nb_predict(net, x, y) result(status)
+    type(nb_net), intent(in) :: net
+    real(c_float), intent(in), target, contiguous :: x(:, :)
+    real(c_float), intent(inout), target, contiguous :: y(:, :)
+    real(c_float), allocatable, target :: xs(:, :)
+    status = NB_ERR_SHAPE
+    if (size(x, 2) /= size(y, 2)) return
+    if (.not. c_associated(net%norm)) then
+      status = c_net_predict(net%net, tensor(x), tensor(y))
+      return
+    end if
+    allocate (xs(size(x, 1), size(x, 2)))
+    status = c_norm_apply_to(net%norm, tensor(x), tensor(xs))
+    if (status == NB_OK) status = c_net_predict(net%net, tensor(xs), tensor(y))
+  end function
+
+  ! Trains on x(inputs, rows) and targets t(outputs, rows) with the library's default options
+  ! (nb_train_opts_default: MSE, batch 32, 10 epochs, lr 0.01, seed 0, shuffled) except those
+  ! given.  final_loss receives the mean loss of the last epoch.
+  integer function nb_train(net, x, t, loss, epochs, batch_size, lr, seed, final_loss) &
+      result(status)
+    type(nb_net), intent(in) :: net
+    real(c_float), intent(in), target, contiguous :: x(:, :), t(:, :)
+    integer, intent(in), optional :: loss, epochs, batch_size, seed
+    real, intent(in), optional :: lr
+    real(c_double), intent(out), optional :: final_loss
+    real(c_float), allocatable, target :: xs(:, :)
+    integer(c_int) :: l
+    integer(c_size_t) :: e, b
+    real(c_float) :: r
+    integer(c_int64_t) :: s
+    real(c_double) :: last
+    status = NB_ERR_SHAPE
+    if (size(x, 2) /= size(t, 2)) return
+    status = NB_ERR_ARG
+    l = -1; e = 0; b = 0; r = -1.0; s = 0
+    if (present(loss)) l = int(loss, c_int)
+    if (present(epochs)) then
+      if (epochs < 1) return
+      e = int(epochs, c_size_t)
+    end if
+    if (present(batch_size)) then
+      if (batch_size < 1) return
+      b = int(batch_size, c_size_t)
+    end if
+    if (present(lr)) then
+      if (.not. (lr >= 0.0)) return  ! negative or NaN
+      r = real(lr, c_float)
+    end if
+    if (present(seed)) s = int(seed, c_int64_t)
+    last = 0
+    if (c_associated(net%norm)) then
+      allocate (xs(size(x, 1), size(x, 2)))
+      status = c_norm_apply_to(net%norm, tensor(x), tensor(xs))
+      if (status == NB_OK) &
+        status = c_fortran_train(net%net, tensor(xs), tensor(t), l, e, b, r, s, last)
+    else
+      status = c_fortran_train(net%net, tensor(x), tensor(t), l, e, b, r, s, last)
+    end if
+    if (present(final_loss)) final_loss = last
+  end function
+
+  ! The text of a status code.
+  function nb_message(status) result(msg)
+    integer, intent(in) :: status
+    character(len=:), allocatable :: msg
+    type(c_ptr) :: p
+    character(kind=c_char), pointer :: chars(:)
+    integer :: n, i
+    p = c_status_str(int(status, c_int))
+    n = int(c_strlen(p))
+    call c_f_pointer(p, chars, [n])
+    allocate (character(len=n) :: msg)
+    do i = 1, n
+      msg(i:i) = chars(i)
+    end do
+  end function
+
+  ! ---- private helpers ----
+
+  ! The row-major rows x features view of a(features, rows): the same memory, no copy.
+  type(nb_tensor) function tensor(a)
+    real(c_float), intent(in), target, contiguous :: a(:, :)
+    tensor%rows = int(size(a, 2), c_size_t)
+    tensor%cols = int(size(a, 1), c_size_t)
+    tensor%data = c_loc(a)
+  end function
+
+  function c_string(s) result(c)
+    character(len=*), intent(in) :: s
+    character(kind=c_char) :: c(len(s) + 1)
+    integer :: i
+    do i = 1, len(s)
+      c(i) = s(i:i)
+    end do
+    c(len(s) + 1) = c_null_char
+  end function
+end module nablas

@@ -1,0 +1,30 @@
+/* The one call of the Fortran module (nablas.f90) that is not bound to the C API directly:
+   training takes an nb_train_opts, a struct that later versions extend, so the module passes
+   the few options it sets and this starts from nb_train_opts_default(), whatever its fields. */
+#include "nablas.h"
+
+nb_status nb_fortran_train(nb_net *net, const nb_tensor *X, const nb_tensor *T, int loss,
+                           size_t epochs, size_t batch_size, float lr, uint64_t seed,
+                           double *last_loss);
+
+/* loss < 0, epochs 0, batch_size 0 and lr < 0 mean: the default. */
+nb_status nb_fortran_train(nb_net *net, const nb_tensor *X, const nb_tensor *T, int loss,
+                           size_t epochs, size_t batch_size, float lr, uint64_t seed,
+                           double *last_loss)
+{
+    nb_train_opts o = nb_train_opts_default();
+    if (loss >= 0)
+        o.loss = (nb_loss)loss;
+    if (epochs)
+        o.epochs = epochs;
+    if (batch_size)
+        o.batch_size = batch_size;
+    if (lr >= 0)
+        o.lr = lr;
+    o.seed = seed;
+    nb_train_report r;
+    nb_status st = nb_net_train(net, X, T, &o, &r);
+    if (st == NB_OK && last_loss)
+        *last_loss = r.last_loss;
+    return st;
+}

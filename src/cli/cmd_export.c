@@ -1,0 +1,67 @@
+/* nablas export: a model's network as a PyTorch-style safetensors file. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/cli.h"
+
+int cmd_export(int argc, char **argv)
+{
+    /* Two positional arguments and no valued options: every word not starting with '-' is one. */
+    const char *pos[2] = {NULL, NULL};
+    char *rest[64];
+    int n_rest = 0, n_pos = 0;
+    for (int i = 0; i < argc; i++) {
+        if (argv[i][0] == '-' && argv[i][1] != '\0') {
+            if (n_rest == 64)
+                return cli_usage_error("export", "too many options");
+            rest[n_rest++] = argv[i];
+        } else if (n_pos < 2) {
+            pos[n_pos++] = argv[i];
+        } else {
+            return cli_usage_error("export", "unexpected argument '%s' (see nablas export --help)",
+                                   argv[i]);
+        }
+    }
+    cli_cmd cmd = {"export", "MODEL FILE.safetensors",
+                   "Writes the network of MODEL (atomically) as a safetensors file that PyTorch "
+                   "loads into an\nnn.Sequential of nn.Linear layers with one activation module "
+                   "after each layer whose\nactivation is not identity: a 4-16:relu,3 network "
+                   "becomes 0.weight (16 x 4), 0.bias (16),\n2.weight (3 x 16), 2.bias (3), all "
+                   "F32, weights out x in as nn.Linear holds them.  An\ninput standardisation is "
+                   "folded into the first layer (W / std, b - mean / std W), so the\nSequential "
+                   "takes raw inputs.  The activations are listed in the header's __metadata__\n"
+                   "as \"nablas.activations\"; class names and the loss are not exported.",
+                   NULL, 0, NULL, NULL};
+    bool help;
+    int rc = cli_parse(&cmd, n_rest, rest, &help);
+    if (rc != CLI_OK || help)
+        return rc;
+    if (n_pos != 2)
+        return cli_usage_error("export", "usage: nablas export MODEL FILE.safetensors");
+    nb_model m;
+    if ((rc = cli_load_model("export", pos[0], &m)) != CLI_OK)
+        return rc;
+    nb_status st = nb_safetensors_save(m.net, m.norm, m.target_norm, pos[1]);
+    if (st == NB_OK) {
+        size_t idx = 0;
+        printf("exported %zu layers (%zu parameters%s%s) to %s as", nb_net_num_layers(m.net),
+               nb_net_num_params(m.net), m.norm ? ", standardisation folded into layer 0" : "",
+               m.target_norm ? ", target standardisation folded into the last layer" : "", pos[1]);
+        for (size_t l = 0; l < nb_net_num_layers(m.net); l++) {
+            nb_layer_spec s;
+            nb_net_layer(m.net, l, &s);
+            printf(" %zu.*", idx);
+            idx += 1 + (s.act != NB_ACT_IDENTITY);
+        }
+        putchar('\n');
+    } else if (st == NB_ERR_UNSUPPORTED && m.target_norm) {
+        rc = cli_error("export", "%s: its target standardisation cannot be folded into a last "
+                       "layer whose activation is not identity", pos[0]);
+    } else if (st == NB_ERR_IO) {
+        rc = cli_error("export", "cannot write %s", pos[1]);
+    } else {
+        rc = cli_error("export", "%s: %s", pos[1], nb_status_str(st));
+    }
+    nb_model_free(&m);
+    return rc;
+}

@@ -1,0 +1,20 @@
+/* nablas' thread policy for the products it issues: each sgemm runs on the threads the user
+   allowed (nb_set_threads) only when it is large enough to gain from them, measured with
+   `nablas-bench-kernels --thread-crossover` (docs/performance.md); smaller ones run on one
+   thread instead of OpenBLAS's own split, which starts far lower. */
+#ifndef NB_CORE_THREADS_H
+#define NB_CORE_THREADS_H
+
+#include <stddef.h>
+
+/* Multiply-adds (m n k) from which a product runs on more than one thread. */
+#define NB_THREADS_MIN_MNK 50000000.0
+
+/* The thread count the policy gives an m x n x k product (1 or nb_get_threads()). */
+int nb__threads_for(size_t m, size_t n, size_t k);
+
+/* Sets OpenBLAS's thread count for a product of m x n x k multiply-adds, calling OpenBLAS only
+   when the count changes (a few ns; it is process-global, see nablas/threads.h). */
+void nb__blas_threads_for(size_t m, size_t n, size_t k);
+
+#endif

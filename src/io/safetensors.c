@@ -1,0 +1,373 @@
+/* Networks to and from safetensors files laid out as a PyTorch nn.Sequential of nn.Linear
+   (conventions in include/nablas/safetensors.h; the container itself in st_format.c). */
+#include <jansson.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/base.h"
+#include "net/network.h"
+#include "io/file_io.h"
+#include "io/le_codec.h"
+#include "io/st_format.h"
+
+#define MAX_FILE (SIZE_MAX / 2)
+#define MAX_INDEX 999999999u /* nine digits: indices of a Sequential */
+
+/* ---- import --------------------------------------------------------------------------------- */
+
+typedef struct entry {
+    uint64_t index;
+    int bias; /* 0 weight, 1 bias: sorts a layer's weight first */
+    const nb__st_tensor *t;
+} entry;
+
+typedef struct layer_ts {
+    const nb__st_tensor *w, *b; /* b may be NULL: no bias */
+    size_t in, out;
+} layer_ts;
+
+/* "{i}.weight" or "{i}.bias", i a canonical decimal (no sign, no leading zero). */
+static bool parse_name(const char *s, entry *e)
+{
+    size_t digits = 0;
+    uint64_t v = 0;
+    while (s[digits] >= '0' && s[digits] <= '9') {
+        if (digits == 9 || (digits == 1 && s[0] == '0'))
+            return false;
+        v = v * 10 + (uint64_t)(s[digits] - '0');
+        digits++;
+    }
+    if (digits == 0 || s[digits] != '.')
+        return false;
+    const char *what = s + digits + 1;
+    if (strcmp(what, "weight") == 0)
+        e->bias = 0;
+    else if (strcmp(what, "bias") == 0)
+        e->bias = 1;
+    else
+        return false;
+    e->index = v;
+    return true;
+}
+
+static int by_index(const void *a, const void *b)
+{
+    const entry *x = a, *y = b;
+    if (x->index != y->index)
+        return x->index < y->index ? -1 : 1;
+    return x->bias - y->bias;
+}
+
+/* Groups the file's tensors into n_layers layers and checks their shapes against each other.
+   *L is malloc'd (n_layers entries). */
+static nb_status group_layers(const nb__st_file *f, size_t n_layers, layer_ts **L_out, size_t *inputs)
+{
+    if (f->n == 0 || f->n > 2 * (size_t)NB_MODEL_MAX_LAYERS)
+        return NB_ERR_SHAPE;
+    entry *e = malloc(f->n * sizeof *e);
+    layer_ts *L = calloc(n_layers, sizeof *L);
+    nb_status st = e && L ? NB_OK : NB_ERR_NOMEM;
+    for (size_t i = 0; i < f->n && st == NB_OK; i++) {
+        e[i].t = &f->t[i];
+        if (!parse_name(f->t[i].name, &e[i]))
+            st = NB_ERR_UNSUPPORTED; /* not part of a Sequential of Linear layers */
+    }
+    if (st == NB_OK)
+        qsort(e, f->n, sizeof *e, by_index);
+    size_t k = 0;
+    for (size_t i = 0; i < f->n && st == NB_OK; i++) {
+        if (i > 0 && e[i].index == e[i - 1].index) { /* the bias after its weight */
+            L[k - 1].b = e[i].t;
+            continue;
+        }
+        if (e[i].bias || k == n_layers) { /* a bias without a weight, or too many layers */
+            st = NB_ERR_SHAPE;
+            break;
+        }
+        L[k++].w = e[i].t;
+    }
+    if (st == NB_OK && k != n_layers)
+        st = NB_ERR_SHAPE;
+    for (size_t l = 0; l < n_layers && st == NB_OK; l++) {
+        const nb__st_tensor *w = L[l].w, *b = L[l].b;
+        if (w->ndim != 2 || w->shape[0] == 0 || w->shape[1] == 0
+            || w->shape[0] > NB_MODEL_MAX_WIDTH || w->shape[1] > NB_MODEL_MAX_WIDTH) {
+            st = NB_ERR_SHAPE;
+            break;
+        }
+        L[l].out = (size_t)w->shape[0];
+        L[l].in = (size_t)w->shape[1];
+        if ((l > 0 && L[l].in != L[l - 1].out) || (b && (b->ndim != 1 || b->shape[0] != L[l].out)))
+            st = NB_ERR_SHAPE;
+    }
+    free(e);
+    if (st != NB_OK) {
+        free(L);
+        return st;
+    }
+    *inputs = L[0].in;
+    *L_out = L;
+    return NB_OK;
+}
+
+/* Converts every layer into a new parameter buffer of net's layout, then replaces net's. */
+static nb_status assign(nb_net *net, const nb__st_file *f, const layer_ts *L)
+{
+    size_t max_w = 0;
+    for (size_t l = 0; l < net->n_layers; l++)
+        max_w = L[l].in * L[l].out > max_w ? L[l].in * L[l].out : max_w;
+    float *p = malloc(net->n_params * sizeof *p), *tmp = malloc(max_w * sizeof *tmp);
+    nb_status st = p && tmp ? NB_OK : NB_ERR_NOMEM;
+    for (size_t l = 0; l < net->n_layers && st == NB_OK; l++) {
+        const nb_layer *ly = &net->layers[l];
+        if ((st = nb__st_to_f32(f, L[l].w, tmp)) != NB_OK)
+            break;
+        for (size_t o = 0; o < ly->out; o++) /* out x in (PyTorch) -> in x out */
+            for (size_t i = 0; i < ly->in; i++)
+                p[ly->w_off + i * ly->out + o] = tmp[o * ly->in + i];
+        if (L[l].b)
+            st = nb__st_to_f32(f, L[l].b, p + ly->b_off);
+        else
+            memset(p + ly->b_off, 0, ly->out * sizeof *p);
+    }
+    if (st == NB_OK) {
+        memcpy(net->params, p, net->n_params * sizeof *p);
+        net->ready = false; /* new parameters: a backward needs a new forward */
+    }
+    free(p);
+    free(tmp);
+    return st;
+}
+
+nb_status nb_safetensors_load_mem(nb_net **net, const void *data, size_t size,
+                                  const nb_layer_spec *layers, size_t n_layers)
+{
+    if (!net || !data || !layers)
+        return NB_ERR_NULL;
+    if (n_layers == 0 || n_layers > NB_MODEL_MAX_LAYERS)
+        return NB_ERR_ARG;
+    for (size_t l = 0; l < n_layers; l++)
+        if ((unsigned)layers[l].act >= NB_ACT_COUNT)
+            return NB_ERR_ARG;
+    nb__st_file f;
+    NB_TRY(nb__st_parse(&f, data, size));
+    layer_ts *L = NULL;
+    size_t inputs = 0;
+    nb_layer_spec *spec = NULL;
+    nb_net *made = NULL;
+    nb_status st = group_layers(&f, n_layers, &L, &inputs);
+    if (st == NB_OK && !(spec = malloc(n_layers * sizeof *spec)))
+        st = NB_ERR_NOMEM;
+    for (size_t l = 0; l < n_layers && st == NB_OK; l++) {
+        if (layers[l].units != 0 && layers[l].units != L[l].out)
+            st = NB_ERR_SHAPE;
+        spec[l].units = L[l].out;
+        spec[l].act = layers[l].act;
+    }
+    if (st == NB_OK)
+        st = nb_net_create(&made, inputs, spec, n_layers, 0);
+    if (st == NB_OK)
+        st = assign(made, &f, L);
+    if (st == NB_OK)
+        *net = made;
+    else
+        nb_net_free(made);
+    free(spec);
+    free(L);
+    nb__st_free(&f);
+    return st;
+}
+
+nb_status nb_safetensors_fill_mem(nb_net *net, const void *data, size_t size)
+{
+    if (!net || !data)
+        return NB_ERR_NULL;
+    nb__st_file f;
+    NB_TRY(nb__st_parse(&f, data, size));
+    layer_ts *L = NULL;
+    size_t inputs = 0;
+    nb_status st = group_layers(&f, net->n_layers, &L, &inputs);
+    if (st == NB_OK && inputs != net->inputs)
+        st = NB_ERR_SHAPE;
+    for (size_t l = 0; l < net->n_layers && st == NB_OK; l++)
+        if (L[l].out != net->layers[l].out)
+            st = NB_ERR_SHAPE;
+    if (st == NB_OK)
+        st = assign(net, &f, L);
+    free(L);
+    nb__st_free(&f);
+    return st;
+}
+
+nb_status nb_safetensors_load(nb_net **net, const char *path, const nb_layer_spec *layers,
+                              size_t n_layers)
+{
+    if (!net || !path || !layers)
+        return NB_ERR_NULL;
+    unsigned char *data;
+    size_t size;
+    NB_TRY(nb__read_file(path, MAX_FILE, &data, &size));
+    nb_status st = nb_safetensors_load_mem(net, data, size, layers, n_layers);
+    free(data);
+    return st;
+}
+
+nb_status nb_safetensors_fill(nb_net *net, const char *path)
+{
+    if (!net || !path)
+        return NB_ERR_NULL;
+    unsigned char *data;
+    size_t size;
+    NB_TRY(nb__read_file(path, MAX_FILE, &data, &size));
+    nb_status st = nb_safetensors_fill_mem(net, data, size);
+    free(data);
+    return st;
+}
+
+/* ---- export --------------------------------------------------------------------------------- */
+
+/* Layer l's weight out x in (PyTorch's layout) and bias, with the input standardisation folded
+   into the first layer, W'[o][i] = W[i][o] / sd[i], b'[o] = b[o] - sum_i mean[i] / sd[i] W[i][o],
+   and the target standardisation into the last, W'' = W' tsd[o], b'' = b' tsd[o] + tmean[o]
+   (all in double, rounded once). */
+static nb_status export_layer(const nb_net *net, const nb_norm *norm, const nb_norm *tnorm,
+                              size_t l, float *w, float *b)
+{
+    const nb_layer *ly = &net->layers[l];
+    const float *W = net->params + ly->w_off, *B = net->params + ly->b_off;
+    bool fold_in = norm && l == 0, fold_out = tnorm && l + 1 == net->n_layers;
+    const float *mean = fold_in ? nb_norm_mean(norm) : NULL, *sd = fold_in ? nb_norm_std(norm) : NULL;
+    bool finite = true;
+    for (size_t o = 0; o < ly->out; o++) {
+        double scale = fold_out ? nb_norm_std(tnorm)[o] : 1.0;
+        double acc = B[o];
+        for (size_t i = 0; i < ly->in; i++) {
+            double x = W[i * ly->out + o];
+            if (fold_in) {
+                x /= sd[i];
+                acc -= (double)mean[i] * x;
+            }
+            w[o * ly->in + i] = (float)(x * scale);
+            finite = finite && isfinite(w[o * ly->in + i]);
+        }
+        b[o] = (float)(fold_out ? acc * scale + nb_norm_mean(tnorm)[o] : acc);
+        finite = finite && isfinite(b[o]);
+    }
+    return finite ? NB_OK : NB_ERR_NONFINITE;
+}
+
+static const char *act_list(const nb_net *net, char *buf, size_t cap)
+{
+    size_t at = 0;
+    buf[0] = '\0';
+    for (size_t l = 0; l < net->n_layers && at < cap; l++)
+        at += (size_t)snprintf(buf + at, cap - at, "%s%s", l ? "," : "", nb_act_name(net->layers[l].act));
+    return at < cap ? buf : "";
+}
+
+/* Header: {"__metadata__": {...}, "0.weight": {...}, "0.bias": {...}, ...}. */
+static json_t *make_header(const nb_net *net)
+{
+    json_t *root = json_object(), *meta = json_object();
+    if (!root || !meta || json_object_set_new(root, "__metadata__", meta) != 0) {
+        json_decref(root);
+        return NULL;
+    }
+    char acts[64 * 16];
+    int bad = json_object_set_new(meta, "format", json_string("pt"));
+    if (net->n_layers <= 64)
+        bad |= json_object_set_new(meta, "nablas.activations",
+                                   json_string(act_list(net, acts, sizeof acts)));
+    uint64_t off = 0, index = 0;
+    for (size_t l = 0; l < net->n_layers && !bad; l++) {
+        const nb_layer *ly = &net->layers[l];
+        for (int part = 0; part < 2 && !bad; part++) {
+            char name[32];
+            snprintf(name, sizeof name, "%llu.%s", (unsigned long long)index, part ? "bias" : "weight");
+            uint64_t bytes = 4 * (uint64_t)(part ? ly->out : ly->in * ly->out);
+            json_t *shape = part ? json_pack("[I]", (json_int_t)ly->out)
+                                 : json_pack("[II]", (json_int_t)ly->out, (json_int_t)ly->in);
+            json_t *t = json_pack("{s:s, s:o, s:[I,I]}", "dtype", "F32", "shape", shape,
+                                  "data_offsets", (json_int_t)off, (json_int_t)(off + bytes));
+            bad |= !t || json_object_set_new(root, name, t) != 0;
+            off += bytes;
+        }
+        index += 1 + (ly->act != NB_ACT_IDENTITY); /* the activation module takes an index */
+    }
+    if (bad) {
+        json_decref(root);
+        return NULL;
+    }
+    return root;
+}
+
+nb_status nb_safetensors_save_mem(void **data, size_t *size, const nb_net *net, const nb_norm *norm,
+                                  const nb_norm *target_norm)
+{
+    if (!data || !size || !net)
+        return NB_ERR_NULL;
+    if ((norm && nb_norm_features(norm) != net->inputs)
+        || (target_norm && nb_norm_features(target_norm) != nb_net_outputs(net)))
+        return NB_ERR_SHAPE;
+    if (target_norm && net->layers[net->n_layers - 1].act != NB_ACT_IDENTITY)
+        return NB_ERR_UNSUPPORTED; /* y * std + mean does not pass through the activation */
+    if (net->n_params > (SIZE_MAX - 4096) / 8)
+        return NB_ERR_OVERFLOW;
+    json_t *root = make_header(net);
+    char *json = root ? json_dumps(root, JSON_COMPACT) : NULL;
+    json_decref(root);
+    if (!json)
+        return NB_ERR_NOMEM;
+    size_t jlen = strlen(json), hlen = (jlen + 7) / 8 * 8; /* padded with spaces, as the
+                                                              reference writer aligns data */
+    size_t total = 8 + hlen + 4 * net->n_params;
+    size_t max_w = 0, max_b = 0; /* each <= n_params */
+    for (size_t l = 0; l < net->n_layers; l++) {
+        const nb_layer *ly = &net->layers[l];
+        max_w = ly->in * ly->out > max_w ? ly->in * ly->out : max_w;
+        max_b = ly->out > max_b ? ly->out : max_b;
+    }
+    uint8_t *out = malloc(total);
+    float *w = malloc(max_w * sizeof *w), *b = malloc(max_b * sizeof *b);
+    nb_status st = out && w && b ? NB_OK : NB_ERR_NOMEM;
+    if (st == NB_OK) {
+        nb__le_put_u64(out, hlen);
+        memcpy(out + 8, json, jlen);
+        memset(out + 8 + jlen, ' ', hlen - jlen);
+    }
+    uint8_t *p = out + 8 + hlen;
+    for (size_t l = 0; l < net->n_layers && st == NB_OK; l++) {
+        const nb_layer *ly = &net->layers[l];
+        if ((st = export_layer(net, norm, target_norm, l, w, b)) != NB_OK)
+            break;
+        nb__le_put_f32s(p, w, ly->in * ly->out);
+        p += 4 * ly->in * ly->out;
+        nb__le_put_f32s(p, b, ly->out);
+        p += 4 * ly->out;
+    }
+    free(json);
+    free(w);
+    free(b);
+    if (st != NB_OK) {
+        free(out);
+        return st;
+    }
+    *data = out;
+    *size = total;
+    return NB_OK;
+}
+
+nb_status nb_safetensors_save(const nb_net *net, const nb_norm *norm, const nb_norm *target_norm,
+                              const char *path)
+{
+    if (!net || !path)
+        return NB_ERR_NULL;
+    void *data;
+    size_t size;
+    NB_TRY(nb_safetensors_save_mem(&data, &size, net, norm, target_norm));
+    nb_status st = nb_write_file_atomic(path, data, size);
+    free(data);
+    return st;
+}
