@@ -10,7 +10,8 @@
 #                             `pkg-config --static --libs` names -lgfortran
 set -euo pipefail
 
-packages=(gcc libc6-dev meson ninja-build pkg-config libopenblas-dev liblapacke-dev libcriterion-dev zlib1g-dev libjansson-dev libdnnl-dev
+packages=(gcc libc6-dev meson ninja-build pkg-config libopenblas-dev liblapacke-dev libcriterion-dev zlib1g-dev
+          libjansson-dev libdnnl-dev
           libopenmpi-dev openmpi-bin) # Open MPI: the optional -Dmpi feature and its test suite
 for arg in "$@"; do
   case "$arg" in

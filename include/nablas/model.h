@@ -56,7 +56,7 @@ void nb_model_free(nb_model *m);
 
 nb_status nb_model_save(const nb_model *m, const char *path);
 /* The file's bytes in a malloc'd buffer (free with free()). */
-nb_status nb_model_save_mem(const nb_model *m, void **data, size_t *size);
+nb_status nb_model_save_mem(void **data, size_t *size, const nb_model *m);
 
 /* *m is set only on success.  NB_ERR_IO (cannot read), NB_ERR_BAD_MAGIC, NB_ERR_VERSION,
    NB_ERR_TRUNCATED (shorter than its header says, including every proper prefix of a valid

@@ -99,7 +99,7 @@ static int predict(const char *out, nb_model *m, nb_dataset *d)
     /* The inference API applies the model's standardisation itself. */
     nb_infer_ctx *ctx;
     nb_tensor Y;
-    nb_status st = nb_infer_ctx_create(m->net, m->norm, 256, &ctx);
+    nb_status st = nb_infer_ctx_create(&ctx, m->net, m->norm, 256);
     if (st != NB_OK)
         return cli_error("predict", "%s", nb_status_str(st));
     st = nb_tensor_alloc(&Y, d->X.rows, outs);

@@ -78,36 +78,6 @@ static bool parse_loss(const char *s, nb_loss *out)
     return true;
 }
 
-/* Moves a seeded random `n_val` of the rows of X, T into Xv, Tv and the rest into Xt, Tt. */
-static int split(const nb_dataset *d, size_t n_val, uint64_t seed, nb_tensor *Xt, nb_tensor *Tt,
-                 nb_tensor *Xv, nb_tensor *Tv)
-{
-    size_t rows = d->X.rows, n_tr = rows - n_val, fx = d->X.cols, ft = d->T.cols;
-    size_t *perm = malloc(rows * sizeof *perm);
-    if (!perm || nb_tensor_alloc(Xt, n_tr, fx) || nb_tensor_alloc(Tt, n_tr, ft)
-        || nb_tensor_alloc(Xv, n_val, fx) || nb_tensor_alloc(Tv, n_val, ft)) {
-        free(perm);
-        return cli_error("train", "out of memory");
-    }
-    for (size_t i = 0; i < rows; i++)
-        perm[i] = i;
-    nb_rng rng;
-    nb_rng_seed(&rng, seed ^ 0x5eedf00dULL);
-    for (size_t i = rows - 1; i > 0; i--) {
-        size_t j = (size_t)nb_rng_below(&rng, i + 1), t = perm[i];
-        perm[i] = perm[j];
-        perm[j] = t;
-    }
-    for (size_t i = 0; i < rows; i++) {
-        bool val = i >= n_tr;
-        size_t k = val ? i - n_tr : i;
-        memcpy((val ? Xv : Xt)->data + k * fx, d->X.data + perm[i] * fx, fx * sizeof(float));
-        memcpy((val ? Tv : Tt)->data + k * ft, d->T.data + perm[i] * ft, ft * sizeof(float));
-    }
-    free(perm);
-    return CLI_OK;
-}
-
 static int write_plot(const char *path, const run *r, size_t epochs, const char *data_path)
 {
     char title[256];
@@ -169,15 +139,15 @@ static int train(cli_cmd *cmd, nb_dataset *d, nb_layer_spec *L, size_t n_layers,
                                rows, n_val == 0 ? "validation" : "training");
     nb_tensor Xt = d->X, Tt = d->T, Xv = {0, 0, NULL}, Tv = {0, 0, NULL};
     bool owned = n_val > 0;
-    if (owned && (rc = split(d, n_val, seed, &Xt, &Tt, &Xv, &Tv)) != CLI_OK)
-        return rc;
+    if (owned && nb_split_rows(&Xt, &Tt, &Xv, &Tv, &d->X, &d->T, n_val, seed) != NB_OK)
+        return cli_error("train", "out of memory");
     nb_norm *norm = NULL;
     run r = {NULL, loss, Xv, Tv, d->n_classes > 0 || loss != NB_LOSS_MSE, NULL, NULL, {0}, false};
     r.train_loss = calloc(epochs, sizeof(double));
     r.val_loss = calloc(epochs, sizeof(double));
     nb_status st = (r.train_loss && r.val_loss) ? NB_OK : NB_ERR_NOMEM;
     if (st == NB_OK && cli_flag(cmd, "standardize")) {
-        st = nb_norm_fit(&Xt, &norm);
+        st = nb_norm_fit(&norm, &Xt);
         if (st == NB_OK)
             st = nb_norm_apply(norm, &Xt);
         if (st == NB_OK && Xv.data)
@@ -185,7 +155,7 @@ static int train(cli_cmd *cmd, nb_dataset *d, nb_layer_spec *L, size_t n_layers,
     }
     nb_norm *tnorm = NULL;
     if (st == NB_OK && cli_flag(cmd, "standardize-targets")) {
-        st = nb_norm_fit(&Tt, &tnorm);
+        st = nb_norm_fit(&tnorm, &Tt);
         if (st == NB_OK)
             st = nb_norm_apply(tnorm, &Tt);
         if (st == NB_OK && Tv.data)

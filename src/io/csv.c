@@ -223,24 +223,6 @@ static nb_status fill(const nb__csv_table *t, const nb_csv_opts *o, const plan *
     return NB_OK;
 }
 
-void nb_dataset_free(nb_dataset *d)
-{
-    if (!d)
-        return;
-    nb_tensor_free(&d->X);
-    nb_tensor_free(&d->T);
-    for (size_t k = 0; d->class_names && k < d->n_classes; k++)
-        free(d->class_names[k]);
-    free(d->class_names);
-    for (size_t k = 0; d->feature_names && k < d->n_features; k++)
-        free(d->feature_names[k]);
-    free(d->feature_names);
-    for (size_t k = 0; d->target_names && k < d->n_target_names; k++)
-        free(d->target_names[k]);
-    free(d->target_names);
-    memset(d, 0, sizeof *d);
-}
-
 nb_csv_opts nb_csv_opts_default(void)
 {
     nb_csv_opts o = {',', true, NULL, NULL, NULL, 0};
@@ -262,7 +244,7 @@ static nb_status check_opts(const nb_csv_opts *o, nb_io_error *err)
     return NB_OK;
 }
 
-nb_status nb_csv_read_mem(const char *text, size_t len, const nb_csv_opts *opts, nb_dataset *out,
+nb_status nb_csv_read_mem(nb_dataset *out, const char *text, size_t len, const nb_csv_opts *opts,
                           nb_io_error *err)
 {
     if ((!text && len) || !out)
@@ -299,7 +281,7 @@ nb_status nb_csv_read_mem(const char *text, size_t len, const nb_csv_opts *opts,
     return NB_OK;
 }
 
-nb_status nb_csv_read(const char *path, const nb_csv_opts *opts, nb_dataset *out, nb_io_error *err)
+nb_status nb_csv_read(nb_dataset *out, const char *path, const nb_csv_opts *opts, nb_io_error *err)
 {
     if (!path || !out)
         return NB_ERR_NULL;
@@ -308,7 +290,7 @@ nb_status nb_csv_read(const char *path, const nb_csv_opts *opts, nb_dataset *out
     nb_status st = nb__read_file(path, MAX_CSV_FILE, &data, &size);
     if (st != NB_OK)
         return nb__csv_fail(err, st, 0, 0, "cannot read '%s': %s", path, nb_status_str(st));
-    st = nb_csv_read_mem((const char *)data, size, opts, out, err);
+    st = nb_csv_read_mem(out, (const char *)data, size, opts, err);
     free(data);
     return st;
 }

@@ -117,3 +117,17 @@ out:
     free(dir);
     return st;
 }
+
+nb_status nb__save_encoded(const char *path, nb__encode_fn encode, const void *obj)
+{
+    if (!path)
+        return NB_ERR_NULL;
+    void *data;
+    size_t size;
+    nb_status st = encode(obj, &data, &size);
+    if (st != NB_OK)
+        return st;
+    st = nb_write_file_atomic(path, data, size);
+    free(data);
+    return st;
+}

@@ -130,7 +130,7 @@ static void release_sections(nb__section *s, size_t n)
     free(s);
 }
 
-nb_status nb_model_save_mem(const nb_model *m, void **data, size_t *size)
+nb_status nb_model_save_mem(void **data, size_t *size, const nb_model *m)
 {
     return nb__model_save_mem_ext(m, NULL, 0, data, size);
 }
@@ -197,16 +197,14 @@ nb_status nb__model_save_mem_ext(const nb_model *m, const nb__section *extra, si
     return NB_OK;
 }
 
+static nb_status encode_model(const void *m, void **data, size_t *size)
+{
+    return nb_model_save_mem(data, size, m);
+}
+
 nb_status nb_model_save(const nb_model *m, const char *path)
 {
-    if (!path)
-        return NB_ERR_NULL;
-    void *data;
-    size_t size;
-    NB_TRY(nb_model_save_mem(m, &data, &size));
-    nb_status st = nb_write_file_atomic(path, data, size);
-    free(data);
-    return st;
+    return nb__save_encoded(path, encode_model, m);
 }
 
 /* ---- loading --------------------------------------------------------------------------- */
@@ -374,7 +372,7 @@ static nb_status build_norm(const uint8_t *b, const layout *lo, nb_norm **out)
     if (!v)
         return NB_ERR_NOMEM;
     nb__le_get_f32s(b + lo->norm_off, v, 2 * n);
-    nb_status st = nb_norm_create(n, v, v + n, out);
+    nb_status st = nb_norm_create(out, n, v, v + n);
     free(v);
     return st == NB_ERR_ARG ? NB_ERR_CORRUPT : st;
 }

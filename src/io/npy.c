@@ -217,7 +217,7 @@ static float element(const unsigned char *p, const header *h)
     }
 }
 
-nb_status nb_npy_read_mem(const void *data, size_t size, nb_tensor *out)
+nb_status nb_npy_read_mem(nb_tensor *out, const void *data, size_t size)
 {
     if (!out || (!data && size))
         return NB_ERR_NULL;
@@ -268,21 +268,21 @@ nb_status nb_npy_read_mem(const void *data, size_t size, nb_tensor *out)
     return NB_OK;
 }
 
-nb_status nb_npy_read(const char *path, nb_tensor *out)
+nb_status nb_npy_read(nb_tensor *out, const char *path)
 {
     if (!path || !out)
         return NB_ERR_NULL;
     unsigned char *data;
     size_t size;
     NB_TRY(nb__read_file(path, MAX_NPY_FILE, &data, &size));
-    nb_status st = nb_npy_read_mem(data, size, out);
+    nb_status st = nb_npy_read_mem(out, data, size);
     free(data);
     return st;
 }
 
 /* ---- writing -------------------------------------------------------------------------------- */
 
-nb_status nb_npy_write_mem(const nb_tensor *t, void **data, size_t *size)
+nb_status nb_npy_write_mem(void **data, size_t *size, const nb_tensor *t)
 {
     if (!data || !size)
         return NB_ERR_NULL;
@@ -314,14 +314,12 @@ nb_status nb_npy_write_mem(const nb_tensor *t, void **data, size_t *size)
     return NB_OK;
 }
 
+static nb_status encode_npy(const void *t, void **data, size_t *size)
+{
+    return nb_npy_write_mem(data, size, t);
+}
+
 nb_status nb_npy_write(const char *path, const nb_tensor *t)
 {
-    if (!path)
-        return NB_ERR_NULL;
-    void *data;
-    size_t size;
-    NB_TRY(nb_npy_write_mem(t, &data, &size));
-    nb_status st = nb_write_file_atomic(path, data, size);
-    free(data);
-    return st;
+    return nb__save_encoded(path, encode_npy, t);
 }
