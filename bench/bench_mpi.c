@@ -108,7 +108,7 @@ static int parse(int argc, char **argv, options *o)
 
 typedef struct clock_rec {
     double last, *times; /* seconds per epoch */
-    double coll_at_first; /* t_coll when the first (warm-up) epoch ended */
+    double coll_last, *shares; /* t_coll at the last epoch's end; share of each epoch in MPI */
 } clock_rec;
 
 static int on_epoch(const nb_epoch_info *info, void *user)
@@ -116,9 +116,9 @@ static int on_epoch(const nb_epoch_info *info, void *user)
     clock_rec *c = user;
     double now = bu_now();
     c->times[info->epoch - 1] = now - c->last;
+    c->shares[info->epoch - 1] = (t_coll - c->coll_last) / (now - c->last);
     c->last = now;
-    if (info->epoch == 1)
-        c->coll_at_first = t_coll;
+    c->coll_last = t_coll;
     return 0;
 }
 
@@ -149,8 +149,8 @@ static const variant variants[] = {
 };
 enum { N_VARIANTS = sizeof variants / sizeof *variants, MAX_ROUNDS = 16 };
 
-/* One variant, one round: median seconds per timed epoch; *share gets the share of the timed
-   epochs spent inside the collectives (largest over ranks). */
+/* One variant, one round: median seconds per timed epoch; *share gets the median share of an
+   epoch spent inside the collectives (largest over ranks). */
 static double run_variant(bw_workload *w, const variant *v, size_t epochs, double *share)
 {
     nb_net *net = NULL;
@@ -164,8 +164,8 @@ static double run_variant(bw_workload *w, const variant *v, size_t epochs, doubl
     o.lr = w->lr;
     o.shuffle = w->shuffle;
     o.on_epoch = on_epoch;
-    double times[64];
-    clock_rec c = {bu_now(), times, 0};
+    double times[64], shares[64];
+    clock_rec c = {bu_now(), times, 0, shares};
     o.user = &c;
     double med = 0.0, per = 0.0;
     MPI_Barrier(MPI_COMM_WORLD);
@@ -173,13 +173,13 @@ static double run_variant(bw_workload *w, const variant *v, size_t epochs, doubl
     if (v->distributed) {
         nb_set_threads(1);
         c.last = bu_now();
+        c.coll_last = t_coll;
         if (nb__mpi_train_cfg(net, MPI_COMM_WORLD, &X, &T, w->rows, false, &o, NULL, &v->cfg) !=
                 NB_OK && rank == 0)
             fprintf(stderr, "nb_mpi_train failed\n");
-        double total = 0;
-        for (size_t e = 1; e <= epochs; e++)
-            total += times[e];
-        per = (t_coll - c.coll_at_first) / total; /* a share of the same epochs' time */
+        /* medians over the epochs: a rank the shared machine put aside for a while makes its
+           peers wait in MPI for that epoch only */
+        per = bu_median(shares + 1, epochs);
         med = bu_median(times + 1, epochs);
     } else if (rank == 0) {
         nb_set_threads(2);
