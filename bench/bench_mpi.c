@@ -142,10 +142,10 @@ typedef struct variant {
 } variant;
 
 static const variant variants[] = {
-    {"1x2", false, {false, 0}},
-    {"flat", true, {false, 262144}},
-    {"flat1", true, {false, 0}},
-    {"overlap", true, {true, 262144}},
+    {"1x2", false, {.overlap = false, .bucket = 0}},
+    {"flat", true, {.overlap = false, .bucket = 262144}},
+    {"flat1", true, {.overlap = false, .bucket = 0}},
+    {"overlap", true, {.overlap = true, .bucket = 262144}},
 };
 enum { N_VARIANTS = sizeof variants / sizeof *variants, MAX_ROUNDS = 16 };
 

@@ -193,6 +193,7 @@ static nb_status run(nb_net *net, mpi_run *r, const nb_tensor *X, const nb_tenso
     o.on_epoch = on_epoch;
     o.user = r;
     nb__trainer_set_hook(tr, hook, r);
+    nb__trainer_set_update(tr, r->cfg.update, r->cfg.update_ctx);
     if (r->cfg.overlap)
         nb__trainer_set_layer_hook(tr, layer_hook);
     if (local)
@@ -229,7 +230,7 @@ static nb_status run(nb_net *net, mpi_run *r, const nb_tensor *X, const nb_tenso
 }
 
 /* The default: one allreduce per step, in pieces of at most 256 Ki floats (1 MiB). */
-static const nb__mpi_cfg default_cfg = {false, 262144};
+static const nb__mpi_cfg default_cfg = {false, 262144, NULL, NULL};
 
 nb_status nb__mpi_train_cfg(nb_net *net, MPI_Comm comm, const nb_tensor *X, const nb_tensor *T,
                             size_t rows, bool local, const nb_train_opts *opts,
