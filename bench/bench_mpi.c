@@ -9,8 +9,9 @@
      overlap  one MPI_Iallreduce per layer, started as backward writes it (in pieces of
               256 Ki floats), waited for before the update;
    and prints the median time per epoch of each, its ratio to 1x2, and the time spent inside
-   MPI_Allreduce / MPI_Wait* (transfer, reduction and waiting for the slowest rank) as a share
-   of the epoch, measured through MPI's profiling interface (PMPI) around nablas' own calls. */
+   nablas' MPI calls (MPI_Allreduce, MPI_Iallreduce, MPI_Testall, MPI_Wait*: transfer,
+   reduction and waiting for the slowest rank) as a share of the epoch, measured through MPI's
+   profiling interface (PMPI). */
 #define _POSIX_C_SOURCE 200809L
 #include <math.h>
 #include <stdio.h>
@@ -25,7 +26,8 @@
 
 /* ---- PMPI: time inside the collectives nablas calls ---------------------------------------- */
 
-static double t_coll;   /* seconds inside MPI_Allreduce / MPI_Wait* since the last reset */
+static double t_coll; /* seconds inside the MPI calls of a step: MPI_Allreduce, MPI_Iallreduce,
+                         MPI_Testall, MPI_Wait* (transfer, reduction, waiting for the others) */
 static long n_coll;
 
 int MPI_Allreduce(const void *sbuf, void *rbuf, int count, MPI_Datatype type, MPI_Op op,
@@ -35,6 +37,23 @@ int MPI_Allreduce(const void *sbuf, void *rbuf, int count, MPI_Datatype type, MP
     int rc = PMPI_Allreduce(sbuf, rbuf, count, type, op, comm);
     t_coll += MPI_Wtime() - t;
     n_coll++;
+    return rc;
+}
+
+int MPI_Iallreduce(const void *sbuf, void *rbuf, int count, MPI_Datatype type, MPI_Op op,
+                   MPI_Comm comm, MPI_Request *req)
+{
+    double t = MPI_Wtime();
+    int rc = PMPI_Iallreduce(sbuf, rbuf, count, type, op, comm, req);
+    t_coll += MPI_Wtime() - t;
+    return rc;
+}
+
+int MPI_Testall(int n, MPI_Request reqs[], int *flag, MPI_Status sts[])
+{
+    double t = MPI_Wtime();
+    int rc = PMPI_Testall(n, reqs, flag, sts);
+    t_coll += MPI_Wtime() - t;
     return rc;
 }
 
@@ -70,7 +89,7 @@ static void usage(FILE *f)
           "  Alternates rank 0 alone on 2 BLAS threads (nb_net_train) with P ranks on 1 thread\n"
           "  each (nb_mpi_train: gradients summed after backward in 1 MiB pieces, in one call,\n"
           "  or per layer overlapped with backward) and prints each one's epoch time, its ratio\n"
-          "  to the first, and the share of the epoch spent in MPI_Allreduce / MPI_Wait*.\n"
+          "  to the first, and the share of the epoch spent in nablas' MPI calls.\n"
           "  --rounds N   alternations (default 3); --epochs N  timed epochs per round after one\n"
           "  warm-up epoch (default: W2 20, W3 2); --quick  1 round, fewer epochs.\n", f);
 }
@@ -212,7 +231,7 @@ int main(int argc, char **argv)
         bu_print_header(stdout, "nablas-bench-mpi");
         printf("ranks %d; 1x2 = rank 0 alone on 2 BLAS threads; the others: %d ranks on 1 thread "
                "each\n(ratio: time per epoch / 1x2's; in MPI: share of the epoch inside "
-               "MPI_Allreduce / MPI_Wait*)\n\n", size, size);
+               "nablas' MPI calls)\n\n", size, size);
         printf("%-4s %-6s", "", "round");
         for (size_t k = 0; k < N_VARIANTS; k++)
             printf(" %10s", variants[k].name);
