@@ -4,10 +4,10 @@
      1x2      rank 0 alone trains the whole batch with nb_net_train on 2 BLAS threads (the
               other ranks sleep, polling a barrier every millisecond, leaving the cores free);
      flat     every rank trains its slice on 1 BLAS thread (nb_mpi_train): the gradients are
-              summed after backward, in pieces of 256 Ki floats (the default);
-     flat1    the same in one MPI_Allreduce over the whole buffer;
-     overlap  one MPI_Iallreduce per layer, started as backward writes it (in pieces of
-              256 Ki floats), waited for before the update;
+              summed after backward in one MPI_Allreduce over the whole buffer (the default);
+     pieces   the same in pieces of 256 Ki floats (1 MiB);
+     overlap  one MPI_Iallreduce per layer, started as backward writes it, waited for before
+              the update;
    and prints the median time per epoch of each, its ratio to 1x2, and the time spent inside
    nablas' MPI calls (MPI_Allreduce, MPI_Iallreduce, MPI_Testall, MPI_Wait*: transfer,
    reduction and waiting for the slowest rank) as a share of the epoch, measured through MPI's
@@ -87,7 +87,7 @@ static void usage(FILE *f)
     fputs("usage: mpirun -np P nablas-bench-mpi [--workload W2,W3] [--rounds N] [--epochs N]\n"
           "                                      [--quick]\n"
           "  Alternates rank 0 alone on 2 BLAS threads (nb_net_train) with P ranks on 1 thread\n"
-          "  each (nb_mpi_train: gradients summed after backward in 1 MiB pieces, in one call,\n"
+          "  each (nb_mpi_train: gradients summed after backward in one call or in 1 MiB pieces,\n"
           "  or per layer overlapped with backward) and prints each one's epoch time, its ratio\n"
           "  to the first, and the share of the epoch spent in nablas' MPI calls.\n"
           "  --rounds N   alternations (default 3); --epochs N  timed epochs per round after one\n"
@@ -162,9 +162,9 @@ typedef struct variant {
 
 static const variant variants[] = {
     {"1x2", false, {.overlap = false, .bucket = 0}},
-    {"flat", true, {.overlap = false, .bucket = 262144}},
-    {"flat1", true, {.overlap = false, .bucket = 0}},
-    {"overlap", true, {.overlap = true, .bucket = 262144}},
+    {"flat", true, {.overlap = false, .bucket = 0}},
+    {"pieces", true, {.overlap = false, .bucket = 262144}},
+    {"overlap", true, {.overlap = true, .bucket = 0}},
 };
 enum { N_VARIANTS = sizeof variants / sizeof *variants, MAX_ROUNDS = 16 };
 

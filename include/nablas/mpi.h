@@ -6,10 +6,9 @@
    parameters are broadcast to all ranks before the first step.  Every step, each rank runs
    forward and backward on its slice of the global batch (opts->batch_size rows, the single-
    process batch), with its output gradient weighted by its rows / the global batch's rows;
-   the gradients are then summed in place across ranks with MPI_Allreduce over the flat
-   gradient buffer (in pieces of at most 1 MiB: Open MPI's shared-memory path slows down on
-   single messages of a few MB), which gives every rank the single-process mean gradient, and
-   the batch loss and a count of failing ranks with a second, two-number allreduce.  Every rank
+   the gradients are then summed in place across ranks with one MPI_Allreduce over the flat
+   gradient buffer, which gives every rank the single-process mean gradient, and the batch loss
+   and a count of failing ranks with a second, two-number allreduce.  Every rank
    then makes the same finiteness decision and the same update.  So P ranks give the
    parameters of one process training on the whole data with the same options, to rounding
    (the sums are taken in another order; the tests see 2e-7 of the parameters' scale), for any

@@ -91,7 +91,7 @@ static double worst_seen = 0.0;
 /* The default (NULL), per-layer sums overlapped with backward, and both cut into pieces of
    a few floats, so that every way of summing is checked. */
 static const nb__mpi_cfg cfgs[] = {
-    {.overlap = false, .bucket = 262144}, {.overlap = true, .bucket = 0},
+    {.overlap = false, .bucket = 0}, {.overlap = true, .bucket = 0},
     {.overlap = true, .bucket = 7}, {.overlap = false, .bucket = 5},
 };
 static const nb__mpi_cfg *cfg = NULL;
