@@ -110,6 +110,42 @@ int cli_check_outputs(const char *cmd, const cli_output *outs, size_t n_out,
 /* SIGINT/SIGTERM remove the temporary file of an atomic write in progress, then end the
    process by the same signal. */
 void cli_signals_install(void);
+/* ---- optimizer, schedule, clipping options of train (train_optim.c) ----------------------- */
+
+#define CLI_OPTIM_OPTS                                                                         \
+    {"optimizer", "NAME", "sgd (default), adam, adamw or rmsprop (PyTorch's defaults); or full "   \
+                          "batch: lm (Levenberg-Marquardt, MSE) or lbfgs (L-BFGS); with lm/lbfgs " \
+                          "--epochs counts iterations", NULL},                                 \
+    {"momentum", "X", "momentum in [0, 1) (sgd, rmsprop; default 0)", NULL},                   \
+    {"dampening", "X", "momentum dampening in [0, 1] (sgd; default 0)", NULL},                 \
+    {"nesterov", NULL, "Nesterov momentum (sgd; needs --momentum)", NULL},                     \
+    {"weight-decay", "X", "L2 weight decay; decoupled for adamw (default 0, adamw 0.01)", NULL}, \
+    {"beta1", "X", "first-moment decay in [0, 1) (adam, adamw; default 0.9)", NULL},           \
+    {"beta2", "X", "second-moment decay in [0, 1) (adam, adamw; default 0.999)", NULL},        \
+    {"eps", "X", "denominator term (adam, adamw, rmsprop; default 1e-8)", NULL},               \
+    {"amsgrad", NULL, "AMSGrad variant (adam, adamw)", NULL},                                  \
+    {"alpha", "X", "squared-gradient smoothing in [0, 1] (rmsprop; default 0.99)", NULL},      \
+    {"centered", NULL, "centered RMSprop (rmsprop)", NULL},                                    \
+    {"schedule", "NAME", "learning rate: constant, step, cosine, linear or onecycle "          \
+                         "(default constant)", NULL},                                          \
+    {"step-size", "STEPS", "step: multiply the rate by --gamma every STEPS steps (default 1)", \
+     NULL},                                                                                    \
+    {"gamma", "X", "step: decay factor (default 0.1)", NULL},                                  \
+    {"min-lr", "X", "cosine: the floor; linear: the final rate (default 0)", NULL},            \
+    {"warmup", "STEPS", "rise linearly to the rate over the first STEPS steps (default 0)",    \
+     NULL},                                                                                    \
+    {"clip-norm", "X", "clip the gradient's global L2 norm to X (default: no clipping)", NULL}
+
+typedef struct cli_train_optim_t {
+    nb_optim_opts optim;  /* lr from --lr (or the optimizer's PyTorch default) */
+    bool use_optim;       /* false: plain SGD, the fused step */
+    nb_schedule schedule; /* base_lr = optim.lr; total_steps left 0 (the whole run) */
+    bool use_schedule;
+    double clip_norm;     /* 0: none */
+} cli_train_optim_t;
+
+/* Parses and checks the CLI_OPTIM_OPTS of cmd (and --lr).  CLI_OK or CLI_USAGE (printed). */
+int cli_train_optim(const cli_cmd *cmd, cli_train_optim_t *out);
 
 /* ---- subcommands --------------------------------------------------------------------------- */
 

@@ -66,8 +66,7 @@ static void regression_table(const nb_regression_metrics *r, const nb_model *m,
         printf("%-*.*s %12.6g %12.6g %10.6f\n", w, w - 2, names ? names[j] : buf, r->rmse[j],
                r->mae[j], r->r2[j]);
     }
-    if (r->cols > 1)
-        printf("%-*s %12.6g %12.6g %10.6f\n", w, "overall", r->rmse_all, r->mae_all, r->r2_all);
+    printf("%-*s %12.6g %12.6g %10.6f\n", w, "overall", r->rmse_all, r->mae_all, r->r2_all);
 }
 
 /* A finite model on finite data can still overflow (values far outside what it was trained

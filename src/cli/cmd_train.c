@@ -23,7 +23,8 @@ static cli_opt opts[] = {
     {"loss", "NAME", "mse, bce or softmax-ce (default: softmax-ce for class labels, else mse)", NULL},
     {"epochs", "N", "passes over the training rows (default 20)", NULL},
     {"batch", "N", "rows per gradient step (default 32)", NULL},
-    {"lr", "X", "learning rate (default 0.01)", NULL},
+    {"lr", "X", "learning rate (default 0.01; adam and adamw 0.001)", NULL},
+    CLI_OPTIM_OPTS,
     {"seed", "N", "seed for initialisation, shuffling and the validation split (default 0)", NULL},
     {"validation", "FRACTION", "hold out this fraction of the rows, e.g. 0.2 (default 0)", NULL},
     {"standardize", NULL, "standardise every feature with the training rows' mean and std", NULL},
@@ -31,8 +32,6 @@ static cli_opt opts[] = {
      "model; eval and predict answer in the targets' units)", NULL},
     {"out", "MODEL", "where to write the model (required)", NULL},
     {"plot", "FILE.svg", "also write the training/validation loss curves as an SVG image", NULL},
-    {"optimizer", "NAME", "sgd (default), or full batch: lm (Levenberg-Marquardt, MSE) or lbfgs "
-                          "(L-BFGS); with lm/lbfgs --epochs counts iterations", NULL},
     CLI_FULLBATCH_OPTS,
     {"precision", "P", "fp32 or bf16: bf16 inputs, fp32 sums in the training products (default fp32)",
      NULL},
@@ -153,20 +152,19 @@ static int check_arch(const nb_dataset *d, const nb_layer_spec *L, size_t n, nb_
 static int train(cli_cmd *cmd, nb_dataset *d, nb_layer_spec *L, size_t n_layers, nb_loss loss)
 {
     size_t epochs, batch;
-    double lr, frac;
+    double frac;
     uint64_t seed;
     if (!cli_size_range(cmd, "epochs", 20, 1, CLI_MAX_EPOCHS, &epochs)
         || !cli_size(cmd, "batch", 32, 1, &batch)
-        || !cli_double(cmd, "lr", 0.01, 0.0, 1e6, &lr) || !cli_u64(cmd, "seed", 0, &seed)
+        || !cli_u64(cmd, "seed", 0, &seed)
         || !cli_double(cmd, "validation", 0.0, 0.0, 0.9, &frac))
         return CLI_USAGE;
-    int rc = check_arch(d, L, n_layers, loss);
-    if (rc != CLI_OK)
+    cli_train_optim_t to; /* --optimizer, --lr, --schedule, --warmup, --clip-norm, ... */
+    int rc = cli_train_optim(cmd, &to);
+    if (rc != CLI_OK || (rc = check_arch(d, L, n_layers, loss)) != CLI_OK)
         return rc;
     const char *optimizer = cli_get(cmd, "optimizer");
     cli_fb fb;
-    if (optimizer && strcmp(optimizer, "sgd") && !cli_fullbatch_is(optimizer))
-        return cli_usage_error("train", "--optimizer: unknown '%s' (sgd, lm, lbfgs)", optimizer);
     if (cli_fullbatch_is(optimizer) && cli_mpi_size() > 1) /* the same answer on every rank */
         return cli_usage_error("train", "--optimizer %s runs in one process, not over MPI",
                                optimizer);
@@ -216,12 +214,21 @@ static int train(cli_cmd *cmd, nb_dataset *d, nb_layer_spec *L, size_t n_layers,
         o.loss = loss;
         o.batch_size = batch;
         o.epochs = epochs;
-        o.lr = (float)lr;
+        o.lr = (float)to.optim.lr;
+        o.optim = to.use_optim ? &to.optim : NULL;
+        o.schedule = to.use_schedule ? &to.schedule : NULL;
+        o.clip_norm = to.clip_norm;
         o.seed = seed;
         o.on_epoch = on_epoch;
         o.user = &r;
         printf("training %zu-%s network on %zu rows (%zu for validation), %zu parameters\n",
                Xt.cols, cli_get(cmd, "layers"), Xt.rows, n_val, nb_net_num_params(r.net));
+        if (o.optim || o.schedule || o.clip_norm > 0.0)
+            printf("optimizer %s, lr %g, schedule %s%s, %s\n",
+                   cli_get(cmd, "optimizer") ? cli_get(cmd, "optimizer") : "sgd", to.optim.lr,
+                   cli_get(cmd, "schedule") ? cli_get(cmd, "schedule") : "constant",
+                   to.schedule.warmup_steps ? " after a linear warm-up" : "",
+                   o.clip_norm > 0.0 ? "gradient norm clipped" : "no clipping");
         progress_begin(&r.prog, stdout, Xt.rows);
         if (cli_mpi_active())
             r.prog.tty = false; /* mpirun hands rank 0 a pty whatever the final output is */

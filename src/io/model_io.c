@@ -154,11 +154,11 @@ static void release_sections(nb__section *s, size_t n)
 
 nb_status nb_model_save_mem(void **data, size_t *size, const nb_model *m)
 {
-    return nb__model_save_mem_ext(m, NULL, 0, data, size);
+    return nb__model_save_mem_ext(data, size, m, NULL, 0);
 }
 
-nb_status nb__model_save_mem_ext(const nb_model *m, const nb__section *extra, size_t n_extra,
-                                 void **data, size_t *size)
+nb_status nb__model_save_mem_ext(void **data, size_t *size, const nb_model *m,
+                                 const nb__section *extra, size_t n_extra)
 {
     if (!m || !data || !size || (n_extra && !extra))
         return NB_ERR_NULL;

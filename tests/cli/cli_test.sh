@@ -106,6 +106,8 @@ info)
     has out "loss           softmax-ce"
     has out "normalisation  standardised inputs"
     has out "classes        3: setosa, versicolor, virginica"
+    run 0 info "$SRC/tests/fuzz/corpus/model/v2_unknown_optional.nbm"
+    has out "2 optional sections this version does not know (skipped)"
     ;;
 regression)
     "$PYTHON" - <<'PY'
@@ -253,6 +255,63 @@ no_partial_output)
     run 1 train --data blobs.csv --label-column species --layers 3 --out no/such/dir/m.nbm
     has err "directory no/such/dir: No such file or directory"
     [ "$(ls | grep -c tmp)" -eq 0 ] || fail "temporary files left: $(ls)"
+    ;;
+optimizers)
+    blobs
+    run 0 train --data blobs.csv --label-column species --layers 16:relu,3 --epochs 30 \
+        --batch 16 --optimizer adamw --lr 0.01 --weight-decay 0.05 --schedule cosine \
+        --warmup 20 --min-lr 1e-4 --clip-norm 1 --seed 3 --validation 0.2 --standardize \
+        --out a.nbm
+    has out "optimizer adamw, lr 0.01, schedule cosine after a linear warm-up, gradient norm clipped"
+    has out "model saved to a.nbm"
+    [ ! -s err ] || fail "stderr not empty"
+    run 0 eval --model a.nbm --data blobs.csv --label-column species
+    acc=$(sed -n 's/^accuracy  \([0-9.]*\)%.*/\1/p' out)
+    "$PYTHON" -c "import sys; sys.exit(0 if float('$acc') > 80 else 1)" || fail "accuracy $acc"
+    for o in "--optimizer sgd --momentum 0.9 --nesterov --schedule step --step-size 20 --gamma 0.5" \
+             "--optimizer adam --amsgrad --beta1 0.8 --beta2 0.99 --eps 1e-7 --schedule linear" \
+             "--optimizer rmsprop --alpha 0.9 --momentum 0.5 --centered --lr 0.001" \
+             "--schedule onecycle --lr 0.1" "--momentum 0.9 --clip-norm 5"; do
+        # shellcheck disable=SC2086
+        run 0 train --data blobs.csv --label-column species --layers 8:relu,3 --epochs 3 \
+            --batch 16 --out o.nbm $o
+        has out "model saved to o.nbm"
+    done
+    ;;
+error_optim)
+    blobs
+    bad() { # bad MESSAGE OPTIONS...: a usage error, one line, no model
+        local msg=$1; shift
+        run 2 train --data blobs.csv --label-column species --layers 3 --out m.nbm "$@"
+        has err "$msg"
+        one_line
+        [ ! -e m.nbm ] || fail "model written"
+    }
+    bad "--optimizer: unknown 'adagrad'" --optimizer adagrad
+    bad "--lr must be between" --optimizer adam --lr -0.1
+    bad "--lr: 'nan' is not a number" --lr nan
+    bad "--beta1 must be at least 0 and below 1" --optimizer adam --beta1 1
+    bad "--beta2 must be at least 0 and below 1" --optimizer adamw --beta2 -0.5
+    bad "--beta2: 'inf' is not a number" --optimizer adamw --beta2 inf
+    bad "--momentum must be at least 0 and below 1" --momentum 1.5
+    bad "--weight-decay must be between" --weight-decay -1
+    bad "--eps must be between" --optimizer rmsprop --eps -1e-8
+    bad "--momentum applies to sgd and rmsprop, not to adam" --optimizer adam --momentum 0.9
+    bad "--beta1 applies to adam and adamw, not to sgd" --beta1 0.5
+    bad "--nesterov needs --momentum above 0" --nesterov
+    bad "--nesterov applies to sgd, not to rmsprop" --optimizer rmsprop --nesterov
+    bad "--schedule: unknown 'exp'" --schedule exp
+    bad "--gamma applies to --schedule step, not to cosine" --schedule cosine --gamma 0.5
+    bad "--step-size must be at least 1" --schedule step --step-size 0
+    bad "--warmup: '-3' is not a non-negative integer" --warmup -3
+    bad "--warmup applies to every schedule but onecycle" --schedule onecycle --warmup 5
+    bad "--min-lr must be between" --schedule cosine --min-lr 1
+    bad "--clip-norm must be above 0" --clip-norm 0
+    bad "--clip-norm: 'nan' is not a number" --clip-norm nan
+    bad "--momentum applies to sgd, adam, adamw and rmsprop, not to lm" --optimizer lm --momentum 0.9
+    bad "--schedule applies to sgd, adam, adamw and rmsprop, not to lbfgs" --optimizer lbfgs \
+        --schedule cosine
+    bad "--optimizer: unknown 'adagrad' (sgd, adam, adamw, rmsprop, lm, lbfgs)" --optimizer adagrad
     ;;
 fullbatch)
     "$PYTHON" - <<'PY'

@@ -3,6 +3,7 @@
    crafted file, and the internal section API that checkpoints use works as documented. */
 #include <criterion/criterion.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <zlib.h>
@@ -404,7 +405,7 @@ Test(model_v2, the_section_api_for_other_sections)
                             {NB__TAG_OPTIM_STATE, NB__SECTION_REQUIRED, opt, 5}};
     void *data;
     size_t size;
-    cr_assert_eq(nb__model_save_mem_ext(&f.m, extra, 2, &data, &size), NB_OK);
+    cr_assert_eq(nb__model_save_mem_ext(&data, &size, &f.m, extra, 2), NB_OK);
     cr_assert_eq(extra[0].tag, NB__TAG_TRAIN_POSITION, "the caller's list is not reordered");
     /* a reader that does not know tag 16 refuses the file: it is required */
     expect(data, size, NB_ERR_UNSUPPORTED, "optimizer state unknown");
@@ -425,7 +426,7 @@ Test(model_v2, the_section_api_for_other_sections)
     cr_assert_eq(nb__model_load_mem_ext(&m, data, size, want, 2), NB_ERR_CORRUPT);
     free(data);
     /* a section that is absent comes back NULL; an optional unknown one is skipped */
-    cr_assert_eq(nb__model_save_mem_ext(&f.m, extra, 1, &data, &size), NB_OK);
+    cr_assert_eq(nb__model_save_mem_ext(&data, &size, &f.m, extra, 1), NB_OK);
     want[0].data = opt;
     want[1].flags = 0;
     cr_assert_eq(nb__model_load_mem_ext(&m, data, size, want, 1), NB_OK);
@@ -437,7 +438,7 @@ Test(model_v2, the_section_api_for_other_sections)
     free(data);
     /* a model without sections of its own, with one extra: version 2 */
     nb_model plain = {.net = f.net, .loss = NB_LOSS_MSE};
-    cr_assert_eq(nb__model_save_mem_ext(&plain, extra, 1, &data, &size), NB_OK);
+    cr_assert_eq(nb__model_save_mem_ext(&data, &size, &plain, extra, 1), NB_OK);
     cr_assert_eq(nb__le_get_u32((uint8_t *)data + 8), 2u);
     cr_assert_eq(size, BASE + 4 + 16 + 3 + 4);
     free(data);
@@ -445,13 +446,38 @@ Test(model_v2, the_section_api_for_other_sections)
     nb__section dup[2] = {extra[0], extra[0]}, own[1] = {{NB__TAG_FEATURE_NAMES, 0, opt, 5}},
                 zero[1] = {{0, 0, opt, 5}}, flags[1] = {{20, 2, opt, 5}},
                 nodata[1] = {{20, 0, NULL, 5}};
-    cr_assert_eq(nb__model_save_mem_ext(&f.m, dup, 2, &data, &size), NB_ERR_ARG);
-    cr_assert_eq(nb__model_save_mem_ext(&f.m, own, 1, &data, &size), NB_ERR_ARG);
-    cr_assert_eq(nb__model_save_mem_ext(&f.m, zero, 1, &data, &size), NB_ERR_ARG);
-    cr_assert_eq(nb__model_save_mem_ext(&f.m, flags, 1, &data, &size), NB_ERR_ARG);
-    cr_assert_eq(nb__model_save_mem_ext(&f.m, nodata, 1, &data, &size), NB_ERR_ARG);
-    cr_assert_eq(nb__model_save_mem_ext(&f.m, NULL, 1, &data, &size), NB_ERR_NULL);
+    cr_assert_eq(nb__model_save_mem_ext(&data, &size, &f.m, dup, 2), NB_ERR_ARG);
+    cr_assert_eq(nb__model_save_mem_ext(&data, &size, &f.m, own, 1), NB_ERR_ARG);
+    cr_assert_eq(nb__model_save_mem_ext(&data, &size, &f.m, zero, 1), NB_ERR_ARG);
+    cr_assert_eq(nb__model_save_mem_ext(&data, &size, &f.m, flags, 1), NB_ERR_ARG);
+    cr_assert_eq(nb__model_save_mem_ext(&data, &size, &f.m, nodata, 1), NB_ERR_ARG);
+    cr_assert_eq(nb__model_save_mem_ext(&data, &size, &f.m, NULL, 1), NB_ERR_NULL);
     cr_assert_eq(nb__model_load_mem_ext(&m, opt, 5, own, 1), NB_ERR_ARG);
     cr_assert_eq(nb__model_load_mem_ext(&m, opt, 5, NULL, 1), NB_ERR_NULL);
     free_full(&f);
+}
+
+Test(model_v2, files_written_by_the_version_1_library_still_load)
+{
+    /* tests/fuzz/corpus/model/{plain,norm_only,full}.nbm were written before version 2 */
+    const char *names[] = {"plain.nbm", "norm_only.nbm", "full.nbm"};
+    char dir[512];
+    snprintf(dir, sizeof dir, "%s/corpus/model", NB_FUZZ_DIR);
+    for (size_t i = 0; i < 3; i++) {
+        size_t size;
+        uint8_t *b = io_read(io_path(dir, names[i]), &size);
+        cr_assert_not_null(b, "%s", names[i]);
+        cr_assert_eq(nb__le_get_u32(b + 8), 1u);
+        nb_model m;
+        cr_assert_eq(nb_model_load_mem(&m, b, size), NB_OK, "%s", names[i]);
+        cr_assert_eq(m.version, 1u);
+        cr_assert(m.target_norm == NULL && m.n_feature_names == 0 && m.n_target_names == 0);
+        void *again;
+        size_t again_size; /* and are written again byte for byte as version 1 */
+        cr_assert_eq(nb_model_save_mem(&again, &again_size, &m), NB_OK);
+        cr_assert(again_size == size && memcmp(again, b, size) == 0, "%s", names[i]);
+        free(again);
+        nb_model_free(&m);
+        free(b);
+    }
 }
