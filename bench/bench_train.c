@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "bench_util.h"
+#include "core/threads.h" /* nb__thread_policy, for --policy-ab */
 #include "naive_train.h"
 #include "sgemm_floor.h"
 #include "workloads.h"
@@ -17,7 +18,7 @@ typedef struct options {
     int threads[8];
     size_t n_threads, repeats; /* repeats 0: per-workload default */
     const char *workloads, *json, *dump, *optimizers;
-    bool quick, naive, bf16;
+    bool quick, naive, bf16, policy_ab;
 } options;
 
 static void usage(FILE *f)
@@ -60,6 +61,8 @@ static int parse(int argc, char **argv, options *o)
             o->naive = false;
         } else if (!strcmp(a, "--bf16")) {
             o->bf16 = true;
+        } else if (!strcmp(a, "--policy-ab")) {
+            o->policy_ab = true;
         } else if (v && !strcmp(a, "--threads")) {
             if (!(o->n_threads = bu_parse_int_list(v, o->threads, 8)))
                 return -1;
@@ -302,6 +305,55 @@ static int run_bf16(const options *o)
     return 0;
 }
 
+/* --policy-ab: nablas' per-product thread counts (core/threads.h) against every product on all
+   threads with OpenBLAS's own split, the same network from the same start, epochs alternating. */
+static int run_policy_ab(const options *o)
+{
+    int thr = o->threads[o->n_threads - 1];
+    nb_set_threads(thr);
+    printf("thread policy at %d threads: nablas' crossover vs OpenBLAS's own split, epochs "
+           "alternating\n%-4s %14s %14s %9s %14s %9s\n", thr, "wl", "policy epoch",
+           "openblas epoch", "ratio", "1-thread epoch", "2t/1t");
+    for (size_t i = 0; i < BW_COUNT; i++) {
+        bw_workload w = bw_get(i);
+        if (!bu_in_list(o->workloads, w.name))
+            continue;
+        bw_generate(&w);
+        size_t reps = o->repeats ? o->repeats : default_repeats(&w, o->quick);
+        nb_net *net[3];
+        nb_trainer *tr[3];
+        for (int v = 0; v < 3; v++)
+            if (nb_net_create(&net[v], w.inputs, w.layers, w.n_layers, 1) != NB_OK
+                || nb_trainer_create(&tr[v], net[v]) != NB_OK)
+                exit(2);
+        double *d = malloc(3 * reps * sizeof *d), loss;
+        for (size_t r = 0; r < reps + 1; r++)
+            for (int k = 0; k < 3; k++) {
+                int v = (int)((r + (size_t)k) % 3); /* 0 policy, 1 OpenBLAS split, 2 one thread */
+                nb__thread_policy(v != 1);
+                nb_set_threads(v == 2 ? 1 : thr);
+                double t = nablas_epoch(tr[v], &w, r, &loss);
+                if (r > 0)
+                    d[v * reps + r - 1] = t;
+            }
+        nb__thread_policy(true);
+        nb_set_threads(thr);
+        double tp = bu_median(d, reps), to = bu_median(d + reps, reps);
+        double t1 = bu_median(d + 2 * reps, reps);
+        printf("%-4s %11.4g ms %11.4g ms %8.3fx %11.4g ms %8.3fx\n", w.name, tp * 1e3, to * 1e3,
+               tp / to, t1 * 1e3, tp / t1);
+        for (int v = 0; v < 3; v++) {
+            nb_trainer_free(tr[v]);
+            nb_net_free(net[v]);
+        }
+        free(d);
+        bw_free(&w);
+    }
+    printf("ratio = policy / OpenBLAS split (below 1: the policy is faster); 2t/1t = policy at %d "
+           "threads / one thread.\n", thr);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     options o;
@@ -312,6 +364,8 @@ int main(int argc, char **argv)
     bu_print_header(stdout, "nablas-bench-train");
     if (o.bf16)
         return run_bf16(&o);
+    if (o.policy_ab)
+        return run_policy_ab(&o);
     bu_json *js = bu_json_open(o.json, "nablas-bench-train");
     printf("%-4s %3s %12s %12s %10s %12s %9s %12s %9s %8s\n", "wl", "thr", "epoch", "samples/s",
            "GFLOP/s", "sgemm floor", "vs floor", "naive", "speedup", "loss");

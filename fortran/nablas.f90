@@ -11,6 +11,8 @@
 ! nb_message(status) gives its text.  A network is a type(nb_net) made by nb_create or nb_load
 ! and released by nb_free.  A model loaded with an input standardisation keeps it: nb_predict
 ! and nb_train then standardise a copy of x (the only case that copies), and nb_save keeps it.
+! A target standardisation is kept too: nb_predict answers in the targets' units and nb_train
+! standardises a copy of t.
 module nablas
   use, intrinsic :: iso_c_binding
   implicit none
@@ -28,9 +30,10 @@ module nablas
     NB_ACT_SIGMOID = 3, NB_ACT_TANH = 4, NB_ACT_SOFTMAX = 5
   integer, parameter, public :: NB_LOSS_MSE = 0, NB_LOSS_BCE = 1, NB_LOSS_SOFTMAX_CE = 2
 
-  ! A network, with the loss and the input standardisation of the model it came from.
+  ! A network, with the loss and the input and target standardisations of the model it came
+  ! from (target_norm: the network predicts (y - mean) / std; nb_predict answers in y's units).
   type, public :: nb_net
-    type(c_ptr) :: net = c_null_ptr, norm = c_null_ptr
+    type(c_ptr) :: net = c_null_ptr, norm = c_null_ptr, target_norm = c_null_ptr
     integer :: loss = NB_LOSS_MSE
   end type
 
@@ -79,17 +82,27 @@ module nablas
       integer(c_size_t), value :: layer
       type(nb_tensor), intent(out) :: w, b
     end function
-    integer(c_int) function c_net_save(net, loss, norm, path) bind(C, name='nb_net_save')
+    integer(c_int) function c_fortran_save(net, loss, norm, target_norm, path) &
+        bind(C, name='nb_fortran_save')
       import :: c_ptr, c_int, c_char
-      type(c_ptr), value :: net, norm
+      type(c_ptr), value :: net, norm, target_norm
       integer(c_int), value :: loss
       character(kind=c_char), intent(in) :: path(*)
     end function
-    integer(c_int) function c_net_load(net, loss, norm, path) bind(C, name='nb_net_load')
+    integer(c_int) function c_fortran_load(net, loss, norm, target_norm, path) &
+        bind(C, name='nb_fortran_load')
       import :: c_ptr, c_int, c_char
-      type(c_ptr), intent(out) :: net, norm
+      type(c_ptr), intent(out) :: net, norm, target_norm
       integer(c_int), intent(out) :: loss
       character(kind=c_char), intent(in) :: path(*)
+    end function
+    type(c_ptr) function c_norm_mean(n) bind(C, name='nb_norm_mean')
+      import :: c_ptr
+      type(c_ptr), value :: n
+    end function
+    type(c_ptr) function c_norm_std(n) bind(C, name='nb_norm_std')
+      import :: c_ptr
+      type(c_ptr), value :: n
     end function
     integer(c_int) function c_net_predict(net, x, y) bind(C, name='nb_net_predict')
       import :: c_ptr, c_int, nb_tensor
@@ -129,9 +142,11 @@ module nablas
 contains
 
   ! A network on `inputs` features with size(units) dense layers: units(k) outputs and
-  ! activation acts(k) (NB_ACT_*), initialised from seed (default 0).
+  ! activation acts(k) (NB_ACT_*), initialised from seed (default 0).  On success it replaces
+  ! (and frees) what net held; on failure net is unchanged.
   integer function nb_create(net, inputs, units, acts, seed) result(status)
-    type(nb_net), intent(out) :: net
+    type(nb_net), intent(inout) :: net
+    type(nb_net) :: made
     integer, intent(in) :: inputs, units(:), acts(:)
     integer, intent(in), optional :: seed
     type(nb_layer_spec) :: spec(size(units))
@@ -146,7 +161,10 @@ contains
     end do
     s = 0
     if (present(seed)) s = int(seed, c_int64_t)
-    status = c_net_create(net%net, int(inputs, c_size_t), spec, int(size(units), c_size_t), s)
+    status = c_net_create(made%net, int(inputs, c_size_t), spec, int(size(units), c_size_t), s)
+    if (status /= NB_OK) return
+    call nb_free(net)
+    net = made
   end function
 
   ! Releases the network (and its standardisation); safe on a freed or never-made one.
@@ -154,8 +172,10 @@ contains
     type(nb_net), intent(inout) :: net
     call c_net_free(net%net)
     call c_norm_free(net%norm)
+    call c_norm_free(net%target_norm)
     net%net = c_null_ptr
     net%norm = c_null_ptr
+    net%target_norm = c_null_ptr
   end subroutine
 
   integer function nb_num_inputs(net)
@@ -190,7 +210,7 @@ contains
     call c_f_pointer(tb%data, b, [tb%cols])
   end function
 
-  ! Saves the network as a model file (atomically) with its standardisation and with `loss`
+  ! Saves the network as a model file (atomically) with its standardisations and with `loss`
   ! (default: the loss it was loaded with, else NB_LOSS_MSE).
   integer function nb_save(net, path, loss) result(status)
     type(nb_net), intent(in) :: net
@@ -199,16 +219,21 @@ contains
     integer(c_int) :: l
     l = int(net%loss, c_int)
     if (present(loss)) l = int(loss, c_int)
-    status = c_net_save(net%net, l, net%norm, c_string(path))
+    status = c_fortran_save(net%net, l, net%norm, net%target_norm, c_string(path))
   end function
 
-  ! Loads a model file (any made by nablas: train, import, nb_save).
+  ! Loads a model file (any made by nablas: train, import, nb_save).  On success it replaces
+  ! (and frees) what net held; on failure net is unchanged.
   integer function nb_load(net, path) result(status)
-    type(nb_net), intent(out) :: net
+    type(nb_net), intent(inout) :: net
     character(len=*), intent(in) :: path
+    type(nb_net) :: made
     integer(c_int) :: l
-    status = c_net_load(net%net, l, net%norm, c_string(path))
-    if (status == NB_OK) net%loss = int(l)
+    status = c_fortran_load(made%net, l, made%norm, made%target_norm, c_string(path))
+    if (status /= NB_OK) return
+    made%loss = int(l)
+    call nb_free(net)
+    net = made
   end function
 
   ! y(outputs, rows) = the network's outputs for x(inputs, rows).
@@ -217,20 +242,29 @@ contains
     real(c_float), intent(in), target, contiguous :: x(:, :)
     real(c_float), intent(inout), target, contiguous :: y(:, :)
     real(c_float), allocatable, target :: xs(:, :)
+    real(c_float), pointer :: mean(:), sd(:)
+    integer :: r
     status = NB_ERR_SHAPE
     if (size(x, 2) /= size(y, 2)) return
-    if (.not. c_associated(net%norm)) then
+    if (c_associated(net%norm)) then
+      allocate (xs(size(x, 1), size(x, 2)))
+      status = c_norm_apply_to(net%norm, tensor(x), tensor(xs))
+      if (status == NB_OK) status = c_net_predict(net%net, tensor(xs), tensor(y))
+    else
       status = c_net_predict(net%net, tensor(x), tensor(y))
-      return
     end if
-    allocate (xs(size(x, 1), size(x, 2)))
-    status = c_norm_apply_to(net%norm, tensor(x), tensor(xs))
-    if (status == NB_OK) status = c_net_predict(net%net, tensor(xs), tensor(y))
+    if (status /= NB_OK .or. .not. c_associated(net%target_norm)) return
+    call c_f_pointer(c_norm_mean(net%target_norm), mean, [size(y, 1)])
+    call c_f_pointer(c_norm_std(net%target_norm), sd, [size(y, 1)])
+    do r = 1, size(y, 2)
+      y(:, r) = y(:, r) * sd + mean  ! back to the targets' units
+    end do
   end function
 
   ! Trains on x(inputs, rows) and targets t(outputs, rows) with the library's default options
   ! (nb_train_opts_default: MSE, batch 32, 10 epochs, lr 0.01, seed 0, shuffled) except those
-  ! given.  final_loss receives the mean loss of the last epoch.
+  ! given.  final_loss receives the mean loss of the last epoch (in standardised units when
+  ! the model standardises its targets).
   integer function nb_train(net, x, t, loss, epochs, batch_size, lr, seed, final_loss) &
       result(status)
     type(nb_net), intent(in) :: net
@@ -238,7 +272,7 @@ contains
     integer, intent(in), optional :: loss, epochs, batch_size, seed
     real, intent(in), optional :: lr
     real(c_double), intent(out), optional :: final_loss
-    real(c_float), allocatable, target :: xs(:, :)
+    real(c_float), allocatable, target :: xs(:, :), ts(:, :)
     integer(c_int) :: l
     integer(c_size_t) :: e, b
     real(c_float) :: r
@@ -263,11 +297,20 @@ contains
     end if
     if (present(seed)) s = int(seed, c_int64_t)
     last = 0
-    if (c_associated(net%norm)) then
-      allocate (xs(size(x, 1), size(x, 2)))
-      status = c_norm_apply_to(net%norm, tensor(x), tensor(xs))
-      if (status == NB_OK) &
-        status = c_fortran_train(net%net, tensor(xs), tensor(t), l, e, b, r, s, last)
+    ! standardised copies where the model standardises (x or t), the caller's arrays otherwise
+    allocate (xs(merge(size(x, 1), 0, c_associated(net%norm)), size(x, 2)))
+    allocate (ts(merge(size(t, 1), 0, c_associated(net%target_norm)), size(t, 2)))
+    status = NB_OK
+    if (c_associated(net%norm)) status = c_norm_apply_to(net%norm, tensor(x), tensor(xs))
+    if (status == NB_OK .and. c_associated(net%target_norm)) &
+      status = c_norm_apply_to(net%target_norm, tensor(t), tensor(ts))
+    if (status /= NB_OK) return
+    if (c_associated(net%norm) .and. c_associated(net%target_norm)) then
+      status = c_fortran_train(net%net, tensor(xs), tensor(ts), l, e, b, r, s, last)
+    else if (c_associated(net%norm)) then
+      status = c_fortran_train(net%net, tensor(xs), tensor(t), l, e, b, r, s, last)
+    else if (c_associated(net%target_norm)) then
+      status = c_fortran_train(net%net, tensor(x), tensor(ts), l, e, b, r, s, last)
     else
       status = c_fortran_train(net%net, tensor(x), tensor(t), l, e, b, r, s, last)
     end if

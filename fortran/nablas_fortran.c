@@ -28,3 +28,38 @@ nb_status nb_fortran_train(nb_net *net, const nb_tensor *X, const nb_tensor *T, 
         *last_loss = r.last_loss;
     return st;
 }
+
+/* Model files through nb_model (whose struct grows with the format): the network, its loss and
+   both standardisations, so that Fortran predicts in the targets' units. */
+nb_status nb_fortran_load(nb_net **net, int *loss, nb_norm **norm, nb_norm **target_norm,
+                          const char *path);
+nb_status nb_fortran_save(const nb_net *net, int loss, const nb_norm *norm,
+                          const nb_norm *target_norm, const char *path);
+
+nb_status nb_fortran_load(nb_net **net, int *loss, nb_norm **norm, nb_norm **target_norm,
+                          const char *path)
+{
+    if (!net || !loss || !norm || !target_norm)
+        return NB_ERR_NULL;
+    nb_model m;
+    nb_status st = nb_model_load(&m, path);
+    if (st != NB_OK)
+        return st;
+    *net = m.net;
+    *loss = (int)m.loss;
+    *norm = m.norm;
+    *target_norm = m.target_norm;
+    m.net = NULL;
+    m.norm = NULL;
+    m.target_norm = NULL;
+    nb_model_free(&m);
+    return NB_OK;
+}
+
+nb_status nb_fortran_save(const nb_net *net, int loss, const nb_norm *norm,
+                          const nb_norm *target_norm, const char *path)
+{
+    nb_model m = {.net = (nb_net *)net, .loss = (nb_loss)loss, .norm = (nb_norm *)norm,
+                  .target_norm = (nb_norm *)target_norm};
+    return nb_model_save(&m, path);
+}

@@ -8,6 +8,7 @@ program test_fortran
   integer :: failures = 0
   call layout_and_forward()
   call train_xor_save_load()
+  call standardised_model()
   call errors()
   if (failures > 0) then
     print '(i0, a)', failures, ' check(s) failed'
@@ -102,6 +103,54 @@ contains
     call nb_free(net)
   end subroutine
 
+  ! A model file with input and target standardisation made by C (test_helper.c): Fortran's
+  ! predictions equal C's, in the targets' units; saving keeps both standardisations.
+  subroutine standardised_model()
+    interface
+      integer(c_int) function make_model(path, x, rows, y) bind(C, name='nbf_test_make_model')
+        import :: c_int, c_char, c_float, c_size_t
+        character(kind=c_char), intent(in) :: path(*)
+        real(c_float), intent(in) :: x(*)
+        integer(c_size_t), value :: rows
+        real(c_float), intent(out) :: y(*)
+      end function
+    end interface
+    type(nb_net) :: net, again
+    real(c_float), target :: x(3, 6), yc(2, 6), yf(2, 6), y2(2, 6), t(2, 6)
+    real(c_double) :: loss
+    real :: before, after, spread(2, 6)
+    integer :: r
+    spread(1, :) = 10
+    spread(2, :) = 0.1
+    do r = 1, 6
+      x(:, r) = [1.0 + 0.7 * r, 2.0 - 0.2 * r, 3.0 + real(mod(r, 3))]
+    end do
+    call check(make_model('std.nbm' // c_null_char, x, 6_c_size_t, yc) == NB_OK, &
+               'C saved a model with both standardisations')
+    call check(nb_load(net, 'std.nbm') == NB_OK, 'nb_load it')
+    call check(nb_predict(net, x, yf) == NB_OK, 'nb_predict')
+    print '(a, es10.3)', '      max |Fortran - C| / |C| = ', maxval(abs(yf - yc) / abs(yc))
+    call check(maxval(abs(yf - yc) / abs(yc)) <= 1e-6, 'Fortran == C predictions, targets'' units')
+    call check(abs(yc(1, 1) - 100) < 30 .and. abs(yc(2, 1) + 5) < 1, 'C answers near the target means')
+    call check(nb_save(net, 'std2.nbm') == NB_OK, 'nb_save')
+    call check(nb_load(again, 'std2.nbm') == NB_OK, 'nb_load again')
+    call check(nb_predict(again, x, y2) == NB_OK, 'nb_predict again')
+    call check(same_bits(y2, yf), 'saved and reloaded: the same predictions')
+    t = yc + 1.0  ! train towards a shifted target in its own units
+    call check(nb_train(again, x, t, epochs=200, batch_size=6, lr=0.05, final_loss=loss) == NB_OK, &
+               'nb_train with both standardisations')
+    call check(nb_predict(again, x, y2) == NB_OK, 'nb_predict after training')
+    ! in standardised units (target std 10 and 0.1): the mean squared error fell
+    before = sum(((yf - t) / spread)**2) / size(t)
+    after = sum(((y2 - t) / spread)**2) / size(t)
+    print '(a, 2es10.3, a, es10.3)', '      standardised MSE before/after: ', before, after, &
+      '   nb_train''s last loss ', loss
+    call check(after < 0.01 * before, 'training moved the outputs towards t')
+    call check(abs(after - loss) < 0.5 * loss, 'nb_train''s loss is in standardised units')
+    call nb_free(again)
+    call nb_free(net)
+  end subroutine
+
   subroutine errors()
     type(nb_net) :: net
     real(c_float), target :: x(3, 4), y(2, 4), ybad(2, 3), xbad(4, 4), t(2, 4)
@@ -120,6 +169,9 @@ contains
     call check(nb_train(net, x, t, loss=NB_LOSS_SOFTMAX_CE, epochs=1) == NB_OK, &
                'softmax-ce on identity outputs')
     call check(nb_load(net, 'does/not/exist.nbm') == NB_ERR_IO, 'missing file')
+    call check(nb_num_inputs(net) == 3, 'a failed load leaves the network as it was')
+    call check(nb_create(net, 5, [1], [NB_ACT_IDENTITY]) == NB_OK, 'nb_create over a network frees it')
+    call check(nb_num_inputs(net) == 5, 'the new network replaced it')
     msg = nb_message(NB_ERR_IO)
     call check(len(msg) > 5, 'nb_message: ' // msg)
     call check(msg /= nb_message(NB_OK), 'nb_message differs per status')

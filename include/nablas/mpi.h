@@ -5,26 +5,31 @@
    Model.  Every rank holds the same network layout and the same training options.  Rank 0's
    parameters are broadcast to all ranks before the first step.  Every step, each rank runs
    forward and backward on its slice of the global batch (opts->batch_size rows, the single-
-   process batch), the gradients are summed in place with one MPI_Allreduce over the flat
-   gradient buffer (each rank's share weighted by its rows / the global batch's rows, so that
-   the sum is the single-process mean gradient) and the batch loss and a count of failing ranks
-   with a second, two-number one; then every rank applies the same update.
-   So `P` ranks give the parameters of one process training on the whole data with the same
-   options (to rounding: the sums are taken in another order), for any P.
+   process batch), with its output gradient weighted by its rows / the global batch's rows;
+   the gradients are then summed in place across ranks with one MPI_Allreduce over the flat
+   gradient buffer, which gives every rank the single-process mean gradient, and the batch loss
+   and a count of failing ranks with a second, two-number allreduce.  Every rank
+   then makes the same finiteness decision and the same update.  So P ranks give the
+   parameters of one process training on the whole data with the same options, to rounding
+   (the sums are taken in another order; the tests see 2e-7 of the parameters' scale), for any
+   P, and every rank ends with the same parameters, bit for bit.
 
    Rows.  The global row order is the single-process order: rows 0..R-1, or with opts->shuffle
    the permutation that nb_net_train draws from opts->seed for each epoch.  Each global batch
    of n rows is cut into `size` contiguous slices in rank order, of n / size rows each, the
-   first n % size ranks taking one row more (nb_mpi_slice).  A slice may be empty (fewer rows than ranks in the
-   last batch); that rank then contributes zeros.
+   first n % size ranks taking one row more (nb_mpi_slice).  A slice may be empty (fewer rows
+   than ranks in the last batch); that rank then contributes zeros.
 
    Errors.  Every collective nablas makes carries a status: an argument error (also options or
    shapes that differ between ranks), a failed allocation, or a non-finite loss or gradient on
    any one rank ends the call on every rank with the same status (the largest code any rank
-   saw), and no rank is left waiting in a collective.  nablas works on its own duplicate of `comm` with
-   MPI_ERRORS_RETURN set on it, never calls MPI_Abort and never exits; a failing MPI call gives
-   NB_ERR_MPI (after which the other ranks may block in MPI itself: MPI cannot recover a lost
-   rank).  The caller initialises and finalises MPI. */
+   saw), and no rank is left waiting in a collective.  nablas works on its own duplicate of
+   `comm` with MPI_ERRORS_RETURN set on it, never calls MPI_Abort and never exits; a failing
+   MPI call gives NB_ERR_MPI (after which the other ranks may block in MPI itself: MPI cannot
+   recover a lost rank).  The caller initialises and finalises MPI.
+
+   Memory.  nablas allocates before the first step and nothing during training, as
+   nb_net_train; what MPI allocates inside its own calls is MPI's. */
 #ifndef NABLAS_MPI_H
 #define NABLAS_MPI_H
 

@@ -8,7 +8,8 @@
 #include "nablas.h"
 
 /* Exit statuses. */
-enum { CLI_OK = 0, CLI_FAIL = 1, CLI_USAGE = 2 };
+enum { CLI_OK = 0, CLI_FAIL = 1, CLI_USAGE = 2,
+       CLI_PLOT_FAIL = 3 /* train: the model was saved, the loss curve could not be */ };
 
 /* ---- options (opts.c) ---------------------------------------------------------------------- */
 
@@ -36,6 +37,9 @@ const char *cli_get(const cli_cmd *cmd, const char *name);
 bool cli_flag(const cli_cmd *cmd, const char *name);
 /* Value parsers: print an error naming the option and return false on bad input. */
 bool cli_size(const cli_cmd *cmd, const char *name, size_t dflt, size_t min, size_t *out);
+/* As cli_size with an upper bound; out of range is "--NAME V is out of range: give MIN to MAX". */
+bool cli_size_range(const cli_cmd *cmd, const char *name, size_t dflt, size_t min, size_t max,
+                    size_t *out);
 bool cli_double(const cli_cmd *cmd, const char *name, double dflt, double min, double max, double *out);
 bool cli_u64(const cli_cmd *cmd, const char *name, uint64_t dflt, uint64_t *out);
 
@@ -88,6 +92,24 @@ int cli_load_model(const char *cmd, const char *path, nb_model *m);
 /* Names of the loss for --loss and messages. */
 const char *cli_loss_name(nb_loss l);
 
+/* ---- outputs (outputs.c) ------------------------------------------------------------------ */
+
+/* An output path and the option that named it (for messages; NULL for a positional argument);
+   path NULL: not given. */
+typedef struct cli_output {
+    const char *option;
+    const char *path;
+} cli_output;
+
+/* Checks every output before any work (docs/cli.md, "Output files"): a regular file or a new
+   name in an existing, writable directory, a name that fits NAME_MAX, not the same file as an
+   input or another output.  Prints the error; CLI_USAGE for a refused path, CLI_FAIL for an OS
+   error (with its strerror). */
+int cli_check_outputs(const char *cmd, const cli_output *outs, size_t n_out,
+                      const char *const *inputs, size_t n_in);
+/* SIGINT/SIGTERM remove the temporary file of an atomic write in progress, then end the
+   process by the same signal. */
+void cli_signals_install(void);
 /* ---- optimizer, schedule, clipping options of train (train_optim.c) ----------------------- */
 
 #define CLI_OPTIM_OPTS                                                                         \

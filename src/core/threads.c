@@ -10,6 +10,9 @@
    Atomic: inference contexts may run products from several threads at once. */
 static atomic_int limit;
 static atomic_int current;
+static atomic_bool policy_off;
+
+void nb__thread_policy(bool on) { atomic_store(&policy_off, !on); }
 
 static int get_limit(void)
 {
@@ -41,6 +44,8 @@ int nb_get_threads(void) { return get_limit(); }
 int nb__threads_for(size_t m, size_t n, size_t k)
 {
     int lim = get_limit();
+    if (atomic_load_explicit(&policy_off, memory_order_relaxed))
+        return lim;
     return lim > 1 && (double)m * (double)n * (double)k >= NB_THREADS_MIN_MNK ? lim : 1;
 }
 

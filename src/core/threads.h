@@ -5,10 +5,15 @@
 #ifndef NB_CORE_THREADS_H
 #define NB_CORE_THREADS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 /* Multiply-adds (m n k) from which a product runs on more than one thread. */
 #define NB_THREADS_MIN_MNK 50000000.0
+
+/* Off: every product runs on all nb_get_threads() threads and OpenBLAS splits as it likes (the
+   behaviour before the policy; for nablas-bench-train --policy-ab only). */
+void nb__thread_policy(bool on);
 
 /* The thread count the policy gives an m x n x k product (1 or nb_get_threads()). */
 int nb__threads_for(size_t m, size_t n, size_t k);

@@ -79,7 +79,8 @@ typedef struct prim {
     size_t l, m;
     int prod, nthr;
     dnnl_primitive_t p;
-    dnnl_memory_t src, wei, dst, bias;
+    dnnl_memory_t src, wei, dst, bias, pad; /* pad: the scratchpad, NULL if none is needed */
+    size_t pad_bytes;
 } prim;
 
 struct nb__bf16 {
@@ -90,6 +91,8 @@ struct nb__bf16 {
     size_t n_prims, cap_prims, cap_batch;
     uint16_t *xb, *gb, *wb; /* bf16 copies of a layer's input (or its transpose), G and W */
     float *dw, *db;         /* fp32 scratch: a weight gradient and a bias gradient */
+    void *pad;              /* oneDNN's scratchpad, owned here so that a product allocates nothing */
+    size_t pad_cap;
 };
 
 nb_status nb__bf16_available(void) { return cpu_has_bf16() ? NB_OK : NB_ERR_CPU; }
@@ -102,6 +105,8 @@ static void free_prim(prim *q)
     dnnl_memory_destroy(q->dst);
     if (q->bias)
         dnnl_memory_destroy(q->bias);
+    if (q->pad)
+        dnnl_memory_destroy(q->pad);
 }
 
 void nb__bf16_free(nb__bf16 *h)
@@ -121,6 +126,7 @@ void nb__bf16_free(nb__bf16 *h)
     free(h->wb);
     free(h->dw);
     free(h->db);
+    free(h->pad);
     free(h);
 }
 
@@ -203,13 +209,31 @@ static nb_status make_prim(nb__bf16 *h, size_t l, int prod, size_t batch, int nt
     memset(q, 0, sizeof *q);
     q->l = l, q->m = batch, q->prod = prod, q->nthr = nthr;
     set_threads(nthr); /* oneDNN sizes its work split at creation */
-    dnnl_primitive_desc_t pd;
-    if (dnnl_primitive_desc_create(&pd, &desc, NULL, h->eng, NULL) != dnnl_success)
-        return NB_ERR_UNSUPPORTED;
-    dnnl_status_t s = dnnl_primitive_create(&q->p, pd);
-    dnnl_primitive_desc_destroy(pd);
-    if (s != dnnl_success)
+    /* the scratchpad is ours (user mode): otherwise oneDNN may allocate it in every call */
+    dnnl_primitive_attr_t attr;
+    if (dnnl_primitive_attr_create(&attr) != dnnl_success)
         return NB_ERR_NOMEM;
+    dnnl_primitive_desc_t pd;
+    dnnl_status_t s = dnnl_primitive_attr_set_scratchpad_mode(attr, dnnl_scratchpad_mode_user);
+    if (s == dnnl_success)
+        s = dnnl_primitive_desc_create(&pd, &desc, attr, h->eng, NULL);
+    dnnl_primitive_attr_destroy(attr);
+    if (s != dnnl_success)
+        return NB_ERR_UNSUPPORTED;
+    const dnnl_memory_desc_t *pad_md = dnnl_primitive_desc_query_md(pd, dnnl_query_scratchpad_md, 0);
+    q->pad_bytes = pad_md ? dnnl_memory_desc_get_size(pad_md) : 0;
+    if (q->pad_bytes
+        && dnnl_memory_create(&q->pad, pad_md, h->eng, DNNL_MEMORY_NONE) != dnnl_success) {
+        dnnl_primitive_desc_destroy(pd);
+        return NB_ERR_NOMEM;
+    }
+    s = dnnl_primitive_create(&q->p, pd);
+    dnnl_primitive_desc_destroy(pd);
+    if (s != dnnl_success) {
+        if (q->pad)
+            dnnl_memory_destroy(q->pad);
+        return NB_ERR_NOMEM;
+    }
     ok = dnnl_memory_create(&q->src, &src, h->eng, DNNL_MEMORY_NONE) == dnnl_success
          && dnnl_memory_create(&q->wei, &wei, h->eng, DNNL_MEMORY_NONE) == dnnl_success
          && dnnl_memory_create(&q->dst, &dst, h->eng, DNNL_MEMORY_NONE) == dnnl_success
@@ -267,8 +291,18 @@ nb_status nb__bf16_prepare(nb__bf16 *h, size_t batch)
             }
             size_t m, n, k;
             shape(h, l, p, batch, &m, &n, &k);
-            NB_TRY(make_prim(h, l, p, batch, nb__threads_for(m, n, k), &h->prims[h->n_prims]));
+            prim *q = &h->prims[h->n_prims];
+            NB_TRY(make_prim(h, l, p, batch, nb__threads_for(m, n, k), q));
             h->n_prims++;
+            if (q->pad_bytes > h->pad_cap) {
+                size_t bytes = (q->pad_bytes + 63) / 64 * 64;
+                void *pad = aligned_alloc(64, bytes);
+                if (!pad)
+                    return NB_ERR_NOMEM;
+                free(h->pad);
+                h->pad = pad;
+                h->pad_cap = bytes;
+            }
         }
     return NB_OK;
 }
@@ -280,12 +314,16 @@ static bool run(nb__bf16 *h, prim *q, const void *src, const void *wei, float *d
     dnnl_memory_set_data_handle(q->src, (void *)src);
     dnnl_memory_set_data_handle(q->wei, (void *)wei);
     dnnl_memory_set_data_handle(q->dst, dst);
-    dnnl_exec_arg_t args[4] = {
+    dnnl_exec_arg_t args[5] = {
         {DNNL_ARG_SRC, q->src}, {DNNL_ARG_WEIGHTS, q->wei}, {DNNL_ARG_DST, q->dst}};
     int n = 3;
     if (q->bias) {
         dnnl_memory_set_data_handle(q->bias, (void *)bias);
         args[n++] = (dnnl_exec_arg_t){DNNL_ARG_BIAS, q->bias};
+    }
+    if (q->pad) {
+        dnnl_memory_set_data_handle(q->pad, h->pad);
+        args[n++] = (dnnl_exec_arg_t){DNNL_ARG_SCRATCHPAD, q->pad};
     }
     set_threads(q->nthr);
     return dnnl_primitive_execute(q->p, h->st, n, args) == dnnl_success

@@ -23,22 +23,10 @@ typedef struct mpi_run {
     size_t n_reqs, cap_reqs;
 } mpi_run;
 
-/* Pieces of at most cfg.bucket floats (0: one piece): Open MPI's shared-memory path slows
-   down on single messages of a few MB. */
+/* Pieces of at most cfg.bucket floats (0: one piece). */
 static size_t piece(const mpi_run *r, size_t left)
 {
     return r->cfg.bucket && left > r->cfg.bucket ? r->cfg.bucket : left;
-}
-
-/* Weights count gradients by local rows / global rows: the sum over ranks of the local means
-   so weighted is the mean over the global batch.  (A rank without rows holds zeros.) */
-static void weigh(float *g, size_t count, size_t local_rows, size_t global_rows)
-{
-    if (local_rows == 0 || local_rows == global_rows)
-        return;
-    float w = (float)((double)local_rows / (double)global_rows);
-    for (size_t i = 0; i < count; i++)
-        g[i] *= w;
 }
 
 /* Overlap: starts summing count gradients at g across ranks, to be waited for in the hook. */
@@ -62,9 +50,9 @@ static void start_sum(mpi_run *r, float *g, size_t count)
 static void layer_hook(void *ctx, float *grads, size_t count, size_t local_rows,
                        size_t global_rows)
 {
-    mpi_run *r = ctx;
-    weigh(grads, count, local_rows, global_rows);
-    start_sum(r, grads, count);
+    (void)local_rows; /* the step already weighed them: this rank's share of the mean */
+    (void)global_rows;
+    start_sum(ctx, grads, count);
 }
 
 /* The collectives of one step.  g: np weighted gradients (zeros from a rank that failed),
@@ -96,13 +84,12 @@ static nb_status reduce_step(mpi_run *r, float *g, size_t np, double tail[2], nb
 static nb_status hook(void *ctx, float *grads, size_t n_params, size_t local_rows,
                       size_t global_rows, double *loss)
 {
-    mpi_run *r = ctx;
-    double tail[2] = {0.0, 0.0};
-    if (local_rows > 0)
-        tail[0] = *loss * (double)local_rows / (double)global_rows;
-    if (!r->cfg.overlap) /* (in overlap mode the layer hook weighed them) */
-        weigh(grads, n_params, local_rows, global_rows);
-    NB_TRY(reduce_step(r, grads, n_params, tail, NB_OK));
+    /* grads and loss come as this rank's share of the global batch's mean (local sum / global
+       rows, step.h): their sums over the ranks are the single-process values */
+    (void)local_rows;
+    (void)global_rows;
+    double tail[2] = {*loss, 0.0};
+    NB_TRY(reduce_step(ctx, grads, n_params, tail, NB_OK));
     *loss = tail[0]; /* the same on every rank: NaN anywhere reaches every rank */
     return NB_OK;
 }
@@ -205,6 +192,7 @@ static nb_status run(nb_net *net, mpi_run *r, const nb_tensor *X, const nb_tenso
     o.on_epoch = on_epoch;
     o.user = r;
     nb__trainer_set_hook(tr, hook, r);
+    nb__trainer_set_update(tr, r->cfg.update, r->cfg.update_ctx);
     if (r->cfg.overlap)
         nb__trainer_set_layer_hook(tr, layer_hook);
     if (local)
@@ -240,8 +228,10 @@ static nb_status run(nb_net *net, mpi_run *r, const nb_tensor *X, const nb_tenso
     return s;
 }
 
-/* The default: one allreduce per step, in pieces of at most 256 Ki floats (1 MiB). */
-static const nb__mpi_cfg default_cfg = {false, 262144};
+/* The default: one allreduce over the whole gradient per step.  On this project's 2-core host
+   (docs/scaling.md) pieces of 1 MiB cost twice as much (each piece waits for the slowest rank
+   again) and per-layer sums overlapped with backward gained nothing measurable. */
+static const nb__mpi_cfg default_cfg = {false, 0, NULL, NULL};
 
 nb_status nb__mpi_train_cfg(nb_net *net, MPI_Comm comm, const nb_tensor *X, const nb_tensor *T,
                             size_t rows, bool local, const nb_train_opts *opts,

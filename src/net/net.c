@@ -256,7 +256,7 @@ double nb__net_loss_grad(nb_net *net, nb_loss loss, const float *T, bool want_lo
     return value;
 }
 
-const float *nb__net_out_grad(const nb_net *net) { return net->gbuf[0]; }
+float *nb__net_out_grad(const nb_net *net) { return net->gbuf[0]; }
 
 /* With grads NULL (the fused SGD step), W <- W - lr A_prev^T G and b <- b - lr colsum(G) run
    as one sgemm (alpha = -lr, beta = 1) and one column sum, so the weight gradient is never

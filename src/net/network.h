@@ -62,8 +62,9 @@ void nb__net_forward_train(nb_net *net, const float *X, size_t batch);
 /* After nb__net_forward: the loss against T (returned) and its gradient with respect to the
    output, which backward starts from.  Wanted loss false: 0 is returned. */
 double nb__net_loss_grad(nb_net *net, nb_loss loss, const float *T, bool want_loss);
-/* The gradient of the output left by nb__net_loss_grad (batch_last x outputs). */
-const float *nb__net_out_grad(const nb_net *net);
+/* The gradient of the output left by nb__net_loss_grad (batch_last x outputs); backward
+   starts from it, so a caller may rescale it first. */
+float *nb__net_out_grad(const nb_net *net);
 /* The one backward loop, from the output gradient nb__net_loss_grad left.  grads set: the
    gradient buffer of that layout is written and the parameters stay.  grads NULL: the fused
    SGD step, each layer updated with rate lr as soon as its input gradient has been taken with

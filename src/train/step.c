@@ -46,6 +46,14 @@ nb_status nb__train_step(nb_net *net, const nb__step_cfg *cfg, const float *X, c
         return NB_OK;
     }
 
+    if (cfg->hook && rows > 0 && rows != global_rows) {
+        /* the hook sums across processes: hand it this process's share of the global mean */
+        double w = (double)rows / (double)global_rows;
+        float *G = nb__net_out_grad(net), wf = (float)w;
+        for (size_t i = 0; i < rows * out; i++)
+            G[i] *= wf;
+        loss *= w;
+    }
     layer_call lc = {net, cfg, rows, global_rows};
     bool each = cfg->hook && cfg->layer_hook;
     if (rows > 0)

@@ -6,10 +6,11 @@
 
 /* Runs after the local gradients are complete and before any finiteness decision or update
    (so a process whose values are NaN still calls it).  grads: the gradient buffer (n_params
-   floats, the parameters' layout); *loss: the batch loss.  On entry both are means over the
-   local_rows this process computed (0 rows: zeros); on return they must be the means over the
-   global_rows of the whole batch (MPI: scale by local_rows / global_rows, then sum across
-   ranks).  A status other than NB_OK stops the step before the update and is returned. */
+   floats, the parameters' layout); *loss: the batch loss.  On entry both are this process's
+   share of the mean over the global_rows of the whole batch: the sum over the local_rows it
+   computed divided by global_rows (0 rows: zeros; the step weighs the output gradient before
+   backward, a pass over rows x outputs rather than one over the parameters).  On return they
+   must be the means over the whole batch (MPI: the sums of the shares across ranks).  A status other than NB_OK stops the step before the update and is returned. */
 typedef nb_status (*nb__step_hook)(void *ctx, float *grads, size_t n_params, size_t local_rows,
                                    size_t global_rows, double *loss);
 

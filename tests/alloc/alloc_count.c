@@ -131,3 +131,18 @@ size_t alloc_count_blas(void)
     }
     return blas;
 }
+
+size_t alloc_count_from(const char *prefix)
+{
+    size_t n = atomic_load(&count), k = 0;
+    for (size_t i = 0; i < n && i < MAX_CALLERS; i++) {
+        Dl_info info;
+        if (!callers[i] || !dladdr(callers[i], &info) || !info.dli_fname)
+            continue;
+        const char *base = strrchr(info.dli_fname, '/');
+        base = base ? base + 1 : info.dli_fname;
+        if (strncmp(base, prefix, strlen(prefix)) == 0)
+            k++;
+    }
+    return k;
+}

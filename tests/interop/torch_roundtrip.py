@@ -4,8 +4,12 @@
 Usage: torch_roundtrip.py NABLAS CASE
   from_torch[_f16|_bf16|_f64]  a Sequential trained in PyTorch, written by the safetensors
                                writer below, `nablas import`, `nablas predict` == torch
-  to_torch[_std]               `nablas train` (with --standardize), `nablas export`, parsed
-                               here into a torch Sequential, which predicts as `nablas predict`
+  to_torch[_std|_std_targets]  `nablas train` (with --standardize, and --standardize-targets
+                               on targets in the hundreds), `nablas export`, parsed here into a
+                               torch Sequential, which predicts as `nablas predict`
+
+Outputs must agree within 1e-5 * max(1, |torch's output|): absolute for outputs of order 1,
+relative for the targets in the hundreds (float32 spacing there is 1.5e-5).
 
 Debian 12 has no python3-safetensors, so the format (u64 LE header length, JSON header,
 little-endian data) is written and read here with struct and numpy.  Exit 77 (meson: skipped)
@@ -69,10 +73,14 @@ def nablas(exe, *args):
 
 
 def compare(what, got, want):
-    diff = float(np.max(np.abs(got.astype(np.float64) - want.astype(np.float64))))
-    print(f"{what}: {got.shape[0]} rows x {got.shape[1]} outputs, max |nablas - torch| = {diff:.3g}")
-    if not diff <= TOL:
-        sys.exit(f"FAIL: {what}: max difference {diff} > {TOL}")
+    got, want = got.astype(np.float64), want.astype(np.float64)
+    diff = float(np.max(np.abs(got - want)))
+    rel = float(np.max(np.abs(got - want) / np.maximum(1.0, np.abs(want))))
+    print(f"{what}: {got.shape[0]} rows x {got.shape[1]} outputs, |torch| up to "
+          f"{np.max(np.abs(want)):.3g}, max |nablas - torch| = {diff:.3g}, "
+          f"max |nablas - torch| / max(1, |torch|) = {rel:.3g}")
+    if not rel <= TOL:
+        sys.exit(f"FAIL: {what}: difference {rel} > {TOL}")
 
 
 def from_torch(exe, dtype):
@@ -110,13 +118,15 @@ def from_torch(exe, dtype):
     compare(f"torch -> nablas ({dtype})", np.load("y.npy"), want)
 
 
-def to_torch(exe, standardize):
+def to_torch(exe, standardize, targets=False):
     rng = np.random.default_rng(1)
     n = 300
     # features on different scales, so that the standardisation matters
     X = np.column_stack([rng.normal(10, 3, n), rng.normal(-1, 0.5, n), rng.uniform(0, 4, n),
                          rng.normal(0, 1, n)]).astype(np.float32)
     t = np.tanh(0.2 * (X[:, 0] - 10) + X[:, 1] + 0.3 * X[:, 2] * X[:, 3])
+    if targets:
+        t = 200 + 50 * t  # units far from standardised ones
     with open("d.csv", "w") as f:
         f.write("a,b,c,d,y\n")
         for row, v in zip(X, t):
@@ -124,7 +134,8 @@ def to_torch(exe, standardize):
     args = ["train", "--data", "d.csv", "--target-columns", "y", "--layers",
             "16:tanh,8:relu,1", "--epochs", "30", "--batch", "16", "--lr", "0.05", "--seed", "2",
             "--out", "m.nbm"]
-    nablas(exe, *(args + (["--standardize"] if standardize else [])))
+    nablas(exe, *(args + (["--standardize"] if standardize else [])
+                      + (["--standardize-targets"] if targets else [])))
     nablas(exe, "export", "m.nbm", "m.safetensors")
     tensors, meta = read_safetensors("m.safetensors")
     if sorted(tensors) != ["0.bias", "0.weight", "2.bias", "2.weight", "4.bias", "4.weight"]:
@@ -138,8 +149,10 @@ def to_torch(exe, standardize):
     nablas(exe, "predict", "--model", "m.nbm", "--data", "x.npy", "--out", "y.npy")
     with torch.no_grad():
         want = model(torch.from_numpy(X)).numpy()
-    compare("nablas -> torch" + (" (--standardize folded)" if standardize else ""),
-            np.load("y.npy"), want)
+    if targets and not 150 < float(np.mean(want)) < 250:
+        sys.exit(f"FAIL: torch's outputs (mean {np.mean(want)}) are not in the targets' units")
+    compare("nablas -> torch" + (" (--standardize folded)" if standardize else "")
+            + (" (--standardize-targets folded)" if targets else ""), np.load("y.npy"), want)
 
 
 def main():
@@ -149,8 +162,8 @@ def main():
         os.chdir(work)
         if case.startswith("from_torch"):
             from_torch(exe, case[len("from_torch_"):].upper() or "F32")
-        elif case in ("to_torch", "to_torch_std"):
-            to_torch(exe, case == "to_torch_std")
+        elif case in ("to_torch", "to_torch_std", "to_torch_std_targets"):
+            to_torch(exe, case != "to_torch", case == "to_torch_std_targets")
         else:
             sys.exit(f"unknown case {case}")
 

@@ -12,6 +12,7 @@
 #include "nablas.h"
 #include "nablas/mpi.h"
 #include "mpi/train_mpi.h" /* the ways of summing gradients, to test each */
+#include "train/trainer.h"  /* a single-process trainer with an optimizer's update */
 
 enum { ROWS = 23, IN = 5, OUT = 3 };
 
@@ -89,7 +90,10 @@ static double worst_seen = 0.0;
 
 /* The default (NULL), per-layer sums overlapped with backward, and both cut into pieces of
    a few floats, so that every way of summing is checked. */
-static const nb__mpi_cfg cfgs[] = {{false, 262144}, {true, 0}, {true, 7}, {false, 5}};
+static const nb__mpi_cfg cfgs[] = {
+    {.overlap = false, .bucket = 0}, {.overlap = true, .bucket = 0},
+    {.overlap = true, .bucket = 7}, {.overlap = false, .bucket = 5},
+};
 static const nb__mpi_cfg *cfg = NULL;
 
 static nb_status train_cfg(nb_net *net, const nb_tensor *X, const nb_tensor *T, size_t rows,
@@ -157,6 +161,79 @@ static void exactness_case(nb_loss loss, size_t batch, bool shuffle)
     }
     nb_net_free(single);
     nb_net_free(dist);
+}
+
+/* ---- every optimizer: the same summed gradients, the same update on every rank --------- */
+
+static nb_status optim_update(void *ctx, float *params, float *grads, size_t n)
+{
+    (void)n;
+    return nb_optim_step(ctx, params, grads);
+}
+
+static void optimizer_case(nb_optim_opts oo, const char *name, bool shuffle)
+{
+    nb_tensor x = nb_tensor_view(X, ROWS, IN), t = nb_tensor_view(T_cls, ROWS, OUT);
+    nb_train_opts o = nb_train_opts_default();
+    o.loss = NB_LOSS_SOFTMAX_CE;
+    o.batch_size = 5; /* 23 rows: slices 2, 2, 1 of 5 and 1, 1, 1 of the last 3 at P = 3 */
+    o.epochs = 3;
+    o.seed = 11;
+    o.shuffle = shuffle;
+    nb_net *single = make_net(NB_ACT_IDENTITY, 1), *dist = make_net(NB_ACT_IDENTITY, 1 + (uint64_t)rank);
+    size_t n = nb_net_num_params(single);
+    nb_optim *o1 = NULL, *o2 = NULL;
+    nb_trainer *tr = NULL;
+    CHECK(nb_optim_create(&o1, n, &oo) == NB_OK && nb_optim_create(&o2, n, &oo) == NB_OK &&
+              nb_trainer_create(&tr, single) == NB_OK, "%s: create", name);
+    nb__trainer_set_update(tr, optim_update, o1);
+    nb_train_report r1, rp;
+    nb_status s1 = nb_trainer_run(tr, &x, &t, &o, &r1);
+    nb__mpi_cfg c = cfg ? *cfg : cfgs[0];
+    c.update = optim_update;
+    c.update_ctx = o2;
+    nb_status sp = nb__mpi_train_cfg(dist, MPI_COMM_WORLD, &x, &t, ROWS, false, &o, &rp, &c);
+    char what[160];
+    snprintf(what, sizeof what, "%s shuffle %d overlap %d bucket %zu", name, shuffle, c.overlap,
+             c.bucket);
+    CHECK(s1 == NB_OK && sp == NB_OK, "%s: status %d / %d", what, s1, sp);
+    double rel = max_rel(nb_net_params(dist), nb_net_params(single), n);
+    if (rel > worst_seen)
+        worst_seen = rel;
+    CHECK(rel <= 1e-6, "%s: parameters %.3g relative from one process's", what, rel);
+    CHECK(nb_optim_steps(o2) == nb_optim_steps(o1) && rp.steps == r1.steps, "%s: steps", what);
+    check_same_on_all(dist, what);
+    nb_trainer_free(tr);
+    nb_optim_free(o1);
+    nb_optim_free(o2);
+    nb_net_free(single);
+    nb_net_free(dist);
+}
+
+static void test_optimizers(void)
+{
+    nb_optim_opts sgd = nb_optim_opts_default(NB_OPTIM_SGD);
+    sgd.lr = 0.05;
+    sgd.momentum = 0.9;
+    sgd.nesterov = true;
+    sgd.weight_decay = 1e-3;
+    nb_optim_opts adam = nb_optim_opts_default(NB_OPTIM_ADAM);
+    adam.lr = 0.01;
+    adam.amsgrad = true;
+    nb_optim_opts adamw = nb_optim_opts_default(NB_OPTIM_ADAMW);
+    adamw.lr = 0.01;
+    nb_optim_opts rms = nb_optim_opts_default(NB_OPTIM_RMSPROP);
+    rms.momentum = 0.5;
+    rms.centered = true;
+    const struct { nb_optim_opts o; const char *name; } all[] = {
+        {nb_optim_opts_default(NB_OPTIM_SGD), "sgd"}, {sgd, "sgd nesterov wd"},
+        {nb_optim_opts_default(NB_OPTIM_ADAM), "adam"}, {adam, "adam amsgrad"},
+        {adamw, "adamw"}, {nb_optim_opts_default(NB_OPTIM_RMSPROP), "rmsprop"},
+        {rms, "rmsprop centered momentum"},
+    };
+    for (size_t i = 0; i < sizeof all / sizeof *all; i++)
+        for (int sh = 0; sh < 2; sh++)
+            optimizer_case(all[i].o, all[i].name, sh);
 }
 
 static void test_slices(void)
@@ -296,6 +373,7 @@ int main(int argc, char **argv)
             for (size_t b = 0; b < sizeof batches / sizeof *batches; b++)
                 for (int sh = 0; sh < 2; sh++)
                     exactness_case(losses[l], batches[b], sh);
+        test_optimizers();
         test_errors();
     }
     double worst = 0.0;
