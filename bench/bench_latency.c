@@ -68,7 +68,7 @@ static int run_net(const wl *w, size_t calls, bu_json *js)
     }
     size_t out = nb_net_outputs(net);
     nb_infer_ctx *ctx = NULL;
-    if (nb_infer_ctx_create(net, NULL, 1, &ctx) != NB_OK || nb_net_reserve(net, 1) != NB_OK) {
+    if (nb_infer_ctx_create(&ctx, net, NULL, 1) != NB_OK || nb_net_reserve(net, 1) != NB_OK) {
         fprintf(stderr, "bench-latency: cannot create the inference context\n");
         return 1;
     }

@@ -16,7 +16,7 @@
 typedef struct options {
     int threads[8];
     size_t n_threads, repeats; /* repeats 0: per-workload default */
-    const char *workloads, *json, *dump;
+    const char *workloads, *json, *dump, *optimizers;
     bool quick, naive, bf16;
 } options;
 
@@ -33,7 +33,9 @@ static void usage(FILE *f)
           "  --quick         fewer repeats (the meson benchmark run)\n"
           "  --dump-data DIR write each workload's data as DIR/W?_X.npy and DIR/W?_T.npy\n"
           "  --bf16          only compare bf16 training products with fp32 (nablas/precision.h):\n"
-          "                  epoch times alternating, and the loss after 20 epochs (default W2,W3)\n", f);
+          "                  epoch times alternating, and the loss after 20 epochs (default W2,W3)\n"
+          "  --optimizer LIST W2 and W3 also with adam (lr 1e-3) and/or adamw (lr 1e-3, weight\n"
+          "                  decay 0.01), epochs alternating with plain SGD's; prints the ratio\n", f);
 }
 
 static int parse(int argc, char **argv, options *o)
@@ -72,6 +74,9 @@ static int parse(int argc, char **argv, options *o)
             i++;
         } else if (v && !strcmp(a, "--json")) {
             o->json = v;
+            i++;
+        } else if (v && !strcmp(a, "--optimizer")) {
+            o->optimizers = v;
             i++;
         } else if (v && !strcmp(a, "--dump-data")) {
             o->dump = v;
@@ -137,6 +142,60 @@ static void timed_set(const bw_workload *w, size_t warm, size_t repeats, naive_n
     floor_free(fl);
     nb_trainer_free(tr);
     nb_net_free(net);
+}
+
+/* One epoch of a trainer (kept across epochs, so that an optimizer keeps its state), with
+   the given optimizer or plain SGD (NULL). */
+static double trainer_epoch(nb_trainer *tr, const bw_workload *w, uint64_t seed,
+                            const nb_optim_opts *optim, double *loss)
+{
+    nb_tensor X = nb_tensor_view(w->X, w->rows, w->inputs);
+    nb_tensor T = nb_tensor_view(w->T, w->rows, bw_outputs(w));
+    nb_train_opts o = nb_train_opts_default();
+    o.loss = w->loss;
+    o.batch_size = w->batch;
+    o.lr = w->lr;
+    o.shuffle = w->shuffle;
+    o.epochs = 1;
+    o.seed = seed;
+    o.optim = optim;
+    nb_train_report rep;
+    double t0 = bu_now();
+    if (nb_trainer_run(tr, &X, &T, &o, &rep) != NB_OK) {
+        fprintf(stderr, "nablas-bench-train: nb_trainer_run failed\n");
+        exit(2);
+    }
+    double t = bu_now() - t0;
+    *loss = rep.last_loss;
+    return t;
+}
+
+/* The workload with an optimizer and with plain SGD, epoch for epoch in alternation (two
+   networks from the same initialisation); medians of `repeats` epochs after `warm`. */
+static void optim_set(const bw_workload *w, const nb_optim_opts *optim, size_t warm,
+                      size_t repeats, double *e_opt, double *e_sgd, double *loss)
+{
+    nb_net *a, *b;
+    nb_trainer *ta, *tb;
+    if (nb_net_create(&a, w->inputs, w->layers, w->n_layers, 1) != NB_OK ||
+        nb_net_create(&b, w->inputs, w->layers, w->n_layers, 1) != NB_OK ||
+        nb_trainer_create(&ta, a) != NB_OK || nb_trainer_create(&tb, b) != NB_OK)
+        exit(2);
+    double *d = malloc(2 * repeats * sizeof *d), l2;
+    for (size_t i = 0; i < warm + repeats; i++) {
+        double x = trainer_epoch(ta, w, i, optim, loss), y = trainer_epoch(tb, w, i, NULL, &l2);
+        if (i >= warm) {
+            d[i - warm] = x;
+            d[repeats + i - warm] = y;
+        }
+    }
+    *e_opt = bu_median(d, repeats);
+    *e_sgd = bu_median(d + repeats, repeats);
+    free(d);
+    nb_trainer_free(ta);
+    nb_trainer_free(tb);
+    nb_net_free(a);
+    nb_net_free(b);
 }
 
 /* The naive trainer of a big workload (W3, ~17 s per epoch): a few steps, scaled. */
@@ -298,6 +357,28 @@ int main(int argc, char **argv)
             bu_json_num(js, "speedup_vs_naive", o.naive ? naive / e : NAN);
             bu_json_num(js, "repeats", (double)reps);
             bu_json_num(js, "last_loss", loss);
+            for (int k = 0; k < 2; k++) { /* the workloads' optimizer variants */
+                const char *name = k ? "adamw" : "adam";
+                if (!o.optimizers || !bu_in_list(o.optimizers, name) ||
+                    (strcmp(w.name, "W2") && strcmp(w.name, "W3")))
+                    continue; /* the optimizer variants are W2's and W3's */
+                nb_optim_opts op = nb_optim_opts_default(k ? NB_OPTIM_ADAMW : NB_OPTIM_ADAM);
+                op.lr = 1e-3; /* AdamW: weight decay 0.01, its default */
+                double eo, es, lo = NAN;
+                optim_set(&w, &op, warm, reps, &eo, &es, &lo);
+                printf("%-4s %3d %9.4g ms %12.0f  with %-5s: plain SGD %.4g ms in the same run, "
+                       "%s / SGD %.3fx %8.4f\n", w.name, o.threads[t], eo * 1e3,
+                       (double)w.rows / eo, name, es * 1e3, name, eo / es, lo);
+                bu_json_row(js);
+                bu_json_str(js, "workload", w.name);
+                bu_json_str(js, "optimizer", name);
+                bu_json_num(js, "threads", o.threads[t]);
+                bu_json_num(js, "epoch_s", eo);
+                bu_json_num(js, "sgd_epoch_s", es);
+                bu_json_num(js, "ratio_to_sgd", eo / es);
+                bu_json_num(js, "repeats", (double)reps);
+                bu_json_num(js, "last_loss", lo);
+            }
         }
         if (o.naive && timed < all)
             printf("     * naive %s: %zu of %zu batches timed, scaled to the epoch\n", w.name,

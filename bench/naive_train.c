@@ -173,15 +173,9 @@ double naive_epoch_time(naive_net *n, const bw_workload *w, size_t steps)
     size_t total = (w->rows + bs - 1) / bs;
     if (steps == 0 || steps > total)
         steps = total;
-    nb_rng r;
-    nb_rng_seed(&r, 7);
     double t0 = bu_now();
-    if (w->shuffle)
-        for (size_t i = w->rows - 1; i > 0; i--) {
-            size_t j = (size_t)nb_rng_below(&r, i + 1), t = n->perm[i];
-            n->perm[i] = n->perm[j];
-            n->perm[j] = t;
-        }
+    if (w->shuffle) /* the library's shuffle: the same work as nablas' epoch */
+        nb_rng_shuffle(n->perm, w->rows, 7, 0);
     for (size_t s = 0; s < steps; s++) {
         size_t start = s * bs, m = w->rows - start < bs ? w->rows - start : bs;
         const float *x = w->X + start * in, *t = w->T + start * out;

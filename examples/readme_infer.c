@@ -18,7 +18,7 @@ static void *worker(void *arg)
 {
     job *j = arg;
     nb_infer_ctx *ctx; /* this thread's workspace: nothing is allocated after this */
-    j->status = nb_infer_ctx_create(j->net, j->norm, 256, &ctx);
+    j->status = nb_infer_ctx_create(&ctx, j->net, j->norm, 256);
     if (j->status != NB_OK)
         return NULL;
     nb_tensor in = nb_tensor_view(X, ROWS, 3), out = nb_tensor_view(j->out, ROWS, 2);
@@ -48,7 +48,7 @@ int main(void)
     opts.loss = NB_LOSS_SOFTMAX_CE;
     opts.epochs = 30;
     opts.lr = 0.1f;
-    nb_status s = nb_norm_fit(&Xs, &norm);
+    nb_status s = nb_norm_fit(&norm, &Xs);
     if (s == NB_OK)
         s = nb_tensor_alloc(&Xn, ROWS, 3);
     if (s == NB_OK)

@@ -26,12 +26,13 @@ def build(params0):
     return torch.nn.Sequential(layers[0], torch.nn.Tanh(), layers[1], torch.nn.Tanh(), layers[2])
 
 
-def losses(X, T, params0, line_search, lr):
+def losses(X, T, params0, line_search, lr, history=100):
     tX, tT = torch.tensor(X), torch.tensor(T)
     out, iters = [], []
     for k in range(1, ITERS + 1):
         net = build(params0)
         opt = torch.optim.LBFGS(net.parameters(), lr=lr, max_iter=k, max_eval=100000,
+                                history_size=history,
                                 line_search_fn=line_search)
 
         def closure():
@@ -60,7 +61,8 @@ def make(save):
     save("fullbatch", "lbfgs_X", X, np.float32)
     save("fullbatch", "lbfgs_T", T, np.float32)
     save("fullbatch", "lbfgs_params0", params0, np.float32)
-    for tag, ls, lr in [("none", None, 1.0), ("wolfe", "strong_wolfe", 5.0)]:
-        vals, iters = losses(X, T, params0, ls, lr)
+    for tag, ls, lr, hist in [("none", None, 1.0, 100), ("wolfe", "strong_wolfe", 5.0, 100),
+                              ("wolfe_hist3", "strong_wolfe", 1.0, 3)]:
+        vals, iters = losses(X, T, params0, ls, lr, hist)
         assert iters == list(range(1, ITERS + 1)), (tag, iters)  # no early stop
         save("fullbatch", "lbfgs_losses_" + tag, vals, np.float64)

@@ -4,7 +4,9 @@
 # Needs Debian's python3-torch and python3-numpy (for /usr/bin/python3) and libfann-dev
 # (bash tools/setup.sh --peers).  ROUNDS=N (default 3) alternates nablas and PyTorch N times
 # and the table keeps each one's best round: on a shared machine the load drifts, and a
-# comparison of two runs minutes apart would measure the drift.
+# comparison of two runs minutes apart would measure the drift.  OPTIMIZERS=adam,adamw (default
+# adam; empty for none) adds those optimizer variants of W2 and W3 (lr 1e-3; AdamW weight decay
+# 0.01) for both nablas and PyTorch.
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 build=${1:-build}
@@ -15,8 +17,9 @@ trap 'rm -rf "$data"' EXIT
 # the cores.
 export OMP_NUM_THREADS=1
 rounds=${ROUNDS:-3}
+optimizers=${OPTIMIZERS-adam}
 "$build/bench/nablas-bench-train" --no-naive --threads 1,2 $quick \
-    --json "$data/nablas.1.json" --dump-data "$data"
+    ${optimizers:+--optimizer "$optimizers"} --json "$data/nablas.1.json" --dump-data "$data"
 fann_args=""
 if [ -x "$build/bench/nablas-fann-peer" ]; then
     for w in W1 W2 W3 W4; do
@@ -40,12 +43,13 @@ while :; do
     for cfg in "1 1" "1 2" "2 1"; do
         set -- $cfg
         OPENBLAS_NUM_THREADS=$2 /usr/bin/python3 "$here/peers.py" --measure --omp "$1" \
-            --data "$data" --out "$data/torch.jsonl" ${quick:+--quick} $bf16_torch
+            --data "$data" --out "$data/torch.jsonl" ${quick:+--quick} $bf16_torch \
+            --optimizers "sgd${optimizers:+,$optimizers}"
     done
     [ "$r" -lt "$rounds" ] || break
     r=$((r + 1))
     "$build/bench/nablas-bench-train" --no-naive --threads 1,2 $quick \
-        --json "$data/nablas.$r.json" > /dev/null
+        ${optimizers:+--optimizer "$optimizers"} --json "$data/nablas.$r.json" > /dev/null
 done
 echo
 /usr/bin/python3 "$here/peers.py" --data "$data" --nablas "$data"/nablas.*.json \

@@ -11,6 +11,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include "tensor.h"
 
 #ifdef __cplusplus
@@ -25,9 +26,9 @@ typedef struct nb_norm nb_norm;
 /* Mean and (population) standard deviation of every column of X, accumulated in double.
    A column whose std is not > 1e-12 (constant, or nearly so) gets std 1, so that it becomes
    (x - mean) instead of a division by zero.  NB_ERR_ARG if X holds a non-finite value. */
-nb_status nb_norm_fit(const nb_tensor *X, nb_norm **out);
+nb_status nb_norm_fit(nb_norm **out, const nb_tensor *X);
 /* From given values: std[j] must be finite and > 0, mean[j] finite (else NB_ERR_ARG). */
-nb_status nb_norm_create(size_t features, const float *mean, const float *std, nb_norm **out);
+nb_status nb_norm_create(nb_norm **out, size_t features, const float *mean, const float *std);
 void nb_norm_free(nb_norm *n); /* NULL is a no-op */
 
 size_t nb_norm_features(const nb_norm *n);    /* 0 if NULL */
@@ -59,6 +60,14 @@ typedef struct nb_dataset {
 /* Frees everything in d and zeroes it.  Safe on NULL and on a zeroed dataset. */
 void nb_dataset_free(nb_dataset *d);
 
+/* The validation split: a seeded random n_val of the rows of X (and T) go to Xv (Tv), the
+   others, in the shuffled order, to Xt (Tt); the four are nb_tensor_alloc'd (free them with
+   nb_tensor_free), and set only on success.  The order is nb_rng_shuffle's for a seed derived
+   from `seed` (so that it differs from the training order of the same seed).  T may be NULL
+   (then Tt and Tv are left alone).  NB_ERR_SHAPE unless 0 < n_val < rows and T has X's rows. */
+nb_status nb_split_rows(nb_tensor *Xt, nb_tensor *Tt, nb_tensor *Xv, nb_tensor *Tv,
+                        const nb_tensor *X, const nb_tensor *T, size_t n_val, uint64_t seed);
+
 /* Where and why reading failed.  line and column are 1-based (0 if not about one place). */
 typedef struct nb_io_error {
     size_t line, column;
@@ -68,7 +77,8 @@ typedef struct nb_io_error {
 /* ---- CSV ------------------------------------------------------------------------------------ */
 
 /* The format read: fields separated by `delimiter`; a field may be quoted with " (a doubled ""
-   inside is one "), and may then hold delimiters and line breaks.  Line ends are LF or CRLF.
+   inside is one "), and may then hold delimiters and line breaks.  Line ends are LF, CRLF or
+   CR.
    Lines that are empty or blank, and lines whose first non-blank character is '#', are
    skipped.  Unquoted fields are trimmed of spaces and tabs.  Every row must have as many fields
    as the first.  Every feature and target field must be a finite number (strtod in the C
@@ -93,11 +103,18 @@ typedef struct nb_csv_opts {
 /* Defaults: ',', header row, no targets, classes derived. */
 nb_csv_opts nb_csv_opts_default(void);
 
+/* The largest CSV input nb_csv_read takes (1 GiB): the parsed table needs a few times the
+   text's size in memory; larger tables belong in .npy files. */
+#define NB_CSV_MAX_BYTES ((size_t)1 << 30)
+
 /* Reads a CSV file / a buffer of len bytes into *out.  err may be NULL.
    NB_ERR_IO: the file cannot be read; NB_ERR_PARSE: bad content (err says where and why),
-   including a file without data rows; NB_ERR_ARG: bad options (e.g. an unknown column). */
-nb_status nb_csv_read(const char *path, const nb_csv_opts *opts, nb_dataset *out, nb_io_error *err);
-nb_status nb_csv_read_mem(const char *text, size_t len, const nb_csv_opts *opts, nb_dataset *out,
+   including a file without data rows and binary data (a NUL byte: the file reader stops at
+   the first chunk that holds one); NB_ERR_LIMIT: the file is larger than NB_CSV_MAX_BYTES
+   (read in chunks: a pipe or device is read only that far); NB_ERR_ARG: bad options (e.g. an
+   unknown column). */
+nb_status nb_csv_read(nb_dataset *out, const char *path, const nb_csv_opts *opts, nb_io_error *err);
+nb_status nb_csv_read_mem(nb_dataset *out, const char *text, size_t len, const nb_csv_opts *opts,
                           nb_io_error *err);
 
 /* ---- NPY ------------------------------------------------------------------------------------ */
@@ -108,19 +125,21 @@ nb_status nb_csv_read_mem(const char *text, size_t len, const nb_csv_opts *opts,
    NB_ERR_BAD_MAGIC, NB_ERR_VERSION, NB_ERR_CORRUPT (bad header), NB_ERR_TRUNCATED,
    NB_ERR_UNSUPPORTED (fortran_order, big-endian, other dtypes, 0-D or > 2-D), NB_ERR_SHAPE
    (an empty array). */
-nb_status nb_npy_read(const char *path, nb_tensor *out);
-nb_status nb_npy_read_mem(const void *data, size_t size, nb_tensor *out);
+nb_status nb_npy_read(nb_tensor *out, const char *path);
+nb_status nb_npy_read_mem(nb_tensor *out, const void *data, size_t size);
 
 /* Writes t as a 2-D little-endian float32 array (format 1.0), atomically. */
 nb_status nb_npy_write(const char *path, const nb_tensor *t);
 /* The same bytes into a malloc'd buffer (free with free()). */
-nb_status nb_npy_write_mem(const nb_tensor *t, void **data, size_t *size);
+nb_status nb_npy_write_mem(void **data, size_t *size, const nb_tensor *t);
 
 /* ---- files ---------------------------------------------------------------------------------- */
 
-/* Writes size bytes to path atomically: a temporary file in the same directory, flushed,
-   fsync'd and renamed over path.  On failure (NB_ERR_IO) the temporary file is removed and any
-   previous file at path is left intact. */
+/* Writes size bytes to path atomically: a temporary file (nablas-tmp-XXXXXX) in the same
+   directory, fsync'd and renamed over path.  On failure (NB_ERR_IO, errno says why) the
+   temporary file is removed and any previous file at path is left intact.  A symbolic link is
+   followed and its target replaced; an existing device, FIFO, socket or directory is refused
+   (NB_ERR_IO).  A new file gets 0666 & ~umask, a replaced one keeps its mode. */
 nb_status nb_write_file_atomic(const char *path, const void *data, size_t size);
 
 #ifdef __cplusplus

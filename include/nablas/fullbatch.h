@@ -94,9 +94,9 @@ typedef struct nb_lm_report {
     nb_fb_stop stop;
 } nb_lm_report;
 
-/* The bytes nb_net_train_lm would allocate for net on `rows` training rows with chunk_rows
-   rows per chunk (0: the automatic choice); SIZE_MAX if that does not fit size_t, 0 if net is
-   NULL or rows is 0. */
+/* The bytes nb_net_train_lm would allocate for net, `rows` being the larger of the training and
+   validation row counts, with chunk_rows rows per chunk (0: the automatic choice); SIZE_MAX if
+   that does not fit size_t, 0 if net is NULL or rows is 0. */
 size_t nb_lm_workspace_bytes(const nb_net *net, size_t rows, size_t chunk_rows);
 
 /* Trains net on X (rows x inputs) and T (rows x outputs) by Levenberg–Marquardt.  o may be

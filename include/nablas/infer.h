@@ -25,8 +25,8 @@ typedef struct nb_infer_ctx nb_infer_ctx;
 /* A context for batches of up to max_batch rows (larger inputs are processed in chunks of
    max_batch).  norm (may be NULL) is applied to the input first; it must have as many
    features as the network has inputs.  *out is set only on success. */
-nb_status nb_infer_ctx_create(const nb_net *net, const nb_norm *norm, size_t max_batch,
-                              nb_infer_ctx **out);
+nb_status nb_infer_ctx_create(nb_infer_ctx **out, const nb_net *net, const nb_norm *norm,
+                              size_t max_batch);
 void nb_infer_ctx_free(nb_infer_ctx *ctx); /* NULL is a no-op */
 
 /* Y (rows x outputs, caller's memory, not overlapping X) = the network's output for X

@@ -54,15 +54,18 @@ typedef struct nb_model {
 /* Frees what a loader put in m and zeroes it.  Safe on NULL and on a zeroed model. */
 void nb_model_free(nb_model *m);
 
+/* NB_ERR_NONFINITE if a parameter or the standardisation holds a NaN or an infinity (such a
+   model could only predict NaN; nothing is written).  The path rules are
+   nb_write_file_atomic's. */
 nb_status nb_model_save(const nb_model *m, const char *path);
 /* The file's bytes in a malloc'd buffer (free with free()). */
-nb_status nb_model_save_mem(const nb_model *m, void **data, size_t *size);
+nb_status nb_model_save_mem(void **data, size_t *size, const nb_model *m);
 
 /* *m is set only on success.  NB_ERR_IO (cannot read), NB_ERR_BAD_MAGIC, NB_ERR_VERSION,
    NB_ERR_TRUNCATED (shorter than its header says, including every proper prefix of a valid
-   file), NB_ERR_CORRUPT (sizes out of bounds or inconsistent, trailing bytes, bad values),
-   NB_ERR_CHECKSUM, NB_ERR_UNSUPPORTED (a required section this library does not know),
-   NB_ERR_NOMEM. */
+   file), NB_ERR_CORRUPT (sizes out of bounds or inconsistent, trailing bytes, bad values such
+   as a non-finite parameter or standardisation), NB_ERR_CHECKSUM, NB_ERR_UNSUPPORTED (a
+   required section this library does not know), NB_ERR_NOMEM. */
 nb_status nb_model_load(nb_model *m, const char *path);
 nb_status nb_model_load_mem(nb_model *m, const void *data, size_t size);
 

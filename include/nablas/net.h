@@ -20,6 +20,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include "kernels.h"
+#include "optim.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -116,9 +117,21 @@ typedef struct nb_train_opts {
     bool shuffle;        /* reshuffle rows each epoch (a permutation drawn from seed) */
     nb_epoch_fn on_epoch; /* may be NULL */
     void *user;          /* passed to on_epoch */
+    /* The optimizer (include/nablas/optim.h).  NULL: plain SGD at `lr`, its update fused into
+       the backward pass.  Otherwise its own lr replaces `lr`; the trainer keeps the optimizer
+       (and its state) for its next run with the same options (lr aside). */
+    const nb_optim_opts *optim;
+    /* NULL: the rate stays constant.  Otherwise it gives the rate of every step: its base_lr is
+       replaced by the rate above, and total_steps 0 means the whole run (epochs times the
+       batches of an epoch).  Step t of the schedule is the run's (t+1)-th update. */
+    const nb_schedule *schedule;
+    /* > 0: before every update the gradient's global L2 norm is clipped to clip_norm
+       (nb_clip_grad_norm, after the step hook); 0: no clipping. */
+    double clip_norm;
 } nb_train_opts;
 
-/* MSE, batch 32, 10 epochs, lr 0.01, seed 0, shuffle on, no callback. */
+/* MSE, batch 32, 10 epochs, lr 0.01, seed 0, shuffle on, no callback; plain SGD at a constant
+   rate without clipping (optim and schedule NULL, clip_norm 0). */
 nb_train_opts nb_train_opts_default(void);
 
 typedef struct nb_train_report {
@@ -146,6 +159,11 @@ nb_status nb_net_train(nb_net *net, const nb_tensor *X, const nb_tensor *T,
 typedef struct nb_trainer nb_trainer;
 nb_status nb_trainer_create(nb_trainer **trainer, nb_net *net);
 void nb_trainer_free(nb_trainer *trainer); /* NULL is a no-op */
+/* The optimizer the trainer's next run with these options will use (created now if it has none
+   for them, or if its options differ other than in lr), so that its state can be read or
+   restored before the run (checkpoints).  *opt is NULL when the options need none (plain SGD
+   without clipping).  NB_ERR_ARG for options nb_optim_create rejects. */
+nb_status nb_trainer_optim(nb_trainer *trainer, const nb_train_opts *opts, nb_optim **opt);
 /* As nb_net_train, on the trainer's network. */
 nb_status nb_trainer_run(nb_trainer *trainer, const nb_tensor *X, const nb_tensor *T,
                          const nb_train_opts *opts, nb_train_report *report);

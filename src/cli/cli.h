@@ -8,7 +8,8 @@
 #include "nablas.h"
 
 /* Exit statuses. */
-enum { CLI_OK = 0, CLI_FAIL = 1, CLI_USAGE = 2 };
+enum { CLI_OK = 0, CLI_FAIL = 1, CLI_USAGE = 2,
+       CLI_PLOT_FAIL = 3 /* train: the model was saved, the loss curve could not be */ };
 
 /* ---- options (opts.c) ---------------------------------------------------------------------- */
 
@@ -36,6 +37,9 @@ const char *cli_get(const cli_cmd *cmd, const char *name);
 bool cli_flag(const cli_cmd *cmd, const char *name);
 /* Value parsers: print an error naming the option and return false on bad input. */
 bool cli_size(const cli_cmd *cmd, const char *name, size_t dflt, size_t min, size_t *out);
+/* As cli_size with an upper bound; out of range is "--NAME V is out of range: give MIN to MAX". */
+bool cli_size_range(const cli_cmd *cmd, const char *name, size_t dflt, size_t min, size_t max,
+                    size_t *out);
 bool cli_double(const cli_cmd *cmd, const char *name, double dflt, double min, double max, double *out);
 bool cli_u64(const cli_cmd *cmd, const char *name, uint64_t dflt, uint64_t *out);
 
@@ -87,6 +91,61 @@ int cli_load_model(const char *cmd, const char *path, nb_model *m);
 
 /* Names of the loss for --loss and messages. */
 const char *cli_loss_name(nb_loss l);
+
+/* ---- outputs (outputs.c) ------------------------------------------------------------------ */
+
+/* An output path and the option that named it (for messages; NULL for a positional argument);
+   path NULL: not given. */
+typedef struct cli_output {
+    const char *option;
+    const char *path;
+} cli_output;
+
+/* Checks every output before any work (docs/cli.md, "Output files"): a regular file or a new
+   name in an existing, writable directory, a name that fits NAME_MAX, not the same file as an
+   input or another output.  Prints the error; CLI_USAGE for a refused path, CLI_FAIL for an OS
+   error (with its strerror). */
+int cli_check_outputs(const char *cmd, const cli_output *outs, size_t n_out,
+                      const char *const *inputs, size_t n_in);
+/* SIGINT/SIGTERM remove the temporary file of an atomic write in progress, then end the
+   process by the same signal. */
+void cli_signals_install(void);
+/* ---- optimizer, schedule, clipping options of train (train_optim.c) ----------------------- */
+
+#define CLI_OPTIM_OPTS                                                                         \
+    {"optimizer", "NAME", "sgd (default), adam, adamw or rmsprop (PyTorch's defaults); or full "   \
+                          "batch: lm (Levenberg-Marquardt, MSE) or lbfgs (L-BFGS); with lm/lbfgs " \
+                          "--epochs counts iterations", NULL},                                 \
+    {"momentum", "X", "momentum in [0, 1) (sgd, rmsprop; default 0)", NULL},                   \
+    {"dampening", "X", "momentum dampening in [0, 1] (sgd; default 0)", NULL},                 \
+    {"nesterov", NULL, "Nesterov momentum (sgd; needs --momentum)", NULL},                     \
+    {"weight-decay", "X", "L2 weight decay; decoupled for adamw (default 0, adamw 0.01)", NULL}, \
+    {"beta1", "X", "first-moment decay in [0, 1) (adam, adamw; default 0.9)", NULL},           \
+    {"beta2", "X", "second-moment decay in [0, 1) (adam, adamw; default 0.999)", NULL},        \
+    {"eps", "X", "denominator term (adam, adamw, rmsprop; default 1e-8)", NULL},               \
+    {"amsgrad", NULL, "AMSGrad variant (adam, adamw)", NULL},                                  \
+    {"alpha", "X", "squared-gradient smoothing in [0, 1] (rmsprop; default 0.99)", NULL},      \
+    {"centered", NULL, "centered RMSprop (rmsprop)", NULL},                                    \
+    {"schedule", "NAME", "learning rate: constant, step, cosine, linear or onecycle "          \
+                         "(default constant)", NULL},                                          \
+    {"step-size", "STEPS", "step: multiply the rate by --gamma every STEPS steps (default 1)", \
+     NULL},                                                                                    \
+    {"gamma", "X", "step: decay factor (default 0.1)", NULL},                                  \
+    {"min-lr", "X", "cosine: the floor; linear: the final rate (default 0)", NULL},            \
+    {"warmup", "STEPS", "rise linearly to the rate over the first STEPS steps (default 0)",    \
+     NULL},                                                                                    \
+    {"clip-norm", "X", "clip the gradient's global L2 norm to X (default: no clipping)", NULL}
+
+typedef struct cli_train_optim_t {
+    nb_optim_opts optim;  /* lr from --lr (or the optimizer's PyTorch default) */
+    bool use_optim;       /* false: plain SGD, the fused step */
+    nb_schedule schedule; /* base_lr = optim.lr; total_steps left 0 (the whole run) */
+    bool use_schedule;
+    double clip_norm;     /* 0: none */
+} cli_train_optim_t;
+
+/* Parses and checks the CLI_OPTIM_OPTS of cmd (and --lr).  CLI_OK or CLI_USAGE (printed). */
+int cli_train_optim(const cli_cmd *cmd, cli_train_optim_t *out);
 
 /* ---- subcommands --------------------------------------------------------------------------- */
 

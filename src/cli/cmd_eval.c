@@ -1,5 +1,6 @@
 /* nablas eval: loss of a model on a labelled table; for classifiers also the accuracy and the
    confusion matrix; for regression RMSE, MAE and R² per target column in the targets' units. */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -65,8 +66,31 @@ static void regression_table(const nb_regression_metrics *r, const nb_model *m,
         printf("%-*.*s %12.6g %12.6g %10.6f\n", w, w - 2, names ? names[j] : buf, r->rmse[j],
                r->mae[j], r->r2[j]);
     }
-    if (r->cols > 1)
-        printf("%-*s %12.6g %12.6g %10.6f\n", w, "overall", r->rmse_all, r->mae_all, r->r2_all);
+    printf("%-*s %12.6g %12.6g %10.6f\n", w, "overall", r->rmse_all, r->mae_all, r->r2_all);
+}
+
+/* A finite model on finite data can still overflow (values far outside what it was trained
+   on): name the row rather than print NaN metrics.  The raw table through the inference API,
+   which applies the model's standardisation itself. */
+static int check_finite_outputs(const nb_model *m, const nb_tensor *X)
+{
+    nb_infer_ctx *ctx;
+    nb_tensor Y = {0, 0, NULL};
+    nb_status st = nb_infer_ctx_create(&ctx, m->net, m->norm, 256);
+    if (st != NB_OK)
+        return cli_error("eval", "%s", nb_status_str(st));
+    st = nb_tensor_alloc(&Y, X->rows, nb_net_outputs(m->net));
+    if (st == NB_OK)
+        st = nb_infer_predict(ctx, X, &Y);
+    nb_infer_ctx_free(ctx);
+    int rc = st == NB_OK ? CLI_OK : cli_error("eval", "%s", nb_status_str(st));
+    for (size_t i = 0; rc == CLI_OK && i < Y.rows * Y.cols; i++)
+        if (!isfinite(Y.data[i]))
+            rc = cli_error("eval", "row %zu gives a non-finite output (NaN or infinity): its "
+                                   "values are out of the range this model handles",
+                           i / Y.cols + 1);
+    nb_tensor_free(&Y);
+    return rc;
 }
 
 static int evaluate(const char *model_path, nb_model *m, nb_dataset *d)
@@ -78,6 +102,9 @@ static int evaluate(const char *model_path, nb_model *m, nb_dataset *d)
     if (d->T.cols != outs)
         return cli_error("eval", "the model has %zu outputs but the data have %zu targets", outs,
                          d->T.cols);
+    int rc = check_finite_outputs(m, &d->X);
+    if (rc != CLI_OK)
+        return rc;
     bool classify = m->n_classes > 0 || m->loss != NB_LOSS_MSE;
     nb_regression_metrics r = {0, 0, NULL, NULL, NULL, 0, 0, 0};
     nb_status st = NB_OK;

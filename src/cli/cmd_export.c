@@ -38,6 +38,10 @@ int cmd_export(int argc, char **argv)
         return rc;
     if (n_pos != 2)
         return cli_usage_error("export", "usage: nablas export MODEL FILE.safetensors");
+    const char *inputs[] = {pos[0]};
+    cli_output outs[] = {{NULL, pos[1]}};
+    if ((rc = cli_check_outputs("export", outs, 1, inputs, 1)) != CLI_OK)
+        return rc;
     nb_model m;
     if ((rc = cli_load_model("export", pos[0], &m)) != CLI_OK)
         return rc;

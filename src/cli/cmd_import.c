@@ -45,6 +45,10 @@ int cmd_import(int argc, char **argv)
     if (!cmd.pos_value || !spec || !out)
         return cli_usage_error("import", "usage: nablas import FILE.safetensors --layers SPEC "
                                          "--out MODEL");
+    const char *inputs[] = {cmd.pos_value};
+    cli_output outs[] = {{"out", out}};
+    if ((rc = cli_check_outputs("import", outs, 1, inputs, 1)) != CLI_OK)
+        return rc;
     nb_loss loss = NB_LOSS_MSE;
     if (ls && !parse_loss(ls, &loss))
         return cli_usage_error("import", "--loss: unknown loss '%s' (mse, bce, softmax-ce)", ls);

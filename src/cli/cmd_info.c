@@ -25,6 +25,9 @@ static void show(const char *path, const nb_model *m, size_t max_features)
     const nb_net *net = m->net;
     printf("model          %s (%lld bytes, format version %u)\n", path, bytes, m->version);
     printf("checksum       OK (crc32 %08x)\n", m->crc32);
+    if (m->skipped_sections)
+        printf("sections       %zu optional section%s this version does not know (skipped)\n",
+               m->skipped_sections, m->skipped_sections == 1 ? "" : "s");
     printf("inputs         %zu\n", nb_net_inputs(net));
     printf("layers         %zu\n", nb_net_num_layers(net));
     size_t in = nb_net_inputs(net);

@@ -1,6 +1,7 @@
 /* nablas predict: run a model on a table and write the outputs as CSV or NPY (atomically).
    Softmax cross-entropy models output logits; predict writes their softmax probabilities. */
 #define _POSIX_C_SOURCE 200809L
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -84,12 +85,27 @@ static int write_csv(const char *path, const nb_tensor *Y, const nb_model *m)
         free(buf);
         return cli_error("predict", "out of memory");
     }
+    errno = 0;
     nb_status st = nb_write_file_atomic(path, buf, len);
+    int e = errno;
     free(buf);
-    return st == NB_OK ? CLI_OK : cli_error("predict", "cannot write %s", path);
+    return st == NB_OK ? CLI_OK : cli_error("predict", "cannot write %s: %s", path,
+                                            e ? strerror(e) : nb_status_str(st));
 }
 
-static int predict(const char *out, nb_model *m, nb_dataset *d)
+/* A finite model on finite inputs can still overflow (inputs far outside what it was trained
+   on): say which row instead of writing NaN. */
+static int check_outputs_finite(const char *cmd, const char *data, const nb_tensor *Y)
+{
+    for (size_t i = 0; i < Y->rows * Y->cols; i++)
+        if (!isfinite(Y->data[i]))
+            return cli_error(cmd, "%s: row %zu gives a non-finite output (NaN or infinity): its "
+                                  "values are out of the range this model handles; nothing "
+                                  "written", data, i / Y->cols + 1);
+    return CLI_OK;
+}
+
+static int predict(const char *out, nb_model *m, nb_dataset *d, const char *data)
 {
     size_t outs = nb_net_outputs(m->net);
     if (d->X.cols != nb_net_inputs(m->net))
@@ -99,7 +115,7 @@ static int predict(const char *out, nb_model *m, nb_dataset *d)
     /* The inference API applies the model's standardisation itself. */
     nb_infer_ctx *ctx;
     nb_tensor Y;
-    nb_status st = nb_infer_ctx_create(m->net, m->norm, 256, &ctx);
+    nb_status st = nb_infer_ctx_create(&ctx, m->net, m->norm, 256);
     if (st != NB_OK)
         return cli_error("predict", "%s", nb_status_str(st));
     st = nb_tensor_alloc(&Y, d->X.rows, outs);
@@ -116,11 +132,13 @@ static int predict(const char *out, nb_model *m, nb_dataset *d)
         nb_tensor_free(&Y);
         return cli_error("predict", "%s", nb_status_str(st));
     }
-    int rc;
-    if (cli_ends_with(out, ".npy")) {
+    int rc = check_outputs_finite("predict", data, &Y);
+    if (rc == CLI_OK && cli_ends_with(out, ".npy")) {
+        errno = 0;
         st = nb_npy_write(out, &Y);
-        rc = st == NB_OK ? CLI_OK : cli_error("predict", "cannot write %s", out);
-    } else {
+        rc = st == NB_OK ? CLI_OK : cli_error("predict", "cannot write %s: %s", out,
+                                              errno ? strerror(errno) : nb_status_str(st));
+    } else if (rc == CLI_OK) {
         rc = write_csv(out, &Y, m);
     }
     if (rc == CLI_OK)
@@ -148,6 +166,10 @@ int cmd_predict(int argc, char **argv)
         return cli_usage_error("predict", "--model MODEL is required");
     if (!out)
         return cli_usage_error("predict", "--out FILE.csv|FILE.npy is required");
+    const char *inputs[] = {path, cli_get(&cmd, "data"), cli_get(&cmd, "targets")};
+    cli_output outs[] = {{"out", out}};
+    if ((rc = cli_check_outputs("predict", outs, 1, inputs, 3)) != CLI_OK)
+        return rc;
     nb_model m;
     if ((rc = cli_load_model("predict", path, &m)) != CLI_OK)
         return rc;
@@ -155,7 +177,7 @@ int cmd_predict(int argc, char **argv)
     nb_dataset d;
     rc = cli_load_data(&cmd, &req, &d);
     if (rc == CLI_OK)
-        rc = predict(out, &m, &d);
+        rc = predict(out, &m, &d, cli_get(&cmd, "data"));
     nb_dataset_free(&d);
     nb_model_free(&m);
     return rc;

@@ -1,5 +1,6 @@
 /* nablas train: read a table, build a network, train it with progress, save the model
    (atomically) and optionally the loss curve. */
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +13,9 @@
 #include "cli/progress.h"
 #include "cli/train_fullbatch.h"
 
+/* --epochs at most this: a run that long is a typo (the history grows as epochs pass) */
+#define CLI_MAX_EPOCHS ((size_t)1000000000)
+
 static cli_opt opts[] = {
     CLI_DATA_OPTS,
     {"layers", "SPEC",
@@ -19,7 +23,8 @@ static cli_opt opts[] = {
     {"loss", "NAME", "mse, bce or softmax-ce (default: softmax-ce for class labels, else mse)", NULL},
     {"epochs", "N", "passes over the training rows (default 20)", NULL},
     {"batch", "N", "rows per gradient step (default 32)", NULL},
-    {"lr", "X", "learning rate (default 0.01)", NULL},
+    {"lr", "X", "learning rate (default 0.01; adam and adamw 0.001)", NULL},
+    CLI_OPTIM_OPTS,
     {"seed", "N", "seed for initialisation, shuffling and the validation split (default 0)", NULL},
     {"validation", "FRACTION", "hold out this fraction of the rows, e.g. 0.2 (default 0)", NULL},
     {"standardize", NULL, "standardise every feature with the training rows' mean and std", NULL},
@@ -27,8 +32,6 @@ static cli_opt opts[] = {
      "model; eval and predict answer in the targets' units)", NULL},
     {"out", "MODEL", "where to write the model (required)", NULL},
     {"plot", "FILE.svg", "also write the training/validation loss curves as an SVG image", NULL},
-    {"optimizer", "NAME", "sgd (default), or full batch: lm (Levenberg-Marquardt, MSE) or lbfgs "
-                          "(L-BFGS); with lm/lbfgs --epochs counts iterations", NULL},
     CLI_FULLBATCH_OPTS,
     {"precision", "P", "fp32 or bf16: bf16 inputs, fp32 sums in the training products (default fp32)",
      NULL},
@@ -39,16 +42,43 @@ typedef struct run {
     nb_loss loss;
     nb_tensor Xv, Tv;   /* validation rows (data NULL if none) */
     bool classify;
-    double *train_loss, *val_loss;
+    double *train_loss, *val_loss; /* per epoch, grown as the epochs come (history_cap) */
+    size_t history_cap, ran; /* ran: epochs recorded */
+    bool no_memory;
     progress prog;
     bool diverged;
 } run;
+
+/* The loss history grows with the epochs run, so that a huge --epochs allocates nothing up
+   front. */
+static bool grow_history(run *r, size_t need)
+{
+    size_t cap = r->history_cap ? r->history_cap : 64;
+    while (cap < need)
+        cap *= 2;
+    double *t = realloc(r->train_loss, cap * sizeof *t);
+    if (t)
+        r->train_loss = t;
+    double *v = t ? realloc(r->val_loss, cap * sizeof *v) : NULL;
+    if (v)
+        r->val_loss = v;
+    if (!t || !v)
+        return false;
+    r->history_cap = cap;
+    return true;
+}
 
 static int on_epoch(const nb_epoch_info *info, void *user)
 {
     run *r = user;
     double vl = -1, va = -1;
+    if (info->epoch > r->history_cap && !grow_history(r, info->epoch)) {
+        r->no_memory = true;
+        return 1;
+    }
     r->train_loss[info->epoch - 1] = info->loss;
+    r->val_loss[info->epoch - 1] = -1;
+    r->ran = info->epoch;
     if (r->Xv.data) {
         nb_eval ev;
         if (nb_net_evaluate(r->net, &r->Xv, &r->Tv, r->loss, &ev) == NB_OK) {
@@ -78,36 +108,6 @@ static bool parse_loss(const char *s, nb_loss *out)
     return true;
 }
 
-/* Moves a seeded random `n_val` of the rows of X, T into Xv, Tv and the rest into Xt, Tt. */
-static int split(const nb_dataset *d, size_t n_val, uint64_t seed, nb_tensor *Xt, nb_tensor *Tt,
-                 nb_tensor *Xv, nb_tensor *Tv)
-{
-    size_t rows = d->X.rows, n_tr = rows - n_val, fx = d->X.cols, ft = d->T.cols;
-    size_t *perm = malloc(rows * sizeof *perm);
-    if (!perm || nb_tensor_alloc(Xt, n_tr, fx) || nb_tensor_alloc(Tt, n_tr, ft)
-        || nb_tensor_alloc(Xv, n_val, fx) || nb_tensor_alloc(Tv, n_val, ft)) {
-        free(perm);
-        return cli_error("train", "out of memory");
-    }
-    for (size_t i = 0; i < rows; i++)
-        perm[i] = i;
-    nb_rng rng;
-    nb_rng_seed(&rng, seed ^ 0x5eedf00dULL);
-    for (size_t i = rows - 1; i > 0; i--) {
-        size_t j = (size_t)nb_rng_below(&rng, i + 1), t = perm[i];
-        perm[i] = perm[j];
-        perm[j] = t;
-    }
-    for (size_t i = 0; i < rows; i++) {
-        bool val = i >= n_tr;
-        size_t k = val ? i - n_tr : i;
-        memcpy((val ? Xv : Xt)->data + k * fx, d->X.data + perm[i] * fx, fx * sizeof(float));
-        memcpy((val ? Tv : Tt)->data + k * ft, d->T.data + perm[i] * ft, ft * sizeof(float));
-    }
-    free(perm);
-    return CLI_OK;
-}
-
 static int write_plot(const char *path, const run *r, size_t epochs, const char *data_path)
 {
     char title[256];
@@ -115,12 +115,20 @@ static int write_plot(const char *path, const run *r, size_t epochs, const char 
     size_t len;
     char *svg = plot_loss_svg(r->train_loss, r->Xv.data ? r->val_loss : NULL, epochs, title,
                               cli_loss_name(r->loss), &len);
-    if (!svg)
-        return cli_error("train", "out of memory");
+    if (!svg) {
+        cli_error("train", "the model was saved, but the loss curve could not be made: out of "
+                           "memory");
+        return CLI_PLOT_FAIL;
+    }
+    errno = 0;
     nb_status st = nb_write_file_atomic(path, svg, len);
+    int e = errno;
     free(svg);
-    if (st != NB_OK)
-        return cli_error("train", "cannot write %s", path);
+    if (st != NB_OK) {
+        cli_error("train", "the model was saved, but the loss curve could not be written to "
+                           "%s: %s", path, e ? strerror(e) : nb_status_str(st));
+        return CLI_PLOT_FAIL;
+    }
     return CLI_OK;
 }
 
@@ -144,19 +152,19 @@ static int check_arch(const nb_dataset *d, const nb_layer_spec *L, size_t n, nb_
 static int train(cli_cmd *cmd, nb_dataset *d, nb_layer_spec *L, size_t n_layers, nb_loss loss)
 {
     size_t epochs, batch;
-    double lr, frac;
+    double frac;
     uint64_t seed;
-    if (!cli_size(cmd, "epochs", 20, 1, &epochs) || !cli_size(cmd, "batch", 32, 1, &batch)
-        || !cli_double(cmd, "lr", 0.01, 0.0, 1e6, &lr) || !cli_u64(cmd, "seed", 0, &seed)
+    if (!cli_size_range(cmd, "epochs", 20, 1, CLI_MAX_EPOCHS, &epochs)
+        || !cli_size(cmd, "batch", 32, 1, &batch)
+        || !cli_u64(cmd, "seed", 0, &seed)
         || !cli_double(cmd, "validation", 0.0, 0.0, 0.9, &frac))
         return CLI_USAGE;
-    int rc = check_arch(d, L, n_layers, loss);
-    if (rc != CLI_OK)
+    cli_train_optim_t to; /* --optimizer, --lr, --schedule, --warmup, --clip-norm, ... */
+    int rc = cli_train_optim(cmd, &to);
+    if (rc != CLI_OK || (rc = check_arch(d, L, n_layers, loss)) != CLI_OK)
         return rc;
     const char *optimizer = cli_get(cmd, "optimizer");
     cli_fb fb;
-    if (optimizer && strcmp(optimizer, "sgd") && !cli_fullbatch_is(optimizer))
-        return cli_usage_error("train", "--optimizer: unknown '%s' (sgd, lm, lbfgs)", optimizer);
     if (cli_fullbatch_is(optimizer) && cli_mpi_size() > 1) /* the same answer on every rank */
         return cli_usage_error("train", "--optimizer %s runs in one process, not over MPI",
                                optimizer);
@@ -169,15 +177,14 @@ static int train(cli_cmd *cmd, nb_dataset *d, nb_layer_spec *L, size_t n_layers,
                                rows, n_val == 0 ? "validation" : "training");
     nb_tensor Xt = d->X, Tt = d->T, Xv = {0, 0, NULL}, Tv = {0, 0, NULL};
     bool owned = n_val > 0;
-    if (owned && (rc = split(d, n_val, seed, &Xt, &Tt, &Xv, &Tv)) != CLI_OK)
-        return rc;
+    if (owned && nb_split_rows(&Xt, &Tt, &Xv, &Tv, &d->X, &d->T, n_val, seed) != NB_OK)
+        return cli_error("train", "out of memory");
     nb_norm *norm = NULL;
-    run r = {NULL, loss, Xv, Tv, d->n_classes > 0 || loss != NB_LOSS_MSE, NULL, NULL, {0}, false};
-    r.train_loss = calloc(epochs, sizeof(double));
-    r.val_loss = calloc(epochs, sizeof(double));
-    nb_status st = (r.train_loss && r.val_loss) ? NB_OK : NB_ERR_NOMEM;
+    run r = {NULL, loss, Xv, Tv, d->n_classes > 0 || loss != NB_LOSS_MSE, NULL, NULL, 0, 0,
+             false, {0}, false};
+    nb_status st = NB_OK;
     if (st == NB_OK && cli_flag(cmd, "standardize")) {
-        st = nb_norm_fit(&Xt, &norm);
+        st = nb_norm_fit(&norm, &Xt);
         if (st == NB_OK)
             st = nb_norm_apply(norm, &Xt);
         if (st == NB_OK && Xv.data)
@@ -185,7 +192,7 @@ static int train(cli_cmd *cmd, nb_dataset *d, nb_layer_spec *L, size_t n_layers,
     }
     nb_norm *tnorm = NULL;
     if (st == NB_OK && cli_flag(cmd, "standardize-targets")) {
-        st = nb_norm_fit(&Tt, &tnorm);
+        st = nb_norm_fit(&tnorm, &Tt);
         if (st == NB_OK)
             st = nb_norm_apply(tnorm, &Tt);
         if (st == NB_OK && Tv.data)
@@ -207,12 +214,21 @@ static int train(cli_cmd *cmd, nb_dataset *d, nb_layer_spec *L, size_t n_layers,
         o.loss = loss;
         o.batch_size = batch;
         o.epochs = epochs;
-        o.lr = (float)lr;
+        o.lr = (float)to.optim.lr;
+        o.optim = to.use_optim ? &to.optim : NULL;
+        o.schedule = to.use_schedule ? &to.schedule : NULL;
+        o.clip_norm = to.clip_norm;
         o.seed = seed;
         o.on_epoch = on_epoch;
         o.user = &r;
         printf("training %zu-%s network on %zu rows (%zu for validation), %zu parameters\n",
                Xt.cols, cli_get(cmd, "layers"), Xt.rows, n_val, nb_net_num_params(r.net));
+        if (o.optim || o.schedule || o.clip_norm > 0.0)
+            printf("optimizer %s, lr %g, schedule %s%s, %s\n",
+                   cli_get(cmd, "optimizer") ? cli_get(cmd, "optimizer") : "sgd", to.optim.lr,
+                   cli_get(cmd, "schedule") ? cli_get(cmd, "schedule") : "constant",
+                   to.schedule.warmup_steps ? " after a linear warm-up" : "",
+                   o.clip_norm > 0.0 ? "gradient norm clipped" : "no clipping");
         progress_begin(&r.prog, stdout, Xt.rows);
         if (cli_mpi_active())
             r.prog.tty = false; /* mpirun hands rank 0 a pty whatever the final output is */
@@ -230,7 +246,9 @@ static int train(cli_cmd *cmd, nb_dataset *d, nb_layer_spec *L, size_t n_layers,
             st = NB_OK;
         }
     }
-    if (st != NB_OK)
+    if (r.no_memory)
+        rc = cli_error("train", "out of memory for the loss history; no model written");
+    else if (st != NB_OK)
         rc = cli_error("train", "%s", nb_status_str(st));
     else if (r.diverged)
         rc = cli_error("train", "training diverged (the loss is not finite); try a smaller --lr "
@@ -247,15 +265,22 @@ static int train(cli_cmd *cmd, nb_dataset *d, nb_layer_spec *L, size_t n_layers,
             m.target_names = d->target_names;
         }
         const char *out = cli_get(cmd, "out");
+        errno = 0;
         st = nb_model_save(&m, out);
-        if (st != NB_OK)
+        if (st == NB_ERR_NONFINITE)
+            rc = cli_error("train", "the trained parameters are not all finite (NaN or "
+                                    "infinity); no model written");
+        else if (st == NB_ERR_IO)
+            rc = cli_error("train", "cannot write %s: %s", out,
+                           errno ? strerror(errno) : nb_status_str(st));
+        else if (st != NB_OK)
             rc = cli_error("train", "cannot write %s: %s", out, nb_status_str(st));
         else
             printf("model saved to %s\n", out);
     }
     const char *plot = cli_get(cmd, "plot");
     if (rc == CLI_OK && cli_mpi_rank() == 0 && plot &&
-        (rc = write_plot(plot, &r, epochs, cli_get(cmd, "data"))) == CLI_OK)
+        (rc = write_plot(plot, &r, r.ran, cli_get(cmd, "data"))) == CLI_OK)
         printf("loss curve saved to %s\n", plot);
     rc = cli_mpi_agree("train", rc); /* every rank exits as rank 0 wrote */
     free(r.train_loss);
@@ -302,6 +327,10 @@ static int train_cmd(int argc, char **argv)
         return cli_usage_error("train", "--layers SPEC is required, e.g. --layers 64:relu,3");
     if (!out)
         return cli_usage_error("train", "--out MODEL is required");
+    const char *inputs[] = {cli_get(&cmd, "data"), cli_get(&cmd, "targets")};
+    cli_output outs[] = {{"out", out}, {"plot", cli_get(&cmd, "plot")}};
+    if ((rc = cli_check_outputs("train", outs, 2, inputs, 2)) != CLI_OK)
+        return rc;
     nb_loss loss = NB_LOSS_MSE; /* the default depends on the data: see below */
     const char *ls = cli_get(&cmd, "loss");
     if (ls && !parse_loss(ls, &loss))

@@ -75,14 +75,14 @@ static int load_npy(const cli_cmd *cmd, const cli_data_req *req, const char *pat
                                           "give .npy targets with --targets FILE.npy");
     if (req->need_targets && !tpath)
         return cli_usage_error(cmd->name, ".npy data need their targets: --targets FILE.npy");
-    nb_status st = nb_npy_read(path, &d->X);
+    nb_status st = nb_npy_read(&d->X, path);
     if (st != NB_OK)
         return cli_error(cmd->name, "%s: %s", path, nb_status_str(st));
     d->n_features = d->X.cols;
     int rc = check_finite(cmd->name, path, &d->X);
     if (rc != CLI_OK || !tpath)
         return rc;
-    if ((st = nb_npy_read(tpath, &d->T)) != NB_OK)
+    if ((st = nb_npy_read(&d->T, tpath)) != NB_OK)
         return cli_error(cmd->name, "%s: %s", tpath, nb_status_str(st));
     if (d->T.rows != d->X.rows)
         return cli_error(cmd->name, "%s has %zu rows but %s has %zu", tpath, d->T.rows, path,
@@ -137,14 +137,14 @@ int cli_load_data(const cli_cmd *cmd, const cli_data_req *req, nb_dataset *out)
     }
     nb_io_error e;
     memset(&e, 0, sizeof e);
-    nb_status st = nb_csv_read(path, &o, out, &e);
+    nb_status st = nb_csv_read(out, path, &o, &e);
     if (st == NB_ERR_ARG && guessed && !req->need_targets) {
         /* the file does not hold the model's targets: every column is a feature */
         o.label_column = o.target_columns = NULL;
         o.classes = NULL;
         o.n_classes = 0;
         memset(&e, 0, sizeof e);
-        st = nb_csv_read(path, &o, out, &e);
+        st = nb_csv_read(out, path, &o, &e);
     } else if (st == NB_ERR_ARG && guessed) {
         int rc = cli_usage_error(cmd->name, "%s lacks the model's target column%s '%s': name the "
                                             "targets with --target-columns LIST or --label-column C",

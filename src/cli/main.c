@@ -39,6 +39,7 @@ int main(int argc, char **argv)
         printf("nablas %d.%d.%d\n", NB_VERSION_MAJOR, NB_VERSION_MINOR, NB_VERSION_PATCH);
         return CLI_OK;
     }
+    cli_signals_install();
     for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
         if (strcmp(argv[1], commands[i].name) == 0)
             return commands[i].run(argc - 2, argv + 2);

@@ -86,6 +86,8 @@ int cli_parse(cli_cmd *cmd, int argc, char **argv, bool *help_shown)
         if (!o)
             return cli_usage_error(cmd->name, "unknown option '--%.*s' (see nablas %s --help)",
                                    (int)len, name, cmd->name);
+        if (o->value) /* the last one winning silently would hide a typo or a stale script */
+            return cli_usage_error(cmd->name, "--%s is given more than once", o->name);
         if (!o->metavar) {
             if (eq)
                 return cli_usage_error(cmd->name, "--%s takes no value", o->name);
@@ -121,25 +123,45 @@ bool cli_u64(const cli_cmd *cmd, const char *name, uint64_t dflt, uint64_t *out)
     char *end;
     errno = 0;
     unsigned long long x = strtoull(v, &end, 10);
-    if (!*v || *end || errno || v[0] == '-') {
+    if (!*v || *end || v[0] == '-') {
         cli_usage_error(cmd->name, "--%s: '%s' is not a non-negative integer", name, v);
+        return false;
+    }
+    if (errno == ERANGE) {
+        cli_usage_error(cmd->name, "--%s %s is out of range: at most %llu", name, v,
+                        (unsigned long long)UINT64_MAX);
         return false;
     }
     *out = x;
     return true;
 }
 
-bool cli_size(const cli_cmd *cmd, const char *name, size_t dflt, size_t min, size_t *out)
+bool cli_size_range(const cli_cmd *cmd, const char *name, size_t dflt, size_t min, size_t max,
+                    size_t *out)
 {
-    uint64_t x;
-    if (!cli_u64(cmd, name, dflt, &x))
+    const char *v = cli_get(cmd, name);
+    if (!v) {
+        *out = dflt;
+        return true;
+    }
+    char *end;
+    errno = 0;
+    unsigned long long x = strtoull(v, &end, 10);
+    if (!*v || *end || v[0] == '-' || v[0] == '+' || v[0] == ' ') {
+        cli_usage_error(cmd->name, "--%s: '%s' is not a non-negative integer", name, v);
         return false;
-    if (x < min || x > SIZE_MAX / 16) {
-        cli_usage_error(cmd->name, "--%s must be at least %zu", name, min);
+    }
+    if (errno == ERANGE || x < min || x > max) {
+        cli_usage_error(cmd->name, "--%s %s is out of range: give %zu to %zu", name, v, min, max);
         return false;
     }
     *out = (size_t)x;
     return true;
+}
+
+bool cli_size(const cli_cmd *cmd, const char *name, size_t dflt, size_t min, size_t *out)
+{
+    return cli_size_range(cmd, name, dflt, min, SIZE_MAX / 16, out);
 }
 
 bool cli_double(const cli_cmd *cmd, const char *name, double dflt, double min, double max, double *out)

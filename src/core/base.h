@@ -41,6 +41,10 @@
 #define NB_GCC_VECTORS 1
 #endif
 
+/* For helpers that must be inlined into each clone of the kernel calling them (vector helpers:
+   an out-of-line call would pass vectors differently under each ISA's ABI). */
+#define NB_INLINE static inline __attribute__((always_inline))
+
 #define NB_TRY(expr)                  \
     do {                              \
         nb_status nb_try_ = (expr);   \

@@ -12,7 +12,6 @@
 #include "io/csv_table.h"
 #include "io/file_io.h"
 
-#define MAX_CSV_FILE (SIZE_MAX / 4)
 
 /* Resolves a column given by header name or by index (negative from the end). */
 static nb_status resolve_column(const nb__csv_table *t, bool header, size_t ncols, const char *spec,
@@ -223,24 +222,6 @@ static nb_status fill(const nb__csv_table *t, const nb_csv_opts *o, const plan *
     return NB_OK;
 }
 
-void nb_dataset_free(nb_dataset *d)
-{
-    if (!d)
-        return;
-    nb_tensor_free(&d->X);
-    nb_tensor_free(&d->T);
-    for (size_t k = 0; d->class_names && k < d->n_classes; k++)
-        free(d->class_names[k]);
-    free(d->class_names);
-    for (size_t k = 0; d->feature_names && k < d->n_features; k++)
-        free(d->feature_names[k]);
-    free(d->feature_names);
-    for (size_t k = 0; d->target_names && k < d->n_target_names; k++)
-        free(d->target_names[k]);
-    free(d->target_names);
-    memset(d, 0, sizeof *d);
-}
-
 nb_csv_opts nb_csv_opts_default(void)
 {
     nb_csv_opts o = {',', true, NULL, NULL, NULL, 0};
@@ -262,7 +243,7 @@ static nb_status check_opts(const nb_csv_opts *o, nb_io_error *err)
     return NB_OK;
 }
 
-nb_status nb_csv_read_mem(const char *text, size_t len, const nb_csv_opts *opts, nb_dataset *out,
+nb_status nb_csv_read_mem(nb_dataset *out, const char *text, size_t len, const nb_csv_opts *opts,
                           nb_io_error *err)
 {
     if ((!text && len) || !out)
@@ -299,16 +280,42 @@ nb_status nb_csv_read_mem(const char *text, size_t len, const nb_csv_opts *opts,
     return NB_OK;
 }
 
-nb_status nb_csv_read(const char *path, const nb_csv_opts *opts, nb_dataset *out, nb_io_error *err)
+/* The bounded reader's check for CSV text: stop at the first chunk with a NUL byte (binary
+   data, e.g. /dev/zero), so that such input fails after a few kilobytes. */
+typedef struct nul_scan {
+    size_t done, nul_at;
+} nul_scan;
+
+static nb_status csv_prefix(const unsigned char *b, size_t n, bool eof, void *ctx)
+{
+    nul_scan *sc = ctx;
+    const unsigned char *nul = memchr(b + sc->done, '\0', n - sc->done);
+    if (nul) {
+        sc->nul_at = (size_t)(nul - b);
+        return NB_ERR_PARSE;
+    }
+    sc->done = n;
+    return eof ? NB_OK : NB_ERR_TRUNCATED;
+}
+
+nb_status nb_csv_read(nb_dataset *out, const char *path, const nb_csv_opts *opts, nb_io_error *err)
 {
     if (!path || !out)
         return NB_ERR_NULL;
     unsigned char *data;
     size_t size;
-    nb_status st = nb__read_file(path, MAX_CSV_FILE, &data, &size);
+    nul_scan scan = {0};
+    nb_status st = nb__read_checked(path, NB_CSV_MAX_BYTES, csv_prefix, &scan, &data, &size);
+    if (st == NB_ERR_PARSE)
+        return nb__csv_fail(err, st, 0, 0, "a NUL byte at offset %zu: binary data, "
+                            "not CSV text", scan.nul_at);
+    if (st == NB_ERR_LIMIT)
+        return nb__csv_fail(err, st, 0, 0, "larger than the %zu MiB limit for CSV input "
+                            "(NB_CSV_MAX_BYTES; use .npy for bigger tables)",
+                            NB_CSV_MAX_BYTES >> 20);
     if (st != NB_OK)
         return nb__csv_fail(err, st, 0, 0, "cannot read '%s': %s", path, nb_status_str(st));
-    st = nb_csv_read_mem((const char *)data, size, opts, out, err);
+    st = nb_csv_read_mem(out, (const char *)data, size, opts, err);
     free(data);
     return st;
 }

@@ -1,38 +1,9 @@
 /* CSV reader, stage 1: the text becomes records of unescaped, NUL-terminated fields, each
-   remembering the line it began on; and the error reporting that every stage shares. */
-#include <stdarg.h>
-#include <stdio.h>
+   remembering the line it began on. */
 #include <stdlib.h>
 #include <string.h>
 
 #include "io/csv_table.h"
-
-nb_status nb__csv_fail(nb_io_error *err, nb_status st, size_t line, size_t col, const char *fmt, ...)
-{
-    if (err) {
-        err->line = line;
-        err->column = col;
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err->message, sizeof err->message, fmt, ap);
-        va_end(ap);
-    }
-    return st;
-}
-
-/* A field's text for a message: at most 40 bytes, non-printable bytes as '?'. */
-const char *nb__csv_shown(const char *s, char buf[48])
-{
-    size_t n = 0;
-    for (; s[n] && n < 40; n++)
-        buf[n] = (s[n] >= 32 && s[n] < 127) ? s[n] : '?';
-    if (s[n]) {
-        memcpy(buf + n, "...", 3);
-        n += 3;
-    }
-    buf[n] = '\0';
-    return buf;
-}
 
 char *nb__csv_dup(const char *s)
 {
@@ -102,19 +73,16 @@ static bool begin_record(nb__csv_table *t)
 
 static bool is_blank(char c, char delim) { return (c == ' ' || c == '\t') && c != delim; }
 
-/* True if pos starts a line end (LF or CRLF); *next is past it. */
+/* True if pos starts a line end (LF, CRLF or a lone CR, as old Mac files have); *next is past
+   it. */
 static bool at_eol(const char *s, size_t len, size_t pos, size_t *next)
 {
     if (pos < len && s[pos] == '\n') {
         *next = pos + 1;
         return true;
     }
-    if (pos + 1 < len && s[pos] == '\r' && s[pos + 1] == '\n') {
-        *next = pos + 2;
-        return true;
-    }
-    if (pos + 1 == len && s[pos] == '\r') { /* a final CR without LF */
-        *next = pos + 1;
+    if (pos < len && s[pos] == '\r') {
+        *next = pos + 1 < len && s[pos + 1] == '\n' ? pos + 2 : pos + 1;
         return true;
     }
     return false;
@@ -177,7 +145,7 @@ nb_status nb__csv_split(const char *s, size_t len, char delim, nb__csv_table *t,
                         pos++;
                         break;
                     }
-                    if (s[pos] == '\n')
+                    if (s[pos] == '\n' || (s[pos] == '\r' && (pos + 1 == len || s[pos + 1] != '\n')))
                         line++;
                     if (!put_char(t, s[pos++]))
                         return NB_ERR_NOMEM;

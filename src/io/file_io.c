@@ -1,61 +1,119 @@
-/* Whole-file reads and atomic whole-file writes, shared by the model, NPY and CLI writers.
-   An atomic write goes to a temporary file in the target's directory (rename is atomic only
-   within one file system), is flushed and fsync'd, and only then renamed over the target; on
-   any failure the temporary file is removed and the target is left as it was. */
+/* Bounded reads for the loaders and atomic whole-file writes, shared by the model, NPY, CSV
+   and CLI writers.
+
+   Reads: the input is read in growing chunks and the format's own parser is asked after each
+   chunk whether the bytes so far are a complete file, a proper prefix (read on) or wrong (stop
+   at once).  So a loader never holds much more than the header allows (at most twice: the
+   chunks double), fails on the first chunk when the magic or the header is wrong (`nablas info
+   /dev/zero`), and pipes and devices are read the same way as regular files.
+
+   Writes: the bytes go to a temporary file in the target's directory (rename is atomic only
+   within one file system), are flushed and fsync'd, and only then renamed over the target; on
+   any failure the temporary file is removed and the target is left as it was.  The target must
+   be a regular file or a new name: devices, FIFOs, sockets and directories are refused.  A
+   symbolic link is followed and its final target replaced (the link stays).  A new file gets
+   0666 & ~umask (the kernel applies the umask at open); a replaced file keeps its mode (and its
+   owner where the process may set it).  Temporary names are fixed-length, `nablas-tmp-XXXXXX`,
+   so that any target name that fits NAME_MAX works. */
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "io/file_io.h"
 
-nb_status nb__read_file(const char *path, size_t max_size, unsigned char **data, size_t *size)
+nb__tmp_hook_fn nb__tmp_hook;
+
+/* ---- reading ---------------------------------------------------------------------------- */
+
+enum { FIRST_CHUNK = 1 << 12 };
+
+/* read() until n bytes or end of input; returns the count, or -1 on an error. */
+static ssize_t read_full(int fd, unsigned char *buf, size_t n)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f)
+    size_t got = 0;
+    while (got < n) {
+        ssize_t r = read(fd, buf + got, n - got);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0)
+            return -1;
+        if (r == 0)
+            break;
+        got += (size_t)r;
+    }
+    return (ssize_t)got;
+}
+
+nb_status nb__read_checked(const char *path, size_t max_size, nb__prefix_fn check, void *ctx,
+                           unsigned char **data, size_t *size)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
         return NB_ERR_IO;
-    size_t cap = 1 << 16, n = 0;
-    unsigned char *buf = malloc(cap);
-    nb_status st = buf ? NB_OK : NB_ERR_NOMEM;
-    while (st == NB_OK) {
-        if (n == cap) {
-            if (cap > max_size || cap > SIZE_MAX / 2) {
-                st = NB_ERR_OVERFLOW;
+    struct stat st;
+    if (fstat(fd, &st) != 0 || S_ISDIR(st.st_mode)) {
+        close(fd);
+        return NB_ERR_IO;
+    }
+    size_t cap = FIRST_CHUNK, n = 0;
+    unsigned char *buf = NULL;
+    nb_status st_check = NB_ERR_TRUNCATED;
+    bool eof = false;
+    for (;;) {
+        if (n == cap || !buf) {
+            if (buf && (cap > max_size || cap > SIZE_MAX / 2)) {
+                st_check = NB_ERR_LIMIT;
                 break;
             }
-            unsigned char *nbuf = realloc(buf, cap * 2);
+            size_t ncap = buf ? cap * 2 : cap;
+            unsigned char *nbuf = realloc(buf, ncap);
             if (!nbuf) {
-                st = NB_ERR_NOMEM;
+                st_check = NB_ERR_NOMEM;
                 break;
             }
             buf = nbuf;
-            cap *= 2;
+            cap = ncap;
         }
-        size_t got = fread(buf + n, 1, cap - n, f);
-        n += got;
-        if (got == 0) {
-            if (ferror(f))
-                st = NB_ERR_IO;
+        ssize_t r = read_full(fd, buf + n, cap - n);
+        if (r < 0) {
+            st_check = NB_ERR_IO;
             break;
         }
+        n += (size_t)r;
+        eof = n < cap;
+        if (n > max_size) {
+            st_check = NB_ERR_LIMIT;
+            break;
+        }
+        /* complete files are judged at the end of the input only: more bytes after a
+           complete file are trailing garbage, which the check then reports */
+        st_check = check ? check(buf, n, eof, ctx) : NB_ERR_TRUNCATED;
+        if (eof || st_check != NB_ERR_TRUNCATED)
+            break;
     }
-    fclose(f);
-    if (st == NB_OK && n > max_size)
-        st = NB_ERR_OVERFLOW;
-    if (st != NB_OK) {
+    close(fd);
+    if (st_check == NB_ERR_TRUNCATED && eof && !check)
+        st_check = NB_OK; /* no format check: the whole input */
+    if (st_check != NB_OK) {
         free(buf);
-        return st;
+        return st_check;
     }
     *data = buf;
     *size = n;
     return NB_OK;
 }
 
-/* The directory part of path ("." if none), for the temporary file and the directory fsync. */
+/* ---- paths ------------------------------------------------------------------------------ */
+
+/* The directory part of path ("." if none). */
 static char *dir_of(const char *path)
 {
     const char *slash = strrchr(path, '/');
@@ -70,43 +128,121 @@ static char *dir_of(const char *path)
     return d;
 }
 
+char *nb__follow_links(const char *path)
+{
+    char *cur = strdup(path);
+    for (int depth = 0; cur && depth < 40; depth++) {
+        struct stat st;
+        if (lstat(cur, &st) != 0 || !S_ISLNK(st.st_mode))
+            return cur;
+        char target[PATH_MAX];
+        ssize_t len = readlink(cur, target, sizeof target - 1);
+        if (len <= 0) {
+            free(cur);
+            return NULL;
+        }
+        target[len] = '\0';
+        char *next;
+        if (target[0] == '/') {
+            next = strdup(target);
+        } else { /* relative to the link's own directory */
+            char *dir = dir_of(cur);
+            next = dir ? malloc(strlen(dir) + 1 + (size_t)len + 1) : NULL;
+            if (next)
+                sprintf(next, "%s/%s", dir, target);
+            free(dir);
+        }
+        free(cur);
+        cur = next;
+    }
+    if (cur)
+        errno = ELOOP;
+    free(cur);
+    return NULL;
+}
+
+/* ---- writing ---------------------------------------------------------------------------- */
+
+/* dir/nablas-tmp-XXXXXX with 6 characters from the time, the pid and a counter. */
+static void tmp_name(char *out, size_t cap, const char *dir, unsigned attempt)
+{
+    static const char digits[] = "abcdefghijklmnopqrstuvwxyz0123456789";
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    uint64_t x = (uint64_t)ts.tv_nsec * 0x9e3779b97f4a7c15ULL ^ (uint64_t)getpid() << 20
+                 ^ (uint64_t)ts.tv_sec ^ attempt * 0xbf58476d1ce4e5b9ULL;
+    char suffix[NB__TMP_SUFFIX_LEN + 1];
+    for (int i = 0; i < NB__TMP_SUFFIX_LEN; i++, x /= 36)
+        suffix[i] = digits[x % 36];
+    suffix[NB__TMP_SUFFIX_LEN] = '\0';
+    snprintf(out, cap, "%s/%s%s", dir, NB__TMP_PREFIX, suffix);
+}
+
+static void notify(const char *tmp)
+{
+    if (nb__tmp_hook)
+        nb__tmp_hook(tmp);
+}
+
 nb_status nb_write_file_atomic(const char *path, const void *data, size_t size)
 {
     if (!path || (!data && size))
         return NB_ERR_NULL;
     if (!*path)
         return NB_ERR_ARG;
-    size_t len = strlen(path);
-    char *tmp = malloc(len + 16);
-    char *dir = dir_of(path);
-    if (!tmp || !dir) {
-        free(tmp);
-        free(dir);
-        return NB_ERR_NOMEM;
-    }
-    memcpy(tmp, path, len);
-    memcpy(tmp + len, ".tmp-XXXXXX", 12);
+    char *target = nb__follow_links(path);
+    char *dir = target ? dir_of(target) : NULL;
+    size_t cap = dir ? strlen(dir) + sizeof NB__TMP_PREFIX + NB__TMP_SUFFIX_LEN + 2 : 0;
+    char *tmp = dir ? malloc(cap) : NULL;
     nb_status st = NB_ERR_IO;
-    int fd = mkstemp(tmp);
+    if (!tmp) {
+        st = target && dir ? NB_ERR_NOMEM : NB_ERR_IO;
+        goto out;
+    }
+    struct stat old;
+    bool replacing = stat(target, &old) == 0;
+    if (replacing && !S_ISREG(old.st_mode))
+        goto out; /* a device, FIFO, socket or directory is never replaced */
+    int fd = -1;
+    for (unsigned attempt = 0; attempt < 100 && fd < 0; attempt++) {
+        tmp_name(tmp, cap, dir, attempt);
+        notify(tmp);
+        /* 0666 & ~umask for a new file: the kernel applies the umask here */
+        fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+        if (fd < 0)
+            notify(NULL);
+        if (fd < 0 && errno != EEXIST)
+            goto out;
+    }
     if (fd < 0)
         goto out;
-    fchmod(fd, 0644); /* mkstemp makes 0600; a saved model is an ordinary file */
-    FILE *f = fdopen(fd, "wb");
-    if (!f) {
-        close(fd);
+    bool ok = true;
+    if (replacing) { /* keep the replaced file's mode (and owner, where allowed) */
+        ok = fchmod(fd, old.st_mode & 07777) == 0;
+        if (fchown(fd, old.st_uid, old.st_gid) != 0) {
+            /* only root may give a file away: an ordinary user's new file stays theirs */
+        }
+    }
+    const unsigned char *p = data;
+    for (size_t done = 0; ok && done < size;) {
+        ssize_t w = write(fd, p + done, size - done);
+        if (w < 0 && errno == EINTR)
+            continue;
+        ok = w > 0;
+        done += ok ? (size_t)w : 0;
+    }
+    ok = ok && fsync(fd) == 0;
+    ok = close(fd) == 0 && ok;
+    if (!ok || rename(tmp, target) != 0) {
+        int e = errno;
         unlink(tmp);
+        notify(NULL);
+        errno = e;
         goto out;
     }
-    bool ok = (size == 0 || fwrite(data, 1, size, f) == size);
-    ok = fflush(f) == 0 && ok;
-    ok = fsync(fileno(f)) == 0 && ok;
-    ok = fclose(f) == 0 && ok;
-    if (!ok || rename(tmp, path) != 0) {
-        unlink(tmp);
-        goto out;
-    }
+    notify(NULL);
     /* Make the rename itself durable; failure here does not undo it, so it is not an error. */
-    int dfd = open(dir, O_RDONLY);
+    int dfd = open(dir, O_RDONLY | O_CLOEXEC);
     if (dfd >= 0) {
         fsync(dfd);
         close(dfd);
@@ -115,5 +251,20 @@ nb_status nb_write_file_atomic(const char *path, const void *data, size_t size)
 out:
     free(tmp);
     free(dir);
+    free(target);
+    return st;
+}
+
+nb_status nb__save_encoded(const char *path, nb__encode_fn encode, const void *obj)
+{
+    if (!path)
+        return NB_ERR_NULL;
+    void *data;
+    size_t size;
+    nb_status st = encode(obj, &data, &size);
+    if (st != NB_OK)
+        return st;
+    st = nb_write_file_atomic(path, data, size);
+    free(data);
     return st;
 }

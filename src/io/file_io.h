@@ -1,4 +1,5 @@
-/* Whole-file reads for the loaders (the atomic writer is public, in nablas/data.h). */
+/* Bounded reads for the loaders, and what the CLI needs to know about the atomic writer (which
+   is public: nb_write_file_atomic in nablas/data.h). */
 #ifndef NB_IO_FILE_IO_H
 #define NB_IO_FILE_IO_H
 
@@ -6,8 +7,37 @@
 #include <stddef.h>
 #include "nablas.h"
 
-/* Reads the whole file into a malloc'd buffer (*data, *size set only on success).
-   NB_ERR_IO if it cannot be opened or read, NB_ERR_OVERFLOW if larger than max_size. */
-nb_status nb__read_file(const char *path, size_t max_size, unsigned char **data, size_t *size);
+/* A format's verdict on the first n bytes of its input (eof: there are no more): NB_OK for a
+   complete, valid file, NB_ERR_TRUNCATED for a proper prefix (read on), any other status to
+   stop reading at once.  ctx is the caller's. */
+typedef nb_status (*nb__prefix_fn)(const unsigned char *b, size_t n, bool eof, void *ctx);
+
+/* Reads path (a regular file, pipe or device; not a directory) in doubling chunks, asking
+   check after each, and stops as soon as it says anything but NB_ERR_TRUNCATED.  NB_ERR_IO if
+   the input cannot be opened or read, NB_ERR_LIMIT past max_size bytes, else check's status.
+   With check NULL the whole input is read (up to max_size).  On success *data (malloc'd) and
+   *size hold the bytes read. */
+nb_status nb__read_checked(const char *path, size_t max_size, nb__prefix_fn check, void *ctx,
+                           unsigned char **data, size_t *size);
+
+/* path with every symbolic link along its last component followed (relative links resolved
+   against the link's directory), malloc'd; path itself (a copy) if it is not a link or does
+   not exist; NULL on a loop (errno ELOOP), an unreadable link or no memory. */
+char *nb__follow_links(const char *path);
+
+/* The atomic writer's temporary files: DIR/nablas-tmp-XXXXXX, the X from [a-z0-9]. */
+#define NB__TMP_PREFIX "nablas-tmp-"
+enum { NB__TMP_SUFFIX_LEN = 6 };
+
+/* Called with the temporary file's path just before it is created, and with NULL once it has
+   been renamed or removed: the CLI stores the path for its SIGINT/SIGTERM handler, which
+   removes the file.  NULL (the default): no calls.  Not for concurrent writers. */
+typedef void (*nb__tmp_hook_fn)(const char *tmp_path);
+extern nb__tmp_hook_fn nb__tmp_hook;
+
+/* The one save path of the file formats: encode obj into a malloc'd buffer, write it to path
+   atomically (nb_write_file_atomic), free the buffer. */
+typedef nb_status (*nb__encode_fn)(const void *obj, void **data, size_t *size);
+nb_status nb__save_encoded(const char *path, nb__encode_fn encode, const void *obj);
 
 #endif

@@ -47,6 +47,27 @@ void nb_model_free(nb_model *m)
 
 /* ---- saving ---------------------------------------------------------------------------- */
 
+/* A model with a NaN or an infinity in its parameters or standardisation is never written:
+   it could only predict NaN (the loader refuses such a file as corrupt). */
+static bool all_finite(const float *v, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!isfinite(v[i]))
+            return false;
+    return true;
+}
+
+static nb_status check_finite(const nb_model *m)
+{
+    const nb_net *net = m->net;
+    if (!all_finite(net->params, net->n_params))
+        return NB_ERR_NONFINITE;
+    if (m->norm && (!all_finite(nb_norm_mean(m->norm), net->inputs)
+                    || !all_finite(nb_norm_std(m->norm), net->inputs)))
+        return NB_ERR_NONFINITE;
+    return NB_OK;
+}
+
 static nb_status check_model(const nb_model *m, size_t *total)
 {
     if (!m->net)
@@ -82,6 +103,7 @@ static nb_status check_model(const nb_model *m, size_t *total)
     NB_TRY(nb__meta_check(m));
     if (net->n_params > MAX_PARAMS)
         return NB_ERR_UNSUPPORTED;
+    NB_TRY(check_finite(m));
     bytes += 4 * (uint64_t)net->n_params + 4;
     if (bytes > SIZE_MAX)
         return NB_ERR_OVERFLOW;
@@ -130,13 +152,13 @@ static void release_sections(nb__section *s, size_t n)
     free(s);
 }
 
-nb_status nb_model_save_mem(const nb_model *m, void **data, size_t *size)
+nb_status nb_model_save_mem(void **data, size_t *size, const nb_model *m)
 {
-    return nb__model_save_mem_ext(m, NULL, 0, data, size);
+    return nb__model_save_mem_ext(data, size, m, NULL, 0);
 }
 
-nb_status nb__model_save_mem_ext(const nb_model *m, const nb__section *extra, size_t n_extra,
-                                 void **data, size_t *size)
+nb_status nb__model_save_mem_ext(void **data, size_t *size, const nb_model *m,
+                                 const nb__section *extra, size_t n_extra)
 {
     if (!m || !data || !size || (n_extra && !extra))
         return NB_ERR_NULL;
@@ -197,16 +219,14 @@ nb_status nb__model_save_mem_ext(const nb_model *m, const nb__section *extra, si
     return NB_OK;
 }
 
+static nb_status encode_model(const void *m, void **data, size_t *size)
+{
+    return nb_model_save_mem(data, size, m);
+}
+
 nb_status nb_model_save(const nb_model *m, const char *path)
 {
-    if (!path)
-        return NB_ERR_NULL;
-    void *data;
-    size_t size;
-    NB_TRY(nb_model_save_mem(m, &data, &size));
-    nb_status st = nb_write_file_atomic(path, data, size);
-    free(data);
-    return st;
+    return nb__save_encoded(path, encode_model, m);
 }
 
 /* ---- loading --------------------------------------------------------------------------- */
@@ -355,6 +375,9 @@ static nb_status check_values(const uint8_t *b, const layout *lo)
             if (!isfinite(mean) || !isfinite(sd) || !(sd > 0.0f))
                 return NB_ERR_CORRUPT;
         }
+    for (uint64_t i = 0; i < lo->n_params; i++)
+        if (!isfinite(nb__le_get_f32(b + lo->params_off + 4 * i)))
+            return NB_ERR_CORRUPT; /* never written by nb_model_save */
     if (lo->flags & FLAG_CLASSES) {
         size_t off = lo->classes_off + 4;
         while (off < lo->params_off) {
@@ -374,7 +397,7 @@ static nb_status build_norm(const uint8_t *b, const layout *lo, nb_norm **out)
     if (!v)
         return NB_ERR_NOMEM;
     nb__le_get_f32s(b + lo->norm_off, v, 2 * n);
-    nb_status st = nb_norm_create(n, v, v + n, out);
+    nb_status st = nb_norm_create(out, n, v, v + n);
     free(v);
     return st == NB_ERR_ARG ? NB_ERR_CORRUPT : st;
 }
@@ -476,13 +499,24 @@ nb_status nb__model_load_mem_ext(nb_model *out, const void *data, size_t size, n
     return NB_OK;
 }
 
+/* The bounded reader's question (file_io.h): is this prefix a whole file, part of one, or
+   wrong?  A complete layout before the end of the input means more bytes follow: read on, and
+   parse_layout calls them trailing garbage. */
+static nb_status model_prefix(const unsigned char *b, size_t n, bool eof, void *ctx)
+{
+    (void)ctx;
+    layout lo;
+    nb_status st = parse_layout(n ? b : MAGIC, n, &lo);
+    return st == NB_OK && !eof ? NB_ERR_TRUNCATED : st;
+}
+
 nb_status nb_model_load(nb_model *out, const char *path)
 {
     if (!out || !path)
         return NB_ERR_NULL;
     unsigned char *data;
     size_t size;
-    NB_TRY(nb__read_file(path, MAX_FILE, &data, &size));
+    NB_TRY(nb__read_checked(path, MAX_FILE, model_prefix, NULL, &data, &size));
     nb_status st = nb_model_load_mem(out, data, size);
     free(data);
     return st == NB_ERR_OVERFLOW ? NB_ERR_CORRUPT : st;

@@ -188,7 +188,7 @@ nb_status nb__meta_build(nb_model *m, const nb__section *s)
     if (!v)
         return NB_ERR_NOMEM;
     nb__le_get_f32s(s->data, v, 2 * t);
-    nb_status st = nb_norm_create(t, v, v + t, &m->target_norm);
+    nb_status st = nb_norm_create(&m->target_norm, t, v, v + t);
     free(v);
     return st == NB_ERR_ARG ? NB_ERR_CORRUPT : st;
 }

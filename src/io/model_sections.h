@@ -17,7 +17,7 @@
    payload in docs/model-format.md, then
    - saving: encode the payload yourself (le_codec) and pass it in `extra` to
      nb__model_save_mem_ext (any order; the saver sorts by tag);
-   - loading: read the file (nb__read_file), call nb__model_load_mem_ext with a `want` entry
+   - loading: read the file (nb__read_checked), call nb__model_load_mem_ext with a `want` entry
      per tag you understand (tag and flags set); each comes back pointing into your buffer
      (data == NULL when the file has no such section).  Decode it strictly and bounded: the
      loader checked only that it lies inside the file and that the checksum holds. */
@@ -69,8 +69,8 @@ nb__section nb__sections_get(const uint8_t *b, size_t off, uint32_t i);
 
 /* nb_model_save_mem plus the caller's sections; their tags must not be the model's own
    (1..3), else NB_ERR_ARG. */
-nb_status nb__model_save_mem_ext(const nb_model *m, const nb__section *extra, size_t n_extra,
-                                 void **data, size_t *size);
+nb_status nb__model_save_mem_ext(void **data, size_t *size, const nb_model *m,
+                                 const nb__section *extra, size_t n_extra);
 /* nb_model_load_mem that also hands back the sections listed in want (tag and flags set by
    the caller; a file section with that tag but other flags is NB_ERR_CORRUPT).  want[i].data
    and .size are set on success only (NULL / 0 when absent). */

@@ -10,6 +10,8 @@
 
 static const unsigned char NPY_MAGIC[6] = {0x93, 'N', 'U', 'M', 'P', 'Y'};
 #define MAX_NPY_FILE (SIZE_MAX / 2)
+/* NumPy writes headers of a few hundred bytes (and reads at most 10000 by default) */
+#define MAX_NPY_HEADER ((size_t)1 << 20)
 
 typedef enum kind { K_FLOAT, K_INT, K_UINT, K_BOOL } kind;
 
@@ -217,11 +219,11 @@ static float element(const unsigned char *p, const header *h)
     }
 }
 
-nb_status nb_npy_read_mem(const void *data, size_t size, nb_tensor *out)
+/* Everything but the conversion: the header, the shape and the body's exact length.  Every
+   proper prefix of a valid file gives NB_ERR_TRUNCATED (the bounded reader relies on it). */
+static nb_status npy_layout(const unsigned char *b, size_t size, header *hp, size_t *data_off,
+                            size_t *rows_out, size_t *cols_out)
 {
-    if (!out || (!data && size))
-        return NB_ERR_NULL;
-    const unsigned char *b = data;
     if (size < 6 || memcmp(b, NPY_MAGIC, 6) != 0)
         return size < 6 && (size == 0 || memcmp(b, NPY_MAGIC, size) == 0) ? NB_ERR_TRUNCATED
                                                                             : NB_ERR_BAD_MAGIC;
@@ -244,6 +246,8 @@ nb_status nb_npy_read_mem(const void *data, size_t size, nb_tensor *out)
     }
     if (b[7] != 0)
         return NB_ERR_VERSION;
+    if (hlen > MAX_NPY_HEADER)
+        return NB_ERR_UNSUPPORTED;
     if (size - hoff < hlen)
         return NB_ERR_TRUNCATED;
     header h;
@@ -259,30 +263,56 @@ nb_status nb_npy_read_mem(const void *data, size_t size, nb_tensor *out)
         return NB_ERR_TRUNCATED;
     if (body > count * h.itemsize)
         return NB_ERR_CORRUPT;
+    *hp = h;
+    *data_off = hoff + hlen;
+    *rows_out = rows;
+    *cols_out = cols;
+    return NB_OK;
+}
+
+nb_status nb_npy_read_mem(nb_tensor *out, const void *data, size_t size)
+{
+    if (!out || (!data && size))
+        return NB_ERR_NULL;
+    const unsigned char *b = data;
+    header h;
+    size_t off, rows, cols;
+    NB_TRY(npy_layout(b, size, &h, &off, &rows, &cols));
     nb_tensor t;
     NB_TRY(nb_tensor_alloc(&t, rows, cols));
-    const unsigned char *p = b + hoff + hlen;
-    for (size_t i = 0; i < count; i++)
+    const unsigned char *p = b + off;
+    for (size_t i = 0; i < rows * cols; i++)
         t.data[i] = element(p + i * h.itemsize, &h);
     *out = t;
     return NB_OK;
 }
 
-nb_status nb_npy_read(const char *path, nb_tensor *out)
+/* The bounded reader's question (file_io.h); a complete array before the end of the input
+   means trailing bytes: read on until npy_layout says so. */
+static nb_status npy_prefix(const unsigned char *b, size_t n, bool eof, void *ctx)
+{
+    (void)ctx;
+    header h;
+    size_t off, rows, cols;
+    nb_status st = npy_layout(b, n, &h, &off, &rows, &cols);
+    return st == NB_OK && !eof ? NB_ERR_TRUNCATED : st;
+}
+
+nb_status nb_npy_read(nb_tensor *out, const char *path)
 {
     if (!path || !out)
         return NB_ERR_NULL;
     unsigned char *data;
     size_t size;
-    NB_TRY(nb__read_file(path, MAX_NPY_FILE, &data, &size));
-    nb_status st = nb_npy_read_mem(data, size, out);
+    NB_TRY(nb__read_checked(path, MAX_NPY_FILE, npy_prefix, NULL, &data, &size));
+    nb_status st = nb_npy_read_mem(out, data, size);
     free(data);
     return st;
 }
 
 /* ---- writing -------------------------------------------------------------------------------- */
 
-nb_status nb_npy_write_mem(const nb_tensor *t, void **data, size_t *size)
+nb_status nb_npy_write_mem(void **data, size_t *size, const nb_tensor *t)
 {
     if (!data || !size)
         return NB_ERR_NULL;
@@ -314,14 +344,12 @@ nb_status nb_npy_write_mem(const nb_tensor *t, void **data, size_t *size)
     return NB_OK;
 }
 
+static nb_status encode_npy(const void *t, void **data, size_t *size)
+{
+    return nb_npy_write_mem(data, size, t);
+}
+
 nb_status nb_npy_write(const char *path, const nb_tensor *t)
 {
-    if (!path)
-        return NB_ERR_NULL;
-    void *data;
-    size_t size;
-    NB_TRY(nb_npy_write_mem(t, &data, &size));
-    nb_status st = nb_write_file_atomic(path, data, size);
-    free(data);
-    return st;
+    return nb__save_encoded(path, encode_npy, t);
 }

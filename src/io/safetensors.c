@@ -201,6 +201,21 @@ nb_status nb_safetensors_fill_mem(nb_net *net, const void *data, size_t size)
     return st;
 }
 
+/* The bounded reader's check (file_io.h): the 8-byte header length and the header's first
+   byte are judged as soon as they arrive (so /dev/zero fails at once), the rest at the end. */
+static nb_status st_prefix(const unsigned char *b, size_t n, bool eof, void *ctx)
+{
+    (void)ctx;
+    if (n >= 8) {
+        uint64_t hlen = nb__le_get_u64(b); /* in nb__st_parse's order */
+        if (hlen > NB__ST_MAX_HEADER)
+            return NB_ERR_LIMIT;
+        if (hlen == 0 || (n > 8 && b[8] != '{'))
+            return NB_ERR_CORRUPT;
+    }
+    return eof ? NB_OK : NB_ERR_TRUNCATED; /* nb__st_parse judges the whole file */
+}
+
 nb_status nb_safetensors_load(nb_net **net, const char *path, const nb_layer_spec *layers,
                               size_t n_layers)
 {
@@ -208,7 +223,7 @@ nb_status nb_safetensors_load(nb_net **net, const char *path, const nb_layer_spe
         return NB_ERR_NULL;
     unsigned char *data;
     size_t size;
-    NB_TRY(nb__read_file(path, MAX_FILE, &data, &size));
+    NB_TRY(nb__read_checked(path, MAX_FILE, st_prefix, NULL, &data, &size));
     nb_status st = nb_safetensors_load_mem(net, data, size, layers, n_layers);
     free(data);
     return st;
@@ -220,7 +235,7 @@ nb_status nb_safetensors_fill(nb_net *net, const char *path)
         return NB_ERR_NULL;
     unsigned char *data;
     size_t size;
-    NB_TRY(nb__read_file(path, MAX_FILE, &data, &size));
+    NB_TRY(nb__read_checked(path, MAX_FILE, st_prefix, NULL, &data, &size));
     nb_status st = nb_safetensors_fill_mem(net, data, size);
     free(data);
     return st;

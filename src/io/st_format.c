@@ -23,7 +23,7 @@
 #include "core/base.h"
 #include "io/le_codec.h"
 
-#define MAX_HEADER 100000000u /* bytes of JSON: the reference implementation's limit */
+#define MAX_HEADER NB__ST_MAX_HEADER
 
 static const struct {
     const char *name;

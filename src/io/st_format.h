@@ -35,6 +35,8 @@ typedef struct nb__st_file {
 } nb__st_file;
 
 /* Parses and validates size bytes.  *out is set only on success (free with nb__st_free). */
+/* bytes of JSON header at most: the reference implementation's limit */
+#define NB__ST_MAX_HEADER 100000000u
 nb_status nb__st_parse(nb__st_file *out, const void *bytes, size_t size);
 void nb__st_free(nb__st_file *f);
 

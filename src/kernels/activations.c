@@ -40,7 +40,7 @@ static inline float tanh_f(float z)
 }
 
 #ifdef NB_HAVE_VMATH
-NB_VINLINE nb_vf vsigmoid(nb_vf z)
+NB_INLINE nb_vf vsigmoid(nb_vf z)
 {
     nb_vf a = (nb_vf)((nb_vu)z & 0x7fffffffu);
     nb_vf e = nb__vexpf(-a);
@@ -53,7 +53,7 @@ NB_VINLINE nb_vf vsigmoid(nb_vf z)
    the exp polynomial without its 1 (accurate relative to r for small z, where k = 0; no
    cancellation elsewhere).  |z| is clamped at 44 (tanh = 1 in float; 2^k then underflows to 0,
    so em1 = -1).  One exp and one division, no separate small-|z| polynomial. */
-NB_VINLINE nb_vf vtanh(nb_vf z)
+NB_INLINE nb_vf vtanh(nb_vf z)
 {
     nb_vf a = (nb_vf)((nb_vu)z & 0x7fffffffu);
     nb_vf x = -2.0f * nb__vsel(a > 44.0f, nb__vsplat(44.0f), a); /* NaN stays NaN */
@@ -88,7 +88,7 @@ enum { SM_BLOCK = 64 }; /* rows per block of the short-row softmax */
    is skipped for a block whose values all lie in [-80, 80]: no exp there overflows or is
    subnormal, and softmax does not depend on the shift, so only the rounding differs (less:
    z - max would itself be rounded).  Other blocks (large values, inf, NaN) take the shift. */
-NB_VINLINE void softmax_short_rows(float *Z, size_t rows, size_t cols)
+NB_INLINE void softmax_short_rows(float *Z, size_t rows, size_t cols)
 {
     float sh[SM_BLOCK * NB_VW + NB_VW], last[NB_VW];
     const float *end = Z + rows * cols;
@@ -143,7 +143,7 @@ NB_VINLINE void softmax_short_rows(float *Z, size_t rows, size_t cols)
 }
 
 /* Softmax backward on rows of at most NB_VW columns, one row per vector (see above). */
-NB_VINLINE void softmax_bwd_short_rows(const float *A, float *G, size_t rows, size_t cols)
+NB_INLINE void softmax_bwd_short_rows(const float *A, float *G, size_t rows, size_t cols)
 {
     float out[SM_BLOCK * NB_VW + NB_VW];
     const float *a_end = A + rows * cols, *g_end = G + rows * cols;

@@ -13,9 +13,9 @@
 
 #ifdef NB_HAVE_SMALL_PATH
 
-/* Helpers taking vectors are always inlined into the cloned kernels, so the warning that an
-   out-of-line call would pass them differently under each ISA's ABI does not apply. */
-#define NB_INLINE static inline __attribute__((always_inline))
+/* Helpers taking vectors are always inlined into the cloned kernels (NB_INLINE), so the
+   warning that an out-of-line call would pass them differently under each ISA's ABI does not
+   apply. */
 #pragma GCC diagnostic ignored "-Wpsabi"
 /* a * b + c as one fused multiply-add, as sgemm does (ISO C mode leaves contraction off) */
 #ifdef NB_GCC_VECTORS

@@ -43,7 +43,7 @@ static double row_lse(const float *y, size_t cols, double m)
    clamp's select: a separate select or mask on the term made GCC 12 split the loop into
    scalar code, 4x slower.)  log(1 - y) adds back the rounding error
    of 1 - y, which matters only for small y, where log(1 - y) ~ -y. */
-NB_VINLINE nb_vd bce_terms(const float *Y, const float *T, size_t n, size_t *done)
+NB_INLINE nb_vd bce_terms(const float *Y, const float *T, size_t n, size_t *done)
 {
     const nb_vf floor = nb__vsplat((float)BCE_LOG_FLOOR), inf = nb__vsplat(__builtin_inff());
     const nb_vf nan = nb__vsplat(__builtin_nanf(""));
@@ -73,7 +73,7 @@ enum { CE_BLOCK = 64 }; /* rows whose logs are taken together */
    maximum and s = sum_j exp(y_j - m), the row's loss is tsum log(s) + sum_j t_j (m - y_j), all
    terms >= 0 for proper targets.  s is summed in double and its log taken as a float log of
    s plus the rounding residual, for a whole block of rows at once. */
-NB_VINLINE double ce_short_rows(const float *Y, const float *T, size_t rows, size_t cols)
+NB_INLINE double ce_short_rows(const float *Y, const float *T, size_t rows, size_t cols)
 {
     float S[CE_BLOCK], C[CE_BLOCK];
     double TS[CE_BLOCK];
@@ -112,7 +112,7 @@ NB_VINLINE double ce_short_rows(const float *Y, const float *T, size_t rows, siz
 /* Its gradient (p_j tsum - t_j) / rows, with p_j = exp(y_j - m) / s, in double: where p_j is
    close to t_j the difference keeps few of float's digits.  Whole-vector stores run into the
    next row of G, which is written afterwards; the last rows go through a buffer. */
-NB_VINLINE void ce_bwd_short_rows(const float *Y, const float *T, float *G, size_t rows,
+NB_INLINE void ce_bwd_short_rows(const float *Y, const float *T, float *G, size_t rows,
                                   size_t cols, double scale)
 {
     const float *y_end = Y + rows * cols, *t_end = T + rows * cols;

@@ -1,7 +1,7 @@
 /* exp and log on GCC vectors of 16 floats, for kernels that work on short rows (softmax and
    softmax cross-entropy over few classes) or need a log per element (BCE): a libm call per
    element or per row costs more than the memory traffic.  Same method and coefficients as
-   nb__expf (vexp.h); log is Cephes' logf.  Only for functions that always inline them into
+   nb__expf (scalar_exp.h); log is Cephes' logf.  Only for functions that always inline them into
    the cloned kernels (see dense_small.c on -Wpsabi). */
 #ifndef NB_KERNELS_VMATH_H
 #define NB_KERNELS_VMATH_H
@@ -22,8 +22,6 @@ typedef int32_t nb_vi __attribute__((vector_size(NB_VW * sizeof(float))));
 typedef uint32_t nb_vu __attribute__((vector_size(NB_VW * sizeof(float))));
 typedef double nb_vd __attribute__((vector_size(NB_VW * sizeof(double))));
 
-#define NB_VINLINE static inline __attribute__((always_inline))
-
 /* The row-wise kernels (softmax, its cross-entropy, BCE) on these vectors pay only with
    AVX-512, where one vector is one register and the shuffles are single instructions; the
    AVX2 and baseline clones, which split every vector, measured slower than the scalar loops
@@ -43,22 +41,22 @@ static inline bool nb__vrows_fast(void)
 }
 
 /* m ? a : b lane by lane, m from a vector comparison (all ones or zero) */
-NB_VINLINE nb_vf nb__vsel(nb_vi m, nb_vf a, nb_vf b)
+NB_INLINE nb_vf nb__vsel(nb_vi m, nb_vf a, nb_vf b)
 {
     return (nb_vf)(((nb_vi)a & m) | ((nb_vi)b & ~m));
 }
 
-NB_VINLINE nb_vf nb__vsplat(float x) { return (nb_vf){0} + x; }
+NB_INLINE nb_vf nb__vsplat(float x) { return (nb_vf){0} + x; }
 
 /* lanes below n: all ones */
-NB_VINLINE nb_vi nb__vfirst(size_t n)
+NB_INLINE nb_vi nb__vfirst(size_t n)
 {
     const nb_vi idx = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15};
     return idx < (int32_t)n;
 }
 
 /* 16 floats from p, of which only the first n (<= 16) need exist (p + 16 may pass `end`) */
-NB_VINLINE nb_vf nb__vload(const float *p, size_t n, const float *end)
+NB_INLINE nb_vf nb__vload(const float *p, size_t n, const float *end)
 {
     nb_vf v = {0};
     if ((size_t)(end - p) >= NB_VW) {
@@ -73,7 +71,7 @@ NB_VINLINE nb_vf nb__vload(const float *p, size_t n, const float *end)
 
 /* horizontal max, the result in every lane.  Built from a > b ? a : b, so a
    NaN may be dropped; callers get NaN back from exp(NaN - max) anyway. */
-NB_VINLINE nb_vf nb__vhmax(nb_vf v)
+NB_INLINE nb_vf nb__vhmax(nb_vf v)
 {
     nb_vf s;
     s = __builtin_shuffle(v, (nb_vi){8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3, 4, 5, 6, 7});
@@ -92,13 +90,13 @@ typedef int64_t nb_vl8 __attribute__((vector_size(8 * sizeof(double))));
 typedef int64_t nb_vl __attribute__((vector_size(NB_VW * sizeof(double))));
 
 /* lanes of d where the float-lane mask m is set, else 0 */
-NB_VINLINE nb_vd nb__vsel_d(nb_vi m, nb_vd d)
+NB_INLINE nb_vd nb__vsel_d(nb_vi m, nb_vd d)
 {
     return (nb_vd)((nb_vl)d & __builtin_convertvector(m, nb_vl));
 }
 
 /* sum of 16 doubles (a fixed tree) */
-NB_VINLINE double nb__vhsum_dd(nb_vd d)
+NB_INLINE double nb__vhsum_dd(nb_vd d)
 {
     nb_vd8 lo, hi;
     memcpy(&lo, &d, sizeof lo);
@@ -110,11 +108,11 @@ NB_VINLINE double nb__vhsum_dd(nb_vd d)
 }
 
 /* sum of the 16 lanes in double (lanes converted exactly) */
-NB_VINLINE double nb__vhsum_d(nb_vf v) { return nb__vhsum_dd(__builtin_convertvector(v, nb_vd)); }
+NB_INLINE double nb__vhsum_d(nb_vf v) { return nb__vhsum_dd(__builtin_convertvector(v, nb_vd)); }
 
 typedef uint64_t nb_vul __attribute__((vector_size(NB_VW * sizeof(double))));
 
-NB_VINLINE nb_vd nb__vsel_dd(nb_vl m, nb_vd a, nb_vd b)
+NB_INLINE nb_vd nb__vsel_dd(nb_vl m, nb_vd a, nb_vd b)
 {
     return (nb_vd)(((nb_vl)a & m) | ((nb_vl)b & ~m));
 }
@@ -123,7 +121,7 @@ NB_VINLINE nb_vd nb__vsel_dd(nb_vl m, nb_vd a, nb_vd b)
    x = k ln2 + r, |r| <= ln2 / 2, Taylor to r^11 (truncation below 3e-14), 2^k in the exponent
    bits.  0 where `under` (lanes that the caller found below -708, by a float comparison:
    one on doubles would be done lane by lane without AVX-512DQ); NaN stays NaN. */
-NB_VINLINE nb_vd nb__vexp_neg_d(nb_vd x, nb_vi under_f)
+NB_INLINE nb_vd nb__vexp_neg_d(nb_vd x, nb_vi under_f)
 {
     nb_vl under = __builtin_convertvector(under_f, nb_vl);
     nb_vd xc = nb__vsel_dd(under, (nb_vd){0} - 708.0, x);
@@ -149,7 +147,7 @@ NB_VINLINE nb_vd nb__vexp_neg_d(nb_vd x, nb_vi under_f)
 /* The core that exp and expm1 share, for x in [-87.33, 88]: x = k ln2 + r with |r| <= ln2 / 2,
    returns expm1(r) (the exp polynomial without its 1, accurate relative to r) and sets *scale
    to 2^k from the exponent bits (0 at k = -127). */
-NB_VINLINE nb_vf nb__vexpm1_reduced(nb_vf x, nb_vf *scale)
+NB_INLINE nb_vf nb__vexpm1_reduced(nb_vf x, nb_vf *scale)
 {
     nb_vf t = x * 1.44269504088896341f + 12582912.0f; /* 1.5 * 2^23: rounds to an integer */
     nb_vf k = t - 12582912.0f;
@@ -165,7 +163,7 @@ NB_VINLINE nb_vf nb__vexpm1_reduced(nb_vf x, nb_vf *scale)
 }
 
 /* nb__expf on every lane: 0 below -87.33, NaN stays NaN */
-NB_VINLINE nb_vf nb__vexpf(nb_vf x)
+NB_INLINE nb_vf nb__vexpf(nb_vf x)
 {
     nb_vi under = x < -87.33f;
     nb_vf xc = nb__vsel(under, nb__vsplat(-87.33f), x);
@@ -176,7 +174,7 @@ NB_VINLINE nb_vf nb__vexpf(nb_vf x)
 
 /* natural log of every lane for finite x > 0, including subnormals (about 1 ulp); other x
    give garbage, see nb__vlogf */
-NB_VINLINE nb_vf nb__vlogf_pos(nb_vf x)
+NB_INLINE nb_vf nb__vlogf_pos(nb_vf x)
 {
     nb_vi sub = x < 1.17549435e-38f; /* subnormal: scale by 2^23 first */
     nb_vf xs = nb__vsel(sub, x * 8388608.0f, x);
@@ -204,7 +202,7 @@ NB_VINLINE nb_vf nb__vlogf_pos(nb_vf x)
 }
 
 /* natural log of every lane: log(0) = -inf, +inf gives +inf, a negative or NaN x gives NaN */
-NB_VINLINE nb_vf nb__vlogf(nb_vf x)
+NB_INLINE nb_vf nb__vlogf(nb_vf x)
 {
     nb_vf r = nb__vlogf_pos(x);
     const nb_vf inf = nb__vsplat(__builtin_inff());

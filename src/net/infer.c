@@ -25,8 +25,8 @@ void nb_infer_ctx_free(nb_infer_ctx *ctx)
     free(ctx);
 }
 
-nb_status nb_infer_ctx_create(const nb_net *net, const nb_norm *norm, size_t max_batch,
-                              nb_infer_ctx **out)
+nb_status nb_infer_ctx_create(nb_infer_ctx **out, const nb_net *net, const nb_norm *norm,
+                              size_t max_batch)
 {
     if (!net || !out)
         return NB_ERR_NULL;

@@ -48,6 +48,8 @@ void nb__net_jacobian_rows(nb_net *net, const float *X, size_t n, size_t k, doub
     }
 }
 
+void nb__net_invalidate(nb_net *net) { net->ready = false; }
+
 double nb__net_sse(nb_net *net, const float *X, const float *T, size_t rows, size_t chunk)
 {
     size_t in = net->inputs, last = net->n_layers - 1, m = net->layers[last].out;

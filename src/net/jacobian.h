@@ -19,6 +19,10 @@ const float *nb__net_forward_rows(nb_net *net, const float *X, size_t n);
 void nb__net_jacobian_rows(nb_net *net, const float *X, size_t n, size_t k, double *J, float *G,
                            float *G_prev);
 
+/* Marks the activations stale, so that nb_net_backward refuses to run on rows of a trainer's
+   chunks (which the caller may free). */
+void nb__net_invalidate(nb_net *net);
+
 /* Sum over rows and outputs of (t - y)^2, in double, forward passes of `chunk` rows (the
    workspace must hold chunk rows). */
 double nb__net_sse(nb_net *net, const float *X, const float *T, size_t rows, size_t chunk);

@@ -121,7 +121,7 @@ nb_status nb_net_evaluate_regression(nb_regression_metrics *out, const nb_net *n
         return NB_ERR_SHAPE;
     size_t chunk = X->rows < CHUNK ? X->rows : CHUNK;
     nb_infer_ctx *ctx;
-    NB_TRY(nb_infer_ctx_create(net, norm, chunk, &ctx));
+    NB_TRY(nb_infer_ctx_create(&ctx, net, norm, chunk));
     acc a;
     nb_status st = acc_init(&a, T);
     if (st != NB_OK) {

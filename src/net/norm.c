@@ -34,7 +34,7 @@ static nb_norm *norm_alloc(size_t features)
     return n;
 }
 
-nb_status nb_norm_create(size_t features, const float *mean, const float *std, nb_norm **out)
+nb_status nb_norm_create(nb_norm **out, size_t features, const float *mean, const float *std)
 {
     if (!mean || !std || !out)
         return NB_ERR_NULL;
@@ -54,7 +54,7 @@ nb_status nb_norm_create(size_t features, const float *mean, const float *std, n
     return NB_OK;
 }
 
-nb_status nb_norm_fit(const nb_tensor *X, nb_norm **out)
+nb_status nb_norm_fit(nb_norm **out, const nb_tensor *X)
 {
     if (!out)
         return NB_ERR_NULL;

@@ -304,6 +304,7 @@ nb_status nb_net_train_lm(nb_net *net, const nb_tensor *X, const nb_tensor *T,
         lm_data D = {X->data, T->data, o->X_val ? o->X_val->data : NULL,
                      o->T_val ? o->T_val->data : NULL, X->rows, rows_val};
         st = run(&w, net, &D, o, &r);
+        nb__net_invalidate(net); /* the last forward ran on a chunk of the caller's rows */
         if (rep && st == NB_OK)
             *rep = r;
     }

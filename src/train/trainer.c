@@ -11,6 +11,7 @@ nb_train_opts nb_train_opts_default(void)
     nb_train_opts o = {
         .loss = NB_LOSS_MSE, .batch_size = 32, .epochs = 10, .lr = 0.01f,
         .seed = 0, .shuffle = true, .on_epoch = NULL, .user = NULL,
+        .optim = NULL, .schedule = NULL, .clip_norm = 0.0,
     };
     return o;
 }
@@ -36,6 +37,7 @@ void nb_trainer_free(nb_trainer *tr)
     free(tr->xb);
     free(tr->tb);
     free(tr->snap);
+    nb_optim_free(tr->optim);
     free(tr);
 }
 
@@ -135,7 +137,8 @@ static nb_status check_run(const nb_trainer *tr, const nb_tensor *X, const nb_te
         return NB_ERR_SHAPE;
     NB_TRY(nb__net_check_targets(net, opts->loss, T, X->rows));
     NB_TRY(nb__check_blas_dims(X->rows, 0, 0));
-    if (opts->batch_size == 0 || opts->epochs == 0 || !isfinite(opts->lr) || opts->lr < 0.0f)
+    if (opts->batch_size == 0 || opts->epochs == 0 || !isfinite(opts->lr) || opts->lr < 0.0f ||
+        !isfinite(opts->clip_norm) || opts->clip_norm < 0.0)
         return NB_ERR_ARG;
     if (tr->global_rows && opts->shuffle) /* only this part's rows: no permutation of all */
         return NB_ERR_ARG;
@@ -163,8 +166,23 @@ nb_status nb_trainer_run(nb_trainer *tr, const nb_tensor *X, const nb_tensor *T,
     size_t out = nb_net_outputs(net), next = 0; /* next: local rows used (global_rows mode) */
     size_t bs = opts->batch_size < rows ? opts->batch_size : rows;
     size_t lo, hi;
+    /* The rate: the optimizer's own, or plain SGD's; a schedule sets it step by step. */
+    double base = opts->optim ? opts->optim->lr : (double)opts->lr;
+    nb_schedule sched;
+    uint64_t batches = (rows + bs - 1) / bs; /* steps per epoch */
+    if (opts->schedule) {
+        sched = *opts->schedule;
+        sched.base_lr = base;
+        if (sched.total_steps == 0) {
+            if (opts->epochs > UINT64_MAX / batches)
+                return NB_ERR_OVERFLOW;
+            sched.total_steps = (uint64_t)opts->epochs * batches;
+        }
+        NB_TRY(nb_schedule_check(&sched));
+    }
     nb__slice(bs, tr->part, tr->parts, &lo, &hi); /* the largest local slice */
     /* Everything the loop needs is allocated here, before the first step. */
+    NB_TRY(nb__trainer_prepare_optim(tr, opts));
     NB_TRY(nb__net_prepare(net, hi - lo ? hi - lo : 1));
     if (rows % bs) { /* the last, shorter batch of each epoch */
         size_t tlo, thi;
@@ -178,6 +196,12 @@ nb_status nb_trainer_run(nb_trainer *tr, const nb_tensor *X, const nb_tensor *T,
 
     nb__step_cfg cfg = {opts->loss, opts->lr, tr->update,  tr->update_ctx,
                         tr->hook,   tr->hook_ctx, tr->layer_hook};
+    if (opts->optim || opts->clip_norm > 0.0) { /* the gradient goes through the optimizer */
+        cfg.update = nb__optim_update;
+        cfg.update_ctx = tr;
+    }
+    tr->clip_norm = opts->clip_norm;
+    tr->rate = base;
     nb_train_report rep = {0, 0, NAN, false};
     nb_status st = NB_OK;
     for (size_t epoch = 1; epoch <= opts->epochs && st == NB_OK; epoch++) {
@@ -208,6 +232,11 @@ nb_status nb_trainer_run(nb_trainer *tr, const nb_tensor *X, const nb_tensor *T,
             }
             if (hi == lo && !tr->hook)
                 continue; /* nothing to compute and no one to tell */
+            if (opts->schedule) { /* the step's place in the run, whatever this part skips */
+                uint64_t t = (uint64_t)(epoch - 1) * batches + start / bs;
+                tr->rate = nb_schedule_lr(&sched, tr->sched_start + t);
+                cfg.lr = (float)tr->rate;
+            }
             double loss;
             st = nb__train_step(net, &cfg, x, t, hi - lo, n, &loss);
             if (st != NB_OK)

@@ -22,6 +22,12 @@ struct nb_trainer {
     nb__layer_hook layer_hook; /* with hook: called per layer during backward (step.h) */
     nb__update_fn update; /* NULL: plain SGD at opts->lr */
     void *update_ctx;
+    /* Issue 12 (train/optimize.c): the optimizer of the runs whose options ask for one (kept
+       from run to run), this run's clipping norm (0: none) and the rate of the current step. */
+    nb_optim *optim;
+    double clip_norm;
+    double rate;
+    uint64_t sched_start; /* schedule position of epoch 1's first step (0; resumed runs) */
     /* 0: X and T hold every row.  Else X and T hold only this part's rows (its slice of every
        global batch, in order) of a data set of global_rows rows, without shuffling (MPI ranks
        that load only their own rows). */
@@ -39,6 +45,12 @@ void nb__trainer_set_hook(nb_trainer *tr, nb__step_hook hook, void *ctx);
 /* The per-layer hook (step.h), called with the step hook's ctx; NULL: none. */
 void nb__trainer_set_layer_hook(nb_trainer *tr, nb__layer_hook layer_hook);
 void nb__trainer_set_update(nb_trainer *tr, nb__update_fn update, void *ctx);
+/* The run's optimizer for opts (train/optimize.c): when opts ask for an optimizer or clipping,
+   tr->optim is kept if its options match (lr aside), else made anew; NB_ERR_ARG for options
+   nb_optim_create rejects. */
+nb_status nb__trainer_prepare_optim(nb_trainer *tr, const nb_train_opts *opts);
+/* The update of a step with tr->optim: clip (tr->clip_norm), set the rate (tr->rate), step. */
+nb_status nb__optim_update(void *tr, float *params, float *grads, size_t n_params);
 /* Rows [*lo, *hi) of a global batch of n rows that slice part of parts computes. */
 void nb__slice(size_t n, size_t part, size_t parts, size_t *lo, size_t *hi);
 

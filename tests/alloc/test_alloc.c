@@ -191,7 +191,7 @@ Test(alloc, prediction)
         nb_tensor Y;
         cr_assert_eq(nb_tensor_alloc(&Y, c->rows, nb_net_outputs(d.net)), NB_OK);
         nb_infer_ctx *ctx;
-        cr_assert_eq(nb_infer_ctx_create(d.net, NULL, c->batch, &ctx), NB_OK);
+        cr_assert_eq(nb_infer_ctx_create(&ctx, d.net, NULL, c->batch), NB_OK);
         cr_assert_eq(nb_net_reserve(d.net, c->batch), NB_OK);
         nb_tensor part = nb_tensor_rows(&d.X, 0, c->batch - 1);
         nb_tensor Yp = nb_tensor_rows(&Y, 0, c->batch - 1);

@@ -57,3 +57,47 @@ Test(alloc, optimizer_steps_clip_and_schedules)
     cr_assert(lr > 0.0);
     cr_expect_eq(n, 0, "%zu allocations in clipping and schedules", n);
 }
+
+/* The training loop with each optimizer (and a schedule and clipping): after a first run,
+   which creates the trainer's optimizer, a run with the same options allocates nothing.
+   OpenBLAS's own allocations do not count: builds without the vector kernels (clang) send
+   these small products to OpenBLAS, which mallocs in some of its calls (once per step here)
+   even on one thread. */
+Test(alloc, trainer_run_with_each_optimizer)
+{
+    cr_assert_eq(nb_set_threads(1), NB_OK);
+    enum { ROWS = 300, IN = 12, OUT = 4 };
+    static float X[ROWS * IN], T[ROWS * OUT];
+    for (size_t i = 0; i < ROWS * IN; i++)
+        X[i] = (float)(i % 17) / 17.0f - 0.5f;
+    for (size_t i = 0; i < ROWS * OUT; i++)
+        T[i] = (float)(i % 5) / 5.0f;
+    nb_layer_spec L[] = {{32, NB_ACT_RELU}, {OUT, NB_ACT_IDENTITY}};
+    nb_net *net;
+    cr_assert_eq(nb_net_create(&net, IN, L, 2, 1), NB_OK);
+    nb_trainer *tr;
+    cr_assert_eq(nb_trainer_create(&tr, net), NB_OK);
+    nb_tensor Xt = nb_tensor_view(X, ROWS, IN), Tt = nb_tensor_view(T, ROWS, OUT);
+    for (int k = -1; k < NB_OPTIM_KIND_COUNT; k++) {
+        nb_optim_opts o = nb_optim_opts_default(k < 0 ? NB_OPTIM_SGD : (nb_optim_kind)k);
+        if (k == NB_OPTIM_SGD || k == NB_OPTIM_RMSPROP)
+            o.momentum = 0.5;
+        nb_schedule s = nb_schedule_default(NB_SCHED_COSINE);
+        s.warmup_steps = 4;
+        nb_train_opts to = nb_train_opts_default();
+        to.batch_size = 32;
+        to.epochs = 2;
+        to.optim = k < 0 ? NULL : &o; /* k = -1: plain SGD, scheduled, on the fused path */
+        to.schedule = &s;
+        to.clip_norm = k < 0 ? 0.0 : 1.0;
+        nb_status s1 = nb_trainer_run(tr, &Xt, &Tt, &to, NULL); /* creates the optimizer */
+        alloc_count_start();
+        nb_status s2 = nb_trainer_run(tr, &Xt, &Tt, &to, NULL);
+        size_t n = alloc_count_stop(), blas = alloc_count_blas();
+        cr_assert(s1 == NB_OK && s2 == NB_OK, "%s %s", nb_status_str(s1), nb_status_str(s2));
+        cr_expect_eq(n - blas, 0, "optimizer %d: %zu allocations in a run of 2 epochs (and %zu "
+                     "by OpenBLAS)", k, n - blas, blas);
+    }
+    nb_trainer_free(tr);
+    nb_net_free(net);
+}

@@ -106,6 +106,8 @@ info)
     has out "loss           softmax-ce"
     has out "normalisation  standardised inputs"
     has out "classes        3: setosa, versicolor, virginica"
+    run 0 info "$SRC/tests/fuzz/corpus/model/v2_unknown_optional.nbm"
+    has out "2 optional sections this version does not know (skipped)"
     ;;
 regression)
     "$PYTHON" - <<'PY'
@@ -251,8 +253,65 @@ no_partial_output)
     cmp -s m.nbm before.nbm || fail "the old model changed"
     [ ! -e c2.svg ] || fail "plot written"
     run 1 train --data blobs.csv --label-column species --layers 3 --out no/such/dir/m.nbm
-    has err "cannot write no/such/dir/m.nbm"
+    has err "directory no/such/dir: No such file or directory"
     [ "$(ls | grep -c tmp)" -eq 0 ] || fail "temporary files left: $(ls)"
+    ;;
+optimizers)
+    blobs
+    run 0 train --data blobs.csv --label-column species --layers 16:relu,3 --epochs 30 \
+        --batch 16 --optimizer adamw --lr 0.01 --weight-decay 0.05 --schedule cosine \
+        --warmup 20 --min-lr 1e-4 --clip-norm 1 --seed 3 --validation 0.2 --standardize \
+        --out a.nbm
+    has out "optimizer adamw, lr 0.01, schedule cosine after a linear warm-up, gradient norm clipped"
+    has out "model saved to a.nbm"
+    [ ! -s err ] || fail "stderr not empty"
+    run 0 eval --model a.nbm --data blobs.csv --label-column species
+    acc=$(sed -n 's/^accuracy  \([0-9.]*\)%.*/\1/p' out)
+    "$PYTHON" -c "import sys; sys.exit(0 if float('$acc') > 80 else 1)" || fail "accuracy $acc"
+    for o in "--optimizer sgd --momentum 0.9 --nesterov --schedule step --step-size 20 --gamma 0.5" \
+             "--optimizer adam --amsgrad --beta1 0.8 --beta2 0.99 --eps 1e-7 --schedule linear" \
+             "--optimizer rmsprop --alpha 0.9 --momentum 0.5 --centered --lr 0.001" \
+             "--schedule onecycle --lr 0.1" "--momentum 0.9 --clip-norm 5"; do
+        # shellcheck disable=SC2086
+        run 0 train --data blobs.csv --label-column species --layers 8:relu,3 --epochs 3 \
+            --batch 16 --out o.nbm $o
+        has out "model saved to o.nbm"
+    done
+    ;;
+error_optim)
+    blobs
+    bad() { # bad MESSAGE OPTIONS...: a usage error, one line, no model
+        local msg=$1; shift
+        run 2 train --data blobs.csv --label-column species --layers 3 --out m.nbm "$@"
+        has err "$msg"
+        one_line
+        [ ! -e m.nbm ] || fail "model written"
+    }
+    bad "--optimizer: unknown 'adagrad'" --optimizer adagrad
+    bad "--lr must be between" --optimizer adam --lr -0.1
+    bad "--lr: 'nan' is not a number" --lr nan
+    bad "--beta1 must be at least 0 and below 1" --optimizer adam --beta1 1
+    bad "--beta2 must be at least 0 and below 1" --optimizer adamw --beta2 -0.5
+    bad "--beta2: 'inf' is not a number" --optimizer adamw --beta2 inf
+    bad "--momentum must be at least 0 and below 1" --momentum 1.5
+    bad "--weight-decay must be between" --weight-decay -1
+    bad "--eps must be between" --optimizer rmsprop --eps -1e-8
+    bad "--momentum applies to sgd and rmsprop, not to adam" --optimizer adam --momentum 0.9
+    bad "--beta1 applies to adam and adamw, not to sgd" --beta1 0.5
+    bad "--nesterov needs --momentum above 0" --nesterov
+    bad "--nesterov applies to sgd, not to rmsprop" --optimizer rmsprop --nesterov
+    bad "--schedule: unknown 'exp'" --schedule exp
+    bad "--gamma applies to --schedule step, not to cosine" --schedule cosine --gamma 0.5
+    bad "--step-size must be at least 1" --schedule step --step-size 0
+    bad "--warmup: '-3' is not a non-negative integer" --warmup -3
+    bad "--warmup applies to every schedule but onecycle" --schedule onecycle --warmup 5
+    bad "--min-lr must be between" --schedule cosine --min-lr 1
+    bad "--clip-norm must be above 0" --clip-norm 0
+    bad "--clip-norm: 'nan' is not a number" --clip-norm nan
+    bad "--momentum applies to sgd, adam, adamw and rmsprop, not to lm" --optimizer lm --momentum 0.9
+    bad "--schedule applies to sgd, adam, adamw and rmsprop, not to lbfgs" --optimizer lbfgs \
+        --schedule cosine
+    bad "--optimizer: unknown 'adagrad' (sgd, adam, adamw, rmsprop, lm, lbfgs)" --optimizer adagrad
     ;;
 fullbatch)
     "$PYTHON" - <<'PY'
@@ -456,7 +515,7 @@ PY
     run 1 export missing.nbm x.safetensors
     one_line; has err "cannot read model missing.nbm"
     run 1 export m.nbm /nonexistent-dir/x.safetensors
-    one_line; has err "cannot write /nonexistent-dir/x.safetensors"
+    one_line; has err "/nonexistent-dir/x.safetensors: directory /nonexistent-dir: No such file or directory"
     run 2 import m.safetensors --out x.nbm
     run 2 import m.safetensors --layers 16:relu,3 --out x.nbm --loss hinge
     run 2 import m.safetensors --layers 16:relu,3:relu --loss softmax-ce --out x.nbm
@@ -473,6 +532,254 @@ PY
     run 1 import junk.safetensors --layers 16:relu,3 --out x.nbm
     one_line; has err "header length exceeds 100000000 bytes"
     [ ! -e x.nbm ] || fail "a model was written after an error"
+    ;;
+# ---- issue 11: one case per numbered item; each failed before the fix ----------------------
+i11_1_outputs_refused) # devices, FIFOs, sockets, directories are refused; a symlink is followed
+    blobs
+    args=(train --data blobs.csv --label-column species --layers 3 --epochs 1)
+    mknod fakenull c 1 3 || fail "mknod (the tests run as root)"
+    run 2 "${args[@]}" --out fakenull
+    has err "fakenull: a character device; nablas writes only to a regular file or a new path"
+    one_line
+    [ -c fakenull ] || fail "the device was replaced"
+    [ ! -s out ] || fail "training ran before the output was checked"
+    mkfifo fifo
+    run 2 "${args[@]}" --out fifo
+    has err "fifo: a FIFO"
+    [ -p fifo ] || fail "the FIFO was replaced"
+    "$PYTHON" -c 'import socket; socket.socket(socket.AF_UNIX).bind("sock")'
+    run 2 "${args[@]}" --out sock
+    has err "sock: a socket"
+    [ -S sock ] || fail "the socket was replaced"
+    mkdir adir
+    run 2 "${args[@]}" --out adir
+    has err "adir: a directory"
+    ln -s fakenull link-to-dev
+    run 2 "${args[@]}" --out link-to-dev
+    has err "a character device"
+    [ -c fakenull ] && [ -L link-to-dev ] || fail "device or link replaced"
+    echo old >real.nbm
+    ln -s real.nbm link.nbm
+    run 0 "${args[@]}" --out link.nbm
+    [ -L link.nbm ] || fail "the symlink was replaced by a file"
+    [ "$(readlink link.nbm)" = real.nbm ] || fail "the symlink changed"
+    run 0 info real.nbm # the link's target holds the model
+    mkdir sub && ln -s ../real.nbm sub/rel.nbm # a relative link, from another directory
+    run 0 "${args[@]}" --out sub/rel.nbm
+    [ -L sub/rel.nbm ] && run 0 info real.nbm
+    run 2 export real.nbm fakenull # the other writers follow the same rules
+    has err "fakenull: a character device"
+    ;;
+i11_2_nonfinite) # a diverged run is not saved; NaN models and NaN outputs are never silent
+    "$PYTHON" - <<'PY'
+import random
+r = random.Random(1)
+with open("bin.csv", "w") as f:
+    f.write("a,b,c\n")
+    for i in range(200):
+        a, b = r.uniform(-1, 1), r.uniform(-1, 1)
+        f.write(f"{a:.5f},{b:.5f},{int(a * b > 0)}\n")
+PY
+    run 1 train --data bin.csv --label-column c --layers 16:tanh,2 --loss bce --lr 10 --epochs 10 \
+        --out m.nb
+    has err "no model written"
+    one_line
+    [ ! -e m.nb ] || fail "a diverged model was written"
+    # a finite model; then the same file with one parameter NaN and a valid checksum
+    run 0 train --data bin.csv --target-columns c --layers 4:relu,1 --epochs 2 --out ok.nb
+    "$PYTHON" - <<'PY'
+import struct, zlib
+b = bytearray(open("ok.nb", "rb").read())
+n_layers = struct.unpack_from("<I", b, 20)[0]
+struct.pack_into("<f", b, 40 + 16 * n_layers + 4, float("nan"))
+struct.pack_into("<I", b, len(b) - 4, zlib.crc32(bytes(b[:-4])))
+open("nan.nb", "wb").write(bytes(b))
+PY
+    for c in "info nan.nb" "predict --model nan.nb --data bin.csv --out p.csv" \
+             "eval --model nan.nb --data bin.csv --target-columns c"; do
+        run 1 $c
+        has err "nan.nb: inconsistent or out-of-bounds header or sizes: the file is corrupt"
+        one_line
+    done
+    [ ! -e p.csv ] || fail "predictions written"
+    # a finite model on finite inputs far out of range: an overflow, reported, not printed
+    printf 'a,b,c\n1,2,0\n3e38,-3e38,1\n' >huge.csv
+    run 0 train --data bin.csv --target-columns c --layers 64:relu,64:relu,1 --epochs 1 --out big.nb
+    run 1 predict --model big.nb --data huge.csv --target-columns c --out p.csv
+    has err "row 2 gives a non-finite output"
+    [ ! -e p.csv ] || fail "NaN predictions written"
+    run 1 eval --model big.nb --data huge.csv --target-columns c
+    has err "row 2 gives a non-finite output"
+    ! grep -qi nan out || fail "eval printed nan"
+    ;;
+i11_3_inputs_overwritten) # an output may not be an input (or another output), by any name
+    train_blobs
+    cp blobs.csv keep.csv
+    cp m.nbm keep.nbm
+    args=(--label-column species --layers 3 --epochs 1)
+    run 2 train --data blobs.csv "${args[@]}" --out blobs.csv
+    has err "--out blobs.csv is the same file as the input blobs.csv"
+    one_line
+    ln -s blobs.csv alias.csv
+    ln blobs.csv hard.csv
+    run 2 train --data blobs.csv "${args[@]}" --out alias.csv
+    has err "same file as the input"
+    run 2 train --data hard.csv "${args[@]}" --out ./blobs.csv
+    has err "same file as the input"
+    run 2 predict --model m.nbm --data blobs.csv --out m.nbm
+    has err "--out m.nbm is the same file as the input m.nbm"
+    run 2 predict --model m.nbm --data blobs.csv --out blobs.csv
+    has err "same file as the input"
+    run 2 train --data blobs.csv "${args[@]}" --out new.nbm --plot new.nbm
+    has err "--out and --plot name the same file (new.nbm)"
+    run 2 train --data blobs.csv "${args[@]}" --out m.nbm --plot ./m.nbm
+    has err "--out and --plot name the same file"
+    run 2 export m.nbm m.nbm
+    has err "m.nbm is the same file as the input m.nbm"
+    cmp -s blobs.csv keep.csv && cmp -s m.nbm keep.nbm || fail "an input changed"
+    [ ! -e new.nbm ] || fail "output written"
+    ;;
+i11_4_bounded_reads) # headers first; /dev/zero fails at once; pipes are read within bounds
+    blobs
+    # bounded: 400 MB of address space is far below what reading /dev/zero up to a limit
+    # would take (the binary's own mappings, OpenBLAS's buffers included, fit).  A sanitizer
+    # build reserves terabytes of shadow memory up front: no limit there.
+    vlimit=400000
+    ldd "$NABLAS" | grep -q 'lib[at]san' && vlimit=unlimited
+    for c in "info /dev/zero" \
+             "train --data /dev/zero --label-column 0 --layers 2 --out m.nbm"; do
+        ( ulimit -v $vlimit; "$NABLAS" $c >out 2>err ); got=$?
+        [ "$got" -eq 1 ] || { cat err; fail "nablas $c exited $got"; }
+        one_line
+    done
+    ( ulimit -v $vlimit; "$NABLAS" info /dev/zero >out 2>err )
+    has err "/dev/zero: not a file of the expected kind (bad magic number)"
+    ( ulimit -v $vlimit; "$NABLAS" train --data /dev/zero --label-column 0 --layers 2 --out m.nbm \
+        >out 2>err )
+    has err "a NUL byte at offset 0: binary data, not CSV text"
+    ln -s /dev/zero zero.npy
+    run 1 train --data zero.npy --targets zero.npy --layers 2 --out m.nbm
+    has err "zero.npy: not a file of the expected kind"
+    # a pipe is streamed: a model through a FIFO loads, CSV data through a FIFO trains
+    run 0 train --data blobs.csv --label-column species --layers 3 --epochs 1 --out m.nbm
+    mkfifo mp dp
+    cat m.nbm >mp &
+    run 0 info mp
+    has out "checksum       OK"
+    cat blobs.csv >dp &
+    run 0 train --data dp --label-column species --layers 3 --epochs 1 --out m2.nbm
+    has out "on 300 rows"
+    # a model followed by more bytes through a pipe: trailing garbage, not a model
+    cat m.nbm m.nbm >mp &
+    run 1 info mp
+    has err "inconsistent"
+    wait
+    ;;
+i11_5_modes) # a new file gets 0666 & ~umask; a replaced file keeps its mode
+    blobs
+    args=(train --data blobs.csv --label-column species --layers 3 --epochs 1)
+    ( umask 027; "$NABLAS" "${args[@]}" --out new.nbm --plot new.svg >out 2>err ) || fail "train"
+    [ "$(stat -c %a new.nbm)" = 640 ] || fail "new model mode $(stat -c %a new.nbm), want 640"
+    [ "$(stat -c %a new.svg)" = 640 ] || fail "new plot mode $(stat -c %a new.svg)"
+    ( umask 0; "$NABLAS" "${args[@]}" --out open.nbm >out 2>err ) || fail "train"
+    [ "$(stat -c %a open.nbm)" = 666 ] || fail "umask 0: mode $(stat -c %a open.nbm)"
+    echo secret >private.nbm
+    chmod 600 private.nbm
+    ( umask 022; "$NABLAS" "${args[@]}" --out private.nbm >out 2>err ) || fail "train"
+    [ "$(stat -c %a private.nbm)" = 600 ] || fail "0600 widened to $(stat -c %a private.nbm)"
+    chmod 640 new.nbm
+    run 0 predict --model new.nbm --data blobs.csv --label-column species --out private.csv
+    [ "$(stat -c %a private.csv)" = "$(printf '%o' $((0666 & ~$(umask))))" ] \
+        || fail "predict: mode $(stat -c %a private.csv)"
+    chmod 604 private.csv
+    run 0 predict --model new.nbm --data blobs.csv --label-column species --out private.csv
+    [ "$(stat -c %a private.csv)" = 604 ] || fail "predict changed the mode"
+    ;;
+i11_6_temp_files) # short fixed temporary names; removed on SIGINT/SIGTERM and on failure
+    blobs
+    args=(train --data blobs.csv --label-column species --layers 3 --epochs 1)
+    long=$(printf 'm%.0s' $(seq 250)).nbm # 254 bytes: fits NAME_MAX only with a short temp name
+    run 0 "${args[@]}" --out "$long"
+    [ -s "$long" ] || fail "no model under a 254-byte name"
+    run 1 "${args[@]}" --out "${long}xx" # 256 bytes
+    has err "File name too long"
+    command -v strace >/dev/null || { echo "strace missing: signal part skipped"; exit 77; }
+    for sig in TERM INT; do
+        # fsync delayed by 3 s, so that the signal arrives while the temporary file exists
+        echo old >m.nbm
+        strace -f -qq -o /dev/null -e trace=fsync -e inject=fsync:delay_enter=3000000 \
+            "$NABLAS" "${args[@]}" --out m.nbm >out 2>err &
+        pid=$!
+        for _ in $(seq 100); do ls | grep -q '^nablas-tmp-' && break; sleep 0.05; done
+        ls | grep -q '^nablas-tmp-......$' || fail "no temporary file seen (is strace working?)"
+        pkill -"$sig" -P "$pid" -x nablas 2>/dev/null || kill -"$sig" "$pid"
+        wait "$pid"
+        [ "$(ls | grep -c '^nablas-tmp-')" -eq 0 ] || fail "SIG$sig left $(ls | grep tmp)"
+        [ "$(cat m.nbm)" = old ] || fail "SIG$sig: the old file changed"
+    done
+    # kill -9 cannot be caught: it leaves one nablas-tmp-XXXXXX, the target intact (docs/cli.md)
+    strace -f -qq -o /dev/null -e trace=fsync -e inject=fsync:delay_enter=3000000 \
+        "$NABLAS" "${args[@]}" --out m.nbm >out 2>err &
+    pid=$!
+    for _ in $(seq 100); do ls | grep -q '^nablas-tmp-' && break; sleep 0.05; done
+    pkill -KILL -P "$pid" -x nablas
+    wait "$pid"
+    [ "$(ls | grep -c '^nablas-tmp-[a-z0-9]\{6\}$')" -eq 1 ] || fail "kill -9: $(ls)"
+    [ "$(cat m.nbm)" = old ] || fail "kill -9: the old file changed"
+    ;;
+i11_7_checked_first) # every output is checked before the work, with the OS's reason
+    blobs
+    args=(train --data blobs.csv --label-column species --layers 3 --epochs 1)
+    run 1 "${args[@]}" --out nodir/m.nbm
+    has err "--out nodir/m.nbm: directory nodir: No such file or directory"
+    one_line
+    [ ! -s out ] || fail "training ran before the output was checked"
+    run 1 "${args[@]}" --out m.nbm --plot nodir/c.svg
+    has err "--plot nodir/c.svg: directory nodir: No such file or directory"
+    [ ! -s out ] && [ ! -e m.nbm ] || fail "trained or saved before the plot path was checked"
+    echo x >file
+    run 1 "${args[@]}" --out file/m.nbm
+    has err "--out file/m.nbm: Not a directory"
+    run 2 "${args[@]}" --out ""
+    has err "--out: the path is empty"
+    run 2 predict --model m.nbm --data blobs.csv --out ""
+    has err "--out: the path is empty"
+    ;;
+i11_8_tsan_clones) # no target_clones (ifunc) under ThreadSanitizer, whose runtime starts later
+    command -v gcc >/dev/null && [ "$(uname -m)" = x86_64 ] || exit 77
+    expand() { printf '#include "core/base.h"\nNB_CLONES\n' \
+                   | gcc "$@" -E -P -I"$SRC/src" -I"$SRC/include" -x c - | tail -1; }
+    expand | grep -q target_clones || fail "the normal build lost its clones"
+    ! expand -fsanitize=thread | grep -q target_clones || fail "target_clones under TSan"
+    ;;
+i11_9_messages) # impossible values, repeated options, CR line ends, a failing plot
+    blobs
+    args=(train --data blobs.csv --label-column species --layers 3)
+    run 2 "${args[@]}" --epochs 1000000000000 --out m.nbm
+    has err "--epochs 1000000000000 is out of range: give 1 to 1000000000"
+    one_line
+    run 2 "${args[@]}" --batch 18446744073709551615 --out m.nbm
+    has err "--batch 18446744073709551615 is out of range"
+    run 2 "${args[@]}" --batch 99999999999999999999999 --out m.nbm
+    has err "is out of range"
+    run 2 "${args[@]}" --seed 99999999999999999999999 --out m.nbm
+    has err "--seed 99999999999999999999999 is out of range"
+    run 2 "${args[@]}" --epochs 1 --epochs 2 --out m.nbm
+    has err "--epochs is given more than once"
+    run 2 "${args[@]}" --out a.nbm --out=b.nbm
+    has err "--out is given more than once"
+    [ ! -e m.nbm ] && [ ! -e a.nbm ] || fail "model written"
+    printf 'a,b,c\r1,2,x\r3,4,y\r5,6,x\r7,8,y\r' >cr.csv
+    run 0 train --data cr.csv --label-column c --layers 2 --epochs 1 --out cr.nbm
+    has out "on 4 rows"
+    # the plot fails after the model was saved (a file-size limit the SVG exceeds): exit 3
+    ( trap '' XFSZ; ulimit -f 1; "$NABLAS" "${args[@]}" --epochs 1 --out small.nbm \
+        --plot c.svg >out 2>err ); got=$?
+    [ "$got" -eq 3 ] || { cat err; fail "plot failure exited $got, expected 3"; }
+    has out "model saved to small.nbm"
+    has err "the model was saved, but the loss curve could not be written to c.svg: File too large"
+    one_line
+    run 0 info small.nbm
     ;;
 *)
     fail "unknown case"

@@ -66,6 +66,7 @@ void fb_ref_forward(const fb_ref_net *rn, const double *params, const float *x, 
     for (size_t l = 0; l < rn->n_layers; l++) {
         size_t out = rn->layers[l].units;
         const double *W = params + off, *b = W + in * out;
+        double zmax = -INFINITY;
         for (size_t q = 0; q < out; q++) {
             double s = b[q];
             for (size_t p = 0; p < in; p++)
@@ -73,8 +74,18 @@ void fb_ref_forward(const fb_ref_net *rn, const double *params, const float *x, 
             switch (rn->layers[l].act) {
             case NB_ACT_TANH: z[q] = tanh(s); break;
             case NB_ACT_SIGMOID: z[q] = 1.0 / (1.0 + exp(-s)); break;
+            case NB_ACT_RELU: z[q] = s > 0 ? s : 0.0; break;
+            case NB_ACT_LEAKY_RELU: z[q] = s > 0 ? s : 0.01 * s; break;
             default: z[q] = s; break;
             }
+            zmax = fmax(zmax, z[q]);
+        }
+        if (rn->layers[l].act == NB_ACT_SOFTMAX) {
+            double sum = 0.0;
+            for (size_t q = 0; q < out; q++)
+                sum += z[q] = exp(z[q] - zmax);
+            for (size_t q = 0; q < out; q++)
+                z[q] /= sum;
         }
         memcpy(a, z, out * sizeof *a);
         off += (in + 1) * out;

@@ -25,7 +25,7 @@ typedef struct fb_ref_net {
 } fb_ref_net;
 fb_ref_net fb_ref_net_of(const nb_net *net);
 /* y = the network's output for one row x, in double, from params in nablas' layout
-   (layers of identity, tanh, sigmoid; widths up to 16). */
+   (any activation of the library; widths up to 16). */
 void fb_ref_forward(const fb_ref_net *rn, const double *params, const float *x, double *y);
 
 #endif

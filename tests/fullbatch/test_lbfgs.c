@@ -35,7 +35,8 @@ static int record(const nb_fb_info *info, void *user)
     return 0;
 }
 
-static void golden(const char *tag, nb_line_search ls, double lr)
+/* Every iteration's loss within tol_each of torch's, the last within 1e-4. */
+static void golden(const char *tag, nb_line_search ls, double lr, size_t history, double tol_each)
 {
     npy_array X = load("lbfgs_X"), T = load("lbfgs_T"), p0 = load("lbfgs_params0");
     char name[64];
@@ -59,6 +60,7 @@ static void golden(const char *tag, nb_line_search ls, double lr)
     o.max_eval = 100000;
     o.lr = lr;
     o.line_search = ls;
+    o.history = history;
     losses got = {0, {0}};
     o.on_iteration = record;
     o.user = &got;
@@ -71,8 +73,8 @@ static void golden(const char *tag, nb_line_search ls, double lr)
     for (size_t k = 0; k < want.n; k++) {
         double rel = fabs(got.v[k] - want.data[k]) / want.data[k];
         worst = fmax(worst, rel);
-        cr_expect_lt(rel, 1e-4, "%s, iteration %zu: loss %.9g, torch %.9g", tag, k + 1, got.v[k],
-                     want.data[k]);
+        cr_expect_lt(rel, k + 1 == want.n ? 1e-4 : tol_each, "%s, iteration %zu: loss %.9g, "
+                     "torch %.9g", tag, k + 1, got.v[k], want.data[k]);
     }
     cr_log_info("L-BFGS %s: worst relative loss difference to torch over %zu iterations: %.2g "
                 "(%zu evaluations)", tag, want.n, worst, rep.evals);
@@ -86,8 +88,24 @@ static void golden(const char *tag, nb_line_search ls, double lr)
     npy_free(&want);
 }
 
-Test(lbfgs, torch_goldens_fixed_step) { golden("none", NB_LINE_SEARCH_NONE, 1.0); }
-Test(lbfgs, torch_goldens_strong_wolfe) { golden("wolfe", NB_LINE_SEARCH_STRONG_WOLFE, 5.0); }
+Test(lbfgs, torch_goldens_fixed_step)
+{
+    golden("none", NB_LINE_SEARCH_NONE, 1.0, 100, 1e-4);
+}
+
+Test(lbfgs, torch_goldens_strong_wolfe)
+{
+    golden("wolfe", NB_LINE_SEARCH_STRONG_WOLFE, 5.0, 100, 1e-4);
+}
+
+/* History 3: the ring of curvature pairs drops its oldest from iteration 5 on.  With so short a
+   memory, float32 rounding (torch's float dot products and scalars against nablas' double ones)
+   is amplified for a while: measured up to 1.8e-4 at iteration 16, 1.5e-5 at 20.  Dropping the
+   wrong pair gives 1e-2 to 3e-1 from iteration 5 on, so 1e-3 per iteration still catches it. */
+Test(lbfgs, torch_goldens_short_history)
+{
+    golden("wolfe_hist3", NB_LINE_SEARCH_STRONG_WOLFE, 1.0, 3, 1e-3);
+}
 
 static int stop_at_3(const nb_fb_info *info, void *user)
 {

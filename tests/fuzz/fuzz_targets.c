@@ -25,7 +25,7 @@ static void model_once(const uint8_t *data, size_t size)
     }
     void *again;
     size_t again_size;
-    CHECK(nb_model_save_mem(&m, &again, &again_size) == NB_OK);
+    CHECK(nb_model_save_mem(&again, &again_size, &m) == NB_OK);
     if (m.skipped_sections == 0) {
         CHECK(again_size == size && memcmp(again, data, size) == 0);
     } else { /* the unknown sections are dropped: what remains re-encodes to itself */
@@ -34,7 +34,7 @@ static void model_once(const uint8_t *data, size_t size)
         size_t third_size;
         CHECK(nb_model_load_mem(&m2, again, again_size) == NB_OK);
         CHECK(m2.skipped_sections == 0);
-        CHECK(nb_model_save_mem(&m2, &third, &third_size) == NB_OK);
+        CHECK(nb_model_save_mem(&third, &third_size, &m2) == NB_OK);
         CHECK(third_size == again_size && memcmp(third, again, again_size) == 0);
         free(third);
         nb_model_free(&m2);
@@ -42,7 +42,7 @@ static void model_once(const uint8_t *data, size_t size)
     free(again);
     nb_infer_ctx *ctx;
     size_t in = nb_net_inputs(m.net), out = nb_net_outputs(m.net);
-    if (nb_infer_ctx_create(m.net, m.norm, 2, &ctx) == NB_OK) {
+    if (nb_infer_ctx_create(&ctx, m.net, m.norm, 2) == NB_OK) {
         float *x = calloc(2 * in, sizeof(float)), *y = calloc(2 * out, sizeof(float));
         if (x && y) {
             nb_tensor X = nb_tensor_view(x, 2, in), Y = nb_tensor_view(y, 2, out);
@@ -95,7 +95,7 @@ void nb_fuzz_csv(const uint8_t *data, size_t size)
     }
     nb_dataset d;
     nb_io_error e;
-    nb_status st = nb_csv_read_mem((const char *)data + 1, size - 1, &o, &d, &e);
+    nb_status st = nb_csv_read_mem(&d, (const char *)data + 1, size - 1, &o, &e);
     if (st != NB_OK) {
         CHECK(memchr(e.message, '\0', sizeof e.message) != NULL);
         return;
@@ -119,15 +119,15 @@ void nb_fuzz_csv(const uint8_t *data, size_t size)
 void nb_fuzz_npy(const uint8_t *data, size_t size)
 {
     nb_tensor t = {0, 0, NULL};
-    if (nb_npy_read_mem(data, size, &t) != NB_OK) {
+    if (nb_npy_read_mem(&t, data, size) != NB_OK) {
         CHECK(t.data == NULL);
         return;
     }
     void *out;
     size_t out_size;
-    CHECK(nb_npy_write_mem(&t, &out, &out_size) == NB_OK);
+    CHECK(nb_npy_write_mem(&out, &out_size, &t) == NB_OK);
     nb_tensor u;
-    CHECK(nb_npy_read_mem(out, out_size, &u) == NB_OK);
+    CHECK(nb_npy_read_mem(&u, out, out_size) == NB_OK);
     CHECK(u.rows == t.rows && u.cols == t.cols);
     CHECK(memcmp(u.data, t.data, t.rows * t.cols * sizeof(float)) == 0);
     free(out);

@@ -4,12 +4,14 @@
 #define _DEFAULT_SOURCE
 #include <criterion/criterion.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "io/file_io.h"
 #include "io_common.h"
 
 static void predict(nb_net *net, const nb_tensor *X, nb_tensor *Y)
@@ -120,4 +122,90 @@ Test(atomic_save, relative_path_in_the_working_directory)
     cr_assert_eq(io_count_entries("."), 1);
     nb_net_free(net);
     nb_net_free(back);
+}
+
+/* ---- issue 11: what the writer may replace, modes, temporary names, bounded reads ------------ */
+
+Test(atomic_save, new_files_follow_the_umask_and_replaced_files_keep_their_mode)
+{
+    const char *dir = io_tmpdir();
+    char path[512];
+    strcpy(path, io_path(dir, "f"));
+    mode_t old = umask(027);
+    cr_assert_eq(nb_write_file_atomic(path, "a", 1), NB_OK);
+    struct stat st;
+    cr_assert_eq(stat(path, &st), 0);
+    cr_assert_eq(st.st_mode & 07777, 0640, "mode %o", (unsigned)(st.st_mode & 07777));
+    cr_assert_eq(chmod(path, 0600), 0);
+    umask(0);
+    cr_assert_eq(nb_write_file_atomic(path, "bb", 2), NB_OK);
+    cr_assert_eq(stat(path, &st), 0);
+    cr_assert_eq(st.st_mode & 07777, 0600, "replacing widened the mode to %o",
+                 (unsigned)(st.st_mode & 07777));
+    umask(old);
+}
+
+Test(atomic_save, symlinks_are_followed_and_special_files_refused)
+{
+    const char *dir = io_tmpdir();
+    char target[512], link[512], fifo[512];
+    strcpy(target, io_path(dir, "target"));
+    strcpy(link, io_path(dir, "link"));
+    strcpy(fifo, io_path(dir, "fifo"));
+    io_write(target, "old", 3);
+    cr_assert_eq(symlink("target", link), 0); /* relative to the link's directory */
+    cr_assert_eq(nb_write_file_atomic(link, "new!", 4), NB_OK);
+    struct stat st;
+    cr_assert_eq(lstat(link, &st), 0);
+    cr_assert(S_ISLNK(st.st_mode), "the link was replaced");
+    size_t n;
+    char *got = io_read(target, &n);
+    cr_assert(got && n == 4 && memcmp(got, "new!", 4) == 0);
+    free(got);
+    cr_assert_eq(mkfifo(fifo, 0644), 0);
+    cr_assert_eq(nb_write_file_atomic(fifo, "x", 1), NB_ERR_IO);
+    cr_assert_eq(lstat(fifo, &st), 0);
+    cr_assert(S_ISFIFO(st.st_mode), "the FIFO was replaced");
+    cr_assert_eq(nb_write_file_atomic(dir, "x", 1), NB_ERR_IO); /* a directory */
+    cr_assert_eq(io_count_entries(dir), 3, "a temporary file was left behind");
+}
+
+static char seen[2][600];
+static int n_seen;
+static void hook(const char *p)
+{
+    if (n_seen < 2)
+        snprintf(seen[n_seen], sizeof seen[0], "%s", p ? p : "(null)");
+    n_seen++;
+}
+
+Test(atomic_save, temporary_names_are_short_and_reported_to_the_hook)
+{
+    const char *dir = io_tmpdir();
+    char path[600];
+    memset(path, 0, sizeof path);
+    snprintf(path, sizeof path, "%s/", dir);
+    memset(path + strlen(path), 'n', 255); /* NAME_MAX: only a short temporary name fits */
+    nb__tmp_hook = hook;
+    cr_assert_eq(nb_write_file_atomic(path, "x", 1), NB_OK);
+    nb__tmp_hook = NULL;
+    cr_assert_eq(n_seen, 2);
+    const char *base = strrchr(seen[0], '/') + 1;
+    cr_assert_eq(strncmp(base, NB__TMP_PREFIX, strlen(NB__TMP_PREFIX)), 0, "%s", base);
+    cr_assert_eq(strlen(base), strlen(NB__TMP_PREFIX) + NB__TMP_SUFFIX_LEN);
+    cr_assert_str_eq(seen[1], "(null)");
+    cr_assert_eq(io_count_entries(dir), 1);
+}
+
+Test(atomic_save, loaders_stop_at_the_first_bad_chunk_of_an_endless_device)
+{
+    nb_model m;
+    cr_assert_eq(nb_model_load(&m, "/dev/zero"), NB_ERR_BAD_MAGIC);
+    nb_tensor t;
+    cr_assert_eq(nb_npy_read(&t, "/dev/zero"), NB_ERR_BAD_MAGIC);
+    nb_dataset d;
+    nb_io_error e;
+    cr_assert_eq(nb_csv_read(&d, "/dev/zero", NULL, &e), NB_ERR_PARSE);
+    cr_assert(strstr(e.message, "NUL byte"), "%s", e.message);
+    cr_assert_eq(nb_model_load(&m, "/"), NB_ERR_IO); /* a directory */
 }

@@ -8,7 +8,7 @@
 static nb_status rd(const char *text, const nb_csv_opts *o, nb_dataset *d, nb_io_error *e)
 {
     memset(e, 0, sizeof *e);
-    return nb_csv_read_mem(text, strlen(text), o, d, e);
+    return nb_csv_read_mem(d, text, strlen(text), o, e);
 }
 
 /* Expects a parse error at line/column whose message contains `why`. */
@@ -154,7 +154,7 @@ Test(csv, nul_bytes_are_errors)
     nb_dataset d;
     nb_io_error e;
     memset(&e, 0, sizeof e);
-    cr_assert_eq(nb_csv_read_mem("a,b\n1,2\0junk\n", 14, NULL, &d, &e), NB_ERR_PARSE);
+    cr_assert_eq(nb_csv_read_mem(&d, "a,b\n1,2\0junk\n", 14, NULL, &e), NB_ERR_PARSE);
     cr_assert(e.line == 2 && e.column == 2);
     cr_assert_not_null(strstr(e.message, "NUL byte"));
 }
@@ -209,13 +209,13 @@ Test(csv, file_reading)
     o.label_column = "y";
     nb_dataset d;
     nb_io_error e;
-    cr_assert_eq(nb_csv_read(path, &o, &d, &e), NB_OK);
+    cr_assert_eq(nb_csv_read(&d, path, &o, &e), NB_OK);
     cr_assert_eq(d.n_classes, 2);
     nb_dataset_free(&d);
-    cr_assert_eq(nb_csv_read(io_path(dir, "missing.csv"), &o, &d, &e), NB_ERR_IO);
+    cr_assert_eq(nb_csv_read(&d, io_path(dir, "missing.csv"), &o, &e), NB_ERR_IO);
     cr_assert_not_null(strstr(e.message, "cannot read"));
-    cr_assert_eq(nb_csv_read(NULL, &o, &d, &e), NB_ERR_NULL);
-    cr_assert_eq(nb_csv_read_mem(NULL, 3, &o, &d, &e), NB_ERR_NULL);
-    cr_assert_eq(nb_csv_read_mem("a\n1\n", 4, NULL, &d, NULL), NB_OK); /* err may be NULL */
+    cr_assert_eq(nb_csv_read(&d, NULL, &o, &e), NB_ERR_NULL);
+    cr_assert_eq(nb_csv_read_mem(&d, NULL, 3, &o, &e), NB_ERR_NULL);
+    cr_assert_eq(nb_csv_read_mem(&d, "a\n1\n", 4, NULL, NULL), NB_OK); /* err may be NULL */
     nb_dataset_free(&d);
 }

@@ -22,7 +22,7 @@ static void *worker(void *arg)
 {
     job *j = arg;
     nb_infer_ctx *ctx;
-    if (nb_infer_ctx_create(j->net, j->norm, BATCH, &ctx) != NB_OK) {
+    if (nb_infer_ctx_create(&ctx, j->net, j->norm, BATCH) != NB_OK) {
         j->mismatches = -1;
         return NULL;
     }
@@ -48,7 +48,7 @@ static void run(bool with_norm)
     nb_tensor X = io_random(ROWS, 8, 1), Xn = io_random(ROWS, 8, 1), Y;
     nb_norm *norm = NULL;
     if (with_norm) {
-        cr_assert_eq(nb_norm_fit(&X, &norm), NB_OK);
+        cr_assert_eq(nb_norm_fit(&norm, &X), NB_OK);
         cr_assert_eq(nb_norm_apply(norm, &Xn), NB_OK);
     }
     cr_assert_eq(nb_tensor_alloc(&Y, ROWS, 3), NB_OK);
@@ -84,7 +84,7 @@ Test(infer, nan_inputs_and_parameters)
         cr_assert_eq(nb_net_create(&net, 3, specs, 2, 1), NB_OK);
         nb_net_params(net)[0] = NAN;
         nb_infer_ctx *ctx;
-        cr_assert_eq(nb_infer_ctx_create(net, NULL, 4, &ctx), NB_OK);
+        cr_assert_eq(nb_infer_ctx_create(&ctx, net, NULL, 4), NB_OK);
         float x[6] = {NAN, 1, -1, INFINITY, -INFINITY, 1e30f}, y[4];
         nb_tensor X = nb_tensor_view(x, 2, 3), Y = nb_tensor_view(y, 2, 2);
         cr_assert_eq(nb_infer_predict(ctx, &X, &Y), NB_OK);
@@ -97,15 +97,15 @@ Test(infer, errors)
 {
     nb_net *net = io_small_net(1);
     nb_infer_ctx *ctx = (nb_infer_ctx *)&net;
-    cr_assert_eq(nb_infer_ctx_create(NULL, NULL, 4, &ctx), NB_ERR_NULL);
-    cr_assert_eq(nb_infer_ctx_create(net, NULL, 0, &ctx), NB_ERR_SHAPE);
-    cr_assert_eq(nb_infer_ctx_create(net, NULL, 4, NULL), NB_ERR_NULL);
+    cr_assert_eq(nb_infer_ctx_create(&ctx, NULL, NULL, 4), NB_ERR_NULL);
+    cr_assert_eq(nb_infer_ctx_create(&ctx, net, NULL, 0), NB_ERR_SHAPE);
+    cr_assert_eq(nb_infer_ctx_create(NULL, net, NULL, 4), NB_ERR_NULL);
     float one[4] = {1, 1, 1, 1};
     nb_norm *wrong;
-    cr_assert_eq(nb_norm_create(4, one, one, &wrong), NB_OK);
-    cr_assert_eq(nb_infer_ctx_create(net, wrong, 4, &ctx), NB_ERR_SHAPE);
+    cr_assert_eq(nb_norm_create(&wrong, 4, one, one), NB_OK);
+    cr_assert_eq(nb_infer_ctx_create(&ctx, net, wrong, 4), NB_ERR_SHAPE);
     cr_assert_eq(ctx, (nb_infer_ctx *)&net);
-    cr_assert_eq(nb_infer_ctx_create(net, NULL, 4, &ctx), NB_OK);
+    cr_assert_eq(nb_infer_ctx_create(&ctx, net, NULL, 4), NB_OK);
     float x[6] = {0}, y[4] = {9, 9, 9, 9};
     nb_tensor X = nb_tensor_view(x, 2, 3), Y = nb_tensor_view(y, 2, 2), Ybad = nb_tensor_view(y, 2, 1);
     cr_assert_eq(nb_infer_predict(ctx, &X, &Ybad), NB_ERR_SHAPE);

@@ -60,7 +60,7 @@ Test(le_codec, saved_header_matches_the_documented_bytes)
     nb_model m = {.net = net, .loss = NB_LOSS_MSE};
     void *data;
     size_t size;
-    cr_assert_eq(nb_model_save_mem(&m, &data, &size), NB_OK);
+    cr_assert_eq(nb_model_save_mem(&data, &size, &m), NB_OK);
     const uint8_t *b = data;
     cr_assert_arr_eq(b, "NABLASMD", 8);
     cr_assert_arr_eq(b + 8, ((uint8_t[]){1, 0, 0, 0}), 4);   /* version */

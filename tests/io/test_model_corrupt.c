@@ -15,12 +15,12 @@ static uint8_t *valid_file(size_t *size)
     nb_net *net = io_small_net(4);
     float mean[3] = {1, 2, 3}, sd[3] = {0.5f, 1, 2};
     nb_norm *norm;
-    cr_assert_eq(nb_norm_create(3, mean, sd, &norm), NB_OK);
+    cr_assert_eq(nb_norm_create(&norm, 3, mean, sd), NB_OK);
     char *names[] = {"no", "yes"};
     nb_model m = {.net = net, .loss = NB_LOSS_SOFTMAX_CE, .norm = norm, .n_classes = 2,
                   .class_names = names};
     void *data;
-    cr_assert_eq(nb_model_save_mem(&m, &data, size), NB_OK);
+    cr_assert_eq(nb_model_save_mem(&data, size, &m), NB_OK);
     nb_norm_free(norm);
     nb_net_free(net);
     return data;

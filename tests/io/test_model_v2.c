@@ -3,6 +3,7 @@
    crafted file, and the internal section API that checkpoints use works as documented. */
 #include <criterion/criterion.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <zlib.h>
@@ -41,7 +42,7 @@ static uint8_t *craft(nb_loss loss, const uint8_t *sec, size_t sec_len, size_t *
     nb_model m = {.net = net, .loss = loss};
     void *v1;
     size_t v1_size;
-    cr_assert_eq(nb_model_save_mem(&m, &v1, &v1_size), NB_OK);
+    cr_assert_eq(nb_model_save_mem(&v1, &v1_size, &m), NB_OK);
     cr_assert_eq(v1_size, BASE + 4);
     uint8_t *b = malloc(BASE + sec_len + 4);
     memcpy(b, v1, BASE);
@@ -93,8 +94,8 @@ static full make_full(void)
     full f;
     f.net = io_small_net(2);
     float mean[3] = {1, 2, 3}, sd[3] = {0.5f, 1, 2}, tm[2] = {100, -3}, ts[2] = {20, 0.25f};
-    cr_assert_eq(nb_norm_create(3, mean, sd, &f.norm), NB_OK);
-    cr_assert_eq(nb_norm_create(2, tm, ts, &f.tnorm), NB_OK);
+    cr_assert_eq(nb_norm_create(&f.norm, 3, mean, sd), NB_OK);
+    cr_assert_eq(nb_norm_create(&f.tnorm, 2, tm, ts), NB_OK);
     f.m = (nb_model){.net = f.net, .loss = NB_LOSS_MSE, .norm = f.norm, .target_norm = f.tnorm,
                      .n_feature_names = 3, .feature_names = feat, .n_target_names = 2,
                      .target_names = targ};
@@ -113,7 +114,7 @@ Test(model_v2, every_section_round_trips)
     full f = make_full();
     void *data;
     size_t size;
-    cr_assert_eq(nb_model_save_mem(&f.m, &data, &size), NB_OK);
+    cr_assert_eq(nb_model_save_mem(&data, &size, &f.m), NB_OK);
     const uint8_t *b = data;
     cr_assert_eq(nb__le_get_u32(b + 8), 2u);
     nb_model got;
@@ -145,14 +146,14 @@ Test(model_v2, every_section_round_trips)
     /* re-encoding gives the same bytes */
     void *again;
     size_t again_size;
-    cr_assert_eq(nb_model_save_mem(&got, &again, &again_size), NB_OK);
+    cr_assert_eq(nb_model_save_mem(&again, &again_size, &got), NB_OK);
     cr_assert_eq(again_size, size);
     cr_assert_eq(memcmp(again, data, size), 0);
     /* each field alone is a file of its own */
     nb_model one = {.net = f.net, .loss = NB_LOSS_MSE, .n_target_names = 2, .target_names = targ};
     void *d1;
     size_t s1;
-    cr_assert_eq(nb_model_save_mem(&one, &d1, &s1), NB_OK);
+    cr_assert_eq(nb_model_save_mem(&d1, &s1, &one), NB_OK);
     nb_model g1;
     cr_assert_eq(nb_model_load_mem(&g1, d1, s1), NB_OK);
     cr_assert(g1.target_norm == NULL && g1.n_feature_names == 0 && g1.n_target_names == 2);
@@ -172,7 +173,7 @@ Test(model_v2, a_classifier_keeps_its_label_column_name)
                   .n_target_names = 1, .target_names = label};
     void *data;
     size_t size;
-    cr_assert_eq(nb_model_save_mem(&m, &data, &size), NB_OK);
+    cr_assert_eq(nb_model_save_mem(&data, &size, &m), NB_OK);
     nb_model got;
     cr_assert_eq(nb_model_load_mem(&got, data, size), NB_OK);
     cr_assert_eq(got.n_target_names, 1);
@@ -189,7 +190,7 @@ Test(model_v2, models_without_sections_stay_version_1)
     nb_model m = {.net = net, .loss = NB_LOSS_MSE};
     void *data;
     size_t size;
-    cr_assert_eq(nb_model_save_mem(&m, &data, &size), NB_OK);
+    cr_assert_eq(nb_model_save_mem(&data, &size, &m), NB_OK);
     cr_assert_eq(size, BASE + 4);
     cr_assert_eq(nb__le_get_u32((uint8_t *)data + 8), 1u);
     nb_model got;
@@ -210,7 +211,7 @@ Test(model_v2, every_truncation_is_truncated_and_flips_are_caught)
     full f = make_full();
     void *data;
     size_t size;
-    cr_assert_eq(nb_model_save_mem(&f.m, &data, &size), NB_OK);
+    cr_assert_eq(nb_model_save_mem(&data, &size, &f.m), NB_OK);
     for (size_t n = 0; n < size; n++) {
         uint8_t *copy = malloc(n ? n : 1);
         memcpy(copy, data, n);
@@ -366,32 +367,32 @@ Test(model_v2, saving_checks_the_new_fields)
     void *d;
     size_t s;
     f.m.loss = NB_LOSS_BCE;
-    cr_assert_eq(nb_model_save_mem(&f.m, &d, &s), NB_ERR_ARG); /* target norm needs MSE */
+    cr_assert_eq(nb_model_save_mem(&d, &s, &f.m), NB_ERR_ARG); /* target norm needs MSE */
     f.m.loss = NB_LOSS_MSE;
     f.m.target_norm = f.norm; /* 3 columns for 2 outputs */
-    cr_assert_eq(nb_model_save_mem(&f.m, &d, &s), NB_ERR_SHAPE);
+    cr_assert_eq(nb_model_save_mem(&d, &s, &f.m), NB_ERR_SHAPE);
     f.m.target_norm = f.tnorm;
     f.m.n_feature_names = 2;
-    cr_assert_eq(nb_model_save_mem(&f.m, &d, &s), NB_ERR_SHAPE);
+    cr_assert_eq(nb_model_save_mem(&d, &s, &f.m), NB_ERR_SHAPE);
     f.m.n_feature_names = 3;
     f.m.n_target_names = 1; /* 1 name only with class names */
-    cr_assert_eq(nb_model_save_mem(&f.m, &d, &s), NB_ERR_SHAPE);
+    cr_assert_eq(nb_model_save_mem(&d, &s, &f.m), NB_ERR_SHAPE);
     f.m.n_target_names = 2;
     char *empty[] = {"a", ""}, *null[] = {"a", NULL}, long_name[300];
     memset(long_name, 'x', 256);
     long_name[256] = '\0';
     char *too_long[] = {"a", long_name};
     f.m.target_names = empty;
-    cr_assert_eq(nb_model_save_mem(&f.m, &d, &s), NB_ERR_ARG);
+    cr_assert_eq(nb_model_save_mem(&d, &s, &f.m), NB_ERR_ARG);
     f.m.target_names = too_long;
-    cr_assert_eq(nb_model_save_mem(&f.m, &d, &s), NB_ERR_ARG);
+    cr_assert_eq(nb_model_save_mem(&d, &s, &f.m), NB_ERR_ARG);
     f.m.target_names = null;
-    cr_assert_eq(nb_model_save_mem(&f.m, &d, &s), NB_ERR_NULL);
+    cr_assert_eq(nb_model_save_mem(&d, &s, &f.m), NB_ERR_NULL);
     f.m.target_names = NULL;
-    cr_assert_eq(nb_model_save_mem(&f.m, &d, &s), NB_ERR_NULL);
+    cr_assert_eq(nb_model_save_mem(&d, &s, &f.m), NB_ERR_NULL);
     f.m.target_names = targ;
     f.m.feature_names = NULL;
-    cr_assert_eq(nb_model_save_mem(&f.m, &d, &s), NB_ERR_NULL);
+    cr_assert_eq(nb_model_save_mem(&d, &s, &f.m), NB_ERR_NULL);
     free_full(&f);
 }
 
@@ -404,7 +405,7 @@ Test(model_v2, the_section_api_for_other_sections)
                             {NB__TAG_OPTIM_STATE, NB__SECTION_REQUIRED, opt, 5}};
     void *data;
     size_t size;
-    cr_assert_eq(nb__model_save_mem_ext(&f.m, extra, 2, &data, &size), NB_OK);
+    cr_assert_eq(nb__model_save_mem_ext(&data, &size, &f.m, extra, 2), NB_OK);
     cr_assert_eq(extra[0].tag, NB__TAG_TRAIN_POSITION, "the caller's list is not reordered");
     /* a reader that does not know tag 16 refuses the file: it is required */
     expect(data, size, NB_ERR_UNSUPPORTED, "optimizer state unknown");
@@ -425,7 +426,7 @@ Test(model_v2, the_section_api_for_other_sections)
     cr_assert_eq(nb__model_load_mem_ext(&m, data, size, want, 2), NB_ERR_CORRUPT);
     free(data);
     /* a section that is absent comes back NULL; an optional unknown one is skipped */
-    cr_assert_eq(nb__model_save_mem_ext(&f.m, extra, 1, &data, &size), NB_OK);
+    cr_assert_eq(nb__model_save_mem_ext(&data, &size, &f.m, extra, 1), NB_OK);
     want[0].data = opt;
     want[1].flags = 0;
     cr_assert_eq(nb__model_load_mem_ext(&m, data, size, want, 1), NB_OK);
@@ -437,7 +438,7 @@ Test(model_v2, the_section_api_for_other_sections)
     free(data);
     /* a model without sections of its own, with one extra: version 2 */
     nb_model plain = {.net = f.net, .loss = NB_LOSS_MSE};
-    cr_assert_eq(nb__model_save_mem_ext(&plain, extra, 1, &data, &size), NB_OK);
+    cr_assert_eq(nb__model_save_mem_ext(&data, &size, &plain, extra, 1), NB_OK);
     cr_assert_eq(nb__le_get_u32((uint8_t *)data + 8), 2u);
     cr_assert_eq(size, BASE + 4 + 16 + 3 + 4);
     free(data);
@@ -445,13 +446,38 @@ Test(model_v2, the_section_api_for_other_sections)
     nb__section dup[2] = {extra[0], extra[0]}, own[1] = {{NB__TAG_FEATURE_NAMES, 0, opt, 5}},
                 zero[1] = {{0, 0, opt, 5}}, flags[1] = {{20, 2, opt, 5}},
                 nodata[1] = {{20, 0, NULL, 5}};
-    cr_assert_eq(nb__model_save_mem_ext(&f.m, dup, 2, &data, &size), NB_ERR_ARG);
-    cr_assert_eq(nb__model_save_mem_ext(&f.m, own, 1, &data, &size), NB_ERR_ARG);
-    cr_assert_eq(nb__model_save_mem_ext(&f.m, zero, 1, &data, &size), NB_ERR_ARG);
-    cr_assert_eq(nb__model_save_mem_ext(&f.m, flags, 1, &data, &size), NB_ERR_ARG);
-    cr_assert_eq(nb__model_save_mem_ext(&f.m, nodata, 1, &data, &size), NB_ERR_ARG);
-    cr_assert_eq(nb__model_save_mem_ext(&f.m, NULL, 1, &data, &size), NB_ERR_NULL);
+    cr_assert_eq(nb__model_save_mem_ext(&data, &size, &f.m, dup, 2), NB_ERR_ARG);
+    cr_assert_eq(nb__model_save_mem_ext(&data, &size, &f.m, own, 1), NB_ERR_ARG);
+    cr_assert_eq(nb__model_save_mem_ext(&data, &size, &f.m, zero, 1), NB_ERR_ARG);
+    cr_assert_eq(nb__model_save_mem_ext(&data, &size, &f.m, flags, 1), NB_ERR_ARG);
+    cr_assert_eq(nb__model_save_mem_ext(&data, &size, &f.m, nodata, 1), NB_ERR_ARG);
+    cr_assert_eq(nb__model_save_mem_ext(&data, &size, &f.m, NULL, 1), NB_ERR_NULL);
     cr_assert_eq(nb__model_load_mem_ext(&m, opt, 5, own, 1), NB_ERR_ARG);
     cr_assert_eq(nb__model_load_mem_ext(&m, opt, 5, NULL, 1), NB_ERR_NULL);
     free_full(&f);
+}
+
+Test(model_v2, files_written_by_the_version_1_library_still_load)
+{
+    /* tests/fuzz/corpus/model/{plain,norm_only,full}.nbm were written before version 2 */
+    const char *names[] = {"plain.nbm", "norm_only.nbm", "full.nbm"};
+    char dir[512];
+    snprintf(dir, sizeof dir, "%s/corpus/model", NB_FUZZ_DIR);
+    for (size_t i = 0; i < 3; i++) {
+        size_t size;
+        uint8_t *b = io_read(io_path(dir, names[i]), &size);
+        cr_assert_not_null(b, "%s", names[i]);
+        cr_assert_eq(nb__le_get_u32(b + 8), 1u);
+        nb_model m;
+        cr_assert_eq(nb_model_load_mem(&m, b, size), NB_OK, "%s", names[i]);
+        cr_assert_eq(m.version, 1u);
+        cr_assert(m.target_norm == NULL && m.n_feature_names == 0 && m.n_target_names == 0);
+        void *again;
+        size_t again_size; /* and are written again byte for byte as version 1 */
+        cr_assert_eq(nb_model_save_mem(&again, &again_size, &m), NB_OK);
+        cr_assert(again_size == size && memcmp(again, b, size) == 0, "%s", names[i]);
+        free(again);
+        nb_model_free(&m);
+        free(b);
+    }
 }

@@ -137,7 +137,7 @@ Test(safetensors, standardisation_is_folded_into_the_first_layer)
     nb_net *net = io_small_net(7);
     float mean[3] = {10.0f, -2.0f, 0.5f}, sd[3] = {3.0f, 0.25f, 1.5f};
     nb_norm *norm;
-    cr_assert_eq(nb_norm_create(3, mean, sd, &norm), NB_OK);
+    cr_assert_eq(nb_norm_create(&norm, 3, mean, sd), NB_OK);
     nb_tensor X = io_random(40, 3, 9), Xn, Y1, Y2;
     for (size_t i = 0; i < 40; i++)
         for (size_t j = 0; j < 3; j++)
@@ -159,7 +159,7 @@ Test(safetensors, standardisation_is_folded_into_the_first_layer)
                            (double)Y2.data[k], (double)Y1.data[k]);
     /* a standardisation of the wrong width */
     nb_norm *bad;
-    cr_assert_eq(nb_norm_create(2, mean, sd, &bad), NB_OK);
+    cr_assert_eq(nb_norm_create(&bad, 2, mean, sd), NB_OK);
     void *sentinel = &bad;
     void *d2 = sentinel;
     cr_assert_eq(nb_safetensors_save_mem(&d2, &size, net, bad, NULL), NB_ERR_SHAPE);
@@ -610,8 +610,8 @@ Test(safetensors, target_standardisation_is_folded_into_the_last_layer)
 {
     float tm[2] = {250.0f, -3.0f}, ts[2] = {40.0f, 0.5f}, im[3] = {1, 2, 3}, is[3] = {2, 0.5f, 4};
     nb_norm *tnorm, *norm, *t1;
-    cr_assert_eq(nb_norm_create(2, tm, ts, &tnorm), NB_OK);
-    cr_assert_eq(nb_norm_create(3, im, is, &norm), NB_OK);
+    cr_assert_eq(nb_norm_create(&tnorm, 2, tm, ts), NB_OK);
+    cr_assert_eq(nb_norm_create(&norm, 3, im, is), NB_OK);
     nb_net *net = io_small_net(11); /* last activation identity */
     check_target_fold(net, NULL, tnorm);
     check_target_fold(net, norm, tnorm);
@@ -620,7 +620,7 @@ Test(safetensors, target_standardisation_is_folded_into_the_last_layer)
     cr_assert_eq(nb_net_create(&lin, 3, &one, 1, 5), NB_OK);
     check_target_fold(lin, norm, tnorm); /* first and last layer at once */
     /* wrong width; a last activation the affine map cannot pass through */
-    cr_assert_eq(nb_norm_create(1, tm, ts, &t1), NB_OK);
+    cr_assert_eq(nb_norm_create(&t1, 1, tm, ts), NB_OK);
     void *data = NULL;
     size_t size;
     cr_assert_eq(nb_safetensors_save_mem(&data, &size, net, NULL, t1), NB_ERR_SHAPE);

@@ -119,8 +119,8 @@ Test(metrics, network_evaluation_in_the_targets_units)
     nb_tensor X = nb_tensor_view(x, rows, in), T = nb_tensor_view(t, rows, out);
     float im[3] = {10, 10, 10}, is[3] = {3, 3, 3}, tm[2] = {500, 480}, ts[2] = {40, 25};
     nb_norm *norm, *tnorm;
-    cr_assert_eq(nb_norm_create(3, im, is, &norm), NB_OK);
-    cr_assert_eq(nb_norm_create(2, tm, ts, &tnorm), NB_OK);
+    cr_assert_eq(nb_norm_create(&norm, 3, im, is), NB_OK);
+    cr_assert_eq(nb_norm_create(&tnorm, 2, tm, ts), NB_OK);
     /* the reference: standardise X, predict, map back, naive metrics */
     float *xs = tc_fdup(x, rows * in), *y = tc_falloc(rows * out);
     nb_tensor Xs = nb_tensor_view(xs, rows, in), Y = nb_tensor_view(y, rows, out);
@@ -179,7 +179,7 @@ Test(metrics, argument_errors_leave_the_output_alone)
     cr_assert_eq(nb_net_create(&net, 3, L, 1, 1), NB_OK);
     float one[3] = {0, 0, 0}, sd[3] = {1, 1, 1};
     nb_norm *n3;
-    cr_assert_eq(nb_norm_create(3, one, sd, &n3), NB_OK);
+    cr_assert_eq(nb_norm_create(&n3, 3, one, sd), NB_OK);
     cr_assert_eq(nb_net_evaluate_regression(&m, NULL, NULL, NULL, &X, &T), NB_ERR_NULL);
     cr_assert_eq(nb_net_evaluate_regression(NULL, net, NULL, NULL, &X, &T), NB_ERR_NULL);
     cr_assert_eq(nb_net_evaluate_regression(&m, net, NULL, NULL, &X, &T3), NB_ERR_SHAPE);
@@ -196,7 +196,7 @@ Test(metrics, unapply_inverts_apply)
 {
     float mean[2] = {3, -1}, sd[2] = {2, 0.5f}, v[4] = {1, 2, 3, 4};
     nb_norm *n;
-    cr_assert_eq(nb_norm_create(2, mean, sd, &n), NB_OK);
+    cr_assert_eq(nb_norm_create(&n, 2, mean, sd), NB_OK);
     nb_tensor V = nb_tensor_view(v, 2, 2);
     cr_assert_eq(nb_norm_apply(n, &V), NB_OK);
     cr_assert_eq(nb_norm_unapply(n, &V), NB_OK);

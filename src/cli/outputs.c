@@ -1,0 +1,199 @@
+/* Output paths, checked before any work starts, and the temporary files of atomic writes
+   removed on SIGINT/SIGTERM.  The rules (docs/cli.md): an output is a regular file or a new
+   name; devices, FIFOs, sockets and directories are refused; a symbolic link is followed and
+   its target replaced; an output may not be the same file as an input or another output; its
+   directory must exist and be writable and its name must fit NAME_MAX. */
+#define _POSIX_C_SOURCE 200809L
+#include <errno.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cli/cli.h"
+#include "io/file_io.h"
+
+/* ---- temporary files and signals ---------------------------------------------------------- */
+
+/* The path of the temporary file being written, for the handler: filled with the signals
+   blocked, so that the handler never sees half a path. */
+static char tmp_path[PATH_MAX + 32];
+static volatile sig_atomic_t tmp_armed;
+
+static void on_tmp(const char *path)
+{
+    sigset_t block, old;
+    sigemptyset(&block);
+    sigaddset(&block, SIGINT);
+    sigaddset(&block, SIGTERM);
+    sigprocmask(SIG_BLOCK, &block, &old);
+    tmp_armed = 0;
+    if (path && strlen(path) < sizeof tmp_path) {
+        strcpy(tmp_path, path);
+        tmp_armed = 1;
+    }
+    sigprocmask(SIG_SETMASK, &old, NULL);
+}
+
+/* Async-signal-safe: unlink, restore the default action, re-raise (the exit status then says
+   which signal ended the process). */
+static void on_signal(int sig)
+{
+    if (tmp_armed)
+        unlink(tmp_path);
+    signal(sig, SIG_DFL);
+    raise(sig);
+}
+
+void cli_signals_install(void)
+{
+    nb__tmp_hook = on_tmp;
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+}
+
+/* ---- output checks ------------------------------------------------------------------------ */
+
+static const char *kind_of(mode_t m)
+{
+    if (S_ISDIR(m))
+        return "a directory";
+    if (S_ISCHR(m))
+        return "a character device";
+    if (S_ISBLK(m))
+        return "a block device";
+    if (S_ISFIFO(m))
+        return "a FIFO";
+    if (S_ISSOCK(m))
+        return "a socket";
+    return "not a regular file";
+}
+
+/* Identity of a path that may not exist yet: (device, inode) of the file if it exists, else of
+   its directory plus its name. */
+/* How messages name an output: "--out m.nbm" for an option, the path alone for a positional
+   argument (option NULL). */
+static const char *label(const cli_output *o, char *buf, size_t cap)
+{
+    if (o->option)
+        snprintf(buf, cap, "--%s %s", o->option, o->path);
+    else
+        snprintf(buf, cap, "%s", o->path);
+    return buf;
+}
+
+typedef struct ident {
+    dev_t dev;
+    ino_t ino;
+    const char *name; /* NULL when the file exists */
+} ident;
+
+static const char *base_of(const char *p)
+{
+    const char *s = strrchr(p, '/');
+    return s ? s + 1 : p;
+}
+
+static bool same(const ident *a, const ident *b)
+{
+    if (a->dev != b->dev || a->ino != b->ino)
+        return false;
+    if (!a->name || !b->name)
+        return !a->name && !b->name;
+    return strcmp(a->name, b->name) == 0;
+}
+
+/* Checks one output; fills its identity (target: malloc'd, the link-followed path). */
+static int check_one(const char *cmd, const cli_output *o, char **target, ident *id)
+{
+    if (!*o->path)
+        return cli_usage_error(cmd, "%s%s: the path is empty", o->option ? "--" : "",
+                               o->option ? o->option : "output");
+    char what[PATH_MAX + 64];
+    label(o, what, sizeof what);
+    *target = nb__follow_links(o->path);
+    if (!*target)
+        return cli_error(cmd, "%s: %s", what, strerror(errno));
+    const char *t = *target;
+    struct stat st;
+    if (stat(t, &st) == 0) {
+        if (!S_ISREG(st.st_mode))
+            return cli_usage_error(cmd, "%s: %s; nablas writes only to a regular file or "
+                                        "a new path", what, kind_of(st.st_mode));
+        *id = (ident){st.st_dev, st.st_ino, NULL};
+    } else if (errno != ENOENT) {
+        return cli_error(cmd, "%s: %s", what, strerror(errno));
+    }
+    const char *name = base_of(t);
+    size_t dlen = (size_t)(name - t);
+    char dir[PATH_MAX];
+    if (dlen >= sizeof dir)
+        return cli_error(cmd, "%s: %s", what, strerror(ENAMETOOLONG));
+    if (dlen == 0)
+        strcpy(dir, ".");
+    else if (dlen == 1)
+        strcpy(dir, "/");
+    else
+        snprintf(dir, sizeof dir, "%.*s", (int)(dlen - 1), t);
+    if (!*name)
+        return cli_usage_error(cmd, "%s: names a directory, not a file", what);
+    struct stat ds;
+    if (stat(dir, &ds) != 0)
+        return cli_error(cmd, "%s: directory %s: %s", what, dir,
+                         strerror(errno));
+    if (!S_ISDIR(ds.st_mode))
+        return cli_error(cmd, "%s: %s is not a directory", what, dir);
+    if (access(dir, W_OK | X_OK) != 0)
+        return cli_error(cmd, "%s: cannot create files in %s: %s", what, dir,
+                         strerror(errno));
+    long name_max = pathconf(dir, _PC_NAME_MAX);
+    if (name_max > 0 && strlen(name) > (size_t)name_max)
+        return cli_error(cmd, "%s: %s (the name has %zu bytes, at most %ld here)",
+                         what, strerror(ENAMETOOLONG), strlen(name), name_max);
+    if (id->name == NULL && id->dev == 0 && id->ino == 0)
+        *id = (ident){ds.st_dev, ds.st_ino, name};
+    return CLI_OK;
+}
+
+int cli_check_outputs(const char *cmd, const cli_output *outs, size_t n_out,
+                      const char *const *inputs, size_t n_in)
+{
+    char *targets[8] = {0};
+    ident ids[8];
+    int rc = n_out <= 8 ? CLI_OK : CLI_FAIL;
+    size_t done = 0;
+    char what[PATH_MAX + 64];
+    for (; rc == CLI_OK && done < n_out; done++) {
+        ids[done] = (ident){0, 0, NULL};
+        if (outs[done].path)
+            rc = check_one(cmd, &outs[done], &targets[done], &ids[done]);
+    }
+    for (size_t i = 0; rc == CLI_OK && i < n_out; i++) {
+        if (!outs[i].path)
+            continue;
+        for (size_t j = 0; rc == CLI_OK && j < n_in; j++) {
+            struct stat st;
+            if (!inputs[j] || stat(inputs[j], &st) != 0)
+                continue;
+            ident in = {st.st_dev, st.st_ino, NULL};
+            if (same(&ids[i], &in))
+                rc = cli_usage_error(cmd, "%s is the same file as the input %s: refusing "
+                                          "to overwrite an input",
+                                     label(&outs[i], what, sizeof what), inputs[j]);
+        }
+        for (size_t j = 0; rc == CLI_OK && j < i; j++)
+            if (outs[j].path && same(&ids[i], &ids[j]))
+                rc = cli_usage_error(cmd, "--%s and --%s name the same file (%s)", outs[j].option,
+                                     outs[i].option, outs[i].path);
+    }
+    for (size_t i = 0; i < done; i++)
+        free(targets[i]);
+    return rc;
+}
