@@ -16,9 +16,9 @@ int nbf_test_make_model(const char *path, const float *x, size_t rows, float *y)
     nb_tensor X = {0, 0, NULL}, Y = nb_tensor_view(y, rows, 2);
     nb_status st = nb_net_create(&net, 3, spec, 2, 9);
     if (st == NB_OK)
-        st = nb_norm_create(3, im, is, &norm);
+        st = nb_norm_create(&norm, 3, im, is);
     if (st == NB_OK)
-        st = nb_norm_create(2, tm, ts, &tnorm);
+        st = nb_norm_create(&tnorm, 2, tm, ts);
     if (st == NB_OK)
         st = nb_tensor_alloc(&X, rows, 3);
     if (st == NB_OK)
