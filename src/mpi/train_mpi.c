@@ -193,6 +193,7 @@ static nb_status run(nb_net *net, mpi_run *r, const nb_tensor *X, const nb_tenso
     if (s != NB_OK) {
         nb_trainer_free(tr);
         free(ph);
+        free(r->reqs);
         return s;
     }
 
