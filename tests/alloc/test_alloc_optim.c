@@ -72,7 +72,7 @@ Test(alloc, trainer_run_with_each_optimizer)
         X[i] = (float)(i % 17) / 17.0f - 0.5f;
     for (size_t i = 0; i < ROWS * OUT; i++)
         T[i] = (float)(i % 5) / 5.0f;
-    nb_layer_spec L[] = {{32, NB_ACT_RELU}, {OUT, NB_ACT_IDENTITY}};
+    nb_layer_spec L[] = {{32, NB_ACT_RELU, 0}, {OUT, NB_ACT_IDENTITY, 0}};
     nb_net *net;
     cr_assert_eq(nb_net_create(&net, IN, L, 2, 1), NB_OK);
     nb_trainer *tr;
