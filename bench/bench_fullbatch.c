@@ -122,7 +122,7 @@ static void w4(uint64_t seed, double limit_s)
     house_generate(N, seed, X, y);
     double opt = house_lstsq_mse(N, HOUSE_FEATURES, X, y), goal = opt * (1.0 + 1e-4);
     nb_tensor Xt = nb_tensor_view(X, N, HOUSE_FEATURES), Tt = nb_tensor_view(y, N, 1);
-    const nb_layer_spec L[] = {{8, NB_ACT_IDENTITY}, {4, NB_ACT_IDENTITY}, {1, NB_ACT_IDENTITY}};
+    const nb_layer_spec L[] = {{8, NB_ACT_IDENTITY, 0}, {4, NB_ACT_IDENTITY, 0}, {1, NB_ACT_IDENTITY, 0}};
     printf("W4 house prices, 4-8-4-1 linear, %d rows: least-squares optimum MSE %.6f (dgels); "
            "goal MSE <= %.8f (1e-4 relative)\n", N, opt, goal);
     printf("  %-28s %12s %12s %14s\n", "trainer", "iterations", "time [ms]", "final MSE");
@@ -234,7 +234,7 @@ static void w5(uint64_t seed, double limit)
     surrogate(Xte, Tte, NTE, 502);
     nb_tensor Xt = nb_tensor_view(Xtr, NTR, 2), Tt = nb_tensor_view(Ttr, NTR, 1);
     nb_tensor Xs = nb_tensor_view(Xte, NTE, 2), Ts = nb_tensor_view(Tte, NTE, 1);
-    const nb_layer_spec L[] = {{20, NB_ACT_TANH}, {20, NB_ACT_TANH}, {1, NB_ACT_IDENTITY}};
+    const nb_layer_spec L[] = {{20, NB_ACT_TANH, 0}, {20, NB_ACT_TANH, 0}, {1, NB_ACT_IDENTITY, 0}};
     printf("\nW5 sin(x) cos(y), 2-20-20-1 tanh, %d training / %d test rows, %.1f s per trainer\n",
            NTR, NTE, limit);
     printf("  %-34s %10s %14s %14s  %s\n", "trainer", "iters", "train MSE", "test MSE", "stop");
@@ -302,7 +302,7 @@ static void lm_cost(uint64_t seed, size_t iters)
     static float Xtr[NTR * 2], Ttr[NTR];
     surrogate(Xtr, Ttr, NTR, 501);
     nb_tensor Xt = nb_tensor_view(Xtr, NTR, 2), Tt = nb_tensor_view(Ttr, NTR, 1);
-    const nb_layer_spec L[] = {{20, NB_ACT_TANH}, {20, NB_ACT_TANH}, {1, NB_ACT_IDENTITY}};
+    const nb_layer_spec L[] = {{20, NB_ACT_TANH, 0}, {20, NB_ACT_TANH, 0}, {1, NB_ACT_IDENTITY, 0}};
     nb_net *net;
     nb_status s = nb_net_create(&net, 2, L, 3, seed);
     if (s)

@@ -220,8 +220,8 @@ int main(int argc, char **argv)
            "vs plain", "vs FANN");
     bu_json *js = bu_json_open(json, "nablas-bench-latency");
     const wl nets[] = {
-        {"W2", 64, 3, {{128, NB_ACT_RELU}, {64, NB_ACT_RELU}, {10, NB_ACT_IDENTITY}}, 0.0f, 1.0f},
-        {"surrogate", 4, 3, {{32, NB_ACT_TANH}, {32, NB_ACT_TANH}, {1, NB_ACT_IDENTITY}}, -1.0f,
+        {"W2", 64, 3, {{128, NB_ACT_RELU, 0}, {64, NB_ACT_RELU, 0}, {10, NB_ACT_IDENTITY, 0}}, 0.0f, 1.0f},
+        {"surrogate", 4, 3, {{32, NB_ACT_TANH, 0}, {32, NB_ACT_TANH, 0}, {1, NB_ACT_IDENTITY, 0}}, -1.0f,
          1.0f},
     };
     int rc = 0;

@@ -22,16 +22,16 @@ bw_workload bw_get(size_t i)
 {
     static const bw_workload defs[BW_COUNT] = {
         {"W1", "tiny 4-16-8-3, batch 32", 4096, 4, 3,
-         {{16, NB_ACT_RELU}, {8, NB_ACT_RELU}, {3, NB_ACT_SIGMOID}},
+         {{16, NB_ACT_RELU, 0}, {8, NB_ACT_RELU, 0}, {3, NB_ACT_SIGMOID, 0}},
          NB_LOSS_MSE, 0.1f, 32, false, 1, 0, NULL, NULL},
         {"W2", "mid 64-128-64-10, batch 64", 1500, 64, 3,
-         {{128, NB_ACT_RELU}, {64, NB_ACT_RELU}, {10, NB_ACT_IDENTITY}},
+         {{128, NB_ACT_RELU, 0}, {64, NB_ACT_RELU, 0}, {10, NB_ACT_IDENTITY, 0}},
          NB_LOSS_SOFTMAX_CE, 0.05f, 64, true, 1, 0, NULL, NULL},
         {"W3", "wide 784-1024-1024-10, batch 256", 16384, 784, 3,
-         {{1024, NB_ACT_RELU}, {1024, NB_ACT_RELU}, {10, NB_ACT_IDENTITY}},
+         {{1024, NB_ACT_RELU, 0}, {1024, NB_ACT_RELU, 0}, {10, NB_ACT_IDENTITY, 0}},
          NB_LOSS_SOFTMAX_CE, 0.01f, 256, false, 1, 0, NULL, NULL},
         {"W4", "house 4-8-4-1, full batch", 1000, 4, 3,
-         {{8, NB_ACT_IDENTITY}, {4, NB_ACT_IDENTITY}, {1, NB_ACT_IDENTITY}},
+         {{8, NB_ACT_IDENTITY, 0}, {4, NB_ACT_IDENTITY, 0}, {1, NB_ACT_IDENTITY, 0}},
          NB_LOSS_MSE, 0.01f, 1000, false, 125, 0, NULL, NULL},
     };
     bw_workload w = defs[i < BW_COUNT ? i : 0];

@@ -155,7 +155,7 @@ static int run_house(const options *o)
         fputs("nablas-demo: LAPACKE_dgels failed\n", stderr);
         return 1;
     }
-    const nb_layer_spec layers[] = {{8, NB_ACT_IDENTITY}, {4, NB_ACT_IDENTITY}, {1, NB_ACT_IDENTITY}};
+    const nb_layer_spec layers[] = {{8, NB_ACT_IDENTITY, 0}, {4, NB_ACT_IDENTITY, 0}, {1, NB_ACT_IDENTITY, 0}};
     nb_net *net;
     nb_status s = nb_net_create(&net, HOUSE_FEATURES, layers, 3, o->seed);
     if (s)
@@ -214,7 +214,7 @@ static int report_house(nb_net *net, double optimum, nb_tensor *X, nb_tensor *y)
 static int run_xor(const options *o)
 {
     float X[] = {0, 0, 0, 1, 1, 0, 1, 1}, T[] = {0, 1, 1, 0};
-    const nb_layer_spec layers[] = {{4, NB_ACT_TANH}, {1, NB_ACT_SIGMOID}};
+    const nb_layer_spec layers[] = {{4, NB_ACT_TANH, 0}, {1, NB_ACT_SIGMOID, 0}};
     nb_net *net;
     nb_status s = nb_net_create(&net, 2, layers, 2, o->seed);
     if (s)

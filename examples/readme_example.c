@@ -25,7 +25,7 @@ int main(void)
         in[2 * i + 1] = (float)nb_rng_uniform(&rng);
         target[i] = 2 * in[2 * i] - 3 * in[2 * i + 1] + 1;
     }
-    nb_layer_spec layers[] = {{16, NB_ACT_TANH}, {1, NB_ACT_IDENTITY}};
+    nb_layer_spec layers[] = {{16, NB_ACT_TANH, 0}, {1, NB_ACT_IDENTITY, 0}};
     nb_net *net;
     if ((s = nb_net_create(&net, 2, layers, 2, 42)) != NB_OK) {
         fprintf(stderr, "create: %s\n", nb_status_str(s));

@@ -43,7 +43,7 @@ int main(void)
     nb_tensor Xs = nb_tensor_view(X, ROWS, 3), Ts = nb_tensor_view(T, ROWS, 2), Xn = {0};
     nb_norm *norm = NULL;
     nb_net *net = NULL;
-    nb_layer_spec layers[] = {{16, NB_ACT_RELU}, {2, NB_ACT_IDENTITY}};
+    nb_layer_spec layers[] = {{16, NB_ACT_RELU, 0}, {2, NB_ACT_IDENTITY, 0}};
     nb_train_opts opts = nb_train_opts_default();
     opts.loss = NB_LOSS_SOFTMAX_CE;
     opts.epochs = 30;

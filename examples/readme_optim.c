@@ -15,7 +15,7 @@ int main(void)
         in[2 * i + 1] = b;
         target[i] = 40.0f * sinf(3.0f * a) - 25.0f * b + 60.0f;
     }
-    nb_layer_spec layers[] = {{32, NB_ACT_TANH}, {1, NB_ACT_IDENTITY}};
+    nb_layer_spec layers[] = {{32, NB_ACT_TANH, 0}, {1, NB_ACT_IDENTITY, 0}};
     nb_net *net;
     nb_optim *opt;
     nb_status s = nb_net_create(&net, 2, layers, 2, 42);

@@ -43,6 +43,7 @@ module nablas
   type, bind(C) :: nb_layer_spec
     integer(c_size_t) :: units
     integer(c_int) :: act
+    real(c_float) :: dropout
   end type
 
   type, bind(C) :: nb_tensor
@@ -158,6 +159,7 @@ contains
     do k = 1, size(units)
       spec(k)%units = int(units(k), c_size_t)
       spec(k)%act = int(acts(k), c_int)
+      spec(k)%dropout = 0.0_c_float
     end do
     s = 0
     if (present(seed)) s = int(seed, c_int64_t)

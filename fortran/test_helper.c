@@ -10,7 +10,7 @@ int nbf_test_make_model(const char *path, const float *x, size_t rows, float *y)
 int nbf_test_make_model(const char *path, const float *x, size_t rows, float *y)
 {
     static const float im[3] = {1, 2, 3}, is[3] = {2, 0.5f, 4}, tm[2] = {100, -5}, ts[2] = {10, 0.1f};
-    nb_layer_spec spec[2] = {{4, NB_ACT_TANH}, {2, NB_ACT_IDENTITY}};
+    nb_layer_spec spec[2] = {{4, NB_ACT_TANH, 0}, {2, NB_ACT_IDENTITY, 0}};
     nb_net *net = NULL;
     nb_norm *norm = NULL, *tnorm = NULL;
     nb_tensor X = {0, 0, NULL}, Y = nb_tensor_view(y, rows, 2);

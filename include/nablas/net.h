@@ -29,6 +29,12 @@ extern "C" {
 typedef struct nb_layer_spec {
     size_t units; /* output width of the layer, >= 1 */
     nb_act act;   /* activation applied to its output */
+    /* Inverted dropout on the layer's output (after the activation, as torch.nn.Dropout):
+       in training each output is zeroed with probability `dropout` and the others scaled by
+       1 / (1 - dropout); prediction, evaluation and inference never drop.  In [0, 1); 0 (the
+       default of a zeroed spec): none.  Hidden layers only (NB_ERR_ARG on the output layer).
+       Model files do not keep it (it does not change inference; see docs/model-format.md). */
+    float dropout;
 } nb_layer_spec;
 
 typedef struct nb_net nb_net;
@@ -50,6 +56,15 @@ size_t nb_net_outputs(const nb_net *net);    /* 0 if net is NULL */
 size_t nb_net_num_layers(const nb_net *net); /* 0 if net is NULL */
 size_t nb_net_num_params(const nb_net *net); /* 0 if net is NULL */
 nb_status nb_net_layer(const nb_net *net, size_t layer, nb_layer_spec *spec);
+
+/* Sets layer `layer`'s dropout probability (as nb_layer_spec.dropout; e.g. on a loaded model
+   before training it again).  NB_ERR_ARG: p outside [0, 1), or p > 0 on the output layer. */
+nb_status nb_net_set_dropout(nb_net *net, size_t layer, float p);
+/* Whether nb_net_forward (and the nb_net_backward after it) apply dropout, and the seed of
+   their masks: the same seed gives the same masks (a frozen mask, e.g. for a gradient check).
+   Off by default.  The training loop draws its own masks from (opts->seed, step) whatever
+   this says, and leaves it as it found it. */
+nb_status nb_net_set_dropout_masks(nb_net *net, bool on, uint64_t seed);
 
 /* The parameter / gradient buffers (nb_net_num_params floats each), or NULL if net is NULL. */
 float *nb_net_params(nb_net *net);

@@ -431,6 +431,7 @@ static nb_status build_model(const uint8_t *b, size_t size, const layout *lo, nb
         const uint8_t *p = b + HEADER_SIZE + (size_t)LAYER_SIZE * l;
         specs[l].units = (size_t)nb__le_get_u64(p);
         specs[l].act = (nb_act)nb__le_get_u32(p + 8);
+        specs[l].dropout = 0.0f; /* not kept in model files (training-only) */
     }
     nb_status st = nb_net_create(&m->net, (size_t)lo->inputs, specs, lo->n_layers, 0);
     free(specs);

@@ -165,6 +165,7 @@ nb_status nb_safetensors_load_mem(nb_net **net, const void *data, size_t size,
             st = NB_ERR_SHAPE;
         spec[l].units = L[l].out;
         spec[l].act = layers[l].act;
+        spec[l].dropout = layers[l].dropout;
     }
     if (st == NB_OK)
         st = nb_net_create(&made, inputs, spec, n_layers, 0);

@@ -10,8 +10,9 @@ static void free_workspace(nb_net *net)
     free(net->acts);
     free(net->gbuf[0]);
     free(net->gbuf[1]);
-    net->acts = net->gbuf[0] = net->gbuf[1] = NULL;
-    net->cap_batch = 0;
+    free(net->drop);
+    net->acts = net->gbuf[0] = net->gbuf[1] = net->drop = NULL;
+    net->cap_batch = net->drop_cap = 0;
     net->ready = false;
 }
 
@@ -41,6 +42,9 @@ nb_status nb_net_create(nb_net **out, size_t inputs, const nb_layer_spec *specs,
         if (u == 0)
             return NB_ERR_SHAPE;
         if (!nb__act_valid(specs[l].act))
+            return NB_ERR_ARG;
+        float p = specs[l].dropout; /* hidden layers only: the loss reads the raw output */
+        if (!(p >= 0.0f && p < 1.0f) || (p > 0.0f && l + 1 == n_layers))
             return NB_ERR_ARG;
         NB_TRY(nb__check_blas_dims(in, u, 0));
         if (u > (SIZE_MAX / sizeof(float) - n_params) / (in + 1)
@@ -74,6 +78,8 @@ nb_status nb_net_create(nb_net **out, size_t inputs, const nb_layer_spec *specs,
         L->in = in;
         L->out = specs[l].units;
         L->act = specs[l].act;
+        L->dropout = specs[l].dropout;
+        net->any_dropout |= L->dropout > 0.0f;
         L->w_off = off;
         L->b_off = off + in * L->out;
         off = L->b_off + L->out;
@@ -127,6 +133,31 @@ nb_status nb_net_layer(const nb_net *net, size_t layer, nb_layer_spec *spec)
         return NB_ERR_ARG;
     spec->units = net->layers[layer].out;
     spec->act = net->layers[layer].act;
+    spec->dropout = net->layers[layer].dropout;
+    return NB_OK;
+}
+
+nb_status nb_net_set_dropout(nb_net *net, size_t layer, float p)
+{
+    if (!net)
+        return NB_ERR_NULL;
+    if (layer >= net->n_layers || !(p >= 0.0f && p < 1.0f) || (p > 0.0f && layer + 1 == net->n_layers))
+        return NB_ERR_ARG;
+    net->layers[layer].dropout = p;
+    net->any_dropout = false;
+    for (size_t l = 0; l < net->n_layers; l++)
+        net->any_dropout |= net->layers[l].dropout > 0.0f;
+    net->ready = false;
+    return NB_OK;
+}
+
+nb_status nb_net_set_dropout_masks(nb_net *net, bool on, uint64_t seed)
+{
+    if (!net)
+        return NB_ERR_NULL;
+    net->drop_on = on;
+    net->drop_seed = seed;
+    net->ready = false;
     return NB_OK;
 }
 
@@ -152,11 +183,25 @@ nb_status nb_net_layer_grads(nb_net *net, size_t layer, nb_tensor *dW, nb_tensor
     return layer_views(net, net ? net->grads : NULL, layer, dW, db);
 }
 
+/* The dropped outputs, laid out as the activations, when a layer has dropout. */
+static nb_status reserve_drop(nb_net *net, size_t batch, size_t per_row)
+{
+    if (!net->any_dropout || batch <= net->drop_cap)
+        return NB_OK;
+    float *d = nb__alloc_floats(batch * per_row);
+    if (!d)
+        return NB_ERR_NOMEM;
+    free(net->drop);
+    net->drop = d;
+    net->drop_cap = batch;
+    return NB_OK;
+}
+
 nb_status nb__net_reserve(nb_net *net, size_t batch)
 {
-    if (batch <= net->cap_batch)
-        return NB_OK;
     size_t per_row = net->act_off[net->n_layers - 1] + net->layers[net->n_layers - 1].out;
+    if (batch <= net->cap_batch)
+        return reserve_drop(net, net->cap_batch, per_row);
     if (batch > SIZE_MAX / sizeof(float) / per_row || batch > SIZE_MAX / sizeof(float) / net->max_width)
         return NB_ERR_OVERFLOW;
     float *acts = nb__alloc_floats(batch * per_row);
@@ -173,7 +218,7 @@ nb_status nb__net_reserve(nb_net *net, size_t batch)
     net->gbuf[0] = g0;
     net->gbuf[1] = g1;
     net->cap_batch = batch;
-    return NB_OK;
+    return reserve_drop(net, batch, per_row);
 }
 
 nb_status nb_net_reserve(nb_net *net, size_t max_batch)
@@ -195,25 +240,45 @@ const float *nb__forward(const nb_net *net, const nb__fwd_ws *ws, const float *X
         nb__dense_act_fwd_p(ws->bf16, l, in, net->params + L->w_off, net->params + L->b_off, A,
                             n, L->in, L->out, L->act);
         in = A;
+        if (ws->drop && L->dropout > 0.0f) { /* never the last layer (nb_net_create) */
+            float *D = ws->drop + ws->cap * net->act_off[l];
+            nb__dropout_fwd(A, D, n * L->out, L->dropout,
+                            nb__dropout_key(ws->drop_seed, 0, l));
+            in = D;
+        }
     }
     return A;
 }
 
+const float *nb__net_layer_input(const nb_net *net, size_t l)
+{
+    if (l == 0)
+        return net->x_last;
+    if (net->dropped_last && net->layers[l - 1].dropout > 0.0f)
+        return net->drop + net->cap_batch * net->act_off[l - 1];
+    return nb__net_act(net, l - 1);
+}
+
 void nb__net_forward(nb_net *net, const float *X, size_t batch)
 {
-    nb__fwd_ws ws = {net->acts, net->cap_batch, {NULL, NULL}, NULL};
+    nb__fwd_ws ws = {net->acts, net->cap_batch, {NULL, NULL}, NULL, NULL, 0};
     nb__forward(net, &ws, X, batch);
     net->x_last = X;
     net->batch_last = batch;
+    net->dropped_last = false;
     net->ready = true;
 }
 
 void nb__net_forward_train(nb_net *net, const float *X, size_t batch)
 {
-    nb__fwd_ws ws = {net->acts, net->cap_batch, {NULL, NULL}, net->bf16};
+    /* nb__net_prepare made drop as large as acts (drop_cap == cap_batch) */
+    bool drop = net->drop_on && net->any_dropout && net->drop;
+    nb__fwd_ws ws = {net->acts, net->cap_batch, {NULL, NULL}, net->bf16,
+                     drop ? net->drop : NULL, net->drop_seed};
     nb__forward(net, &ws, X, batch);
     net->x_last = X;
     net->batch_last = batch;
+    net->dropped_last = drop;
     net->ready = true;
 }
 
@@ -277,8 +342,10 @@ static void backward(nb_net *net, float *grads, float lr, void (*done)(void *, s
     float *G = net->gbuf[0], *G_prev = net->gbuf[1];
     for (size_t l = net->n_layers; l-- > 0;) {
         const nb_layer *L = &net->layers[l];
-        const float *A_prev = l ? nb__net_act(net, l - 1) : net->x_last;
+        const float *A_prev = nb__net_layer_input(net, l);
         float *W = net->params + L->w_off;
+        if (net->dropped_last && L->dropout > 0.0f) /* the forward's mask, regenerated */
+            nb__dropout_bwd(G, batch * L->out, L->dropout, nb__dropout_key(net->drop_seed, 0, l));
         nb__act_bwd(L->act, nb__net_act(net, l), G, batch, L->out);
         /* the first layer's input gradient is never needed */
         if (grads) {

@@ -9,6 +9,7 @@
 typedef struct nb_layer {
     size_t in, out;
     nb_act act;
+    float dropout; /* probability of dropping an output in training; 0: none */
     size_t w_off, b_off; /* offsets into the parameter and gradient buffers */
 } nb_layer;
 
@@ -20,6 +21,11 @@ typedef struct nb__fwd_ws {
     size_t cap;
     float *buf[2];
     nb__bf16 *bf16; /* training in bf16 (net/precision.c); NULL: fp32 products */
+    /* Training with dropout: layer l's dropped output goes to drop + cap * act_off[l] (its
+       undropped output stays in acts, which backward needs) with the mask of
+       nb__dropout_key(drop_seed, 0, l).  NULL: no dropout (prediction never drops). */
+    float *drop;
+    uint64_t drop_seed;
 } nb__fwd_ws;
 
 struct nb_net {
@@ -36,9 +42,18 @@ struct nb_net {
     /* bf16 products in training (net/precision.c); NULL: fp32. */
     nb__bf16 *bf16;
 
+    /* Dropout (a layer's dropout > 0): the dropped outputs, laid out as acts, for up to
+       drop_cap rows; drop_on: the training forward drops, with masks from drop_seed (set per
+       step by the trainer, or by nb_net_set_dropout_masks). */
+    bool any_dropout, drop_on;
+    uint64_t drop_seed;
+    float *drop;
+    size_t drop_cap;
+
     /* What the last forward left for backward. */
     const float *x_last;
     size_t batch_last;
+    bool dropped_last; /* that forward dropped (with drop_seed) */
     bool ready; /* a forward ran on the current parameters and activations */
 };
 
@@ -52,6 +67,9 @@ static inline float *nb__net_act(const nb_net *net, size_t l)
 {
     return net->acts + net->cap_batch * net->act_off[l];
 }
+/* The input of layer l in the last training forward: the previous layer's (dropped) output,
+   or X. */
+const float *nb__net_layer_input(const nb_net *net, size_t l);
 /* The one forward loop: n rows of X through every layer into ws; returns the output
    (n x outputs).  Only reads the network. */
 const float *nb__forward(const nb_net *net, const nb__fwd_ws *ws, const float *X, size_t n);

@@ -204,6 +204,9 @@ nb_status nb_trainer_run(nb_trainer *tr, const nb_tensor *X, const nb_tensor *T,
     tr->rate = base;
     nb_train_report rep = {0, 0, NAN, false};
     nb_status st = NB_OK;
+    bool drop_on = net->drop_on; /* the caller's nb_net_set_dropout_masks, put back below */
+    uint64_t drop_seed = net->drop_seed;
+    net->drop_on = net->any_dropout;
     for (size_t epoch = 1; epoch <= opts->epochs && st == NB_OK; epoch++) {
         if (epoch > 1 && !nb__all_finite(net->params, net->n_params)) {
             st = NB_ERR_NONFINITE; /* the callback left them broken: last epoch's copy goes back */
@@ -232,6 +235,10 @@ nb_status nb_trainer_run(nb_trainer *tr, const nb_tensor *X, const nb_tensor *T,
             }
             if (hi == lo && !tr->hook)
                 continue; /* nothing to compute and no one to tell */
+            if (net->any_dropout) /* masks from (seed, the step's place in the run, part) */
+                net->drop_seed = nb__dropout_key(opts->seed, tr->sched_start
+                                                 + (uint64_t)(epoch - 1) * batches + start / bs,
+                                                 ~(uint64_t)tr->part);
             if (opts->schedule) { /* the step's place in the run, whatever this part skips */
                 uint64_t t = (uint64_t)(epoch - 1) * batches + start / bs;
                 tr->rate = nb_schedule_lr(&sched, tr->sched_start + t);
@@ -261,6 +268,8 @@ nb_status nb_trainer_run(nb_trainer *tr, const nb_tensor *X, const nb_tensor *T,
             }
         }
     }
+    net->drop_on = drop_on;
+    net->drop_seed = drop_seed;
     if (st == NB_OK || st == NB_ERR_NONFINITE)
         st = keep_finite(tr, st);
     if (report)

@@ -19,12 +19,12 @@ typedef struct case_def {
 
 /* The workloads' shapes (W3 narrowed to keep the test quick; it still takes the BLAS path). */
 static const case_def cases[] = {
-    {"tiny", 4, 512, 32, 3, {{16, NB_ACT_RELU}, {8, NB_ACT_RELU}, {3, NB_ACT_SIGMOID}}, NB_LOSS_MSE},
-    {"mid", 64, 300, 64, 3, {{128, NB_ACT_RELU}, {64, NB_ACT_RELU}, {10, NB_ACT_IDENTITY}},
+    {"tiny", 4, 512, 32, 3, {{16, NB_ACT_RELU, 0}, {8, NB_ACT_RELU, 0}, {3, NB_ACT_SIGMOID, 0}}, NB_LOSS_MSE},
+    {"mid", 64, 300, 64, 3, {{128, NB_ACT_RELU, 0}, {64, NB_ACT_RELU, 0}, {10, NB_ACT_IDENTITY, 0}},
      NB_LOSS_SOFTMAX_CE},
-    {"wide", 256, 1024, 256, 3, {{512, NB_ACT_RELU}, {256, NB_ACT_TANH}, {10, NB_ACT_IDENTITY}},
+    {"wide", 256, 1024, 256, 3, {{512, NB_ACT_RELU, 0}, {256, NB_ACT_TANH, 0}, {10, NB_ACT_IDENTITY, 0}},
      NB_LOSS_SOFTMAX_CE},
-    {"house", 4, 1000, 1000, 3, {{8, NB_ACT_IDENTITY}, {4, NB_ACT_IDENTITY}, {1, NB_ACT_IDENTITY}},
+    {"house", 4, 1000, 1000, 3, {{8, NB_ACT_IDENTITY, 0}, {4, NB_ACT_IDENTITY, 0}, {1, NB_ACT_IDENTITY, 0}},
      NB_LOSS_MSE},
 };
 

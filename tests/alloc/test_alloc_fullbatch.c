@@ -28,7 +28,7 @@ static int count_iterations(const nb_fb_info *info, void *user)
 
 static void problem(nb_net **net, nb_tensor *X, nb_tensor *T, size_t rows)
 {
-    const nb_layer_spec L[] = {{12, NB_ACT_TANH}, {12, NB_ACT_TANH}, {2, NB_ACT_IDENTITY}};
+    const nb_layer_spec L[] = {{12, NB_ACT_TANH, 0}, {12, NB_ACT_TANH, 0}, {2, NB_ACT_IDENTITY, 0}};
     cr_assert_eq(nb_net_create(net, 2, L, 3, 5), NB_OK);
     cr_assert_eq(nb_tensor_alloc(X, rows, 2), NB_OK);
     cr_assert_eq(nb_tensor_alloc(T, rows, 2), NB_OK);

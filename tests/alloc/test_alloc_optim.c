@@ -72,7 +72,7 @@ Test(alloc, trainer_run_with_each_optimizer)
         X[i] = (float)(i % 17) / 17.0f - 0.5f;
     for (size_t i = 0; i < ROWS * OUT; i++)
         T[i] = (float)(i % 5) / 5.0f;
-    nb_layer_spec L[] = {{32, NB_ACT_RELU}, {OUT, NB_ACT_IDENTITY}};
+    nb_layer_spec L[] = {{32, NB_ACT_RELU, 0}, {OUT, NB_ACT_IDENTITY, 0}};
     nb_net *net;
     cr_assert_eq(nb_net_create(&net, IN, L, 2, 1), NB_OK);
     nb_trainer *tr;
@@ -97,6 +97,40 @@ Test(alloc, trainer_run_with_each_optimizer)
         cr_assert(s1 == NB_OK && s2 == NB_OK, "%s %s", nb_status_str(s1), nb_status_str(s2));
         cr_expect_eq(n - blas, 0, "optimizer %d: %zu allocations in a run of 2 epochs (and %zu "
                      "by OpenBLAS)", k, n - blas, blas);
+    }
+    nb_trainer_free(tr);
+    nb_net_free(net);
+}
+
+/* Dropout (issue 12): the masks are regenerated, not stored; its buffer is reserved before the
+   first step.  Plain SGD (fused) and Adam, a trainer's second run allocates nothing. */
+Test(alloc, trainer_run_with_dropout)
+{
+    cr_assert_eq(nb_set_threads(1), NB_OK);
+    enum { ROWS = 300, IN = 12, OUT = 4 };
+    static float X[ROWS * IN], T[ROWS * OUT];
+    for (size_t i = 0; i < ROWS * IN; i++)
+        X[i] = (float)(i % 13) / 13.0f - 0.5f;
+    for (size_t i = 0; i < ROWS * OUT; i++)
+        T[i] = (float)(i % 3) / 3.0f;
+    nb_layer_spec L[] = {{32, NB_ACT_RELU, 0.3f}, {16, NB_ACT_TANH, 0.1f}, {OUT, NB_ACT_IDENTITY, 0}};
+    nb_net *net;
+    cr_assert_eq(nb_net_create(&net, IN, L, 3, 1), NB_OK);
+    nb_trainer *tr;
+    cr_assert_eq(nb_trainer_create(&tr, net), NB_OK);
+    nb_tensor Xt = nb_tensor_view(X, ROWS, IN), Tt = nb_tensor_view(T, ROWS, OUT);
+    nb_optim_opts adam = nb_optim_opts_default(NB_OPTIM_ADAM);
+    for (int k = 0; k < 2; k++) {
+        nb_train_opts to = nb_train_opts_default();
+        to.epochs = 2;
+        to.optim = k ? &adam : NULL;
+        nb_status s1 = nb_trainer_run(tr, &Xt, &Tt, &to, NULL);
+        alloc_count_start();
+        nb_status s2 = nb_trainer_run(tr, &Xt, &Tt, &to, NULL);
+        size_t n = alloc_count_stop(), blas = alloc_count_blas();
+        cr_assert(s1 == NB_OK && s2 == NB_OK, "%s %s", nb_status_str(s1), nb_status_str(s2));
+        cr_expect_eq(n - blas, 0, "%s with dropout: %zu allocations (and %zu by OpenBLAS)",
+                     k ? "Adam" : "SGD", n - blas, blas);
     }
     nb_trainer_free(tr);
     nb_net_free(net);

@@ -8,7 +8,7 @@
 fb_problem fb_surrogate(size_t rows, uint64_t seed)
 {
     fb_problem p;
-    const nb_layer_spec L[] = {{8, NB_ACT_TANH}, {8, NB_ACT_TANH}, {1, NB_ACT_IDENTITY}};
+    const nb_layer_spec L[] = {{8, NB_ACT_TANH, 0}, {8, NB_ACT_TANH, 0}, {1, NB_ACT_IDENTITY, 0}};
     cr_assert_eq(nb_net_create(&p.net, 2, L, 3, seed), NB_OK);
     cr_assert_eq(nb_tensor_alloc(&p.X, rows, 2), NB_OK);
     cr_assert_eq(nb_tensor_alloc(&p.T, rows, 1), NB_OK);
@@ -50,7 +50,7 @@ float *fb_params_copy(nb_net *net)
 
 fb_ref_net fb_ref_net_of(const nb_net *net)
 {
-    fb_ref_net rn = {nb_net_inputs(net), nb_net_num_layers(net), {{0, NB_ACT_IDENTITY}}};
+    fb_ref_net rn = {nb_net_inputs(net), nb_net_num_layers(net), {{0, NB_ACT_IDENTITY, 0}}};
     cr_assert_leq(rn.n_layers, FB_MAX_LAYERS);
     for (size_t l = 0; l < rn.n_layers; l++)
         cr_assert_eq(nb_net_layer(net, l, &rn.layers[l]), NB_OK);

@@ -49,7 +49,7 @@ static void golden(const char *tag, nb_line_search ls, double lr, size_t history
         x[i] = (float)X.data[i];
     for (size_t i = 0; i < T.n; i++)
         t[i] = (float)T.data[i];
-    const nb_layer_spec L[] = {{6, NB_ACT_TANH}, {4, NB_ACT_TANH}, {1, NB_ACT_IDENTITY}};
+    const nb_layer_spec L[] = {{6, NB_ACT_TANH, 0}, {4, NB_ACT_TANH, 0}, {1, NB_ACT_IDENTITY, 0}};
     nb_net *net;
     cr_assert_eq(nb_net_create(&net, 3, L, 3, 0), NB_OK);
     cr_assert_eq(nb_net_num_params(net), p0.n);
@@ -191,7 +191,7 @@ Test(lbfgs, bad_arguments_leave_the_network_untouched)
     o.loss = NB_LOSS_COUNT;
     cr_expect_eq(nb_net_train_lbfgs(pb.net, &pb.X, &pb.T, &o, &rep), NB_ERR_ARG);
     o.loss = NB_LOSS_SOFTMAX_CE; /* the output layer is identity: allowed */
-    nb_layer_spec sig[] = {{4, NB_ACT_TANH}, {1, NB_ACT_SIGMOID}};
+    nb_layer_spec sig[] = {{4, NB_ACT_TANH, 0}, {1, NB_ACT_SIGMOID, 0}};
     nb_net *sn;
     cr_assert_eq(nb_net_create(&sn, 2, sig, 2, 1), NB_OK);
     cr_expect_eq(nb_net_train_lbfgs(sn, &pb.X, &pb.T, &o, &rep), NB_ERR_LOSS_ACT);
@@ -210,7 +210,7 @@ Test(lbfgs, bad_arguments_leave_the_network_untouched)
 Test(lbfgs, divergence_stops_with_finite_parameters)
 {
     fb_problem pb = fb_surrogate(50, 2);
-    const nb_layer_spec L[] = {{8, NB_ACT_IDENTITY}, {1, NB_ACT_IDENTITY}};
+    const nb_layer_spec L[] = {{8, NB_ACT_IDENTITY, 0}, {1, NB_ACT_IDENTITY, 0}};
     nb_net *lin;
     cr_assert_eq(nb_net_create(&lin, 2, L, 2, 3), NB_OK);
     nb_lbfgs_opts o = nb_lbfgs_opts_default();

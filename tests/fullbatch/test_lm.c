@@ -23,7 +23,7 @@ Test(lm, linear_least_squares_in_one_iteration)
         for (size_t k = 0; k < OUT; k++)
             T[i * OUT + k] = (float)(0.5 * X[i * IN] - (double)k * X[i * IN + 1] + 0.3 * X[i * IN + 2]
                                      + 0.1 * (double)k + 0.2 * nb_rng_normal(&r));
-    nb_layer_spec L = {OUT, NB_ACT_IDENTITY};
+    nb_layer_spec L = {OUT, NB_ACT_IDENTITY, 0};
     nb_net *net;
     cr_assert_eq(nb_net_create(&net, IN, &L, 1, 5), NB_OK);
     nb_lm_opts o = nb_lm_opts_default();
@@ -129,13 +129,13 @@ static double jacobian_error(const nb_layer_spec *L, size_t n_layers, size_t in,
 
 Test(lm, jacobian_matches_finite_differences)
 {
-    const nb_layer_spec tanh2[] = {{5, NB_ACT_TANH}, {4, NB_ACT_TANH}, {2, NB_ACT_IDENTITY}};
+    const nb_layer_spec tanh2[] = {{5, NB_ACT_TANH, 0}, {4, NB_ACT_TANH, 0}, {2, NB_ACT_IDENTITY, 0}};
     double e = jacobian_error(tanh2, 3, 3, 21);
     cr_expect_lt(e, 1e-4, "2-hidden-layer tanh network: %g relative", e);
     cr_log_info("Jacobian vs central differences: tanh network %.2g", e);
     /* every other activation's backward, softmax's row coupling included */
-    const nb_layer_spec mixed[] = {{6, NB_ACT_SIGMOID}, {5, NB_ACT_LEAKY_RELU}, {4, NB_ACT_RELU},
-                                   {3, NB_ACT_SOFTMAX}};
+    const nb_layer_spec mixed[] = {{6, NB_ACT_SIGMOID, 0}, {5, NB_ACT_LEAKY_RELU, 0}, {4, NB_ACT_RELU, 0},
+                                   {3, NB_ACT_SOFTMAX, 0}};
     e = jacobian_error(mixed, 4, 4, 22);
     cr_expect_lt(e, 1e-4, "sigmoid, leaky ReLU, ReLU, softmax: %g relative", e);
     cr_log_info("Jacobian vs central differences: sigmoid/leaky/relu/softmax network %.2g", e);
@@ -236,7 +236,7 @@ Test(lm, mu_rises_and_falls_as_trainlm)
 Test(lm, mu_max_stops_training)
 {
     fb_problem pb = fb_surrogate(80, 4);
-    const nb_layer_spec L[] = {{1, NB_ACT_IDENTITY}};
+    const nb_layer_spec L[] = {{1, NB_ACT_IDENTITY, 0}};
     nb_net *lin;
     cr_assert_eq(nb_net_create(&lin, 2, L, 1, 3), NB_OK);
     nb_eval ev;
@@ -380,7 +380,7 @@ Test(lm, memory_limit)
     cr_expect_eq(nb_net_train_lm(pb.net, &pb.X, &pb.T, &o, &rep), NB_OK);
     cr_expect_eq(rep.bytes, need);
     /* the default limit, 256 MiB, refuses 6000 parameters (2 x 6000^2 doubles = 576 MB) */
-    const nb_layer_spec big[] = {{2000, NB_ACT_TANH}, {1, NB_ACT_IDENTITY}};
+    const nb_layer_spec big[] = {{2000, NB_ACT_TANH, 0}, {1, NB_ACT_IDENTITY, 0}};
     nb_net *bn;
     cr_assert_eq(nb_net_create(&bn, 1, big, 2, 1), NB_OK);
     float xs[10], ts[10];

@@ -9,7 +9,7 @@
 
 nb_net *io_small_net(uint64_t seed)
 {
-    nb_layer_spec specs[] = {{5, NB_ACT_RELU}, {4, NB_ACT_TANH}, {2, NB_ACT_IDENTITY}};
+    nb_layer_spec specs[] = {{5, NB_ACT_RELU, 0}, {4, NB_ACT_TANH, 0}, {2, NB_ACT_IDENTITY, 0}};
     nb_net *net = NULL;
     cr_assert_eq(nb_net_create(&net, 3, specs, 3, seed), NB_OK);
     /* non-zero biases so that they are tested too */

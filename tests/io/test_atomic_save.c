@@ -31,7 +31,7 @@ Test(atomic_save, full_disk_keeps_the_old_model)
     void *old_bytes = io_read(path, &old_size);
 
     /* A bigger network whose file exceeds the size limit: write() fails with EFBIG. */
-    nb_layer_spec specs[] = {{200, NB_ACT_RELU}, {2, NB_ACT_IDENTITY}};
+    nb_layer_spec specs[] = {{200, NB_ACT_RELU, 0}, {2, NB_ACT_IDENTITY, 0}};
     nb_net *big;
     cr_assert_eq(nb_net_create(&big, 3, specs, 2, 5), NB_OK);
     signal(SIGXFSZ, SIG_IGN);

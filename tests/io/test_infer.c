@@ -42,7 +42,7 @@ static void *worker(void *arg)
 
 static void run(bool with_norm)
 {
-    nb_layer_spec specs[] = {{32, NB_ACT_RELU}, {16, NB_ACT_SIGMOID}, {3, NB_ACT_SOFTMAX}};
+    nb_layer_spec specs[] = {{32, NB_ACT_RELU, 0}, {16, NB_ACT_SIGMOID, 0}, {3, NB_ACT_SOFTMAX, 0}};
     nb_net *net;
     cr_assert_eq(nb_net_create(&net, 8, specs, 3, 42), NB_OK);
     nb_tensor X = io_random(ROWS, 8, 1), Xn = io_random(ROWS, 8, 1), Y;
@@ -79,7 +79,7 @@ Test(infer, threads_match_with_standardisation) { run(true); }
 Test(infer, nan_inputs_and_parameters)
 {
     for (int act = 0; act < NB_ACT_COUNT; act++) {
-        nb_layer_spec specs[] = {{4, (nb_act)act}, {2, (nb_act)act}};
+        nb_layer_spec specs[] = {{4, (nb_act)act, 0}, {2, (nb_act)act, 0}};
         nb_net *net;
         cr_assert_eq(nb_net_create(&net, 3, specs, 2, 1), NB_OK);
         nb_net_params(net)[0] = NAN;

@@ -27,8 +27,8 @@ static unsigned char *st_bytes(const char *json, uint64_t hlen, const void *data
     return b;
 }
 
-static const nb_layer_spec ONE[] = {{0, NB_ACT_IDENTITY}};
-static const nb_layer_spec TWO[] = {{0, NB_ACT_RELU}, {0, NB_ACT_IDENTITY}};
+static const nb_layer_spec ONE[] = {{0, NB_ACT_IDENTITY, 0}};
+static const nb_layer_spec TWO[] = {{0, NB_ACT_RELU, 0}, {0, NB_ACT_IDENTITY, 0}};
 
 /* Imports json + data (dlen bytes of a counting pattern of floats unless data is given) with
    n_layers layers and expects `want`; on failure the output must be untouched. */
@@ -84,13 +84,13 @@ Test(safetensors, round_trip_is_bit_identical)
     void *data;
     size_t size;
     cr_assert_eq(nb_safetensors_save_mem(&data, &size, net, NULL, NULL), NB_OK);
-    nb_layer_spec spec[3] = {{5, NB_ACT_RELU}, {4, NB_ACT_TANH}, {2, NB_ACT_IDENTITY}};
+    nb_layer_spec spec[3] = {{5, NB_ACT_RELU, 0}, {4, NB_ACT_TANH, 0}, {2, NB_ACT_IDENTITY, 0}};
     nb_net *back;
     cr_assert_eq(nb_safetensors_load_mem(&back, data, size, spec, 3), NB_OK);
     assert_same_params(net, back);
     /* units 0: as the file says */
     nb_net *back0;
-    nb_layer_spec spec0[3] = {{0, NB_ACT_RELU}, {0, NB_ACT_TANH}, {0, NB_ACT_IDENTITY}};
+    nb_layer_spec spec0[3] = {{0, NB_ACT_RELU, 0}, {0, NB_ACT_TANH, 0}, {0, NB_ACT_IDENTITY, 0}};
     cr_assert_eq(nb_safetensors_load_mem(&back0, data, size, spec0, 3), NB_OK);
     assert_same_params(net, back0);
     nb_net_free(back0);
@@ -150,7 +150,7 @@ Test(safetensors, standardisation_is_folded_into_the_first_layer)
     void *data;
     size_t size;
     cr_assert_eq(nb_safetensors_save_mem(&data, &size, net, norm, NULL), NB_OK);
-    nb_layer_spec spec[3] = {{5, NB_ACT_RELU}, {4, NB_ACT_TANH}, {2, NB_ACT_IDENTITY}};
+    nb_layer_spec spec[3] = {{5, NB_ACT_RELU, 0}, {4, NB_ACT_TANH, 0}, {2, NB_ACT_IDENTITY, 0}};
     nb_net *back;
     cr_assert_eq(nb_safetensors_load_mem(&back, data, size, spec, 3), NB_OK);
     cr_assert_eq(nb_net_predict(back, &X, &Y2), NB_OK); /* raw inputs */
@@ -183,7 +183,7 @@ Test(safetensors, file_save_load_and_fill)
     nb_net *net = io_small_net(8);
     cr_assert_eq(nb_safetensors_save(net, NULL, NULL, path), NB_OK);
     cr_assert_eq(io_count_entries(dir), 1, "no temporary file left");
-    nb_layer_spec spec[3] = {{5, NB_ACT_RELU}, {4, NB_ACT_TANH}, {2, NB_ACT_IDENTITY}};
+    nb_layer_spec spec[3] = {{5, NB_ACT_RELU, 0}, {4, NB_ACT_TANH, 0}, {2, NB_ACT_IDENTITY, 0}};
     nb_net *back;
     cr_assert_eq(nb_safetensors_load(&back, path, spec, 3), NB_OK);
     assert_same_params(net, back);
@@ -192,7 +192,7 @@ Test(safetensors, file_save_load_and_fill)
     cr_assert_eq(nb_safetensors_fill(other, path), NB_OK);
     assert_same_params(net, other);
     /* a file of another shape: refused, parameters unchanged */
-    nb_layer_spec s2[2] = {{5, NB_ACT_RELU}, {2, NB_ACT_IDENTITY}};
+    nb_layer_spec s2[2] = {{5, NB_ACT_RELU, 0}, {2, NB_ACT_IDENTITY, 0}};
     nb_net *small;
     cr_assert_eq(nb_net_create(&small, 3, s2, 2, 1), NB_OK);
     float before[64];
@@ -201,7 +201,7 @@ Test(safetensors, file_save_load_and_fill)
     cr_assert_eq(nb_safetensors_fill(small, path), NB_ERR_SHAPE);
     cr_assert(memcmp(before, nb_net_params(small), np * sizeof(float)) == 0);
     nb_net *wide; /* same layer count, other input width */
-    nb_layer_spec s3[3] = {{5, NB_ACT_RELU}, {4, NB_ACT_TANH}, {2, NB_ACT_IDENTITY}};
+    nb_layer_spec s3[3] = {{5, NB_ACT_RELU, 0}, {4, NB_ACT_TANH, 0}, {2, NB_ACT_IDENTITY, 0}};
     cr_assert_eq(nb_net_create(&wide, 4, s3, 3, 1), NB_OK);
     cr_assert_eq(nb_safetensors_fill(wide, path), NB_ERR_SHAPE);
     /* I/O errors */
@@ -231,9 +231,9 @@ Test(safetensors, argument_errors)
     cr_assert_eq(nb_safetensors_load_mem(&out, NULL, size, ONE, 1), NB_ERR_NULL);
     cr_assert_eq(nb_safetensors_load_mem(&out, data, size, NULL, 1), NB_ERR_NULL);
     cr_assert_eq(nb_safetensors_load_mem(&out, data, size, ONE, 0), NB_ERR_ARG);
-    nb_layer_spec bad[3] = {{0, NB_ACT_RELU}, {0, NB_ACT_COUNT}, {0, NB_ACT_IDENTITY}};
+    nb_layer_spec bad[3] = {{0, NB_ACT_RELU, 0}, {0, NB_ACT_COUNT, 0}, {0, NB_ACT_IDENTITY, 0}};
     cr_assert_eq(nb_safetensors_load_mem(&out, data, size, bad, 3), NB_ERR_ARG);
-    nb_layer_spec wrong_units[3] = {{5, NB_ACT_RELU}, {3, NB_ACT_TANH}, {2, NB_ACT_IDENTITY}};
+    nb_layer_spec wrong_units[3] = {{5, NB_ACT_RELU, 0}, {3, NB_ACT_TANH, 0}, {2, NB_ACT_IDENTITY, 0}};
     cr_assert_eq(nb_safetensors_load_mem(&out, data, size, wrong_units, 3), NB_ERR_SHAPE);
     cr_assert_eq(nb_safetensors_fill_mem(NULL, data, size), NB_ERR_NULL);
     cr_assert_eq(nb_safetensors_fill_mem(net, NULL, size), NB_ERR_NULL);
@@ -289,7 +289,7 @@ Test(safetensors_bounds, every_prefix_is_truncated)
     void *data;
     size_t size;
     cr_assert_eq(nb_safetensors_save_mem(&data, &size, net, NULL, NULL), NB_OK);
-    nb_layer_spec spec[3] = {{5, NB_ACT_RELU}, {4, NB_ACT_TANH}, {2, NB_ACT_IDENTITY}};
+    nb_layer_spec spec[3] = {{5, NB_ACT_RELU, 0}, {4, NB_ACT_TANH, 0}, {2, NB_ACT_IDENTITY, 0}};
     for (size_t n = 0; n < size; n++) {
         nb_status st = nb_safetensors_load_mem(&out, data, n, spec, 3);
         cr_assert_eq(st, NB_ERR_TRUNCATED, "prefix %zu of %zu: %s", n, size, nb_status_str(st));
@@ -522,7 +522,7 @@ Test(safetensors_names, non_finite_values)
     expect_load(f64, raw, 8, 1, NB_OK);
     /* fill leaves the network as it was */
     nb_net *net;
-    nb_layer_spec one = {1, NB_ACT_IDENTITY};
+    nb_layer_spec one = {1, NB_ACT_IDENTITY, 0};
     cr_assert_eq(nb_net_create(&net, 1, &one, 1, 3), NB_OK);
     float w = nb_net_params(net)[0];
     nb__le_put_f32(raw, NAN);
@@ -615,7 +615,7 @@ Test(safetensors, target_standardisation_is_folded_into_the_last_layer)
     nb_net *net = io_small_net(11); /* last activation identity */
     check_target_fold(net, NULL, tnorm);
     check_target_fold(net, norm, tnorm);
-    nb_layer_spec one = {2, NB_ACT_IDENTITY};
+    nb_layer_spec one = {2, NB_ACT_IDENTITY, 0};
     nb_net *lin;
     cr_assert_eq(nb_net_create(&lin, 3, &one, 1, 5), NB_OK);
     check_target_fold(lin, norm, tnorm); /* first and last layer at once */
@@ -624,7 +624,7 @@ Test(safetensors, target_standardisation_is_folded_into_the_last_layer)
     void *data = NULL;
     size_t size;
     cr_assert_eq(nb_safetensors_save_mem(&data, &size, net, NULL, t1), NB_ERR_SHAPE);
-    nb_layer_spec sig[2] = {{4, NB_ACT_RELU}, {2, NB_ACT_SIGMOID}};
+    nb_layer_spec sig[2] = {{4, NB_ACT_RELU, 0}, {2, NB_ACT_SIGMOID, 0}};
     nb_net *s;
     cr_assert_eq(nb_net_create(&s, 3, sig, 2, 5), NB_OK);
     cr_assert_eq(nb_safetensors_save_mem(&data, &size, s, NULL, tnorm), NB_ERR_UNSUPPORTED);

@@ -53,7 +53,7 @@ static void make_data(void)
 
 static nb_net *make_net(nb_act out_act, uint64_t seed)
 {
-    nb_layer_spec L[] = {{7, NB_ACT_TANH}, {6, NB_ACT_RELU}, {OUT, out_act}};
+    nb_layer_spec L[] = {{7, NB_ACT_TANH, 0}, {6, NB_ACT_RELU, 0}, {OUT, out_act, 0}};
     nb_net *net = NULL;
     if (nb_net_create(&net, IN, L, 3, seed) != NB_OK)
         fail("nb_net_create");

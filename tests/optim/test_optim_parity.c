@@ -94,8 +94,8 @@ Test(optim_parity, net_5_7_3_every_optimizer_50_steps)
     npy_array X = parity_load("optim", "net_X"), T = parity_load("optim", "net_T");
     size_t rows = (size_t)meta.data[0], batch = (size_t)meta.data[1];
     size_t steps = (size_t)meta.data[2], in = (size_t)meta.data[3];
-    nb_layer_spec specs[2] = {{(size_t)meta.data[4], NB_ACT_TANH},
-                              {(size_t)meta.data[5], NB_ACT_IDENTITY}};
+    nb_layer_spec specs[2] = {{(size_t)meta.data[4], NB_ACT_TANH, 0},
+                              {(size_t)meta.data[5], NB_ACT_IDENTITY, 0}};
     size_t out = specs[1].units;
     float *xf = parity_floats(&X), *tf = parity_floats(&T);
     double worst = 0.0;

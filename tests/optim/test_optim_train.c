@@ -14,7 +14,7 @@
 enum { ROWS = 96, IN = 5, OUT = 3, BATCH = 16, EPOCHS = 4 };
 
 static float X[ROWS * IN], T[ROWS * OUT];
-static const nb_layer_spec LAYERS[] = {{9, NB_ACT_TANH}, {OUT, NB_ACT_IDENTITY}};
+static const nb_layer_spec LAYERS[] = {{9, NB_ACT_TANH, 0}, {OUT, NB_ACT_IDENTITY, 0}};
 
 static void data(void)
 {
@@ -255,7 +255,7 @@ Test(optim_train, adam_trains_where_sgd_diverges, .init = data)
     static float Tbig[ROWS];
     for (size_t i = 0; i < ROWS; i++)
         Tbig[i] = 500.0f * X[i * IN] - 300.0f * X[i * IN + 1] + 800.0f;
-    nb_layer_spec L[] = {{16, NB_ACT_IDENTITY}, {1, NB_ACT_IDENTITY}};
+    nb_layer_spec L[] = {{16, NB_ACT_IDENTITY, 0}, {1, NB_ACT_IDENTITY, 0}};
     nb_net *a, *b;
     cr_assert_eq(nb_net_create(&a, IN, L, 2, 3), NB_OK);
     cr_assert_eq(nb_net_create(&b, IN, L, 2, 3), NB_OK);

@@ -22,7 +22,7 @@ static float *train_once(uint64_t seed, size_t *n)
     memset(T, 0, sizeof T);
     for (size_t i = 0; i < ROWS; i++)
         T[i * OUT + nb_rng_below(&r, OUT)] = 1.0f;
-    const nb_layer_spec layers[] = {{64, NB_ACT_RELU}, {32, NB_ACT_TANH}, {OUT, NB_ACT_IDENTITY}};
+    const nb_layer_spec layers[] = {{64, NB_ACT_RELU, 0}, {32, NB_ACT_TANH, 0}, {OUT, NB_ACT_IDENTITY, 0}};
     nb_net *net;
     cr_assert_eq(nb_net_create(&net, IN, layers, 3, seed), NB_OK);
     nb_train_opts o = nb_train_opts_default();

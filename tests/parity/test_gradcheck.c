@@ -85,25 +85,25 @@ static void passes(const char *what, size_t inputs, const nb_layer_spec *specs, 
 Test(gradcheck, passes_on_every_loss_and_activation)
 {
     passes("tanh/sigmoid bce", 5,
-           (nb_layer_spec[]){{7, NB_ACT_TANH}, {3, NB_ACT_SIGMOID}}, 2, NB_LOSS_BCE, NULL);
+           (nb_layer_spec[]){{7, NB_ACT_TANH, 0}, {3, NB_ACT_SIGMOID, 0}}, 2, NB_LOSS_BCE, NULL);
     passes("tanh/identity softmax_ce", 6,
-           (nb_layer_spec[]){{9, NB_ACT_TANH}, {4, NB_ACT_IDENTITY}}, 2, NB_LOSS_SOFTMAX_CE,
+           (nb_layer_spec[]){{9, NB_ACT_TANH, 0}, {4, NB_ACT_IDENTITY, 0}}, 2, NB_LOSS_SOFTMAX_CE,
            NULL);
     passes("sigmoid/softmax mse", 3,
-           (nb_layer_spec[]){{5, NB_ACT_SIGMOID}, {4, NB_ACT_SOFTMAX}}, 2, NB_LOSS_MSE, NULL);
+           (nb_layer_spec[]){{5, NB_ACT_SIGMOID, 0}, {4, NB_ACT_SOFTMAX, 0}}, 2, NB_LOSS_MSE, NULL);
     /* ReLUs: the default step (1e-2) crosses a kink here (a pre-activation of 0.0026);
        a smaller step stays clear of it, and a larger floor absorbs the extra noise */
     nb_gradcheck_opts o = nb_gradcheck_opts_default();
     o.step = 1e-3;
     o.floor = 1e-2;
     passes("relu/leaky/identity mse", 4,
-           (nb_layer_spec[]){{6, NB_ACT_RELU}, {5, NB_ACT_LEAKY_RELU}, {2, NB_ACT_IDENTITY}}, 3,
+           (nb_layer_spec[]){{6, NB_ACT_RELU, 0}, {5, NB_ACT_LEAKY_RELU, 0}, {2, NB_ACT_IDENTITY, 0}}, 3,
            NB_LOSS_MSE, &o);
 }
 
 Test(gradcheck, finds_a_wrong_gradient)
 {
-    fixture f = make(4, (nb_layer_spec[]){{6, NB_ACT_TANH}, {2, NB_ACT_IDENTITY}}, 2, 8,
+    fixture f = make(4, (nb_layer_spec[]){{6, NB_ACT_TANH, 0}, {2, NB_ACT_IDENTITY, 0}}, 2, 8,
                      NB_LOSS_MSE, 5);
     size_t np = nb_net_num_params(f.net);
     cr_assert_eq(nb_net_forward(f.net, &f.X, NULL), NB_OK);
@@ -141,7 +141,7 @@ Test(gradcheck, finds_a_wrong_gradient)
 
 Test(gradcheck, subset_is_seeded_and_parameters_stay_bit_identical)
 {
-    fixture f = make(3, (nb_layer_spec[]){{4, NB_ACT_RELU}, {1, NB_ACT_SIGMOID}}, 2, 6,
+    fixture f = make(3, (nb_layer_spec[]){{4, NB_ACT_RELU, 0}, {1, NB_ACT_SIGMOID, 0}}, 2, 6,
                      NB_LOSS_BCE, 11);
     size_t np = nb_net_num_params(f.net);
     float *before = malloc(np * sizeof *before);
@@ -170,7 +170,7 @@ Test(gradcheck, subset_is_seeded_and_parameters_stay_bit_identical)
 
 Test(gradcheck, rejects_bad_arguments_without_writing)
 {
-    fixture f = make(3, (nb_layer_spec[]){{4, NB_ACT_TANH}, {2, NB_ACT_SIGMOID}}, 2, 5,
+    fixture f = make(3, (nb_layer_spec[]){{4, NB_ACT_TANH, 0}, {2, NB_ACT_SIGMOID, 0}}, 2, 5,
                      NB_LOSS_MSE, 1);
     nb_gradcheck_result r, untouched;
     memset(&r, 0x5a, sizeof r);

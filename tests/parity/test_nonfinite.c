@@ -121,7 +121,7 @@ Test(nonfinite, losses)
    must come out NaN there too, and a negative pre-activation 0. */
 Test(nonfinite, fused_dense_relu)
 {
-    nb_layer_spec spec[] = {{3, NB_ACT_RELU}};
+    nb_layer_spec spec[] = {{3, NB_ACT_RELU, 0}};
     nb_net *net;
     cr_assert_eq(nb_net_create(&net, 2, spec, 1, 0), NB_OK);
     float *p = nb_net_params(net); /* W (2 x 3) then b (3) */

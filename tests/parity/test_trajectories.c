@@ -72,7 +72,7 @@ static double run(const traj *t, int fused, char *where, size_t where_len)
     nb_layer_spec specs[3];
     cr_assert(n_layers <= 3);
     for (size_t l = 0; l < n_layers; l++)
-        specs[l] = (nb_layer_spec){(size_t)meta.data[4 + l], t->acts[l]};
+        specs[l] = (nb_layer_spec){(size_t)meta.data[4 + l], t->acts[l], 0};
     size_t outputs = specs[n_layers - 1].units, rows = X.shape[0];
 
     nb_net *net;
@@ -137,7 +137,7 @@ Test(parity_trajectories, a_4_16_8_3_relu_relu_sigmoid_mse)
 
 Test(parity_trajectories, b_64_32_10_relu_softmax_ce)
 {
-    check(&(traj){"b_relu_softmax_ce", {NB_ACT_RELU, NB_ACT_IDENTITY}, NB_LOSS_SOFTMAX_CE});
+    check(&(traj){"b_relu_softmax_ce", {NB_ACT_RELU, NB_ACT_IDENTITY, 0}, NB_LOSS_SOFTMAX_CE});
 }
 
 Test(parity_trajectories, c_house_4_8_4_1_linear_full_batch)

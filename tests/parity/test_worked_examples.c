@@ -14,7 +14,7 @@ static double rel(double a, double b) { return fabs(a - b) / fmax(fabs(b), 1e-30
 Test(worked_examples, dense_1x1_backward_demo_weight_grad_is_2_err_x_and_bias_grad_2_err)
 {
     nb_net *net;
-    cr_assert_eq(nb_net_create(&net, 1, (nb_layer_spec[]){{1, NB_ACT_IDENTITY}}, 1, 0), NB_OK);
+    cr_assert_eq(nb_net_create(&net, 1, (nb_layer_spec[]){{1, NB_ACT_IDENTITY, 0}}, 1, 0), NB_OK);
     float *p = nb_net_params(net);
     p[0] = 3.0f; /* w */
     p[1] = 1.0f; /* b */
@@ -34,7 +34,7 @@ Test(worked_examples, dense_1x1_backward_demo_weight_grad_is_2_err_x_and_bias_gr
 Test(worked_examples, single_sigmoid_neuron_520_epochs_lr_0_3_converges_to_target)
 {
     nb_net *net;
-    cr_assert_eq(nb_net_create(&net, 1, (nb_layer_spec[]){{1, NB_ACT_SIGMOID}}, 1, 7), NB_OK);
+    cr_assert_eq(nb_net_create(&net, 1, (nb_layer_spec[]){{1, NB_ACT_SIGMOID, 0}}, 1, 7), NB_OK);
     float x = 1.5f, target = 0.8f, out;
     nb_tensor X = nb_tensor_view(&x, 1, 1), T = nb_tensor_view(&target, 1, 1);
     nb_tensor Y = nb_tensor_view(&out, 1, 1);
@@ -66,8 +66,8 @@ Test(worked_examples, net_2_3_1_sigmoid_half_squared_error_matches_hand_gradient
     static const double b1[3] = {0.05, -0.05, 0.10}, W2[3] = {0.40, -0.45, 0.50}, b2 = 0.60;
     static const double x[2] = {0.05, 0.10}, y = 0.01;
     nb_net *net;
-    cr_assert_eq(nb_net_create(&net, 2, (nb_layer_spec[]){{3, NB_ACT_SIGMOID},
-                                                           {1, NB_ACT_SIGMOID}}, 2, 0), NB_OK);
+    cr_assert_eq(nb_net_create(&net, 2, (nb_layer_spec[]){{3, NB_ACT_SIGMOID, 0},
+                                                           {1, NB_ACT_SIGMOID, 0}}, 2, 0), NB_OK);
     float *p = nb_net_params(net); /* layout: W1 (2 x 3), b1 (3), W2 (3 x 1), b2 (1) */
     for (int i = 0; i < 2; i++)
         for (int j = 0; j < 3; j++)
@@ -134,8 +134,8 @@ Test(worked_examples, house_price_net_falls_monotonically_to_within_10pct_of_lst
         double optimum = house_lstsq_mse(N, HOUSE_FEATURES, X, y);
         cr_assert(optimum > 0.0);
         nb_net *net;
-        const nb_layer_spec layers[] = {{8, NB_ACT_IDENTITY}, {4, NB_ACT_IDENTITY},
-                                        {1, NB_ACT_IDENTITY}};
+        const nb_layer_spec layers[] = {{8, NB_ACT_IDENTITY, 0}, {4, NB_ACT_IDENTITY, 0},
+                                        {1, NB_ACT_IDENTITY, 0}};
         cr_assert_eq(nb_net_create(&net, HOUSE_FEATURES, layers, 3, seed), NB_OK);
         nb_tensor Xv = nb_tensor_view(X, N, HOUSE_FEATURES), Yv = nb_tensor_view(y, N, 1);
         loss_log log = {.n = 0};

@@ -196,7 +196,7 @@ Test(bf16, statuses)
     cr_assert_eq(nb_precision_available((nb_precision)7), NB_ERR_ARG);
     cr_assert_eq(nb_net_set_precision(NULL, NB_PRECISION_BF16), NB_ERR_NULL);
     cr_assert_eq(nb_net_precision(NULL), NB_PRECISION_FP32);
-    nb_layer_spec spec[] = {{8, NB_ACT_RELU}, {3, NB_ACT_IDENTITY}};
+    nb_layer_spec spec[] = {{8, NB_ACT_RELU, 0}, {3, NB_ACT_IDENTITY, 0}};
     nb_net *net = NULL;
     cr_assert_eq(nb_net_create(&net, 4, spec, 2, 1), NB_OK);
     cr_assert_eq(nb_net_set_precision(net, (nb_precision)-1), NB_ERR_ARG);
@@ -224,7 +224,7 @@ static double train_w2(nb_precision p)
     float *x = tc_falloc(N * IN), *t = tc_falloc(N * OUT);
     tc_fill_uniform(&r, x, N * IN, 0.0, 1.0);
     tc_fill_prob_rows(&r, t, N, OUT, true);
-    nb_layer_spec spec[] = {{128, NB_ACT_RELU}, {64, NB_ACT_RELU}, {OUT, NB_ACT_IDENTITY}};
+    nb_layer_spec spec[] = {{128, NB_ACT_RELU, 0}, {64, NB_ACT_RELU, 0}, {OUT, NB_ACT_IDENTITY, 0}};
     nb_net *net = NULL;
     cr_assert_eq(nb_net_create(&net, IN, spec, 3, 11), NB_OK);
     cr_assert_eq(nb_net_set_precision(net, p), NB_OK);

@@ -10,7 +10,7 @@
 static void xor_case(nb_loss loss, uint64_t seed)
 {
     float x[] = {0, 0, 0, 1, 1, 0, 1, 1}, t[] = {0, 1, 1, 0}, y[4];
-    const nb_layer_spec l[] = {{4, NB_ACT_TANH}, {1, NB_ACT_SIGMOID}};
+    const nb_layer_spec l[] = {{4, NB_ACT_TANH, 0}, {1, NB_ACT_SIGMOID, 0}};
     nb_net *net = tc_net(2, l, 2, seed);
     nb_tensor X = nb_tensor_view(x, 4, 2), T = nb_tensor_view(t, 4, 1), Y = nb_tensor_view(y, 4, 1);
     nb_train_opts o = nb_train_opts_default();
@@ -55,7 +55,7 @@ Test(convergence, house_prices_reach_least_squares)
         house_generate(N, seeds[s], x, y);
         double best = house_lstsq_mse(N, HOUSE_FEATURES, x, y);
         cr_assert_gt(best, 0.0, "least squares failed");
-        const nb_layer_spec l[] = {{8, NB_ACT_IDENTITY}, {4, NB_ACT_IDENTITY}, {1, NB_ACT_IDENTITY}};
+        const nb_layer_spec l[] = {{8, NB_ACT_IDENTITY, 0}, {4, NB_ACT_IDENTITY, 0}, {1, NB_ACT_IDENTITY, 0}};
         nb_net *net = tc_net(HOUSE_FEATURES, l, 3, seeds[s]);
         nb_tensor X = nb_tensor_view(x, N, HOUSE_FEATURES), Y = nb_tensor_view(y, N, 1);
         nb_eval before, after;
@@ -91,7 +91,7 @@ Test(convergence, tutorial_4_16_8_3_lowers_its_loss)
     nb_rng_seed(&r, 1);
     tc_fill_uniform(&r, x, N * 4, 0, 1);
     tc_fill_uniform(&r, t, N * 3, 0, 1);
-    const nb_layer_spec l[] = {{16, NB_ACT_RELU}, {8, NB_ACT_RELU}, {3, NB_ACT_SIGMOID}};
+    const nb_layer_spec l[] = {{16, NB_ACT_RELU, 0}, {8, NB_ACT_RELU, 0}, {3, NB_ACT_SIGMOID, 0}};
     nb_net *net = tc_net(4, l, 3, 1);
     nb_tensor X = nb_tensor_view(x, N, 4), T = nb_tensor_view(t, N, 3);
     nb_eval before, after;
@@ -133,7 +133,7 @@ Test(convergence, gaussian_blobs_softmax_ce)
     nb_rng_seed(&r, 3);
     blobs(&r, x, t, N);
     blobs(&r, xv, tv, N);
-    const nb_layer_spec l[] = {{16, NB_ACT_RELU}, {3, NB_ACT_IDENTITY}};
+    const nb_layer_spec l[] = {{16, NB_ACT_RELU, 0}, {3, NB_ACT_IDENTITY, 0}};
     nb_net *net = tc_net(2, l, 2, 3);
     nb_tensor X = nb_tensor_view(x, N, 2), T = nb_tensor_view(t, N, 3);
     nb_tensor XV = nb_tensor_view(xv, N, 2), TV = nb_tensor_view(tv, N, 3);

@@ -12,7 +12,7 @@ static float pool[POOL], pool_copy[POOL];
 static float *params_copy, *grads_copy;
 static nb_net *net; /* 3 -> 4 tanh -> 2 sigmoid */
 
-static const nb_layer_spec layers[] = {{4, NB_ACT_TANH}, {OUT, NB_ACT_SIGMOID}};
+static const nb_layer_spec layers[] = {{4, NB_ACT_TANH, 0}, {OUT, NB_ACT_SIGMOID, 0}};
 
 static void setup(void)
 {
@@ -87,11 +87,11 @@ TestSuite(errors_net, .init = setup, .fini = teardown);
 Test(errors_net, create)
 {
     nb_net *sentinel = (nb_net *)(uintptr_t)0x1234, *out = sentinel;
-    const nb_layer_spec zero_units[] = {{4, NB_ACT_RELU}, {0, NB_ACT_RELU}, {2, NB_ACT_IDENTITY}};
-    const nb_layer_spec bad_act[][2] = {{{4, NB_ACT_COUNT}, {2, NB_ACT_IDENTITY}},
-                                        {{4, NB_ACT_RELU}, {2, (nb_act)99}},
-                                        {{4, (nb_act)-1}, {2, NB_ACT_IDENTITY}}};
-    const nb_layer_spec huge[] = {{(size_t)1 << 40, NB_ACT_RELU}};
+    const nb_layer_spec zero_units[] = {{4, NB_ACT_RELU, 0}, {0, NB_ACT_RELU, 0}, {2, NB_ACT_IDENTITY, 0}};
+    const nb_layer_spec bad_act[][2] = {{{4, NB_ACT_COUNT, 0}, {2, NB_ACT_IDENTITY, 0}},
+                                        {{4, NB_ACT_RELU, 0}, {2, (nb_act)99, 0}},
+                                        {{4, (nb_act)-1, 0}, {2, NB_ACT_IDENTITY, 0}}};
+    const nb_layer_spec huge[] = {{(size_t)1 << 40, NB_ACT_RELU, 0}};
     cr_assert_eq(nb_net_create(NULL, 3, layers, 2, 1), NB_ERR_NULL);
     cr_assert_eq(nb_net_create(&out, 3, NULL, 2, 1), NB_ERR_NULL);
     cr_assert_eq(nb_net_create(&out, 0, layers, 2, 1), NB_ERR_SHAPE);
@@ -222,7 +222,7 @@ Test(errors_net, backward_arguments)
 Test(errors_net, softmax_ce_needs_identity_output)
 {
     for (int a = 0; a < NB_ACT_COUNT; a++) {
-        const nb_layer_spec l[] = {{4, NB_ACT_RELU}, {3, (nb_act)a}};
+        const nb_layer_spec l[] = {{4, NB_ACT_RELU, 0}, {3, (nb_act)a, 0}};
         nb_net *n2 = tc_net(2, l, 2, 1);
         float x[4] = {1, 2, 3, 4}, t[6] = {1, 0, 0, 0, 1, 0}, loss = 0;
         nb_tensor X = nb_tensor_view(x, 2, 2), T = nb_tensor_view(t, 2, 3);

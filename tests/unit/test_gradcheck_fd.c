@@ -25,7 +25,7 @@ static void make_targets(nb_loss loss, nb_rng *r, float *t)
 /* Returns the norm-wise relative error; fails the test if the gradient is trivially small. */
 static double check(nb_act hidden, nb_act out_act, nb_loss loss, uint64_t seed)
 {
-    const nb_layer_spec l[] = {{H1, hidden}, {H2, hidden}, {OUT, out_act}};
+    const nb_layer_spec l[] = {{H1, hidden, 0}, {H2, hidden, 0}, {OUT, out_act, 0}};
     nb_net *net = tc_net(IN, l, 3, seed);
     nb_rng r;
     nb_rng_seed(&r, seed);

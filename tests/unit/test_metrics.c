@@ -107,7 +107,7 @@ Test(metrics, network_evaluation_in_the_targets_units)
 {
     /* 2500 rows: more than one chunk of predictions. */
     size_t rows = 2500, in = 3, out = 2;
-    nb_layer_spec L[] = {{6, NB_ACT_TANH}, {2, NB_ACT_IDENTITY}};
+    nb_layer_spec L[] = {{6, NB_ACT_TANH, 0}, {2, NB_ACT_IDENTITY, 0}};
     nb_net *net;
     cr_assert_eq(nb_net_create(&net, in, L, 2, 5), NB_OK);
     nb_rng rng;
@@ -174,7 +174,7 @@ Test(metrics, argument_errors_leave_the_output_alone)
     y[5] = INFINITY;
     cr_assert_eq(nb_regression_metrics_compute(&m, &Y, &T), NB_ERR_NONFINITE);
     y[5] = 6;
-    nb_layer_spec L[] = {{2, NB_ACT_IDENTITY}};
+    nb_layer_spec L[] = {{2, NB_ACT_IDENTITY, 0}};
     nb_net *net;
     cr_assert_eq(nb_net_create(&net, 3, L, 1, 1), NB_OK);
     float one[3] = {0, 0, 0}, sd[3] = {1, 1, 1};

@@ -12,7 +12,7 @@ TestSuite(net, .fini = tc_leak_check);
 
 Test(net, structure_and_packed_layout)
 {
-    const nb_layer_spec l[] = {{4, NB_ACT_RELU}, {2, NB_ACT_SIGMOID}, {5, NB_ACT_IDENTITY}};
+    const nb_layer_spec l[] = {{4, NB_ACT_RELU, 0}, {2, NB_ACT_SIGMOID, 0}, {5, NB_ACT_IDENTITY, 0}};
     nb_net *net = tc_net(3, l, 3, 1);
     cr_assert_eq(nb_net_inputs(net), 3);
     cr_assert_eq(nb_net_outputs(net), 5);
@@ -45,7 +45,7 @@ Test(net, structure_and_packed_layout)
 /* Parameters written through the buffer drive forward: a net small enough to do by hand. */
 Test(net, forward_uses_the_parameter_buffer)
 {
-    const nb_layer_spec l[] = {{2, NB_ACT_RELU}, {1, NB_ACT_IDENTITY}};
+    const nb_layer_spec l[] = {{2, NB_ACT_RELU, 0}, {1, NB_ACT_IDENTITY, 0}};
     nb_net *net = tc_net(2, l, 2, 1);
     /* W_0 = [[1, -1], [2, 1]], b_0 = [0.5, -4], W_1 = [[3], [-2]], b_1 = [1] */
     const float p[] = {1, -1, 2, 1, 0.5f, -4, 3, -2, 1};
@@ -67,7 +67,7 @@ Test(net, forward_uses_the_parameter_buffer)
 
 Test(net, init_is_deterministic)
 {
-    const nb_layer_spec l[] = {{16, NB_ACT_RELU}, {8, NB_ACT_TANH}, {3, NB_ACT_SOFTMAX}};
+    const nb_layer_spec l[] = {{16, NB_ACT_RELU, 0}, {8, NB_ACT_TANH, 0}, {3, NB_ACT_SOFTMAX, 0}};
     nb_net *a = tc_net(4, l, 3, 42), *b = tc_net(4, l, 3, 42), *c = tc_net(4, l, 3, 43);
     size_t n = nb_net_num_params(a), bytes = n * sizeof(float);
     cr_assert_eq(memcmp(nb_net_params(a), nb_net_params(b), bytes), 0, "same seed, other params");
@@ -109,7 +109,7 @@ Test(net, he_and_xavier_statistics)
 {
     /* every activation as the layer's own: ReLU family He-normal, the others Xavier-uniform */
     for (int a = 0; a < NB_ACT_COUNT; a++) {
-        const nb_layer_spec l[] = {{500, (nb_act)a}, {300, NB_ACT_IDENTITY}};
+        const nb_layer_spec l[] = {{500, (nb_act)a, 0}, {300, NB_ACT_IDENTITY, 0}};
         nb_net *net = tc_net(1000, l, 2, 7 + (uint64_t)a);
         bool he = a == NB_ACT_RELU || a == NB_ACT_LEAKY_RELU;
         double mean, sd, maxabs;
@@ -136,7 +136,7 @@ Test(net, he_and_xavier_statistics)
 
 enum { IN = 7, BATCH = 13, NL = 4 };
 static const nb_layer_spec chain_layers[NL] = {
-    {9, NB_ACT_RELU}, {6, NB_ACT_TANH}, {5, NB_ACT_LEAKY_RELU}, {4, NB_ACT_SIGMOID}};
+    {9, NB_ACT_RELU, 0}, {6, NB_ACT_TANH, 0}, {5, NB_ACT_LEAKY_RELU, 0}, {4, NB_ACT_SIGMOID, 0}};
 
 typedef struct {
     float *A[NL];  /* activations of each layer */
@@ -244,7 +244,7 @@ Test(net, forward_and_backward_equal_the_kernel_chain)
 
 Test(net, softmax_ce_backward_equals_the_kernel_chain)
 {
-    const nb_layer_spec l[] = {{8, NB_ACT_TANH}, {5, NB_ACT_IDENTITY}};
+    const nb_layer_spec l[] = {{8, NB_ACT_TANH, 0}, {5, NB_ACT_IDENTITY, 0}};
     nb_net *net = tc_net(IN, l, 2, 4);
     float x[BATCH * IN], t[BATCH * 5];
     nb_rng r;
@@ -291,7 +291,7 @@ Test(net, backward_overwrites_gradients)
    on one whose layers are too big for the small-layer path. */
 Test(net, train_step_equals_forward_backward_sgd)
 {
-    const nb_layer_spec wide[] = {{80, NB_ACT_RELU}, {10, NB_ACT_SIGMOID}};
+    const nb_layer_spec wide[] = {{80, NB_ACT_RELU, 0}, {10, NB_ACT_SIGMOID, 0}};
     const struct { const nb_layer_spec *l; size_t nl, in, batch; } nets[] = {
         {chain_layers, NL, IN, BATCH}, {wide, 2, 100, 40}};
     for (size_t a_i = 0; a_i < 2; a_i++)
@@ -380,7 +380,7 @@ Test(net, predict_equals_forward_for_any_row_count)
 Test(net, evaluate_equals_loss_over_all_rows)
 {
     const size_t rows_list[] = {1, 257, 1000};
-    const nb_layer_spec cls[] = {{9, NB_ACT_RELU}, {3, NB_ACT_IDENTITY}};
+    const nb_layer_spec cls[] = {{9, NB_ACT_RELU, 0}, {3, NB_ACT_IDENTITY, 0}};
     nb_net *net = tc_net(IN, cls, 2, 13);
     float *x = tc_falloc(1000 * IN), *t = tc_falloc(1000 * 3), *y = tc_falloc(1000 * 3);
     nb_rng r;
@@ -423,7 +423,7 @@ Test(net, evaluate_equals_loss_over_all_rows)
 /* One output: a row is right when y and t fall on the same side of 0.5. */
 Test(net, evaluate_accuracy_with_one_output)
 {
-    const nb_layer_spec l[] = {{1, NB_ACT_IDENTITY}};
+    const nb_layer_spec l[] = {{1, NB_ACT_IDENTITY, 0}};
     nb_net *net = tc_net(1, l, 1, 1);
     nb_net_params(net)[0] = 1.0f; /* y = x */
     nb_net_params(net)[1] = 0.0f;

@@ -7,7 +7,7 @@
 #include "common.h"
 
 enum { IN = 3, OUT = 2, ROWS = 10 };
-static const nb_layer_spec layers[] = {{5, NB_ACT_TANH}, {OUT, NB_ACT_SIGMOID}};
+static const nb_layer_spec layers[] = {{5, NB_ACT_TANH, 0}, {OUT, NB_ACT_SIGMOID, 0}};
 
 static void data(float *x, float *t, uint64_t seed)
 {

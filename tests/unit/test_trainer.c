@@ -37,7 +37,7 @@ static void bce_data(float *x, float *t)
         t[i * BOUT + 1] = 1.0f - t[i * BOUT];
     }
 }
-static const nb_layer_spec bce_layers[] = {{16, NB_ACT_TANH}, {BOUT, NB_ACT_IDENTITY}};
+static const nb_layer_spec bce_layers[] = {{16, NB_ACT_TANH, 0}, {BOUT, NB_ACT_IDENTITY, 0}};
 
 static nb_status sgd_update(void *ctx, float *params, float *grads, size_t n)
 {
@@ -136,7 +136,7 @@ Test(trainer, nonfinite_stop_happens_before_the_update)
 /* ---- the hook and the slices -------------------------------------------------------------- */
 
 enum { R = 22, IN = 5, OUT = 3, RANKS = 3 };
-static const nb_layer_spec layers[] = {{7, NB_ACT_TANH}, {OUT, NB_ACT_IDENTITY}};
+static const nb_layer_spec layers[] = {{7, NB_ACT_TANH, 0}, {OUT, NB_ACT_IDENTITY, 0}};
 
 typedef struct {
     pthread_barrier_t barrier;
