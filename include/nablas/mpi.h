@@ -14,6 +14,12 @@
    (the sums are taken in another order; the tests see 2e-7 of the parameters' scale), for any
    P, and every rank ends with the same parameters, bit for bit.
 
+   Optimizers, schedules, clipping (of the summed gradient) and early stopping (every rank
+   evaluates the same parameters on the whole validation set) give the single run's result too.
+   Dropout does not: each rank draws the masks of its own slice (the trainer keys them by the
+   slice), so such a run repeats exactly for a given number of ranks but differs from one
+   process's.
+
    Rows.  The global row order is the single-process order: rows 0..R-1, or with opts->shuffle
    the permutation that nb_net_train draws from opts->seed for each epoch.  Each global batch
    of n rows is cut into `size` contiguous slices in rank order, of n / size rows each, the

@@ -86,6 +86,7 @@ static void check_same_on_all(nb_net *net, const char *what)
 }
 
 static double worst_seen = 0.0;
+static int early_stops; /* cases where patience ended the run (so early stopping is exercised) */
 
 /* The default (NULL), per-layer sums overlapped with backward, and both cut into pieces of
    a few floats, so that every way of summing is checked. */
@@ -165,7 +166,7 @@ static void exactness_case(nb_loss loss, size_t batch, bool shuffle)
 /* ---- every optimizer: the same summed gradients, the same update on every rank --------- */
 
 static void optimizer_case(const nb_optim_opts *oo, const char *name, bool shuffle,
-                           const nb_schedule *sched, double clip)
+                           const nb_schedule *sched, double clip, size_t patience)
 {
     nb_tensor x = nb_tensor_view(X, ROWS, IN), t = nb_tensor_view(T_cls, ROWS, OUT);
     nb_train_opts o = nb_train_opts_default();
@@ -177,6 +178,15 @@ static void optimizer_case(const nb_optim_opts *oo, const char *name, bool shuff
     o.optim = oo;
     o.schedule = sched;
     o.clip_norm = clip;
+    /* early stopping: every rank evaluates the same parameters on the whole validation set */
+    nb_tensor xv = nb_tensor_view(X, 9, IN), tv = nb_tensor_view(T_cls, 9, OUT);
+    if (patience) {
+        o.epochs = 12;
+        o.X_val = &xv;
+        o.T_val = &tv;
+        o.patience = patience;
+        o.restore_best = true;
+    }
     nb_net *single = make_net(NB_ACT_IDENTITY, 1), *dist = make_net(NB_ACT_IDENTITY, 1 + (uint64_t)rank);
     size_t n = nb_net_num_params(single);
     nb_train_report r1, rp;
@@ -190,10 +200,15 @@ static void optimizer_case(const nb_optim_opts *oo, const char *name, bool shuff
     if (rel > worst_seen)
         worst_seen = rel;
     CHECK(rel <= 1e-6, "%s: parameters %.3g relative from one process's", what, rel);
-    CHECK(rp.steps == r1.steps, "%s: steps %zu vs %zu", what, rp.steps, r1.steps);
+    CHECK(rp.steps == r1.steps && rp.epochs_run == r1.epochs_run &&
+              rp.best_epoch == r1.best_epoch && rp.restored == r1.restored &&
+              rp.stopped_early == r1.stopped_early,
+          "%s: steps %zu vs %zu, epochs %zu vs %zu, best %zu vs %zu", what, rp.steps, r1.steps,
+          rp.epochs_run, r1.epochs_run, rp.best_epoch, r1.best_epoch);
     CHECK(fabs(rp.last_loss - r1.last_loss) <= 1e-5 * fabs(r1.last_loss), "%s: loss %.9g vs %.9g",
           what, rp.last_loss, r1.last_loss);
     check_same_on_all(dist, what);
+    early_stops += patience && r1.stopped_early;
     nb_net_free(single);
     nb_net_free(dist);
 }
@@ -221,12 +236,16 @@ static void test_optimizers(void)
     };
     for (size_t i = 0; i < sizeof all / sizeof *all; i++)
         for (int sh = 0; sh < 2; sh++)
-            optimizer_case(&all[i].o, all[i].name, sh, NULL, 0.0);
+            optimizer_case(&all[i].o, all[i].name, sh, NULL, 0.0, 0);
     /* a schedule (cosine with warm-up) and gradient clipping on the summed gradient */
     nb_schedule cos = nb_schedule_default(NB_SCHED_COSINE);
     cos.warmup_steps = 3;
-    optimizer_case(&adam, "adam, cosine schedule, clipping", true, &cos, 0.5);
-    optimizer_case(NULL, "plain sgd (fused in one process)", true, NULL, 0.0);
+    optimizer_case(&adam, "adam, cosine schedule, clipping", true, &cos, 0.5, 0);
+    optimizer_case(NULL, "plain sgd (fused in one process)", true, NULL, 0.0, 0);
+    /* early stopping with restore_best, with each kind of optimizer */
+    for (size_t i = 0; i < sizeof all / sizeof *all; i++)
+        optimizer_case(&all[i].o, all[i].name, true, NULL, 0.0, 2);
+    optimizer_case(NULL, "plain sgd, early stopping", false, NULL, 0.0, 1);
 }
 
 static void test_slices(void)
@@ -369,13 +388,15 @@ int main(int argc, char **argv)
         test_optimizers();
         test_errors();
     }
+    CHECK(early_stops > 0, "no run stopped early: early stopping untested");
     double worst = 0.0;
     MPI_Reduce(&worst_seen, &worst, 1, MPI_DOUBLE, MPI_MAX, 0, MPI_COMM_WORLD);
     int bad = failures, any = 0;
     MPI_Allreduce(&bad, &any, 1, MPI_INT, MPI_SUM, MPI_COMM_WORLD);
     if (rank == 0)
         printf("mpi train, %d rank(s): %s, worst parameter difference from one process %.3g "
-               "relative\n", size, any ? "FAILED" : "all checks passed", worst);
+               "relative; %d runs stopped early\n", size, any ? "FAILED" : "all checks passed",
+               worst, early_stops);
     MPI_Finalize();
     return any != 0;
 }
