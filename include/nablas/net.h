@@ -118,6 +118,7 @@ typedef struct nb_epoch_info {
     size_t epochs; /* requested */
     double loss;   /* mean training loss of the epoch (weighted by batch rows) */
     size_t steps;  /* optimizer steps taken so far */
+    double val_loss; /* loss on the validation rows after this epoch; NAN without them */
 } nb_epoch_info;
 
 /* Called after every epoch; return non-zero to stop training. */
@@ -143,17 +144,31 @@ typedef struct nb_train_opts {
     /* > 0: before every update the gradient's global L2 norm is clipped to clip_norm
        (nb_clip_grad_norm, after the step hook); 0: no clipping. */
     double clip_norm;
+    /* Validation rows (both or neither; NULL: none): after every epoch their loss
+       (nb_net_evaluate, never dropping) goes to the callback and decides early stopping. */
+    const nb_tensor *X_val, *T_val;
+    /* > 0 (needs the validation rows): training stops after `patience` epochs in a row without
+       a validation loss strictly below the best so far.  0: no early stopping. */
+    size_t patience;
+    /* With the validation rows: at the end, the network gets back the parameters of the epoch
+       with the lowest validation loss (kept in a buffer allocated before the first step). */
+    bool restore_best;
 } nb_train_opts;
 
 /* MSE, batch 32, 10 epochs, lr 0.01, seed 0, shuffle on, no callback; plain SGD at a constant
-   rate without clipping (optim and schedule NULL, clip_norm 0). */
+   rate without clipping (optim and schedule NULL, clip_norm 0); no validation rows, patience
+   0, restore_best false. */
 nb_train_opts nb_train_opts_default(void);
 
 typedef struct nb_train_report {
     size_t epochs_run;
     size_t steps;
     double last_loss;  /* mean loss of the last epoch run */
-    bool stopped_early; /* the callback stopped training before the requested epochs */
+    bool stopped_early; /* the callback or the patience stopped training before the requested
+                           epochs */
+    size_t best_epoch;    /* 1-based epoch of the lowest validation loss; 0 without validation */
+    double best_val_loss; /* that loss; NAN without validation */
+    bool restored;        /* restore_best put that epoch's parameters back */
 } nb_train_report;
 
 /* Trains on X (rows x inputs) and T (rows x outputs).  Allocates its workspace before the

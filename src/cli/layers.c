@@ -1,5 +1,5 @@
-/* --layers: "128:relu,64:relu,10" -> layer specs.  Hidden layers without an activation get
-   relu, the last layer identity. */
+/* --layers: "128:relu:0.2,64:relu,10" -> layer specs (units, activation, dropout).  Hidden
+   layers without an activation get relu, the last layer identity; no dropout by default. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -50,11 +50,34 @@ bool cli_parse_layers(const char *spec, nb_layer_spec **out, size_t *n, char *wh
         L[i].act = i + 1 == count ? NB_ACT_IDENTITY : NB_ACT_RELU;
         size_t used = (size_t)(stop - s);
         if (used < len) {
-            if (*stop != ':' || !act_by_name(stop + 1, len - used - 1, &L[i].act)) {
-                snprintf(why, why_len, "layer %zu: '%.*s' is not UNITS or UNITS:ACTIVATION "
-                         "(identity, relu, leaky_relu, sigmoid, tanh, softmax)", i + 1, (int)len, s);
+            /* UNITS:ACTIVATION or UNITS:ACTIVATION:DROPOUT */
+            const char *act = stop + 1, *colon = memchr(act, ':', len - used - 1);
+            size_t act_len = colon ? (size_t)(colon - act) : len - used - 1;
+            if (*stop != ':' || !act_by_name(act, act_len, &L[i].act)) {
+                snprintf(why, why_len, "layer %zu: '%.*s' is not UNITS, UNITS:ACTIVATION or "
+                         "UNITS:ACTIVATION:DROPOUT (activations identity, relu, leaky_relu, "
+                         "sigmoid, tanh, softmax)", i + 1, (int)len, s);
                 free(L);
                 return false;
+            }
+            if (colon) {
+                char num[32], *e;
+                size_t nl = len - used - 1 - act_len - 1;
+                double p = -1.0;
+                if (nl > 0 && nl < sizeof num) {
+                    memcpy(num, colon + 1, nl);
+                    num[nl] = '\0';
+                    p = strtod(num, &e);
+                    if (*e)
+                        p = -1.0;
+                }
+                if (!(p >= 0.0 && p < 1.0) || (p > 0.0 && i + 1 == count)) {
+                    snprintf(why, why_len, "layer %zu: '%.*s': dropout must be a number in "
+                             "[0, 1), on hidden layers only", i + 1, (int)len, s);
+                    free(L);
+                    return false;
+                }
+                L[i].dropout = (float)p;
             }
         }
         s = end ? end + 1 : s + len;

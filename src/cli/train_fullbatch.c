@@ -1,5 +1,6 @@
 /* `nablas train --optimizer lm|lbfgs`: Levenberg–Marquardt and L-BFGS on the full batch, with
    the training loop's progress callback called once per iteration. */
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -60,7 +61,7 @@ typedef struct relay {
 static int relay_iteration(const nb_fb_info *i, void *user)
 {
     const relay *r = user;
-    nb_epoch_info e = {i->iteration, i->iterations, i->loss, i->evals};
+    nb_epoch_info e = {i->iteration, i->iterations, i->loss, i->evals, NAN};
     return r->on_epoch ? r->on_epoch(&e, r->user) : 0;
 }
 

@@ -12,6 +12,7 @@ nb_train_opts nb_train_opts_default(void)
         .loss = NB_LOSS_MSE, .batch_size = 32, .epochs = 10, .lr = 0.01f,
         .seed = 0, .shuffle = true, .on_epoch = NULL, .user = NULL,
         .optim = NULL, .schedule = NULL, .clip_norm = 0.0,
+        .X_val = NULL, .T_val = NULL, .patience = 0, .restore_best = false,
     };
     return o;
 }
@@ -37,6 +38,7 @@ void nb_trainer_free(nb_trainer *tr)
     free(tr->xb);
     free(tr->tb);
     free(tr->snap);
+    free(tr->best);
     nb_optim_free(tr->optim);
     free(tr);
 }
@@ -142,6 +144,16 @@ static nb_status check_run(const nb_trainer *tr, const nb_tensor *X, const nb_te
         return NB_ERR_ARG;
     if (tr->global_rows && opts->shuffle) /* only this part's rows: no permutation of all */
         return NB_ERR_ARG;
+    if (!opts->X_val != !opts->T_val)
+        return NB_ERR_NULL;
+    if (opts->X_val) {
+        NB_TRY(nb__check_tensor(opts->X_val));
+        if (opts->X_val->cols != net->inputs)
+            return NB_ERR_SHAPE;
+        NB_TRY(nb__net_check_targets(net, opts->loss, opts->T_val, opts->X_val->rows));
+    } else if (opts->patience > 0 || opts->restore_best) {
+        return NB_ERR_ARG; /* early stopping needs validation rows */
+    }
     return NB_OK;
 }
 
@@ -191,6 +203,17 @@ nb_status nb_trainer_run(nb_trainer *tr, const nb_tensor *X, const nb_tensor *T,
             NB_TRY(nb__net_prepare(net, thi - tlo));
     }
     NB_TRY(reserve(tr, rows, hi - lo, opts->shuffle));
+    if (opts->restore_best && tr->best_cap < net->n_params) {
+        float *p = nb__alloc_floats(net->n_params);
+        if (!p)
+            return NB_ERR_NOMEM;
+        free(tr->best);
+        tr->best = p;
+        tr->best_cap = net->n_params;
+    }
+    nb_eval ev;
+    if (opts->X_val) /* once now: the evaluation's workspace is reserved before the first step */
+        NB_TRY(nb_net_evaluate(net, opts->X_val, opts->T_val, opts->loss, &ev));
     if (!nb__all_finite(net->params, net->n_params))
         return NB_ERR_NONFINITE; /* nothing finite to keep: refuse to start */
 
@@ -202,7 +225,8 @@ nb_status nb_trainer_run(nb_trainer *tr, const nb_tensor *X, const nb_tensor *T,
     }
     tr->clip_norm = opts->clip_norm;
     tr->rate = base;
-    nb_train_report rep = {0, 0, NAN, false};
+    nb_train_report rep = {0, 0, NAN, false, 0, NAN, false};
+    size_t bad_epochs = 0; /* epochs since the best validation loss */
     nb_status st = NB_OK;
     bool drop_on = net->drop_on; /* the caller's nb_net_set_dropout_masks, put back below */
     uint64_t drop_seed = net->drop_seed;
@@ -260,16 +284,41 @@ nb_status nb_trainer_run(nb_trainer *tr, const nb_tensor *X, const nb_tensor *T,
             break;
         rep.epochs_run = epoch;
         rep.last_loss = weight > 0.0 ? sum / weight : 0.0;
+        double val = NAN;
+        if (opts->X_val) {
+            if ((st = nb_net_evaluate(net, opts->X_val, opts->T_val, opts->loss, &ev)) != NB_OK)
+                break;
+            val = ev.loss;
+            if (!isnan(val) && (rep.best_epoch == 0 || val < rep.best_val_loss)) {
+                rep.best_val_loss = val; /* a NaN loss never improves */
+                rep.best_epoch = epoch;
+                bad_epochs = 0;
+                if (opts->restore_best)
+                    memcpy(tr->best, net->params, net->n_params * sizeof(float));
+            } else {
+                bad_epochs++;
+            }
+        }
         if (opts->on_epoch) {
-            nb_epoch_info info = {epoch, opts->epochs, rep.last_loss, rep.steps};
+            nb_epoch_info info = {epoch, opts->epochs, rep.last_loss, rep.steps, val};
             if (opts->on_epoch(&info, opts->user)) {
                 rep.stopped_early = epoch < opts->epochs;
                 break;
             }
         }
+        if (opts->patience > 0 && bad_epochs >= opts->patience) {
+            rep.stopped_early = epoch < opts->epochs;
+            break;
+        }
     }
     net->drop_on = drop_on;
     net->drop_seed = drop_seed;
+    if (st == NB_OK && opts->restore_best && rep.best_epoch > 0
+        && nb__all_finite(tr->best, net->n_params)) {
+        memcpy(net->params, tr->best, net->n_params * sizeof(float));
+        net->ready = false;
+        rep.restored = true;
+    }
     if (st == NB_OK || st == NB_ERR_NONFINITE)
         st = keep_finite(tr, st);
     if (report)

@@ -15,6 +15,8 @@ struct nb_trainer {
     size_t batch_cap;
     float *snap;
     size_t snap_cap;
+    float *best; /* early stopping's best parameters (restore_best), best_cap floats */
+    size_t best_cap;
     /* This process computes rows [lo, hi) of every global batch: slice `part` of `parts`. */
     size_t part, parts;
     nb__step_hook hook;

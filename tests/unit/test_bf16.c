@@ -264,7 +264,7 @@ Test(bf16, public_forward_backward_gradients)
     float *x = tc_falloc(N * IN), *t = tc_falloc(N * OUT);
     tc_fill_normal(&r, x, N * IN, 0.0, 1.0);
     tc_fill_prob_rows(&r, t, N, OUT, true);
-    nb_layer_spec spec[] = {{64, NB_ACT_TANH}, {OUT, NB_ACT_IDENTITY}};
+    nb_layer_spec spec[] = {{64, NB_ACT_TANH, 0}, {OUT, NB_ACT_IDENTITY, 0}};
     nb_tensor X = nb_tensor_view(x, N, IN), T = nb_tensor_view(t, N, OUT);
     float *g[2];
     size_t np = 0;

@@ -63,7 +63,7 @@ static void nonfinite_stop(bool fused)
     float lr = o.lr;
     if (!fused)
         nb__trainer_set_update(tr, sgd_update, &lr);
-    nb_train_report rep = {99, 99, 0.0, true};
+    nb_train_report rep = {99, 99, 0.0, true, 99, 0.0, true};
     nb_status st = nb_trainer_run(tr, &X, &T, &o, &rep);
     cr_assert_eq(st, NB_ERR_NONFINITE, "%s path: %s", fused ? "fused" : "plain",
                  nb_status_str(st));
