@@ -147,6 +147,7 @@ void nb_fuzz_safetensors(const uint8_t *data, size_t size)
     for (size_t l = 0; l < n; l++) {
         spec[l].units = 0;
         spec[l].act = (nb_act)(((data[0] >> 2) + l) % NB_ACT_COUNT);
+        spec[l].dropout = 0; /* training-only; the file cannot set it */
     }
     nb_net *sentinel = (nb_net *)&spec, *net = sentinel;
     if (nb_safetensors_load_mem(&net, data + 1, size - 1, spec, n) != NB_OK) {
