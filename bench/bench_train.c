@@ -311,6 +311,7 @@ static int run_policy_ab(const options *o)
 {
     int thr = o->threads[o->n_threads - 1];
     nb_set_threads(thr);
+    bu_json *js = bu_json_open(o->json, "nablas-bench-train --policy-ab");
     printf("thread policy at %d threads: nablas' crossover vs OpenBLAS's own split, epochs "
            "alternating\n%-4s %14s %14s %9s %14s %9s\n", thr, "wl", "policy epoch",
            "openblas epoch", "ratio", "1-thread epoch", "2t/1t");
@@ -342,6 +343,12 @@ static int run_policy_ab(const options *o)
         double t1 = bu_median(d + 2 * reps, reps);
         printf("%-4s %11.4g ms %11.4g ms %8.3fx %11.4g ms %8.3fx\n", w.name, tp * 1e3, to * 1e3,
                tp / to, t1 * 1e3, tp / t1);
+        bu_json_row(js);
+        bu_json_str(js, "workload", w.name);
+        bu_json_num(js, "threads", thr);
+        bu_json_num(js, "policy_epoch_s", tp);
+        bu_json_num(js, "openblas_split_epoch_s", to);
+        bu_json_num(js, "one_thread_epoch_s", t1);
         for (int v = 0; v < 3; v++) {
             nb_trainer_free(tr[v]);
             nb_net_free(net[v]);
@@ -351,6 +358,7 @@ static int run_policy_ab(const options *o)
     }
     printf("ratio = policy / OpenBLAS split (below 1: the policy is faster); 2t/1t = policy at %d "
            "threads / one thread.\n", thr);
+    bu_json_close(js);
     return 0;
 }
 

@@ -72,7 +72,9 @@ void nb_optim_free(nb_optim *opt); /* NULL is a no-op */
 /* One update of params (n_params floats) from grads (same length and layout); the step count
    goes up by one.  Allocates nothing.  NB_ERR_NULL for a NULL pointer, NB_ERR_ALIAS if the
    two buffers overlap.  Non-finite gradients are not checked here (the training loop does):
-   they propagate into params and state as they would in PyTorch. */
+   they propagate into params and state as they would in PyTorch.  On x86 the update runs with
+   flush-to-zero and denormals-are-zero (the caller's mode is restored): moments that decay
+   below FLT_MIN become 0 instead of slowing every later step down (PyTorch keeps them). */
 nb_status nb_optim_step(nb_optim *opt, float *params, const float *grads);
 
 /* The learning rate the next steps use (finite, >= 0; NB_ERR_ARG otherwise).  Schedules set

@@ -23,11 +23,14 @@
    float's range (NB_ERR_NONFINITE).
 
    The reader trusts nothing in the file: header length at most 100 000 000 bytes
-   (NB_ERR_LIMIT), a JSON object with no duplicate names, known dtypes, shapes whose byte size
-   matches their offsets, and offsets that tile the data buffer exactly (no overlap, no gap,
-   no trailing bytes); NB_ERR_TRUNCATED when the file is shorter than its header says (every
-   proper prefix of a valid file), NB_ERR_CORRUPT for the other violations, NB_ERR_SHAPE when
-   the tensors do not fit the layer specification.  On failure nothing is changed. */
+   (NB_ERR_LIMIT); NB_ERR_TRUNCATED when the file is shorter than its header says (every
+   proper prefix of a valid file); NB_ERR_CORRUPT unless the header is one JSON object with no
+   duplicate keys, every tensor has exactly a dtype, a shape and data_offsets whose byte size
+   matches the shape, and the offsets tile the data buffer exactly (no overlap, no gap, no
+   trailing bytes); NB_ERR_UNSUPPORTED for a dtype the format does not list, more than 8
+   dimensions, a dtype that is not converted or a name that is not {i}.weight / {i}.bias;
+   NB_ERR_SHAPE when the tensors do not fit the layer specification.  docs/safetensors.md
+   lists every check.  On failure nothing is changed. */
 #ifndef NABLAS_SAFETENSORS_H
 #define NABLAS_SAFETENSORS_H
 

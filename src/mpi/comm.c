@@ -33,7 +33,7 @@ nb_status nb__mpi_agree(MPI_Comm c, nb_status local)
     return (nb_status)all;
 }
 
-enum { SAME_MAX = 16 };
+enum { SAME_MAX = 24 };
 
 nb_status nb__mpi_agree_same(MPI_Comm c, nb_status local, const uint64_t *v, size_t n)
 {

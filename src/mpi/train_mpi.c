@@ -170,13 +170,21 @@ static nb_status run(nb_net *net, mpi_run *r, const nb_tensor *X, const nb_tenso
         s = alloc_reqs(r, net);
     /* the same data set, network and options on every rank, or no rank starts */
     uint32_t lr_bits = 0;
-    if (opts)
+    uint64_t optim_lr = 0, clip = 0, optim = 0, sched = 0;
+    if (opts) {
         memcpy(&lr_bits, &opts->lr, sizeof lr_bits);
+        memcpy(&clip, &opts->clip_norm, sizeof clip);
+        if (opts->optim) {
+            optim = (uint64_t)opts->optim->kind + 1;
+            memcpy(&optim_lr, &opts->optim->lr, sizeof optim_lr);
+        }
+        sched = opts->schedule ? (uint64_t)opts->schedule->kind + 1 : 0;
+    }
     uint64_t same[] = {
         rows, nb_net_inputs(net), nb_net_outputs(net), nb_net_num_params(net),
         nb_net_num_layers(net), opts ? opts->batch_size : 0, opts ? opts->epochs : 0,
         opts ? (uint64_t)opts->loss : 0, opts ? opts->seed : 0, opts ? opts->shuffle : 0,
-        lr_bits, local, r->cfg.overlap, r->cfg.bucket,
+        lr_bits, local, r->cfg.overlap, r->cfg.bucket, optim, optim_lr, clip, sched,
     };
     s = nb__mpi_agree_same(r->c, s, same, sizeof same / sizeof *same);
     if (s == NB_OK && MPI_Bcast(nb_net_params(net), (int)nb_net_num_params(net), MPI_FLOAT, 0,
@@ -185,6 +193,7 @@ static nb_status run(nb_net *net, mpi_run *r, const nb_tensor *X, const nb_tenso
     if (s != NB_OK) {
         nb_trainer_free(tr);
         free(ph);
+        free(r->reqs);
         return s;
     }
 
@@ -192,7 +201,6 @@ static nb_status run(nb_net *net, mpi_run *r, const nb_tensor *X, const nb_tenso
     o.on_epoch = on_epoch;
     o.user = r;
     nb__trainer_set_hook(tr, hook, r);
-    nb__trainer_set_update(tr, r->cfg.update, r->cfg.update_ctx);
     if (r->cfg.overlap)
         nb__trainer_set_layer_hook(tr, layer_hook);
     if (local)
@@ -231,7 +239,7 @@ static nb_status run(nb_net *net, mpi_run *r, const nb_tensor *X, const nb_tenso
 /* The default: one allreduce over the whole gradient per step.  On this project's 2-core host
    (docs/scaling.md) pieces of 1 MiB cost twice as much (each piece waits for the slowest rank
    again) and per-layer sums overlapped with backward gained nothing measurable. */
-static const nb__mpi_cfg default_cfg = {false, 0, NULL, NULL};
+static const nb__mpi_cfg default_cfg = {false, 0};
 
 nb_status nb__mpi_train_cfg(nb_net *net, MPI_Comm comm, const nb_tensor *X, const nb_tensor *T,
                             size_t rows, bool local, const nb_train_opts *opts,

@@ -3,17 +3,12 @@
 #define NB_MPI_TRAIN_MPI_H
 
 #include "mpi/comm.h"
-#include "train/step.h"
 
 typedef struct nb__mpi_cfg {
     bool overlap;  /* false: sum all gradients after backward, in blocking MPI_Allreduce calls;
                       true: start an MPI_Iallreduce per layer as soon as backward has written
                       it, overlapped with the earlier layers' backward, waited for in the hook */
     size_t bucket; /* at most this many floats per call (0: no limit) */
-    /* The trainer's non-fused update (train/step.h; NULL: plain SGD at opts->lr), e.g. an
-       nb_optim step: each rank applies its own, to the same summed gradients. */
-    nb__update_fn update;
-    void *update_ctx;
 } nb__mpi_cfg;
 
 /* nb_mpi_train (local false, rows = X->rows) or nb_mpi_train_local (local true, rows = the

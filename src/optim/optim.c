@@ -7,6 +7,11 @@
 
 #include "optim/optim.h"
 
+#if defined(__SSE2__) || defined(__x86_64__)
+#include <xmmintrin.h>
+#define NB_HAVE_MXCSR 1
+#endif
+
 nb_optim_opts nb_optim_opts_default(nb_optim_kind kind)
 {
     nb_optim_opts o = {
@@ -114,6 +119,16 @@ nb_status nb_optim_step(nb_optim *opt, float *params, const float *grads)
     if (overlap(params, grads, opt->n))
         return NB_ERR_ALIAS;
     uint64_t step = opt->steps + 1;
+#ifdef NB_HAVE_MXCSR
+    /* Flush-to-zero and denormals-are-zero for the update: a moment of a parameter whose
+       gradient stays 0 (a dead ReLU unit) decays geometrically into the denormal range, where
+       every multiplication by beta or momentum takes a microcode assist, 10-100 times slower;
+       one W2 epoch with Adam ran 1.6x slower for it.  What changes: values below FLT_MIN
+       (1.2e-38) count as 0, where PyTorch keeps them; their effect on any update is below
+       1e-30 of the learning rate. */
+    unsigned csr = _mm_getcsr();
+    _mm_setcsr(csr | 0x8040u); /* FTZ (bit 15) | DAZ (bit 6) */
+#endif
     switch (opt->o.kind) {
     case NB_OPTIM_SGD:
         nb__optim_sgd(opt, params, grads, step);
@@ -126,6 +141,9 @@ nb_status nb_optim_step(nb_optim *opt, float *params, const float *grads)
         nb__optim_rmsprop(opt, params, grads, step);
         break;
     }
+#ifdef NB_HAVE_MXCSR
+    _mm_setcsr(csr);
+#endif
     opt->steps = step;
     return NB_OK;
 }

@@ -746,7 +746,7 @@ i11_6_temp_files) # short fixed temporary names; removed on SIGINT/SIGTERM and o
         strace -f -qq -o /dev/null -e trace=fsync -e inject=fsync:delay_enter=3000000 \
             "$NABLAS" "${args[@]}" --out m.nbm >out 2>err &
         pid=$!
-        for _ in $(seq 100); do ls | grep -q '^nablas-tmp-' && break; sleep 0.05; done
+        for _ in $(seq 400); do ls | grep -q "^nablas-tmp-" && break; sleep 0.05; done
         ls | grep -q '^nablas-tmp-......$' || fail "no temporary file seen (is strace working?)"
         pkill -"$sig" -P "$pid" -x nablas 2>/dev/null || kill -"$sig" "$pid"
         wait "$pid"
@@ -757,7 +757,7 @@ i11_6_temp_files) # short fixed temporary names; removed on SIGINT/SIGTERM and o
     strace -f -qq -o /dev/null -e trace=fsync -e inject=fsync:delay_enter=3000000 \
         "$NABLAS" "${args[@]}" --out m.nbm >out 2>err &
     pid=$!
-    for _ in $(seq 100); do ls | grep -q '^nablas-tmp-' && break; sleep 0.05; done
+    for _ in $(seq 400); do ls | grep -q "^nablas-tmp-" && break; sleep 0.05; done
     pkill -KILL -P "$pid" -x nablas
     wait "$pid"
     [ "$(ls | grep -c '^nablas-tmp-[a-z0-9]\{6\}$')" -eq 1 ] || fail "kill -9: $(ls)"

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# `mpirun -np P nablas train` (P = 2, 3) writes the model of a single run: the same bytes but
+# `mpirun -np P nablas train` (P = 2, 3; also with Adam, a schedule and clipping) writes the
+# model of a single run: the same bytes but
 # for the parameters (within 1e-6 of their scale: the gradient sums run in another order) and
 # the checksum; rank 0 alone prints progress; a rank that cannot read the data, or a model that
 # cannot be written, stops every rank with a non-zero status and no model.
@@ -53,6 +54,13 @@ for np in 2 3; do
     grep -qF "training 4-16:relu,8:tanh,3 network on 241 rows (60 for validation)" "p$np.out" \
         || fail "-np $np: not the single run's split"
 done
+
+# an optimizer with a schedule and clipping (nb_train_opts' optimizer path) over 3 ranks
+opt=(--optimizer adam --schedule cosine --warmup 5 --clip-norm 1)  # at --lr 0.05
+"$NABLAS" "${args[@]}" "${opt[@]}" --out adam1.nbm >/dev/null 2>adam1.err || { cat adam1.err; fail "single run with adam"; }
+mpi 3 "$NABLAS" "${args[@]}" "${opt[@]}" --out adam3.nbm >adam3.out 2>adam3.err \
+    || { cat adam3.out adam3.err; fail "mpirun -np 3 with adam exited $?"; }
+params_match adam3.nbm adam1.nbm || fail "adam, -np 3: model differs from the single run's"
 
 # rank 1 cannot read its data: every rank stops, non-zero, nothing written
 mpi 2 bash -c 'd=blobs.csv; [ "$OMPI_COMM_WORLD_RANK" = 1 ] && d=missing.csv

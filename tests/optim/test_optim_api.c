@@ -450,3 +450,27 @@ Test(optim_api, clip_errors_and_nonfinite)
     cr_expect_eq(nb_clip_grad_norm(g, N, 1e9, &t2), NB_OK);
     cr_expect_float_eq(t2, 1.0, 1e-6);
 }
+
+#if defined(__SSE2__) || defined(__x86_64__)
+#include <xmmintrin.h>
+/* Steps flush denormal moments to zero (x86: FTZ and DAZ during the update) and leave the
+   caller's floating-point mode as it was. */
+Test(optim_api, denormal_moments_flush_and_mxcsr_is_restored)
+{
+    nb_optim_opts o = nb_optim_opts_default(NB_OPTIM_SGD);
+    o.momentum = 0.5;
+    o.lr = 0.0;
+    nb_optim *opt;
+    cr_assert_eq(nb_optim_create(&opt, 1, &o), NB_OK);
+    float p = 1.0f, g = 2e-38f, zero = 0.0f;
+    unsigned before = _mm_getcsr();
+    cr_assert_eq(nb_optim_step(opt, &p, &g), NB_OK);
+    cr_expect_eq(nb_optim_state(opt, 0)[0], 2e-38f); /* a normal float */
+    cr_assert_eq(nb_optim_step(opt, &p, &zero), NB_OK);
+    cr_expect_eq(nb_optim_state(opt, 0)[0], 0.0f); /* 1e-38 would be denormal */
+    cr_expect_eq(_mm_getcsr(), before);
+    volatile float tiny = 1e-38f, half = 0.5f;
+    cr_expect_neq(tiny * half, 0.0f, "the caller still computes denormals");
+    nb_optim_free(opt);
+}
+#endif

@@ -251,3 +251,36 @@ Test(bf16, w2_training_ends_near_fp32, .timeout = 120)
     cr_assert_lt(l32, 2.2, "fp32 did not learn"); /* ln 10 = 2.30 at the start */
     cr_assert_leq(fabs(l16 - l32) / l32, 0.02, "bf16 loss %.5f vs fp32 %.5f", l16, l32);
 }
+
+/* The public forward and backward (what the optimizers' step path runs) in bf16: gradients
+   within 3% (norm-wise) of fp32's, and not equal to them (the products really are bf16). */
+Test(bf16, public_forward_backward_gradients)
+{
+    if (!have_bf16())
+        cr_skip_test("bf16 not available here");
+    enum { N = 96, IN = 40, OUT = 5 };
+    nb_rng r;
+    nb_rng_seed(&r, 4);
+    float *x = tc_falloc(N * IN), *t = tc_falloc(N * OUT);
+    tc_fill_normal(&r, x, N * IN, 0.0, 1.0);
+    tc_fill_prob_rows(&r, t, N, OUT, true);
+    nb_layer_spec spec[] = {{64, NB_ACT_TANH, 0}, {OUT, NB_ACT_IDENTITY, 0}};
+    nb_tensor X = nb_tensor_view(x, N, IN), T = nb_tensor_view(t, N, OUT);
+    float *g[2];
+    size_t np = 0;
+    for (int p = 0; p < 2; p++) {
+        nb_net *net = NULL;
+        cr_assert_eq(nb_net_create(&net, IN, spec, 2, 5), NB_OK);
+        cr_assert_eq(nb_net_set_precision(net, p ? NB_PRECISION_BF16 : NB_PRECISION_FP32), NB_OK);
+        cr_assert_eq(nb_net_forward(net, &X, NULL), NB_OK);
+        cr_assert_eq(nb_net_backward(net, NB_LOSS_SOFTMAX_CE, &T, NULL), NB_OK);
+        np = nb_net_num_params(net);
+        g[p] = tc_fdup(nb_net_grads(net), np);
+        nb_net_free(net);
+    }
+    double err = tc_rel_err_ff(g[1], g[0], np);
+    cr_log_info("bf16 gradient vs fp32: norm-wise relative error %.3g", err);
+    cr_assert_leq(err, 0.03, "bf16 gradients %.3g from fp32's", err);
+    cr_assert_gt(err, 1e-6, "bf16 gradients equal fp32's: the products were not bf16");
+    free(g[0]), free(g[1]), free(x), free(t);
+}
