@@ -6,6 +6,8 @@
 #   tools/setup.sh --peers    also PyTorch, NumPy and FANN for bench/peers
 #   tools/setup.sh --interop  also PyTorch and NumPy for the interop tests (tools/test.sh does)
 #   tools/setup.sh --fortran  also gfortran for the Fortran module and its test (tools/test.sh does)
+#   tools/setup.sh --digits   also scikit-learn, whose package holds the 8x8 digits data set
+#                             (tools/make_digits.py, docs/digits.md)
 #   tools/setup.sh --static   also libgfortran's link library: OpenBLAS's
 #                             `pkg-config --static --libs` names -lgfortran
 set -euo pipefail
@@ -21,6 +23,7 @@ for arg in "$@"; do
     --static) packages+=(libgfortran-12-dev) ;;
     --interop) packages+=(python3 python3-torch python3-numpy) ;;
     --fortran) packages+=(gfortran) ;;
+    --digits) packages+=(python3 python3-sklearn) ;;
     *) echo "setup.sh: unknown option $arg" >&2; exit 2 ;;
   esac
 done

@@ -63,7 +63,8 @@ nb_status nb_net_set_dropout(nb_net *net, size_t layer, float p);
 /* Whether nb_net_forward (and the nb_net_backward after it) apply dropout, and the seed of
    their masks: the same seed gives the same masks (a frozen mask, e.g. for a gradient check).
    Off by default.  The training loop draws its own masks from (opts->seed, step) whatever
-   this says, and leaves it as it found it. */
+   this says, and leaves it as it found it.  nb_net_gradcheck takes its losses from
+   nb_net_evaluate, which never drops: check a network with dropout with the masks off. */
 nb_status nb_net_set_dropout_masks(nb_net *net, bool on, uint64_t seed);
 
 /* The parameter / gradient buffers (nb_net_num_params floats each), or NULL if net is NULL. */

@@ -19,7 +19,12 @@
 static cli_opt opts[] = {
     CLI_DATA_OPTS,
     {"layers", "SPEC",
-     "layers UNITS[:ACT],...; e.g. 64:relu,32:relu,3 (hidden default relu, last identity)", NULL},
+     "layers UNITS[:ACT[:DROPOUT]],...; e.g. 64:relu:0.2,32:relu,3 (hidden default relu, last "
+     "identity; dropout in [0, 1), hidden layers only)", NULL},
+    {"dropout", "P", "dropout probability for every hidden layer whose spec gives none "
+     "(default 0; in [0, 1))", NULL},
+    {"patience", "N", "early stopping: stop after N epochs without a lower validation loss and "
+     "keep the best epoch's parameters (needs --validation)", NULL},
     {"loss", "NAME", "mse, bce or softmax-ce (default: softmax-ce for class labels, else mse)", NULL},
     {"epochs", "N", "passes over the training rows (default 20)", NULL},
     {"batch", "N", "rows per gradient step (default 32)", NULL},
@@ -159,6 +164,14 @@ static int train(cli_cmd *cmd, nb_dataset *d, nb_layer_spec *L, size_t n_layers,
         || !cli_u64(cmd, "seed", 0, &seed)
         || !cli_double(cmd, "validation", 0.0, 0.0, 0.9, &frac))
         return CLI_USAGE;
+    size_t patience;
+    if (!cli_size(cmd, "patience", 0, 1, &patience))
+        return CLI_USAGE;
+    if (patience > 0 && frac == 0.0)
+        return cli_usage_error("train", "--patience needs a validation split (--validation)");
+    if (patience > 0 && cli_fullbatch_is(cli_get(cmd, "optimizer")))
+        return cli_usage_error("train", "--patience is for the mini-batch optimizers, not --optimizer %s",
+                               cli_get(cmd, "optimizer"));
     cli_train_optim_t to; /* --optimizer, --lr, --schedule, --warmup, --clip-norm, ... */
     int rc = cli_train_optim(cmd, &to);
     if (rc != CLI_OK || (rc = check_arch(d, L, n_layers, loss)) != CLI_OK)
@@ -221,6 +234,13 @@ static int train(cli_cmd *cmd, nb_dataset *d, nb_layer_spec *L, size_t n_layers,
         o.seed = seed;
         o.on_epoch = on_epoch;
         o.user = &r;
+        if (patience > 0) { /* early stopping on the validation rows, best epoch kept */
+            o.X_val = &Xv;
+            o.T_val = &Tv;
+            o.patience = patience;
+            o.restore_best = true;
+        }
+        nb_train_report rep = {0, 0, NAN, false, 0, NAN, false};
         printf("training %zu-%s network on %zu rows (%zu for validation), %zu parameters\n",
                Xt.cols, cli_get(cmd, "layers"), Xt.rows, n_val, nb_net_num_params(r.net));
         if (o.optim || o.schedule || o.clip_norm > 0.0)
@@ -238,9 +258,13 @@ static int train(cli_cmd *cmd, nb_dataset *d, nb_layer_spec *L, size_t n_layers,
                        optimizer);
             st = cli_fullbatch_train(&fb, r.net, &Xt, &Tt, Xv.data ? &Xv : NULL, &Tv, on_epoch, &r);
         } else {
-            st = cli_mpi_train(r.net, &Xt, &Tt, &o, NULL); /* over all ranks under mpirun */
+            st = cli_mpi_train(r.net, &Xt, &Tt, &o, &rep); /* over all ranks under mpirun */
         }
         progress_end(&r.prog);
+        if (st == NB_OK && patience > 0)
+            printf("early stopping: %s after epoch %zu; best epoch %zu (validation loss %.6g), "
+                   "its parameters kept\n", rep.stopped_early ? "stopped" : "ran to the end",
+                   rep.epochs_run, rep.best_epoch, rep.best_val_loss);
         if (st == NB_ERR_NONFINITE) { /* the library stopped before a non-finite update */
             r.diverged = true;
             st = NB_OK;
@@ -344,6 +368,17 @@ static int train_cmd(int argc, char **argv)
     char why[200];
     if (!cli_parse_layers(spec, &L, &n_layers, why, sizeof why))
         return cli_usage_error("train", "--layers: %s", why);
+    double drop = 0.0;
+    bool drop_ok = cli_double(&cmd, "dropout", 0.0, 0.0, 1.0, &drop);
+    if (drop_ok && drop >= 1.0)
+        drop_ok = cli_usage_error("train", "--dropout must be at least 0 and below 1") == CLI_OK;
+    if (!drop_ok) {
+        free(L);
+        return CLI_USAGE;
+    }
+    for (size_t l = 0; l + 1 < n_layers; l++) /* hidden layers the spec left without dropout */
+        if (L[l].dropout == 0.0f)
+            L[l].dropout = (float)drop;
     cli_data_req req = {true, L[n_layers - 1].units, NULL, 0, NULL};
     nb_dataset d;
     rc = cli_load_data(&cmd, &req, &d);

@@ -313,6 +313,42 @@ error_optim)
         --schedule cosine
     bad "--optimizer: unknown 'adagrad' (sgd, adam, adamw, rmsprop, lm, lbfgs)" --optimizer adagrad
     ;;
+dropout_patience)
+    blobs
+    # dropout in the layer spec and for every hidden layer; early stopping on the validation rows
+    run 0 train --data blobs.csv --label-column species --layers 16:relu:0.2,8:tanh,3 \
+        --dropout 0.1 --epochs 200 --batch 16 --optimizer adamw --lr 0.01 --validation 0.3 \
+        --patience 3 --standardize --seed 2 --out a.nbm
+    has out "early stopping: stopped after epoch"
+    has out "its parameters kept"
+    has out "model saved to a.nbm"
+    run 0 eval --model a.nbm --data blobs.csv --label-column species
+    acc=$(sed -n 's/^accuracy  \([0-9.]*\)%.*/\1/p' out)
+    "$PYTHON" -c "import sys; sys.exit(0 if float('$acc') > 80 else 1)" || fail "accuracy $acc"
+    # the same command twice: the same model bytes (masks repeat)
+    run 0 train --data blobs.csv --label-column species --layers 16:relu:0.2,8:tanh,3 \
+        --dropout 0.1 --epochs 200 --batch 16 --optimizer adamw --lr 0.01 --validation 0.3 \
+        --patience 3 --standardize --seed 2 --out b.nbm
+    cmp a.nbm b.nbm || fail "two runs differ"
+    bad() { # bad MESSAGE OPTIONS...: a usage error, one line, no model
+        local msg=$1; shift
+        run 2 train --data blobs.csv --label-column species --out m.nbm "$@"
+        has err "$msg"
+        one_line
+        [ ! -e m.nbm ] || fail "model written"
+    }
+    bad "dropout must be a number in [0, 1), on hidden layers only" --layers 8:relu:1,3
+    bad "dropout must be a number in [0, 1), on hidden layers only" --layers 8:relu:-0.1,3
+    bad "dropout must be a number in [0, 1), on hidden layers only" --layers 8:relu:nan,3
+    bad "dropout must be a number in [0, 1), on hidden layers only" --layers 8:relu,3:identity:0.5
+    bad "--dropout must be at least 0 and below 1" --layers 8,3 --dropout 1
+    bad "--dropout must be between" --layers 8,3 --dropout -0.2
+    bad "--dropout: 'nan' is not a number" --layers 8,3 --dropout nan
+    bad "--patience needs a validation split (--validation)" --layers 8,3 --patience 3
+    bad "--patience 0 is out of range" --layers 8,3 --patience 0 --validation 0.2
+    bad "--patience is for the mini-batch optimizers, not --optimizer lbfgs" --layers 8,3 \
+        --patience 2 --validation 0.2 --optimizer lbfgs
+    ;;
 fullbatch)
     "$PYTHON" - <<'PY'
 import math, random
