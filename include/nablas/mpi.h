@@ -15,10 +15,10 @@
    P, and every rank ends with the same parameters, bit for bit.
 
    Optimizers, schedules, clipping (of the summed gradient) and early stopping (every rank
-   evaluates the same parameters on the whole validation set) give the single run's result too.
-   Dropout does not: each rank draws the masks of its own slice (the trainer keys them by the
-   slice), so such a run repeats exactly for a given number of ranks but differs from one
-   process's.
+   evaluates the same parameters on the whole validation set) give the single run's result too,
+   and so does dropout: the masks are keyed by (seed, step) and count elements from the start
+   of the global batch, so each rank draws exactly the single process's masks for its rows
+   (tests/unit/test_trainer.c checks sliced runs with dropout against one process).
 
    Rows.  The global row order is the single-process order: rows 0..R-1, or with opts->shuffle
    the permutation that nb_net_train draws from opts->seed for each epoch.  Each global batch
