@@ -51,9 +51,12 @@ static void make_data(void)
     }
 }
 
+static float hidden_dropout; /* dropout of the hidden layers of the nets below (0: none) */
+
 static nb_net *make_net(nb_act out_act, uint64_t seed)
 {
-    nb_layer_spec L[] = {{7, NB_ACT_TANH, 0}, {6, NB_ACT_RELU, 0}, {OUT, out_act, 0}};
+    nb_layer_spec L[] = {{7, NB_ACT_TANH, hidden_dropout}, {6, NB_ACT_RELU, hidden_dropout},
+                         {OUT, out_act, 0}};
     nb_net *net = NULL;
     if (nb_net_create(&net, IN, L, 3, seed) != NB_OK)
         fail("nb_net_create");
@@ -246,6 +249,11 @@ static void test_optimizers(void)
     for (size_t i = 0; i < sizeof all / sizeof *all; i++)
         optimizer_case(&all[i].o, all[i].name, true, NULL, 0.0, 2);
     optimizer_case(NULL, "plain sgd, early stopping", false, NULL, 0.0, 1);
+    /* dropout: each rank draws the single process's masks for its rows */
+    hidden_dropout = 0.3f;
+    optimizer_case(&adam, "adam with dropout", true, &cos, 0.5, 0);
+    optimizer_case(NULL, "plain sgd with dropout", true, NULL, 0.0, 0);
+    hidden_dropout = 0.0f;
 }
 
 static void test_slices(void)
