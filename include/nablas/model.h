@@ -70,7 +70,9 @@ nb_status nb_model_load(nb_model *m, const char *path);
 nb_status nb_model_load_mem(nb_model *m, const void *data, size_t size);
 
 /* Shorthands without class names.  norm may be NULL.  On load, loss and norm may be NULL
-   (not wanted); *norm becomes NULL when the file has no standardisation. */
+   (not wanted); *norm becomes NULL when the file has no standardisation.  A model with a
+   target standardisation gives NB_ERR_UNSUPPORTED on load (its network answers in
+   standardised units, which the shorthand could not say): load it with nb_model_load. */
 nb_status nb_net_save(const nb_net *net, nb_loss loss, const nb_norm *norm, const char *path);
 nb_status nb_net_load(nb_net **net, nb_loss *loss, nb_norm **norm, const char *path);
 nb_status nb_net_load_mem(nb_net **net, nb_loss *loss, nb_norm **norm, const void *data,

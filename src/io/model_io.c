@@ -539,6 +539,10 @@ nb_status nb_net_save(const nb_net *net, nb_loss loss, const nb_norm *norm, cons
 
 static nb_status split_model(nb_model *m, nb_net **net, nb_loss *loss, nb_norm **norm)
 {
+    if (m->target_norm) { /* its outputs are in standardised units: only nb_model says so */
+        nb_model_free(m);
+        return NB_ERR_UNSUPPORTED;
+    }
     *net = m->net;
     m->net = NULL;
     if (loss)

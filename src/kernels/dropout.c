@@ -27,18 +27,18 @@ static inline bool kept(uint64_t key, size_t i, uint64_t thr)
     return (mix(key + (uint64_t)i * 0x9e3779b97f4a7c15u) >> 32) >= thr;
 }
 
-void nb__dropout_fwd(const float *A, float *D, size_t n, float p, uint64_t key)
+void nb__dropout_fwd(const float *A, float *D, size_t n, float p, uint64_t key, size_t first)
 {
     uint64_t thr = threshold(p);
     float scale = 1.0f / (1.0f - p);
     for (size_t i = 0; i < n; i++)
-        D[i] = kept(key, i, thr) ? A[i] * scale : 0.0f;
+        D[i] = kept(key, first + i, thr) ? A[i] * scale : 0.0f;
 }
 
-void nb__dropout_bwd(float *G, size_t n, float p, uint64_t key)
+void nb__dropout_bwd(float *G, size_t n, float p, uint64_t key, size_t first)
 {
     uint64_t thr = threshold(p);
     float scale = 1.0f / (1.0f - p);
     for (size_t i = 0; i < n; i++)
-        G[i] = kept(key, i, thr) ? G[i] * scale : 0.0f;
+        G[i] = kept(key, first + i, thr) ? G[i] * scale : 0.0f;
 }

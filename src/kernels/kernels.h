@@ -30,11 +30,12 @@ void nb__act_bwd(nb_act act, const float *A, float *G, size_t rows, size_t cols)
 double nb__loss_fwd(nb_loss kind, const float *Y, const float *T, size_t rows, size_t cols);
 void nb__loss_bwd(nb_loss kind, const float *Y, const float *T, float *G, size_t rows, size_t cols);
 void nb__sgd(float *P, const float *dP, size_t n, float lr);
-/* Inverted dropout (kernels/dropout.c), p in [0, 1): D[i] = A[i] / (1 - p) if element i is
-   kept, else 0; the mask depends only on (key, i).  _bwd applies the same mask to G in place. */
+/* Inverted dropout (kernels/dropout.c), p in [0, 1): D[i] = A[i] / (1 - p) if element
+   first + i is kept, else 0; the mask depends only on (key, first + i), so a slice of a batch
+   (first = its offset) gets the whole batch's mask.  _bwd applies the same mask to G. */
 uint64_t nb__dropout_key(uint64_t seed, uint64_t step, uint64_t layer);
-void nb__dropout_fwd(const float *A, float *D, size_t n, float p, uint64_t key);
-void nb__dropout_bwd(float *G, size_t n, float p, uint64_t key);
+void nb__dropout_fwd(const float *A, float *D, size_t n, float p, uint64_t key, size_t first);
+void nb__dropout_bwd(float *G, size_t n, float p, uint64_t key, size_t first);
 /* True if none of v[0..n) is NaN or +-Inf. */
 bool nb__all_finite(const float *v, size_t n);
 

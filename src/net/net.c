@@ -157,6 +157,7 @@ nb_status nb_net_set_dropout_masks(nb_net *net, bool on, uint64_t seed)
         return NB_ERR_NULL;
     net->drop_on = on;
     net->drop_seed = seed;
+    net->drop_row0 = 0;
     net->ready = false;
     return NB_OK;
 }
@@ -242,8 +243,8 @@ const float *nb__forward(const nb_net *net, const nb__fwd_ws *ws, const float *X
         in = A;
         if (ws->drop && L->dropout > 0.0f) { /* never the last layer (nb_net_create) */
             float *D = ws->drop + ws->cap * net->act_off[l];
-            nb__dropout_fwd(A, D, n * L->out, L->dropout,
-                            nb__dropout_key(ws->drop_seed, 0, l));
+            nb__dropout_fwd(A, D, n * L->out, L->dropout, nb__dropout_key(ws->drop_seed, 0, l),
+                            ws->drop_row0 * L->out);
             in = D;
         }
     }
@@ -261,7 +262,7 @@ const float *nb__net_layer_input(const nb_net *net, size_t l)
 
 void nb__net_forward(nb_net *net, const float *X, size_t batch)
 {
-    nb__fwd_ws ws = {net->acts, net->cap_batch, {NULL, NULL}, NULL, NULL, 0};
+    nb__fwd_ws ws = {net->acts, net->cap_batch, {NULL, NULL}, NULL, NULL, 0, 0};
     nb__forward(net, &ws, X, batch);
     net->x_last = X;
     net->batch_last = batch;
@@ -274,7 +275,7 @@ void nb__net_forward_train(nb_net *net, const float *X, size_t batch)
     /* nb__net_prepare made drop as large as acts (drop_cap == cap_batch) */
     bool drop = net->drop_on && net->any_dropout && net->drop;
     nb__fwd_ws ws = {net->acts, net->cap_batch, {NULL, NULL}, net->bf16,
-                     drop ? net->drop : NULL, net->drop_seed};
+                     drop ? net->drop : NULL, net->drop_seed, net->drop_row0};
     nb__forward(net, &ws, X, batch);
     net->x_last = X;
     net->batch_last = batch;
@@ -345,7 +346,8 @@ static void backward(nb_net *net, float *grads, float lr, void (*done)(void *, s
         const float *A_prev = nb__net_layer_input(net, l);
         float *W = net->params + L->w_off;
         if (net->dropped_last && L->dropout > 0.0f) /* the forward's mask, regenerated */
-            nb__dropout_bwd(G, batch * L->out, L->dropout, nb__dropout_key(net->drop_seed, 0, l));
+            nb__dropout_bwd(G, batch * L->out, L->dropout, nb__dropout_key(net->drop_seed, 0, l),
+                            net->drop_row0 * L->out);
         nb__act_bwd(L->act, nb__net_act(net, l), G, batch, L->out);
         /* the first layer's input gradient is never needed */
         if (grads) {

@@ -26,6 +26,7 @@ typedef struct nb__fwd_ws {
        nb__dropout_key(drop_seed, 0, l).  NULL: no dropout (prediction never drops). */
     float *drop;
     uint64_t drop_seed;
+    size_t drop_row0; /* the rows' offset in their global batch (MPI slices) */
 } nb__fwd_ws;
 
 struct nb_net {
@@ -47,6 +48,7 @@ struct nb_net {
        step by the trainer, or by nb_net_set_dropout_masks). */
     bool any_dropout, drop_on;
     uint64_t drop_seed;
+    size_t drop_row0; /* offset of the step's rows in the global batch (slice of a part) */
     float *drop;
     size_t drop_cap;
 

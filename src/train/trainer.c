@@ -230,6 +230,7 @@ nb_status nb_trainer_run(nb_trainer *tr, const nb_tensor *X, const nb_tensor *T,
     nb_status st = NB_OK;
     bool drop_on = net->drop_on; /* the caller's nb_net_set_dropout_masks, put back below */
     uint64_t drop_seed = net->drop_seed;
+    size_t drop_row0 = net->drop_row0;
     net->drop_on = net->any_dropout;
     for (size_t epoch = 1; epoch <= opts->epochs && st == NB_OK; epoch++) {
         if (epoch > 1 && !nb__all_finite(net->params, net->n_params)) {
@@ -259,10 +260,13 @@ nb_status nb_trainer_run(nb_trainer *tr, const nb_tensor *X, const nb_tensor *T,
             }
             if (hi == lo && !tr->hook)
                 continue; /* nothing to compute and no one to tell */
-            if (net->any_dropout) /* masks from (seed, the step's place in the run, part) */
+            if (net->any_dropout) { /* masks from (seed, the step's place in the run); a slice
+                                       takes its rows' part of the whole batch's masks */
                 net->drop_seed = nb__dropout_key(opts->seed, tr->sched_start
                                                  + (uint64_t)(epoch - 1) * batches + start / bs,
-                                                 ~(uint64_t)tr->part);
+                                                 ~(uint64_t)0);
+                net->drop_row0 = lo;
+            }
             if (opts->schedule) { /* the step's place in the run, whatever this part skips */
                 uint64_t t = (uint64_t)(epoch - 1) * batches + start / bs;
                 tr->rate = nb_schedule_lr(&sched, tr->sched_start + t);
@@ -313,6 +317,7 @@ nb_status nb_trainer_run(nb_trainer *tr, const nb_tensor *X, const nb_tensor *T,
     }
     net->drop_on = drop_on;
     net->drop_seed = drop_seed;
+    net->drop_row0 = drop_row0;
     if (st == NB_OK && opts->restore_best && rep.best_epoch > 0
         && nb__all_finite(tr->best, net->n_params)) {
         memcpy(net->params, tr->best, net->n_params * sizeof(float));

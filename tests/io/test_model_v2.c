@@ -481,3 +481,26 @@ Test(model_v2, files_written_by_the_version_1_library_still_load)
         free(b);
     }
 }
+
+/* The shorthand loader cannot hand back a target standardisation: it refuses such a model
+   instead of giving a network whose outputs are silently in standardised units. */
+Test(model_v2, net_load_refuses_target_standardisation)
+{
+    full f = make_full();
+    void *data;
+    size_t size;
+    cr_assert_eq(nb_model_save_mem(&data, &size, &f.m), NB_OK);
+    nb_net *net = (nb_net *)0x1;
+    nb_loss loss = NB_LOSS_BCE;
+    cr_assert_eq(nb_net_load_mem(&net, &loss, NULL, data, size), NB_ERR_UNSUPPORTED);
+    cr_assert_eq(net, (nb_net *)0x1); /* untouched */
+    cr_assert_eq(loss, NB_LOSS_BCE);
+    f.m.target_norm = NULL; /* the same model without it loads */
+    free(data);
+    cr_assert_eq(nb_model_save_mem(&data, &size, &f.m), NB_OK);
+    cr_assert_eq(nb_net_load_mem(&net, &loss, NULL, data, size), NB_OK);
+    cr_assert_eq(loss, NB_LOSS_MSE);
+    nb_net_free(net);
+    free(data);
+    free_full(&f);
+}

@@ -137,6 +137,9 @@ Test(trainer, nonfinite_stop_happens_before_the_update)
 
 enum { R = 22, IN = 5, OUT = 3, RANKS = 3 };
 static const nb_layer_spec layers[] = {{7, NB_ACT_TANH, 0}, {OUT, NB_ACT_IDENTITY, 0}};
+/* the same with dropout: a slice's masks are its rows' part of the whole batch's masks */
+static const nb_layer_spec drop_layers[] = {{7, NB_ACT_TANH, 0.4f}, {OUT, NB_ACT_IDENTITY, 0}};
+static const nb_layer_spec *slice_layers = layers;
 
 typedef struct {
     pthread_barrier_t barrier;
@@ -223,7 +226,7 @@ static void slices_match_one_process(bool shuffle)
     nb_set_threads(1);
 
     /* one process, whole batches, the gradient path (plain SGD after the step's hook point) */
-    nb_net *ref = tc_net(IN, layers, 2, 5);
+    nb_net *ref = tc_net(IN, slice_layers, 2, 5);
     nb_trainer *tr;
     cr_assert_eq(nb_trainer_create(&tr, ref), NB_OK);
     float lr = slice_opts(shuffle).lr;
@@ -241,7 +244,7 @@ static void slices_match_one_process(bool shuffle)
     rank_arg args[RANKS];
     pthread_t th[RANKS];
     for (int k = 0; k < RANKS; k++) {
-        args[k] = (rank_arg){&w, k, tc_net(IN, layers, 2, 5), x, t, NB_OK};
+        args[k] = (rank_arg){&w, k, tc_net(IN, slice_layers, 2, 5), x, t, NB_OK};
         cr_assert_eq(pthread_create(&th[k], NULL, run_rank, &args[k]), 0);
     }
     for (int k = 0; k < RANKS; k++)
@@ -269,6 +272,10 @@ Test(trainer, slices_with_a_summing_hook_match_one_process)
 {
     slices_match_one_process(false);
     slices_match_one_process(true);
+    slice_layers = drop_layers;
+    slices_match_one_process(false);
+    slices_match_one_process(true);
+    slice_layers = layers;
 }
 
 Test(trainer, slices_are_contiguous_and_near_equal)
