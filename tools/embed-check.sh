@@ -32,7 +32,7 @@ int main(int argc, char **argv)
     MPI_Init(&argc, &argv);
     float x[8] = {0, 1, 2, 3, 4, 5, 6, 7}, t[8] = {1, 3, 5, 7, 9, 11, 13, 15};
     nb_tensor X = nb_tensor_view(x, 8, 1), T = nb_tensor_view(t, 8, 1);
-    nb_layer_spec L[] = {{1, NB_ACT_IDENTITY}};
+    nb_layer_spec L[] = {{1, NB_ACT_IDENTITY, 0}};
     nb_net *net = NULL;
     nb_train_opts o = nb_train_opts_default();
     o.batch_size = 3;
