@@ -740,6 +740,8 @@ i11_6_temp_files) # short fixed temporary names; removed on SIGINT/SIGTERM and o
     run 1 "${args[@]}" --out "${long}xx" # 256 bytes
     has err "File name too long"
     command -v strace >/dev/null || { echo "strace missing: signal part skipped"; exit 77; }
+    # pkill (procps) signals nablas itself, not the strace that runs it
+    command -v pkill >/dev/null || { echo "pkill missing: signal part skipped"; exit 77; }
     for sig in TERM INT; do
         # fsync delayed by 3 s, so that the signal arrives while the temporary file exists
         echo old >m.nbm
@@ -748,7 +750,7 @@ i11_6_temp_files) # short fixed temporary names; removed on SIGINT/SIGTERM and o
         pid=$!
         for _ in $(seq 400); do ls | grep -q "^nablas-tmp-" && break; sleep 0.05; done
         ls | grep -q '^nablas-tmp-......$' || fail "no temporary file seen (is strace working?)"
-        pkill -"$sig" -P "$pid" -x nablas 2>/dev/null || kill -"$sig" "$pid"
+        pkill -"$sig" -P "$pid" -x nablas || fail "no nablas process under strace to signal"
         wait "$pid"
         [ "$(ls | grep -c '^nablas-tmp-')" -eq 0 ] || fail "SIG$sig left $(ls | grep tmp)"
         [ "$(cat m.nbm)" = old ] || fail "SIG$sig: the old file changed"
