@@ -36,7 +36,9 @@ static void usage(FILE *f)
           "  --bf16          only compare bf16 training products with fp32 (nablas/precision.h):\n"
           "                  epoch times alternating, and the loss after 20 epochs (default W2,W3)\n"
           "  --optimizer LIST W2 and W3 also with adam (lr 1e-3) and/or adamw (lr 1e-3, weight\n"
-          "                  decay 0.01), epochs alternating with plain SGD's; prints the ratio\n", f);
+          "                  decay 0.01), epochs alternating with plain SGD's; prints the ratio\n"
+          "  --policy-ab     only compare nablas' per-product thread counts with OpenBLAS's own\n"
+          "                  split and with one thread (docs/performance.md)\n", f);
 }
 
 static int parse(int argc, char **argv, options *o)

@@ -145,8 +145,8 @@ static int evaluate(const char *model_path, nb_model *m, nb_dataset *d)
 
 int cmd_eval(int argc, char **argv)
 {
-    cli_cmd cmd = {"eval", "--model MODEL --data FILE (--label-column C | --target-columns LIST | "
-                   "--targets T.npy) [options]",
+    cli_cmd cmd = {"eval", "--model MODEL --data FILE [--label-column C | --target-columns LIST | "
+                   "--targets T.npy] [options]",
                    "Prints the model's loss on a labelled table and, for classifiers, the accuracy "
                    "and the\nconfusion matrix; for regression, RMSE, MAE and R2 per target column "
                    "(and overall) in the\ntargets' own units. The model's standardisation is "

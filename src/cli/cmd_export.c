@@ -29,7 +29,9 @@ int cmd_export(int argc, char **argv)
                    "becomes 0.weight (16 x 4), 0.bias (16),\n2.weight (3 x 16), 2.bias (3), all "
                    "F32, weights out x in as nn.Linear holds them.  An\ninput standardisation is "
                    "folded into the first layer (W / std, b - mean / std W), so the\nSequential "
-                   "takes raw inputs.  The activations are listed in the header's __metadata__\n"
+                   "takes raw inputs; a target standardisation is folded into the last layer "
+                   "(which must\nbe identity), so it answers in the targets' units.  The "
+                   "activations are listed in the\nheader's __metadata__ "
                    "as \"nablas.activations\"; class names and the loss are not exported.",
                    NULL, 0, NULL, NULL};
     bool help;

@@ -5,11 +5,7 @@
 
 #include <stdint.h>
 
-#include "core/base.h"
-
-#ifndef NB_INLINE
-#define NB_INLINE static inline __attribute__((always_inline))
-#endif
+#include "core/base.h" /* NB_CLONES, NB_INLINE */
 
 enum { NB_OPTIM_MAX_STATE = 3 };
 
