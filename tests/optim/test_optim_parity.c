@@ -67,27 +67,6 @@ static nb_optim_opts load_opts(const char *group, const char *name)
     return o;
 }
 
-/* Worst relative error over each layer's W and b (max norm). */
-static double layer_err(nb_net *net, const double *ref, char *where, size_t len)
-{
-    double worst = 0.0;
-    const float *p = nb_net_params(net);
-    size_t off = 0;
-    for (size_t l = 0; l < nb_net_num_layers(net); l++) {
-        nb_tensor W, b;
-        cr_assert_eq(nb_net_layer_params(net, l, &W, &b), NB_OK);
-        size_t nw = W.rows * W.cols, nb = b.cols;
-        double ew = parity_norm_err(p + off, ref + off, nw);
-        double eb = parity_norm_err(p + off + nw, ref + off + nw, nb);
-        if (fmax(ew, eb) >= worst) {
-            worst = fmax(ew, eb);
-            snprintf(where, len, "layer %zu %s", l, ew >= eb ? "W" : "b");
-        }
-        off += nw + nb;
-    }
-    return worst;
-}
-
 Test(optim_parity, net_5_7_3_every_optimizer_50_steps)
 {
     npy_array meta = parity_load("optim", "net_meta"), p0 = parity_load("optim", "net_p0");
@@ -122,7 +101,7 @@ Test(optim_parity, net_5_7_3_every_optimizer_50_steps)
         cr_assert_eq(nb_optim_steps(opt), steps);
         npy_array ref = load("net_", CASES[c], "_final");
         char where[48];
-        double e = layer_err(net, ref.data, where, sizeof where);
+        double e = parity_params_err(net, ref.data, where, sizeof where);
         cr_expect(e <= NET_TOL, "%s %s: relative error %.3e > %.0e", CASES[c], where, e, NET_TOL);
         /* and the run moved the parameters by far more than the tolerance */
         double moved = 0.0;

@@ -66,3 +66,24 @@ void parity_report(const char *group, const char *worst_case, double err, double
     fprintf(stderr, "parity %-28s worst rel err %.3e (tolerance %.0e) in %s\n", group, err, tol,
             worst_case);
 }
+
+double parity_params_err(nb_net *net, const double *ref, char *where, size_t where_len)
+{
+    double worst = 0.0;
+    const float *p = nb_net_params(net);
+    size_t off = 0;
+    for (size_t l = 0; l < nb_net_num_layers(net); l++) {
+        nb_tensor W, b;
+        cr_assert_eq(nb_net_layer_params(net, l, &W, &b), NB_OK);
+        size_t nw = W.rows * W.cols, nbias = b.cols;
+        double ew = parity_norm_err(p + off, ref + off, nw);
+        double eb = parity_norm_err(p + off + nw, ref + off + nw, nbias);
+        if (fmax(ew, eb) >= worst) {
+            worst = fmax(ew, eb);
+            snprintf(where, where_len, "layer %zu %s", l, ew >= eb ? "W" : "b");
+        }
+        off += nw + nbias;
+    }
+    cr_assert_eq(off, nb_net_num_params(net));
+    return worst;
+}

@@ -5,6 +5,7 @@
 
 #include <stddef.h>
 
+#include "nablas.h"
 #include "npy_read.h"
 
 /* Loads <data dir>/<sub>/<name>.npy, the data dir coming from $NABLAS_PARITY_DATA (set by
@@ -22,6 +23,10 @@ double parity_max_abs(const double *r, size_t n);
 double parity_norm_err(const float *c, const double *r, size_t n);
 /* Element-wise relative error (exact zeros must come out as exact zeros). */
 double parity_elem_err(const float *c, const double *r, size_t n);
+
+/* Worst max-norm relative error over every layer's W and b between the network's parameters
+   and ref (the same flat layout); *where names the worst ("layer 1 W"). */
+double parity_params_err(nb_net *net, const double *ref, char *where, size_t where_len);
 
 /* One line on stderr: shown by `meson test -v` and kept in the test log. */
 void parity_report(const char *group, const char *worst_case, double err, double tol);

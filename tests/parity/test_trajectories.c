@@ -27,28 +27,6 @@ typedef struct traj {
     nb_loss loss;
 } traj;
 
-/* Worst relative error over every layer's W and b between params and the reference row. */
-static double params_err(nb_net *net, const double *ref, char *where, size_t where_len)
-{
-    double worst = 0.0;
-    const float *p = nb_net_params(net);
-    size_t off = 0;
-    for (size_t l = 0; l < nb_net_num_layers(net); l++) {
-        nb_tensor W, b;
-        cr_assert_eq(nb_net_layer_params(net, l, &W, &b), NB_OK);
-        size_t nw = W.rows * W.cols, nbias = b.cols;
-        double ew = parity_norm_err(p + off, ref + off, nw);
-        double eb = parity_norm_err(p + off + nw, ref + off + nw, nbias);
-        if (fmax(ew, eb) >= worst) {
-            worst = fmax(ew, eb);
-            snprintf(where, where_len, "layer %zu %s", l, ew >= eb ? "W" : "b");
-        }
-        off += nw + nbias;
-    }
-    cr_assert_eq(off, nb_net_num_params(net));
-    return worst;
-}
-
 /* Runs one trajectory; returns its worst parameter error over all steps. */
 static double run(const traj *t, int fused, char *where, size_t where_len)
 {
@@ -102,7 +80,7 @@ static double run(const traj *t, int fused, char *where, size_t where_len)
         double le = fabs(loss - losses.data[s]) / fabs(losses.data[s]);
         cr_expect(le <= LOSS_TOL, "%s step %zu: loss %.9g vs %.9g", t->name, s + 1,
                   (double)loss, losses.data[s]);
-        double e = params_err(net, P.data + (s + 1) * np, w, sizeof w);
+        double e = parity_params_err(net, P.data + (s + 1) * np, w, sizeof w);
         cr_expect(e <= TRAJ_TOL, "%s step %zu %s: relative error %.3e > %.0e", t->name, s + 1,
                   w, e, TRAJ_TOL);
         if (e >= worst) {
