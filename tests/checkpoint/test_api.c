@@ -718,3 +718,25 @@ Test(api, forged_payloads_are_corrupt)
     free(buf);
     untrain(&t);
 }
+
+/* The fuzz corpus's checkpoint seeds (tests/checkpoint/make_fuzz_seeds.c) are checkpoints. */
+Test(api, fuzz_seeds_are_checkpoints)
+{
+    static const char *const names[] = {"checkpoint_adam.nbm", "checkpoint_plain.nbm"};
+    for (size_t i = 0; i < 2; i++) {
+        char path[1024];
+        snprintf(path, sizeof path, "%s/corpus/model/%s", NB_FUZZ_DIR, names[i]);
+        nb_model m;
+        nb_trainer *tr;
+        char *note;
+        cr_assert_eq(nb_checkpoint_load(&m, &tr, &note, path), NB_OK, "%s", path);
+        cr_assert_eq(note != NULL, i == 0);
+        nb_train_position p;
+        cr_assert_eq(nb_trainer_position(tr, &p), NB_OK);
+        cr_assert_eq(p.epochs_done, 2);
+        cr_assert_eq(p.steps_done, 6);
+        free(note);
+        nb_trainer_free(tr);
+        nb_model_free(&m);
+    }
+}
