@@ -890,6 +890,24 @@ checkpoint_resume) # issue 12: a run killed after epoch 3 and resumed ends bit-i
     one_line
     cmp es_full.nbm es_resumed.nbm || fail "resuming a stopped run changed the model"
     ;;
+checkpoint_sigint) # a real interruption: SIGINT after epoch 2 at the earliest, then resumed
+    blobs
+    opts=(--data blobs.csv --label-column species --layers 8:relu,3 --epochs 2000 --batch 32
+          --optimizer sgd --momentum 0.9 --lr 0.01 --seed 7 --standardize)
+    run 0 train "${opts[@]}" --out full.nbm
+    "$NABLAS" train "${opts[@]}" --checkpoint ck.nbm --out never.nbm >out 2>err &
+    pid=$!
+    for _ in $(seq 1000); do grep -q '^epoch *2/' out && break; sleep 0.01; done
+    kill -INT "$pid"
+    wait "$pid"
+    got=$?
+    [ "$got" -eq 130 ] || { cat out err; fail "the interrupted run exited $got, not 130"; }
+    [ ! -e never.nbm ] || fail "the interrupted run wrote a model"
+    ls nablas-tmp-* 2>/dev/null && fail "a temporary file was left"
+    run 0 train "${opts[@]}" --resume ck.nbm --out resumed.nbm
+    has out "resuming ck.nbm: "
+    cmp full.nbm resumed.nbm || fail "the resumed run's model differs from the uninterrupted one"
+    ;;
 error_resume) # every refused --checkpoint / --resume: its exit status and one-line message
     blobs
     run=(--data blobs.csv --label-column species --layers 8:relu,3 --batch 16
