@@ -839,6 +839,9 @@ i11_9_messages) # impossible values, repeated options, CR line ends, a failing p
     ;;
 checkpoint_resume) # issue 12: a run killed after epoch 3 and resumed ends bit-identical
     blobs
+    run 0 train --help
+    has out "--checkpoint FILE"
+    has out "--resume FILE"
     opts=(--data blobs.csv --label-column species --layers 16:relu,8:tanh,3 --dropout 0.2
           --epochs 6 --batch 16 --optimizer adam --lr 0.01 --schedule cosine --warmup 10
           --min-lr 1e-4 --clip-norm 1 --seed 5 --validation 0.2 --patience 10 --standardize)
