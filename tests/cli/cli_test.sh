@@ -970,6 +970,8 @@ error_resume) # every refused --checkpoint / --resume: its exit status and one-l
     has err "--checkpoint big.nbm: cannot write it: File too large; training stopped, no model written"
     one_line
     [ ! -e r.nbm ] || fail "model written"
+    [ ! -e big.nbm ] || fail "a partial checkpoint was left"
+    ls nablas-tmp-* 2>/dev/null && fail "a temporary file was left"
     ;;
 *)
     fail "unknown case"
