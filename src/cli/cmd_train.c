@@ -63,7 +63,7 @@ typedef struct run {
     const char *ck_path;
     nb_trainer *tr;
     const nb_model *model; /* as the final save will write it */
-    const char *note;      /* the record of the options (train_record.h) */
+    cli_note note;         /* the record of the options and the losses (train_record.h) */
     bool ck_failed;
     size_t stop_after;     /* tests only: NABLAS_TEST_STOP_AFTER (see stop_after_env) */
 } run;
@@ -113,7 +113,9 @@ static int on_epoch(const nb_epoch_info *info, void *user)
         r->diverged = true;
         return 1;
     }
-    if (r->ck_path && cli_ckpt_save(r->tr, r->model, r->note, r->ck_path) != CLI_OK) {
+    if (r->ck_path)
+        cli_note_add(&r->note, info->epoch, info->loss, vl);
+    if (r->ck_path && cli_ckpt_save(r->tr, r->model, r->note.s, r->ck_path) != CLI_OK) {
         r->ck_failed = true;
         return 1;
     }
@@ -299,8 +301,10 @@ static int train(cli_cmd *cmd, nb_dataset *d, nb_layer_spec *L, size_t n_layers,
     }
     nb_norm *norm = NULL;
     run r = {NULL, loss, Xv, Tv, d->n_classes > 0 || loss != NB_LOSS_MSE, NULL, NULL, 0, 0,
-             false, {0}, false, ck_path, NULL, NULL, record, false, 0};
+             false, {0}, false, ck_path, NULL, NULL, {NULL, 0, false}, false, 0};
     nb_status st = NB_OK;
+    if (ck_path && !cli_note_init(&r.note, record, ck.note, ck.pos.epochs_done))
+        st = NB_ERR_NOMEM;
     if (st == NB_OK && cli_flag(cmd, "standardize")) {
         st = nb_norm_fit(&norm, &Xt);
         if (st == NB_OK)
@@ -392,8 +396,10 @@ static int train(cli_cmd *cmd, nb_dataset *d, nb_layer_spec *L, size_t n_layers,
                                 "train; --out gets its final model\n", resume, done);
             if (done > 0 && !grow_history(&r, done))
                 r.no_memory = true;
-            for (size_t e = 0; !r.no_memory && e < done; e++) /* the epochs before: unknown */
+            for (size_t e = 0; !r.no_memory && e < done; e++) /* unknown unless in the note */
                 r.train_loss[e] = r.val_loss[e] = NAN;
+            if (!r.no_memory)
+                cli_note_losses(ck.note, done, r.train_loss, r.val_loss);
             r.ran = r.no_memory ? 0 : done;
         }
         progress_begin(&r.prog, stdout, Xt.rows);
@@ -463,6 +469,7 @@ static int train(cli_cmd *cmd, nb_dataset *d, nb_layer_spec *L, size_t n_layers,
         nb_net_free(r.net);
     }
     free(record);
+    cli_note_free(&r.note);
     nb_norm_free(norm);
     nb_norm_free(tnorm);
     if (owned) {

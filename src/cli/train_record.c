@@ -1,7 +1,8 @@
-/* The canonical record of a training run's options (the checkpoint's note) and its comparison
-   on --resume.  Values are the effective ones (defaults filled in, --dropout merged into the
-   layers, numbers in their shortest exact form), so that two spellings of the same run compare
-   equal and a difference is named by its option. */
+/* The canonical record of a training run's options (the checkpoint's note, followed there by
+   the losses of every epoch for --plot) and its comparison on --resume.  Values are the
+   effective ones (defaults filled in, --dropout merged into the layers, numbers in their
+   shortest exact form), so that two spellings of the same run compare equal and a difference
+   is named by its option. */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -263,4 +264,74 @@ int cli_run_threads(const char *record)
 {
     const char *p = record ? strstr(record, "\n# threads ") : NULL;
     return p ? atoi(p + 11) : -1;
+}
+
+/* ---- the note: the record and the loss history ------------------------------------------- */
+
+#define LOSS_LINE "# loss "
+
+bool cli_note_init(cli_note *n, const char *record, const char *old, uint64_t upto)
+{
+    n->len = 0;
+    n->full = false;
+    n->s = malloc(NB_CHECKPOINT_MAX_NOTE + 1);
+    size_t rl = strlen(record);
+    if (!n->s || rl > NB_CHECKPOINT_MAX_NOTE) {
+        cli_note_free(n);
+        return false;
+    }
+    memcpy(n->s, record, rl + 1);
+    n->len = rl;
+    for (const char *p = old; p && *p;) {
+        const char *end = strchr(p, '\n');
+        size_t len = end ? (size_t)(end - p) + 1 : strlen(p);
+        unsigned long long e;
+        if (strncmp(p, LOSS_LINE, strlen(LOSS_LINE)) == 0 &&
+            sscanf(p + strlen(LOSS_LINE), "%llu", &e) == 1 && e >= 1 && e <= upto && end) {
+            if (n->full || n->len + len > NB_CHECKPOINT_MAX_NOTE) {
+                n->full = true;
+            } else {
+                memcpy(n->s + n->len, p, len);
+                n->len += len;
+                n->s[n->len] = '\0';
+            }
+        }
+        p += len;
+    }
+    return true;
+}
+
+void cli_note_add(cli_note *n, size_t epoch, double train, double val)
+{
+    char line[96];
+    int k = snprintf(line, sizeof line, LOSS_LINE "%zu %.17g %.17g\n", epoch, train, val);
+    if (n->full || k <= 0 || (size_t)k >= sizeof line || n->len + (size_t)k > NB_CHECKPOINT_MAX_NOTE) {
+        n->full = true;
+        return;
+    }
+    memcpy(n->s + n->len, line, (size_t)k + 1);
+    n->len += (size_t)k;
+}
+
+void cli_note_free(cli_note *n)
+{
+    free(n->s);
+    n->s = NULL;
+    n->len = 0;
+}
+
+void cli_note_losses(const char *note, uint64_t upto, double *train, double *val)
+{
+    for (const char *p = note; p && *p;) {
+        const char *end = strchr(p, '\n');
+        unsigned long long e;
+        double t, v;
+        if (strncmp(p, LOSS_LINE, strlen(LOSS_LINE)) == 0 &&
+            sscanf(p + strlen(LOSS_LINE), "%llu %lf %lf", &e, &t, &v) == 3 && e >= 1 &&
+            e <= upto) {
+            train[e - 1] = t;
+            val[e - 1] = v;
+        }
+        p = end ? end + 1 : NULL;
+    }
 }

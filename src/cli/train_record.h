@@ -43,6 +43,23 @@ int cli_run_compare(const char *note, const char *now, const char *resume_path);
 /* The value of line "--name" of a record, malloc'd, or NULL (absent, or out of memory). */
 char *cli_run_value(const char *record, const char *name);
 
+/* The checkpoint's note: the record, then one "# loss EPOCH TRAIN VAL" line per epoch (VAL -1:
+   no validation rows) as long as they fit in NB_CHECKPOINT_MAX_NOTE bytes, so that --plot after
+   --resume draws the epochs before it too. */
+typedef struct cli_note {
+    char *s; /* NB_CHECKPOINT_MAX_NOTE + 1 bytes */
+    size_t len;
+    bool full; /* a line did not fit: no later one is kept either */
+} cli_note;
+
+/* The record, then old's loss lines of epochs 1..upto (old may be NULL).  false: no memory. */
+bool cli_note_init(cli_note *n, const char *record, const char *old, uint64_t upto);
+/* Appends epoch's line if it fits (the later ones are then not kept either). */
+void cli_note_add(cli_note *n, size_t epoch, double train, double val);
+void cli_note_free(cli_note *n);
+/* train[e - 1] and val[e - 1] for the epochs e <= upto whose line the note holds. */
+void cli_note_losses(const char *note, uint64_t upto, double *train, double *val);
+
 /* The thread count a record notes, or -1. */
 int cli_run_threads(const char *record);
 
