@@ -251,7 +251,9 @@ __attribute__((destructor)) static void pool_fini(void) { nb__pool_resize(1); }
 static void run_serial(nb__pool_fn fn, void *ctx, int parts)
 {
     bool was = inside;
-    inside = true; /* as in a pool run: the parts' products on one thread */
+    if (!was)
+        nb__blas_threads_one(); /* as in a pool run: the parts' products on one thread */
+    inside = true;
     for (int k = 0; k < parts; k++)
         fn(ctx, k, parts);
     inside = was;
