@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# `mpirun -np P nablas train` (P = 2, 3; also with Adam, a schedule and clipping) writes the
+# `mpirun -np P nablas train` (P = 2, 3; also with Adam, a schedule and clipping, and with early
+# stopping: --patience and --validation) writes the
 # model of a single run: the same bytes but
 # for the parameters (within 1e-6 of their scale: the gradient sums run in another order) and
 # the checksum; rank 0 alone prints progress; a rank that cannot read the data, or a model that
@@ -61,6 +62,21 @@ opt=(--optimizer adam --schedule cosine --warmup 5 --clip-norm 1)  # at --lr 0.0
 mpi 3 "$NABLAS" "${args[@]}" "${opt[@]}" --out adam3.nbm >adam3.out 2>adam3.err \
     || { cat adam3.out adam3.err; fail "mpirun -np 3 with adam exited $?"; }
 params_match adam3.nbm adam1.nbm || fail "adam, -np 3: model differs from the single run's"
+
+# early stopping (--patience on the validation rows): every rank takes the same decision, so
+# the run stops after the single run's epoch and keeps the single run's best parameters
+pat=(train --data blobs.csv --label-column species --layers 16:relu,8:tanh,3 --epochs 60
+     --batch 16 --lr 0.2 --seed 3 --validation 0.2 --standardize --patience 3)  # stops after epoch 11 (best 8) here
+"$NABLAS" "${pat[@]}" --out pat1.nbm >pat1.out 2>pat1.err || { cat pat1.err; fail "single run with --patience"; }
+grep -q "early stopping: stopped after epoch" pat1.out \
+    || { cat pat1.out; fail "the single run did not stop early (the test wants an early stop)"; }
+for np in 2 3; do
+    mpi "$np" "$NABLAS" "${pat[@]}" --out "pat$np.nbm" >"pat$np.out" 2>"pat$np.err" \
+        || { cat "pat$np.out" "pat$np.err"; fail "mpirun -np $np with --patience exited $?"; }
+    params_match "pat$np.nbm" pat1.nbm || fail "--patience, -np $np: model differs from the single run's"
+    [ "$(grep "early stopping:" "pat$np.out")" = "$(grep "early stopping:" pat1.out)" ] \
+        || { grep "early stopping:" "pat$np.out" pat1.out; fail "--patience, -np $np: another stop or best epoch"; }
+done
 
 # rank 1 cannot read its data: every rank stops, non-zero, nothing written
 mpi 2 bash -c 'd=blobs.csv; [ "$OMPI_COMM_WORLD_RANK" = 1 ] && d=missing.csv
