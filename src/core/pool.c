@@ -58,6 +58,14 @@ static _Thread_local bool inside;
 
 bool nb__pool_inside(void) { return inside; }
 
+void nb__pool_range(size_t n, size_t block, int k, int parts, size_t *lo, size_t *hi)
+{
+    size_t blocks = (n + block - 1) / block, q = blocks / (size_t)parts, r = blocks % (size_t)parts;
+    size_t uk = (size_t)k, b0 = uk * q + (uk < r ? uk : r), b1 = b0 + q + (uk < r);
+    *lo = b0 * block < n ? b0 * block : n;
+    *hi = b1 * block < n ? b1 * block : n;
+}
+
 static void cpu_relax(void)
 {
 #if defined(__x86_64__) || defined(__i386__)
