@@ -65,12 +65,11 @@ static bool split_grads(nb_net *net, const nb__step_cfg *cfg, const float *X, co
             return false;
     }
     nb__pool_run(split_part, &r, parts);
-    /* in part order, whatever the timing: the same bits every run */
+    /* in part order, whatever the timing: the same bits every run (on the caller: a second
+       fork-join for a pass over the parameters costs more than it saves) */
     *loss = r.part_loss[0];
     for (int k = 1; k < parts; k++) {
-        const float *g = r.nets[k]->grads;
-        for (size_t i = 0; i < net->n_params; i++)
-            net->grads[i] += g[i];
+        nb__vadd(net->grads, r.nets[k]->grads, net->n_params);
         *loss += r.part_loss[k];
     }
     return true;
