@@ -32,6 +32,8 @@ static size_t piece(const mpi_run *r, size_t left)
 /* Overlap: starts summing count gradients at g across ranks, to be waited for in the hook. */
 static void start_sum(mpi_run *r, float *g, size_t count)
 {
+    if (count == 0 && (!r->cfg.progress || r->n_reqs == 0))
+        return; /* between two products: progress only if asked and something is under way */
     for (size_t done = 0, n; done < count; done += n) {
         n = piece(r, count - done);
         if (r->n_reqs == r->cap_reqs || MPI_Iallreduce(MPI_IN_PLACE, g + done, (int)n, MPI_FLOAT,
@@ -185,6 +187,7 @@ static nb_status run(nb_net *net, mpi_run *r, const nb_tensor *X, const nb_tenso
         nb_net_num_layers(net), opts ? opts->batch_size : 0, opts ? opts->epochs : 0,
         opts ? (uint64_t)opts->loss : 0, opts ? opts->seed : 0, opts ? opts->shuffle : 0,
         lr_bits, local, r->cfg.overlap, r->cfg.bucket, optim, optim_lr, clip, sched,
+        r->cfg.progress,
     };
     s = nb__mpi_agree_same(r->c, s, same, sizeof same / sizeof *same);
     if (s == NB_OK && MPI_Bcast(nb_net_params(net), (int)nb_net_num_params(net), MPI_FLOAT, 0,
@@ -239,7 +242,7 @@ static nb_status run(nb_net *net, mpi_run *r, const nb_tensor *X, const nb_tenso
 /* The default: one allreduce over the whole gradient per step.  On this project's 2-core host
    (docs/scaling.md) pieces of 1 MiB cost twice as much (each piece waits for the slowest rank
    again) and per-layer sums overlapped with backward gained nothing measurable. */
-static const nb__mpi_cfg default_cfg = {false, 0};
+static const nb__mpi_cfg default_cfg = {false, 0, false};
 
 nb_status nb__mpi_train_cfg(nb_net *net, MPI_Comm comm, const nb_tensor *X, const nb_tensor *T,
                             size_t rows, bool local, const nb_train_opts *opts,
