@@ -12,13 +12,14 @@
 #include "core/threads.h" /* nb__thread_policy, for --policy-ab */
 #include "naive_train.h"
 #include "sgemm_floor.h"
+#include "split_ab.h"
 #include "workloads.h"
 
 typedef struct options {
     int threads[8];
     size_t n_threads, repeats; /* repeats 0: per-workload default */
     const char *workloads, *json, *dump, *optimizers;
-    bool quick, naive, bf16, policy_ab;
+    bool quick, naive, bf16, policy_ab, split_ab, split_sweep;
 } options;
 
 static void usage(FILE *f)
@@ -38,7 +39,11 @@ static void usage(FILE *f)
           "  --optimizer LIST W2 and W3 also with adam (lr 1e-3) and/or adamw (lr 1e-3, weight\n"
           "                  decay 0.01), epochs alternating with plain SGD's; prints the ratio\n"
           "  --policy-ab     only compare nablas' per-product thread counts with OpenBLAS's own\n"
-          "                  split and with one thread (docs/performance.md)\n", f);
+          "                  split and with one thread (docs/performance.md)\n"
+          "  --split-ab      only compare the batch split across threads (nablas' rule) with\n"
+          "                  unsplit steps at the same thread count and with one thread\n"
+          "  --split-sweep   only time forced-split vs unsplit steps over networks and batch\n"
+          "                  sizes: the measurements behind the split rule\n", f);
 }
 
 static int parse(int argc, char **argv, options *o)
@@ -65,6 +70,10 @@ static int parse(int argc, char **argv, options *o)
             o->bf16 = true;
         } else if (!strcmp(a, "--policy-ab")) {
             o->policy_ab = true;
+        } else if (!strcmp(a, "--split-ab")) {
+            o->split_ab = true;
+        } else if (!strcmp(a, "--split-sweep")) {
+            o->split_sweep = true;
         } else if (v && !strcmp(a, "--threads")) {
             if (!(o->n_threads = bu_parse_int_list(v, o->threads, 8)))
                 return -1;
@@ -376,6 +385,15 @@ int main(int argc, char **argv)
         return run_bf16(&o);
     if (o.policy_ab)
         return run_policy_ab(&o);
+    if (o.split_ab || o.split_sweep) {
+        bu_json *js = bu_json_open(o.json, o.split_ab ? "nablas-bench-train --split-ab"
+                                                      : "nablas-bench-train --split-sweep");
+        int thr = o.threads[o.n_threads - 1];
+        int rc = o.split_ab ? split_ab(o.workloads, thr, o.repeats, o.quick, js)
+                            : split_sweep(thr, o.repeats, js);
+        bu_json_close(js);
+        return rc;
+    }
     bu_json *js = bu_json_open(o.json, "nablas-bench-train");
     printf("%-4s %3s %12s %12s %10s %12s %9s %12s %9s %8s\n", "wl", "thr", "epoch", "samples/s",
            "GFLOP/s", "sgemm floor", "vs floor", "naive", "speedup", "loss");

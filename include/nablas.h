@@ -22,5 +22,6 @@
 #include "nablas/fullbatch.h"
 #include "nablas/safetensors.h"
 #include "nablas/precision.h"
+#include "nablas/checkpoint.h"
 
 #endif

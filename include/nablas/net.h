@@ -115,10 +115,10 @@ nb_status nb_net_evaluate(nb_net *net, const nb_tensor *X, const nb_tensor *T, n
 /* ---- training loop ------------------------------------------------------------------------- */
 
 typedef struct nb_epoch_info {
-    size_t epoch;  /* 1-based */
+    size_t epoch;  /* 1-based, global: a resumed run goes on counting */
     size_t epochs; /* requested */
     double loss;   /* mean training loss of the epoch (weighted by batch rows) */
-    size_t steps;  /* optimizer steps taken so far */
+    size_t steps;  /* optimizer steps (global batches) taken so far, resumed runs included */
     double val_loss; /* loss on the validation rows after this epoch; NAN without them */
 } nb_epoch_info;
 
@@ -154,15 +154,26 @@ typedef struct nb_train_opts {
     /* With the validation rows: at the end, the network gets back the parameters of the epoch
        with the lowest validation loss (kept in a buffer allocated before the first step). */
     bool restore_best;
+    /* false: a fresh run from epoch 1.  true: continue the trainer's recorded run
+       (include/nablas/checkpoint.h): epochs epochs_done+1 .. epochs (epochs stays the total,
+       as if never interrupted; == epochs_done runs nothing; fewer: NB_ERR_ARG), with the same
+       shuffle order, schedule position, dropout masks, early-stopping state and the
+       optimizer's state continued.  The recorded options (loss, batch_size, seed, shuffle, the
+       number of rows, lr, optim, schedule, clip_norm, patience, restore_best, the number of
+       validation rows) must equal this run's, else NB_ERR_ARG and nothing changes;
+       NB_ERR_STATE if the trainer has no run to continue (none yet, or its last run failed).
+       A run whose position says stopped runs no epoch and reports stopped_early. */
+    bool resume;
 } nb_train_opts;
 
 /* MSE, batch 32, 10 epochs, lr 0.01, seed 0, shuffle on, no callback; plain SGD at a constant
    rate without clipping (optim and schedule NULL, clip_norm 0); no validation rows, patience
-   0, restore_best false. */
+   0, restore_best false; a fresh run (resume false). */
 nb_train_opts nb_train_opts_default(void);
 
 typedef struct nb_train_report {
-    size_t epochs_run;
+    size_t epochs_run; /* the global number of the last epoch completed (a resumed run
+                          counts the epochs before it); steps likewise */
     size_t steps;
     double last_loss;  /* mean loss of the last epoch run */
     bool stopped_early; /* the callback or the patience stopped training before the requested
@@ -175,8 +186,8 @@ typedef struct nb_train_report {
 /* Trains on X (rows x inputs) and T (rows x outputs).  Allocates its workspace before the
    first step, none during training (a trainer, below, that lives only for this call).
    report may be NULL; it is filled also when training stops with an error.
-   Epoch e (0-based) visits the rows in the order nb_rng_shuffle(perm, rows, seed, e) gives,
-   or in their order without shuffling.
+   Epoch e (1-based, global) visits the rows in the order nb_rng_shuffle(perm, rows, seed,
+   e - 1) gives, or in their order without shuffling.
    Non-finite values: if a batch's loss or gradient is NaN or +-Inf, training stops before that
    update with NB_ERR_NONFINITE, and the network keeps finite parameters (those of that step,
    or those of the start of the epoch if the broken values had already reached them);

@@ -54,7 +54,10 @@ nb_status nb_safetensors_save_mem(void **data, size_t *size, const nb_net *net, 
 
 /* Builds a network from a file.  layers[k].act is layer k's activation; layers[k].units must
    equal the file's output width of layer k, or be 0 (take it from the file).  The number of
-   inputs is the first weight's width.  *net is set only on success. */
+   inputs is the first weight's width.  *net is set only on success.
+   layers NULL with n_layers 0: the activations the file's metadata names
+   ("nablas.activations", written by nb_safetensors_save), every width from the file; a file
+   without that entry gives NB_ERR_ARG (give the layers), an unknown name NB_ERR_CORRUPT. */
 nb_status nb_safetensors_load(nb_net **net, const char *path, const nb_layer_spec *layers,
                               size_t n_layers);
 nb_status nb_safetensors_load_mem(nb_net **net, const void *data, size_t size,

@@ -7,8 +7,8 @@
 #include "cli/layers.h"
 
 static cli_opt opts[] = {
-    {"layers", "SPEC", "the layers as for train, e.g. 16:relu,3 (required): the file holds no "
-                       "activations", NULL},
+    {"layers", "SPEC", "the layers as for train, e.g. 16:relu,3 (default: the activations "
+                       "nablas export wrote in the file's metadata)", NULL},
     {"out", "MODEL", "where to write the model (required)", NULL},
     {"loss", "NAME", "the model's loss for eval: mse, bce or softmax-ce (default mse)", NULL},
 };
@@ -26,15 +26,48 @@ static bool parse_loss(const char *s, nb_loss *out)
     return true;
 }
 
+/* The file does not fit --layers: say which layer, when the file itself is a chain of layers
+   (loaded again with every width taken from it). */
+static int shape_error(const char *path, const char *spec, const nb_layer_spec *L, size_t n)
+{
+    nb_layer_spec *any = malloc(n * sizeof *any);
+    nb_net *net = NULL;
+    nb_status st = NB_ERR_NOMEM;
+    if (any) {
+        for (size_t l = 0; l < n; l++)
+            any[l] = (nb_layer_spec){0, L[l].act, 0.0f};
+        st = nb_safetensors_load(&net, path, any, n);
+        free(any);
+    }
+    int rc;
+    if (st != NB_OK) {
+        rc = cli_error("import", "%s: its tensors do not fit --layers %s (number of layers "
+                       "differs, or a weight is not 2-D)", path, spec);
+    } else {
+        size_t l = 0;
+        nb_layer_spec s = {0, NB_ACT_IDENTITY, 0.0f};
+        for (; l < n; l++) {
+            nb_net_layer(net, l, &s);
+            if (s.units != L[l].units)
+                break;
+        }
+        rc = cli_error("import", "%s: layer %zu has %zu units in the file, --layers %s says %zu",
+                       path, l + 1, s.units, spec, L[l < n ? l : n - 1].units);
+    }
+    nb_net_free(net);
+    return rc;
+}
+
 int cmd_import(int argc, char **argv)
 {
-    cli_cmd cmd = {"import", "FILE.safetensors --layers SPEC --out MODEL [options]",
+    cli_cmd cmd = {"import", "FILE.safetensors --out MODEL [--layers SPEC] [options]",
                    "Builds a model from a safetensors file laid out as a PyTorch nn.Sequential "
                    "of nn.Linear\nlayers: {i}.weight (out x in) and {i}.bias for increasing "
                    "indices i (activation modules\nmay take indices in between).  The input "
                    "width comes from the first weight; --layers\ngives each layer's units "
-                   "(checked against the file) and activation.  F32, F16, BF16 and\nF64 "
-                   "tensors are read.  The model takes raw inputs (no standardisation).",
+                   "(checked against the file) and activation; without it the\nactivations "
+                   "come from the file's metadata, which nablas export writes (PyTorch's\n"
+                   "weights alone do not say them).  F32, F16, BF16 and F64 tensors are read.  The model takes raw inputs (no standardisation).",
                    opts, sizeof opts / sizeof *opts, "FILE.safetensors", NULL};
     bool help;
     int rc = cli_parse(&cmd, argc, argv, &help);
@@ -42,9 +75,9 @@ int cmd_import(int argc, char **argv)
         return rc;
     const char *spec = cli_get(&cmd, "layers"), *out = cli_get(&cmd, "out"),
                *ls = cli_get(&cmd, "loss");
-    if (!cmd.pos_value || !spec || !out)
-        return cli_usage_error("import", "usage: nablas import FILE.safetensors --layers SPEC "
-                                         "--out MODEL");
+    if (!cmd.pos_value || !out)
+        return cli_usage_error("import", "usage: nablas import FILE.safetensors --out MODEL "
+                                         "[--layers SPEC]");
     const char *inputs[] = {cmd.pos_value};
     cli_output outs[] = {{"out", out}};
     if ((rc = cli_check_outputs("import", outs, 1, inputs, 1)) != CLI_OK)
@@ -52,24 +85,32 @@ int cmd_import(int argc, char **argv)
     nb_loss loss = NB_LOSS_MSE;
     if (ls && !parse_loss(ls, &loss))
         return cli_usage_error("import", "--loss: unknown loss '%s' (mse, bce, softmax-ce)", ls);
-    nb_layer_spec *L;
-    size_t n;
+    nb_layer_spec *L = NULL;
+    size_t n = 0;
     char why[200];
-    if (!cli_parse_layers(spec, &L, &n, why, sizeof why))
+    if (spec && !cli_parse_layers(spec, &L, &n, why, sizeof why))
         return cli_usage_error("import", "--layers: %s", why);
-    if (loss == NB_LOSS_SOFTMAX_CE && L[n - 1].act != NB_ACT_IDENTITY) {
+    if (L && loss == NB_LOSS_SOFTMAX_CE && L[n - 1].act != NB_ACT_IDENTITY) {
         free(L);
         return cli_usage_error("import", "--loss softmax-ce takes logits: the last layer's "
                                          "activation must be identity");
     }
     nb_net *net = NULL;
     nb_status st = nb_safetensors_load(&net, cmd.pos_value, L, n);
+    if (st == NB_ERR_SHAPE && L) {
+        rc = shape_error(cmd.pos_value, spec, L, n);
+        free(L);
+        return rc;
+    }
     free(L);
     if (st == NB_ERR_IO)
         return cli_error("import", "cannot read %s", cmd.pos_value);
+    if (st == NB_ERR_ARG && !spec)
+        return cli_error("import", "%s does not name its activations (it was not written by "
+                         "nablas export): give --layers", cmd.pos_value);
     if (st == NB_ERR_SHAPE)
-        return cli_error("import", "%s: its tensors do not fit --layers %s (number of layers or "
-                         "units differ, or a weight is not 2-D)", cmd.pos_value, spec);
+        return cli_error("import", "%s: its tensors are not a chain of layers (a weight is not "
+                         "2-D, or widths do not follow)", cmd.pos_value);
     if (st == NB_ERR_LIMIT)
         return cli_error("import", "%s: its header length exceeds 100000000 bytes (not a "
                          "safetensors file, or damaged)", cmd.pos_value);
@@ -78,6 +119,13 @@ int cmd_import(int argc, char **argv)
                          "BF16 or F64)", cmd.pos_value, nb_status_str(st));
     if (st != NB_OK)
         return cli_error("import", "%s: %s", cmd.pos_value, nb_status_str(st));
+    nb_layer_spec last;
+    nb_net_layer(net, nb_net_num_layers(net) - 1, &last);
+    if (loss == NB_LOSS_SOFTMAX_CE && last.act != NB_ACT_IDENTITY) {
+        nb_net_free(net);
+        return cli_usage_error("import", "--loss softmax-ce takes logits: the last layer's "
+                                         "activation must be identity");
+    }
     nb_model m = {.net = net, .loss = loss};
     st = nb_model_save(&m, out);
     if (st == NB_OK) {

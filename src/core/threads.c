@@ -1,8 +1,9 @@
-/* Thread settings: nablas' kernels run on the caller's thread; OpenBLAS owns the others, and
-   nablas sets how many of them each product uses (core/threads.h). */
+/* Thread settings: how many threads nablas may use (nb_set_threads), how many of them each
+   product gets (core/threads.h), and the pool's size (core/pool.h). */
 #include <cblas.h>
 #include <stdatomic.h>
 
+#include "core/pool.h"
 #include "core/threads.h"
 #include "nablas/threads.h"
 
@@ -36,6 +37,7 @@ nb_status nb_set_threads(int n)
     openblas_set_num_threads(n);
     atomic_store(&current, n);
     atomic_store(&limit, n);
+    nb__pool_resize(n); /* fewer threads: the workers beyond them are joined now */
     return NB_OK;
 }
 
@@ -43,6 +45,8 @@ int nb_get_threads(void) { return get_limit(); }
 
 int nb__threads_for(size_t m, size_t n, size_t k)
 {
+    if (nb__pool_inside())
+        return 1; /* a part of a pool run: the other threads run the other parts */
     int lim = get_limit();
     if (atomic_load_explicit(&policy_off, memory_order_relaxed))
         return lim;
@@ -51,9 +55,18 @@ int nb__threads_for(size_t m, size_t n, size_t k)
 
 void nb__blas_threads_for(size_t m, size_t n, size_t k)
 {
+    if (nb__pool_inside())
+        return; /* nb__pool_run set OpenBLAS to one thread before the parts started */
     int want = nb__threads_for(m, n, k);
     if (atomic_exchange_explicit(&current, want, memory_order_relaxed) != want)
         openblas_set_num_threads(want);
+}
+
+void nb__blas_threads_one(void)
+{
+    get_limit();
+    if (atomic_exchange_explicit(&current, 1, memory_order_relaxed) != 1)
+        openblas_set_num_threads(1);
 }
 
 const char *nb_blas_corename(void)

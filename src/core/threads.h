@@ -15,11 +15,16 @@
    behaviour before the policy; for nablas-bench-train --policy-ab only). */
 void nb__thread_policy(bool on);
 
-/* The thread count the policy gives an m x n x k product (1 or nb_get_threads()). */
+/* The thread count the policy gives an m x n x k product (1 or nb_get_threads(); 1 inside a
+   part of a pool run). */
 int nb__threads_for(size_t m, size_t n, size_t k);
 
 /* Sets OpenBLAS's thread count for a product of m x n x k multiply-adds, calling OpenBLAS only
    when the count changes (a few ns; it is process-global, see nablas/threads.h). */
 void nb__blas_threads_for(size_t m, size_t n, size_t k);
+
+/* OpenBLAS on one thread (nb__pool_run, before its parts start; they skip the two calls
+   above, which would race on OpenBLAS's process-global count). */
+void nb__blas_threads_one(void);
 
 #endif

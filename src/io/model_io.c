@@ -344,6 +344,9 @@ static nb_status check_sections(const uint8_t *b, const layout *lo, nb__section 
         if (k < n_want) {
             if (s.flags != want[k].flags)
                 return NB_ERR_CORRUPT;
+        } else if (s.tag >= NB__TAG_CKPT_FIRST && s.tag <= NB__TAG_CKPT_LAST) {
+            if (s.flags != 0) /* known, optional: a checkpoint also loads as a plain model */
+                return NB_ERR_CORRUPT;
         } else if (s.flags & NB__SECTION_REQUIRED) {
             return NB_ERR_UNSUPPORTED;
         } else {
@@ -511,13 +514,18 @@ static nb_status model_prefix(const unsigned char *b, size_t n, bool eof, void *
     return st == NB_OK && !eof ? NB_ERR_TRUNCATED : st;
 }
 
+nb_status nb__model_read(const char *path, unsigned char **data, size_t *size)
+{
+    return nb__read_checked(path, MAX_FILE, model_prefix, NULL, data, size);
+}
+
 nb_status nb_model_load(nb_model *out, const char *path)
 {
     if (!out || !path)
         return NB_ERR_NULL;
     unsigned char *data;
     size_t size;
-    NB_TRY(nb__read_checked(path, MAX_FILE, model_prefix, NULL, &data, &size));
+    NB_TRY(nb__model_read(path, &data, &size));
     nb_status st = nb_model_load_mem(out, data, size);
     free(data);
     return st == NB_ERR_OVERFLOW ? NB_ERR_CORRUPT : st;

@@ -37,9 +37,14 @@ enum nb__section_tag {
     NB__TAG_TARGET_NORM = 1,     /* required: f32 mean[outputs], f32 std[outputs] */
     NB__TAG_FEATURE_NAMES = 2,   /* optional: names of the input columns */
     NB__TAG_TARGET_NAMES = 3,    /* optional: names of the target columns */
-    NB__TAG_OPTIM_STATE = 16,    /* reserved for the optimizer state (checkpoints) */
-    NB__TAG_TRAIN_POSITION = 17, /* reserved for epoch / step / schedule / RNG (checkpoints) */
+    /* Checkpoints (io/checkpoint.c): optional, known to every loader (never counted as
+       skipped), decoded only by nb_checkpoint_load. */
+    NB__TAG_OPTIM_STATE = 16,    /* optional: the optimizer (options, steps, state buffers) */
+    NB__TAG_TRAIN_POSITION = 17, /* optional: position, recorded options, dropout, best */
+    NB__TAG_NOTE = 18,           /* optional: the checkpoint's note (bytes, no NUL) */
 };
+#define NB__TAG_CKPT_FIRST NB__TAG_OPTIM_STATE
+#define NB__TAG_CKPT_LAST NB__TAG_NOTE
 
 /* One section: its tag, flags and payload bytes. */
 typedef struct nb__section {
@@ -76,5 +81,8 @@ nb_status nb__model_save_mem_ext(void **data, size_t *size, const nb_model *m,
    and .size are set on success only (NULL / 0 when absent). */
 nb_status nb__model_load_mem_ext(nb_model *m, const void *data, size_t size, nb__section *want,
                                  size_t n_want);
+/* Reads a model file's bytes (bounded, stopping at the first byte that cannot belong to a
+   model file) into a malloc'd buffer: nb_model_load's reading, for loaders that decode more. */
+nb_status nb__model_read(const char *path, unsigned char **data, size_t *size);
 
 #endif

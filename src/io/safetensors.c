@@ -141,12 +141,46 @@ static nb_status assign(nb_net *net, const nb__st_file *f, const layer_ts *L)
     return st;
 }
 
+/* The layers nablas' exporter described in the metadata ("relu,relu,identity"): units 0 (the
+   file's), no dropout.  NB_ERR_ARG when the file does not say (a file from elsewhere: the
+   caller must give the layers), NB_ERR_CORRUPT for a name nablas does not know. */
+static nb_status layers_from_file(const nb__st_file *f, nb_layer_spec **out, size_t *n_out)
+{
+    const char *s = f->activations;
+    if (!s || !*s)
+        return NB_ERR_ARG;
+    size_t n = 1;
+    for (const char *c = s; *c; c++)
+        n += *c == ',';
+    if (n > NB_MODEL_MAX_LAYERS)
+        return NB_ERR_CORRUPT;
+    nb_layer_spec *spec = calloc(n, sizeof *spec);
+    if (!spec)
+        return NB_ERR_NOMEM;
+    for (size_t l = 0; l < n; l++) {
+        size_t len = strcspn(s, ",");
+        int a = 0;
+        while (a < NB_ACT_COUNT && (strlen(nb_act_name((nb_act)a)) != len
+                                    || strncmp(s, nb_act_name((nb_act)a), len) != 0))
+            a++;
+        if (a == NB_ACT_COUNT) {
+            free(spec);
+            return NB_ERR_CORRUPT;
+        }
+        spec[l].act = (nb_act)a;
+        s += len + (s[len] == ',');
+    }
+    *out = spec;
+    *n_out = n;
+    return NB_OK;
+}
+
 nb_status nb_safetensors_load_mem(nb_net **net, const void *data, size_t size,
                                   const nb_layer_spec *layers, size_t n_layers)
 {
-    if (!net || !data || !layers)
+    if (!net || !data || (!layers && n_layers))
         return NB_ERR_NULL;
-    if (n_layers == 0 || n_layers > NB_MODEL_MAX_LAYERS)
+    if (n_layers > NB_MODEL_MAX_LAYERS || (layers && n_layers == 0))
         return NB_ERR_ARG;
     for (size_t l = 0; l < n_layers; l++)
         if ((unsigned)layers[l].act >= NB_ACT_COUNT)
@@ -155,9 +189,13 @@ nb_status nb_safetensors_load_mem(nb_net **net, const void *data, size_t size,
     NB_TRY(nb__st_parse(&f, data, size));
     layer_ts *L = NULL;
     size_t inputs = 0;
-    nb_layer_spec *spec = NULL;
+    nb_layer_spec *spec = NULL, *described = NULL;
     nb_net *made = NULL;
-    nb_status st = group_layers(&f, n_layers, &L, &inputs);
+    nb_status st = NB_OK;
+    if (!layers && (st = layers_from_file(&f, &described, &n_layers)) == NB_OK)
+        layers = described;
+    if (st == NB_OK)
+        st = group_layers(&f, n_layers, &L, &inputs);
     if (st == NB_OK && !(spec = malloc(n_layers * sizeof *spec)))
         st = NB_ERR_NOMEM;
     for (size_t l = 0; l < n_layers && st == NB_OK; l++) {
@@ -176,6 +214,7 @@ nb_status nb_safetensors_load_mem(nb_net **net, const void *data, size_t size,
     else
         nb_net_free(made);
     free(spec);
+    free(described);
     free(L);
     nb__st_free(&f);
     return st;
@@ -220,7 +259,7 @@ static nb_status st_prefix(const unsigned char *b, size_t n, bool eof, void *ctx
 nb_status nb_safetensors_load(nb_net **net, const char *path, const nb_layer_spec *layers,
                               size_t n_layers)
 {
-    if (!net || !path || !layers)
+    if (!net || !path || (!layers && n_layers))
         return NB_ERR_NULL;
     unsigned char *data;
     size_t size;

@@ -44,6 +44,7 @@ void nb__st_free(nb__st_file *f)
     for (size_t i = 0; i < f->n; i++)
         free(f->t[i].name);
     free(f->t);
+    free(f->activations);
     memset(f, 0, sizeof *f);
 }
 
@@ -59,7 +60,9 @@ static bool get_u62(const json_t *v, uint64_t *out)
     return true;
 }
 
-static nb_status parse_metadata(const json_t *meta)
+/* Metadata is a map of strings; nablas reads one of them, the activations its exporter
+   writes (the weights alone cannot say them). */
+static nb_status parse_metadata(nb__st_file *f, const json_t *meta)
 {
     if (!json_is_object(meta))
         return NB_ERR_CORRUPT;
@@ -68,6 +71,14 @@ static nb_status parse_metadata(const json_t *meta)
     json_object_foreach((json_t *)meta, key, v) {
         if (!json_is_string(v))
             return NB_ERR_CORRUPT;
+        if (strcmp(key, "nablas.activations") == 0) {
+            size_t len = json_string_length(v);
+            if (memchr(json_string_value(v), '\0', len))
+                return NB_ERR_CORRUPT;
+            if (!(f->activations = malloc(len + 1)))
+                return NB_ERR_NOMEM;
+            memcpy(f->activations, json_string_value(v), len + 1);
+        }
     }
     return NB_OK;
 }
@@ -152,7 +163,7 @@ static nb_status parse_header(nb__st_file *f, const json_t *root)
     const json_t *v;
     json_object_foreach((json_t *)root, key, v) {
         if (strcmp(key, "__metadata__") == 0) {
-            NB_TRY(parse_metadata(v));
+            NB_TRY(parse_metadata(f, v));
             continue;
         }
         nb_status st = parse_tensor(key, v, &f->t[f->n]);
@@ -181,7 +192,7 @@ nb_status nb__st_parse(nb__st_file *out, const void *bytes, size_t size)
     json_t *root = json_loadb((const char *)p + 8, (size_t)hlen, JSON_REJECT_DUPLICATES, &err);
     if (!root)
         return NB_ERR_CORRUPT;
-    nb__st_file f = {NULL, 0, p + 8 + hlen, size - 8 - (size_t)hlen};
+    nb__st_file f = {NULL, 0, p + 8 + hlen, size - 8 - (size_t)hlen, NULL};
     nb_status st = parse_header(&f, root);
     json_decref(root);
     if (st != NB_OK) {

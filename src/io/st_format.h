@@ -32,6 +32,7 @@ typedef struct nb__st_file {
     size_t n;
     const uint8_t *data;   /* the data buffer: points into the caller's bytes */
     size_t data_size;
+    char *activations;     /* owned copy of __metadata__["nablas.activations"], or NULL */
 } nb__st_file;
 
 /* Parses and validates size bytes.  *out is set only on success (free with nb__st_free). */

@@ -29,6 +29,10 @@ void nb__act_fwd(nb_act act, float *Z, size_t rows, size_t cols);
 void nb__act_bwd(nb_act act, const float *A, float *G, size_t rows, size_t cols);
 double nb__loss_fwd(nb_loss kind, const float *Y, const float *T, size_t rows, size_t cols);
 void nb__loss_bwd(nb_loss kind, const float *Y, const float *T, float *G, size_t rows, size_t cols);
+/* nb__loss_bwd for rows of a batch of total_rows (>= rows): the gradient of the whole batch's
+   mean loss with respect to these rows (the batch split, net/split.c). */
+void nb__loss_bwd_n(nb_loss kind, const float *Y, const float *T, float *G, size_t rows,
+                    size_t cols, size_t total_rows);
 void nb__sgd(float *P, const float *dP, size_t n, float lr);
 /* Inverted dropout (kernels/dropout.c), p in [0, 1): D[i] = A[i] / (1 - p) if element
    first + i is kept, else 0; the mask depends only on (key, first + i), so a slice of a batch

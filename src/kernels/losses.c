@@ -200,13 +200,14 @@ double nb__loss_fwd(nb_loss kind, const float *Y, const float *T, size_t rows, s
 }
 
 NB_CLONES
-void nb__loss_bwd(nb_loss kind, const float *restrict Y, const float *restrict T,
-                  float *restrict G, size_t rows, size_t cols)
+void nb__loss_bwd_n(nb_loss kind, const float *restrict Y, const float *restrict T,
+                    float *restrict G, size_t rows, size_t cols, size_t total_rows)
 {
     size_t n = rows * cols;
+    double count = (double)total_rows * (double)cols; /* the mean's: a slice weighs as in its batch */
     switch (kind) {
     case NB_LOSS_MSE: {
-        float s = (float)(2.0 / (double)n);
+        float s = (float)(2.0 / count);
         for (size_t i = 0; i < n; i++)
             G[i] = s * (Y[i] - T[i]);
         break;
@@ -214,7 +215,7 @@ void nb__loss_bwd(nb_loss kind, const float *restrict Y, const float *restrict T
     case NB_LOSS_BCE: {
         /* In float, so that the loop runs 16 lanes wide: y - t, 1 - y (exact for y >= 0.5),
            the product and the quotient round once each, a few 1e-7 in all. */
-        const float s = (float)(1.0 / (double)n), eps = (float)BCE_EPS;
+        const float s = (float)(1.0 / count), eps = (float)BCE_EPS;
         const float nan = __builtin_nanf("");
         for (size_t i = 0; i < n; i++) {
             float y = Y[i];
@@ -225,7 +226,7 @@ void nb__loss_bwd(nb_loss kind, const float *restrict Y, const float *restrict T
         break;
     }
     case NB_LOSS_SOFTMAX_CE: {
-        double s = 1.0 / (double)rows;
+        double s = 1.0 / (double)total_rows;
 #ifdef NB_HAVE_VMATH
         if (cols <= NB_VW && nb__vrows_fast()) {
             ce_bwd_short_rows(Y, T, G, rows, cols, s);
@@ -250,6 +251,11 @@ void nb__loss_bwd(nb_loss kind, const float *restrict Y, const float *restrict T
     case NB_LOSS_COUNT:
         break;
     }
+}
+
+void nb__loss_bwd(nb_loss kind, const float *Y, const float *T, float *G, size_t rows, size_t cols)
+{
+    nb__loss_bwd_n(kind, Y, T, G, rows, cols, rows);
 }
 
 static nb_status check_loss_args(nb_loss kind, const nb_tensor *Y, const nb_tensor *T)

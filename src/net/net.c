@@ -21,6 +21,7 @@ void nb_net_free(nb_net *net)
     if (!net)
         return;
     free_workspace(net);
+    nb__split_free(net);
     nb__bf16_free(net->bf16);
     free(net->params);
     free(net->grads);
@@ -286,6 +287,7 @@ void nb__net_forward_train(nb_net *net, const float *X, size_t batch)
 nb_status nb__net_prepare(nb_net *net, size_t batch)
 {
     NB_TRY(nb__net_reserve(net, batch));
+    NB_TRY(nb__split_reserve(net, batch));
     return net->bf16 ? nb__bf16_prepare(net->bf16, batch) : NB_OK;
 }
 
@@ -313,13 +315,19 @@ nb_status nb__net_check_loss(const nb_net *net, nb_loss loss)
     return NB_OK;
 }
 
-double nb__net_loss_grad(nb_net *net, nb_loss loss, const float *T, bool want_loss)
+double nb__net_loss_grad_n(nb_net *net, nb_loss loss, const float *T, bool want_loss,
+                           size_t total_rows)
 {
     size_t batch = net->batch_last, out = net->layers[net->n_layers - 1].out;
     const float *Y = nb__net_act(net, net->n_layers - 1);
     double value = want_loss ? nb__loss_fwd(loss, Y, T, batch, out) : 0.0;
-    nb__loss_bwd(loss, Y, T, net->gbuf[0], batch, out);
+    nb__loss_bwd_n(loss, Y, T, net->gbuf[0], batch, out, total_rows);
     return value;
+}
+
+double nb__net_loss_grad(nb_net *net, nb_loss loss, const float *T, bool want_loss)
+{
+    return nb__net_loss_grad_n(net, loss, T, want_loss, net->batch_last);
 }
 
 float *nb__net_out_grad(const nb_net *net) { return net->gbuf[0]; }

@@ -52,6 +52,11 @@ struct nb_net {
     float *drop;
     size_t drop_cap;
 
+    /* Batch splitting (net/split.c): n_shards copies of this description, each with its own
+       workspace and gradient buffer (parts 1.. of a split step; part 0 is this network). */
+    struct nb_net *shards;
+    size_t n_shards;
+
     /* What the last forward left for backward. */
     const float *x_last;
     size_t batch_last;
@@ -99,6 +104,30 @@ void nb__net_backward(nb_net *net, float *grads, float lr);
 #define NB__NET_BETWEEN ((size_t)-1)
 void nb__net_backward_each(nb_net *net, float *grads, void (*done)(void *ctx, size_t layer),
                            void *ctx);
+/* After nb__net_forward on rows of a batch of total_rows: their loss (their mean) and its
+   gradient, scaled as the whole batch's mean loss (nb__loss_bwd_n). */
+double nb__net_loss_grad_n(nb_net *net, nb_loss loss, const float *T, bool want_loss,
+                           size_t total_rows);
+
+/* Batch splitting (net/split.c).  A step of rows rows splits over the thread pool when the
+   threads allowed (nb_get_threads) are 2 or more, no product of the step is large enough for
+   BLAS threads (core/threads.h), the step's forward makes at least NB_SPLIT_MIN_MAC
+   multiply-adds and each part gets at least NB_SPLIT_MIN_ROWS rows (measured with
+   nablas-bench-train --split-sweep, docs/performance.md); not with bf16 products. */
+#define NB_SPLIT_MIN_MAC 100000.0
+#define NB_SPLIT_MIN_ROWS 8
+enum { NB_SPLIT_AUTO, NB_SPLIT_OFF, NB_SPLIT_ALWAYS };
+/* The rule above (AUTO), never, or whenever threads and rows allow (benchmarks and tests). */
+void nb__split_policy(int mode);
+/* The parts a training step on rows rows splits into (1: it does not split). */
+int nb__split_parts(const nb_net *net, size_t rows);
+/* Makes the shards and pool workers that steps of up to rows rows need (nb__net_prepare). */
+nb_status nb__split_reserve(nb_net *net, size_t rows);
+/* Shard k (1 <= k < parts) set up for a part of `rows` rows at offset row0 of the step's
+   rows (its dropout masks follow); NULL if it was not reserved for that. */
+nb_net *nb__split_shard(nb_net *net, int k, size_t rows, size_t row0);
+void nb__split_free(nb_net *net);
+
 /* Checks that loss fits the output activation. */
 nb_status nb__net_check_loss(const nb_net *net, nb_loss loss);
 /* Checks targets T (rows x outputs) and the loss for this network. */

@@ -4,29 +4,54 @@
    check (train/step.c). */
 #include "train/trainer.h"
 
-/* The options of a run's optimizer: the caller's, or plain SGD at opts->lr when only clipping
-   asks for the gradient (the optimizer's plain SGD is the fused update's arithmetic). */
-static bool wanted(const nb_train_opts *opts, nb_optim_opts *o)
+bool nb__run_optim(const nb_optim_opts *optim, double clip_norm, float lr, nb_optim_opts *o)
 {
-    if (opts->optim) {
-        *o = *opts->optim;
+    if (optim) {
+        *o = *optim;
         return true;
     }
-    if (opts->clip_norm > 0.0) {
+    if (clip_norm > 0.0) { /* the optimizer's plain SGD is the fused update's arithmetic */
         *o = nb_optim_opts_default(NB_OPTIM_SGD);
-        o->lr = opts->lr;
+        o->lr = lr;
         return true;
     }
     return false;
 }
 
-/* Same options but for the learning rate (which schedules and runs change freely). */
-static bool same_but_lr(nb_optim_opts a, nb_optim_opts b)
+static bool wanted(const nb_train_opts *opts, nb_optim_opts *o)
 {
-    return a.kind == b.kind && a.momentum == b.momentum && a.dampening == b.dampening &&
-           a.nesterov == b.nesterov && a.weight_decay == b.weight_decay && a.beta1 == b.beta1 &&
-           a.beta2 == b.beta2 && a.eps == b.eps && a.amsgrad == b.amsgrad &&
-           a.alpha == b.alpha && a.centered == b.centered;
+    return nb__run_optim(opts->optim, opts->clip_norm, opts->lr, o);
+}
+
+bool nb__optim_opts_equal(const nb_optim_opts *a, const nb_optim_opts *b, bool with_lr)
+{
+    return a->kind == b->kind && (!with_lr || a->lr == b->lr) && a->momentum == b->momentum &&
+           a->dampening == b->dampening && a->nesterov == b->nesterov &&
+           a->weight_decay == b->weight_decay && a->beta1 == b->beta1 && a->beta2 == b->beta2 &&
+           a->eps == b->eps && a->amsgrad == b->amsgrad && a->alpha == b->alpha &&
+           a->centered == b->centered;
+}
+
+static bool schedule_equal(const nb_schedule *a, const nb_schedule *b)
+{
+    return a->kind == b->kind && a->base_lr == b->base_lr && a->total_steps == b->total_steps &&
+           a->warmup_steps == b->warmup_steps &&
+           a->warmup_start_factor == b->warmup_start_factor && a->step_size == b->step_size &&
+           a->gamma == b->gamma && a->eta_min == b->eta_min &&
+           a->start_factor == b->start_factor && a->end_factor == b->end_factor &&
+           a->pct_start == b->pct_start && a->div_factor == b->div_factor &&
+           a->final_div_factor == b->final_div_factor && a->anneal == b->anneal &&
+           a->three_phase == b->three_phase;
+}
+
+bool nb__run_record_equal(const nb__run_record *a, const nb__run_record *b)
+{
+    return a->loss == b->loss && a->batch_size == b->batch_size && a->seed == b->seed &&
+           a->shuffle == b->shuffle && a->rows == b->rows && a->lr == b->lr &&
+           a->has_optim == b->has_optim && nb__optim_opts_equal(&a->optim, &b->optim, true) &&
+           a->has_schedule == b->has_schedule && schedule_equal(&a->schedule, &b->schedule) &&
+           a->clip_norm == b->clip_norm && a->patience == b->patience &&
+           a->restore_best == b->restore_best && a->val_rows == b->val_rows;
 }
 
 nb_status nb__trainer_prepare_optim(nb_trainer *tr, const nb_train_opts *opts)
@@ -37,8 +62,10 @@ nb_status nb__trainer_prepare_optim(nb_trainer *tr, const nb_train_opts *opts)
     size_t n = tr->net->n_params;
     nb_optim_opts have;
     if (tr->optim && nb_optim_num_params(tr->optim) == n &&
-        nb_optim_get_opts(tr->optim, &have) == NB_OK && same_but_lr(have, o))
+        nb_optim_get_opts(tr->optim, &have) == NB_OK && nb__optim_opts_equal(&have, &o, false))
         return nb_optim_set_lr(tr->optim, o.lr);
+    if (opts->resume) /* the recorded run's optimizer (and its state) is never replaced */
+        return NB_ERR_ARG;
     nb_optim *fresh;
     NB_TRY(nb_optim_create(&fresh, n, &o)); /* validates: NB_ERR_ARG before anything changes */
     nb_optim_free(tr->optim);

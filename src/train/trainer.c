@@ -12,7 +12,7 @@ nb_train_opts nb_train_opts_default(void)
         .loss = NB_LOSS_MSE, .batch_size = 32, .epochs = 10, .lr = 0.01f,
         .seed = 0, .shuffle = true, .on_epoch = NULL, .user = NULL,
         .optim = NULL, .schedule = NULL, .clip_norm = 0.0,
-        .X_val = NULL, .T_val = NULL, .patience = 0, .restore_best = false,
+        .X_val = NULL, .T_val = NULL, .patience = 0, .restore_best = false, .resume = false,
     };
     return o;
 }
@@ -26,6 +26,8 @@ nb_status nb_trainer_create(nb_trainer **out, nb_net *net)
         return NB_ERR_NOMEM;
     tr->net = net;
     tr->parts = 1;
+    tr->pos.best_val_loss = NAN;
+    tr->last_loss = NAN;
     *out = tr;
     return NB_OK;
 }
@@ -51,6 +53,14 @@ nb_status nb__trainer_set_part(nb_trainer *tr, size_t part, size_t parts)
         return NB_ERR_ARG;
     tr->part = part;
     tr->parts = parts;
+    return NB_OK;
+}
+
+nb_status nb_trainer_position(const nb_trainer *tr, nb_train_position *pos)
+{
+    if (!tr || !pos)
+        return NB_ERR_NULL;
+    *pos = tr->pos;
     return NB_OK;
 }
 
@@ -169,6 +179,44 @@ static nb_status keep_finite(nb_trainer *tr, nb_status st)
     return NB_ERR_NONFINITE;
 }
 
+/* The options of this run as a checkpoint records them (sched: the resolved schedule). */
+static void make_record(nb__run_record *r, const nb_train_opts *opts, size_t rows,
+                        const nb_schedule *sched)
+{
+    memset(r, 0, sizeof *r);
+    r->loss = opts->loss;
+    r->batch_size = opts->batch_size;
+    r->seed = opts->seed;
+    r->shuffle = opts->shuffle;
+    r->rows = rows;
+    r->lr = opts->lr;
+    r->has_optim = opts->optim != NULL;
+    if (opts->optim)
+        r->optim = *opts->optim;
+    r->has_schedule = sched != NULL;
+    if (sched)
+        r->schedule = *sched;
+    r->clip_norm = opts->clip_norm;
+    r->patience = opts->patience;
+    r->restore_best = opts->restore_best;
+    r->val_rows = opts->X_val ? opts->X_val->rows : 0;
+}
+
+/* After an epoch's validation loss: the early-stopping state in the position. */
+static void track_best(nb_trainer *tr, const nb_train_opts *opts, double val)
+{
+    nb_train_position *pos = &tr->pos;
+    if (!isnan(val) && (pos->best_epoch == 0 || val < pos->best_val_loss)) {
+        pos->best_val_loss = val; /* a NaN loss never improves */
+        pos->best_epoch = (size_t)pos->epochs_done;
+        pos->bad_epochs = 0;
+        if (opts->restore_best)
+            memcpy(tr->best, tr->net->params, tr->net->n_params * sizeof(float));
+    } else {
+        pos->bad_epochs++;
+    }
+}
+
 nb_status nb_trainer_run(nb_trainer *tr, const nb_tensor *X, const nb_tensor *T,
                          const nb_train_opts *opts, nb_train_report *report)
 {
@@ -182,15 +230,24 @@ nb_status nb_trainer_run(nb_trainer *tr, const nb_tensor *X, const nb_tensor *T,
     double base = opts->optim ? opts->optim->lr : (double)opts->lr;
     nb_schedule sched;
     uint64_t batches = (rows + bs - 1) / bs; /* steps per epoch */
+    if (opts->epochs > UINT64_MAX / batches)
+        return NB_ERR_OVERFLOW;
     if (opts->schedule) {
         sched = *opts->schedule;
         sched.base_lr = base;
-        if (sched.total_steps == 0) {
-            if (opts->epochs > UINT64_MAX / batches)
-                return NB_ERR_OVERFLOW;
+        if (sched.total_steps == 0)
             sched.total_steps = (uint64_t)opts->epochs * batches;
-        }
         NB_TRY(nb_schedule_check(&sched));
+    }
+    nb__run_record rec;
+    make_record(&rec, opts, rows, opts->schedule ? &sched : NULL);
+    if (opts->resume) { /* checked before anything changes */
+        if (!tr->recorded)
+            return NB_ERR_STATE;
+        if (!nb__run_record_equal(&rec, &tr->rec) || opts->epochs < tr->pos.epochs_done)
+            return NB_ERR_ARG;
+    } else {
+        tr->recorded = false; /* a fresh run: the previous one can no longer be continued */
     }
     nb__slice(bs, tr->part, tr->parts, &lo, &hi); /* the largest local slice */
     /* Everything the loop needs is allocated here, before the first step. */
@@ -217,6 +274,14 @@ nb_status nb_trainer_run(nb_trainer *tr, const nb_tensor *X, const nb_tensor *T,
     if (!nb__all_finite(net->params, net->n_params))
         return NB_ERR_NONFINITE; /* nothing finite to keep: refuse to start */
 
+    if (!opts->resume) { /* a new recorded run, from epoch 1 */
+        tr->rec = rec;
+        memset(&tr->pos, 0, sizeof tr->pos);
+        tr->pos.best_val_loss = NAN;
+        tr->last_loss = NAN;
+    }
+    tr->recorded = true;
+    nb_train_position *pos = &tr->pos;
     nb__step_cfg cfg = {opts->loss, opts->lr, tr->update,  tr->update_ctx,
                         tr->hook,   tr->hook_ctx, tr->layer_hook};
     if (opts->optim || opts->clip_norm > 0.0) { /* the gradient goes through the optimizer */
@@ -225,15 +290,16 @@ nb_status nb_trainer_run(nb_trainer *tr, const nb_tensor *X, const nb_tensor *T,
     }
     tr->clip_norm = opts->clip_norm;
     tr->rate = base;
-    nb_train_report rep = {0, 0, NAN, false, 0, NAN, false};
-    size_t bad_epochs = 0; /* epochs since the best validation loss */
     nb_status st = NB_OK;
     bool drop_on = net->drop_on; /* the caller's nb_net_set_dropout_masks, put back below */
     uint64_t drop_seed = net->drop_seed;
     size_t drop_row0 = net->drop_row0;
     net->drop_on = net->any_dropout;
-    for (size_t epoch = 1; epoch <= opts->epochs && st == NB_OK; epoch++) {
-        if (epoch > 1 && !nb__all_finite(net->params, net->n_params)) {
+    /* epochs are numbered globally: a resumed run starts after those done */
+    size_t first = (size_t)pos->epochs_done + 1;
+    bool stopped = pos->stopped;
+    for (size_t epoch = first; !stopped && epoch <= opts->epochs && st == NB_OK; epoch++) {
+        if (epoch > first && !nb__all_finite(net->params, net->n_params)) {
             st = NB_ERR_NONFINITE; /* the callback left them broken: last epoch's copy goes back */
             break;
         }
@@ -246,30 +312,30 @@ nb_status nb_trainer_run(nb_trainer *tr, const nb_tensor *X, const nb_tensor *T,
         for (size_t start = 0; start < rows; start += bs) {
             size_t n = rows - start < bs ? rows - start : bs;
             nb__slice(n, tr->part, tr->parts, &lo, &hi);
-            size_t first = tr->global_rows ? next : start + lo;
+            size_t first_row = tr->global_rows ? next : start + lo;
             if (tr->global_rows && (next += hi - lo) > X->rows) {
                 st = NB_ERR_SHAPE; /* fewer local rows than this part's slices need */
                 break;
             }
-            const float *x = X->data + first * in, *t = T->data + first * out;
+            uint64_t step = pos->steps_done; /* the step's place in the whole run */
+            if (hi == lo && !tr->hook) { /* nothing to compute and no one to tell */
+                pos->steps_done++;
+                continue;
+            }
+            const float *x = X->data + first_row * in, *t = T->data + first_row * out;
             if (opts->shuffle) {
                 gather_rows(tr->xb, X->data, tr->perm + start + lo, hi - lo, in);
                 gather_rows(tr->tb, T->data, tr->perm + start + lo, hi - lo, out);
                 x = tr->xb;
                 t = tr->tb;
             }
-            if (hi == lo && !tr->hook)
-                continue; /* nothing to compute and no one to tell */
-            if (net->any_dropout) { /* masks from (seed, the step's place in the run); a slice
-                                       takes its rows' part of the whole batch's masks */
-                net->drop_seed = nb__dropout_key(opts->seed, tr->sched_start
-                                                 + (uint64_t)(epoch - 1) * batches + start / bs,
-                                                 ~(uint64_t)0);
+            if (net->any_dropout) { /* masks from (seed, step); a slice takes its rows' part of
+                                       the whole batch's masks */
+                net->drop_seed = nb__dropout_key(opts->seed, step, ~(uint64_t)0);
                 net->drop_row0 = lo;
             }
             if (opts->schedule) { /* the step's place in the run, whatever this part skips */
-                uint64_t t = (uint64_t)(epoch - 1) * batches + start / bs;
-                tr->rate = nb_schedule_lr(&sched, tr->sched_start + t);
+                tr->rate = nb_schedule_lr(&sched, step);
                 cfg.lr = (float)tr->rate;
             }
             double loss;
@@ -280,44 +346,40 @@ nb_status nb_trainer_run(nb_trainer *tr, const nb_tensor *X, const nb_tensor *T,
             double w = (double)(tr->hook ? n : hi - lo);
             sum += loss * w;
             weight += w;
-            rep.steps++;
+            pos->steps_done++;
         }
         if (st == NB_OK && !nb__all_finite(net->params, net->n_params))
             st = NB_ERR_NONFINITE; /* broken by a fused step whose loss still looked finite */
         if (st != NB_OK)
             break;
-        rep.epochs_run = epoch;
-        rep.last_loss = weight > 0.0 ? sum / weight : 0.0;
+        /* the position before the callback: a checkpoint saved there is this epoch's end */
+        pos->epochs_done = epoch;
+        tr->last_loss = weight > 0.0 ? sum / weight : 0.0;
         double val = NAN;
         if (opts->X_val) {
             if ((st = nb_net_evaluate(net, opts->X_val, opts->T_val, opts->loss, &ev)) != NB_OK)
                 break;
             val = ev.loss;
-            if (!isnan(val) && (rep.best_epoch == 0 || val < rep.best_val_loss)) {
-                rep.best_val_loss = val; /* a NaN loss never improves */
-                rep.best_epoch = epoch;
-                bad_epochs = 0;
-                if (opts->restore_best)
-                    memcpy(tr->best, net->params, net->n_params * sizeof(float));
-            } else {
-                bad_epochs++;
-            }
+            track_best(tr, opts, val);
         }
+        /* patience decides first, so that the callback's checkpoint knows the run ends here */
+        stopped = opts->patience > 0 && pos->bad_epochs >= opts->patience;
+        pos->stopped = stopped;
         if (opts->on_epoch) {
-            nb_epoch_info info = {epoch, opts->epochs, rep.last_loss, rep.steps, val};
+            nb_epoch_info info = {epoch, opts->epochs, tr->last_loss, (size_t)pos->steps_done,
+                                  val};
             if (opts->on_epoch(&info, opts->user)) {
-                rep.stopped_early = epoch < opts->epochs;
-                break;
+                stopped = true; /* the callback's stop at the last epoch ends nothing early */
+                pos->stopped = pos->stopped || epoch < opts->epochs;
             }
-        }
-        if (opts->patience > 0 && bad_epochs >= opts->patience) {
-            rep.stopped_early = epoch < opts->epochs;
-            break;
         }
     }
     net->drop_on = drop_on;
     net->drop_seed = drop_seed;
     net->drop_row0 = drop_row0;
+    nb_train_report rep = {(size_t)pos->epochs_done, (size_t)pos->steps_done, tr->last_loss,
+                           pos->stopped && pos->epochs_done < opts->epochs, pos->best_epoch,
+                           pos->best_val_loss, false};
     if (st == NB_OK && opts->restore_best && rep.best_epoch > 0
         && nb__all_finite(tr->best, net->n_params)) {
         memcpy(net->params, tr->best, net->n_params * sizeof(float));
@@ -326,6 +388,8 @@ nb_status nb_trainer_run(nb_trainer *tr, const nb_tensor *X, const nb_tensor *T,
     }
     if (st == NB_OK || st == NB_ERR_NONFINITE)
         st = keep_finite(tr, st);
+    if (st != NB_OK)
+        tr->recorded = false; /* the state is mid-epoch or broken: nothing to continue */
     if (report)
         *report = rep;
     return st;

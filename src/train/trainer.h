@@ -4,6 +4,25 @@
 
 #include "train/step.h"
 
+/* The options of a run that decide its trajectory (checkpoints record them; a resumed run
+   must repeat them).  Every field is set, zeros where the run has no such option. */
+typedef struct nb__run_record {
+    nb_loss loss;
+    size_t batch_size;
+    uint64_t seed;
+    bool shuffle;
+    size_t rows;        /* global rows */
+    float lr;
+    bool has_optim;
+    nb_optim_opts optim; /* the caller's (opts->optim), all zero without one */
+    bool has_schedule;
+    nb_schedule schedule; /* resolved: base_lr and total_steps as the run uses them */
+    double clip_norm;
+    size_t patience;
+    bool restore_best;
+    size_t val_rows;    /* 0 without validation rows */
+} nb__run_record;
+
 struct nb_trainer {
     nb_net *net; /* borrowed */
     /* The loop's buffers, grown on demand and kept, so that a later run of the same size
@@ -29,7 +48,13 @@ struct nb_trainer {
     nb_optim *optim;
     double clip_norm;
     double rate;
-    uint64_t sched_start; /* schedule position of epoch 1's first step (0; resumed runs) */
+    /* Checkpoints: where the recorded run stands, its options and its last epoch's mean
+       loss.  recorded: a run to continue exists (set by a run that got under way, cleared when
+       a run fails; nb_checkpoint_load sets it). */
+    nb_train_position pos;
+    nb__run_record rec;
+    double last_loss;
+    bool recorded;
     /* 0: X and T hold every row.  Else X and T hold only this part's rows (its slice of every
        global batch, in order) of a data set of global_rows rows, without shuffling (MPI ranks
        that load only their own rows). */
@@ -51,6 +76,13 @@ void nb__trainer_set_update(nb_trainer *tr, nb__update_fn update, void *ctx);
    tr->optim is kept if its options match (lr aside), else made anew; NB_ERR_ARG for options
    nb_optim_create rejects. */
 nb_status nb__trainer_prepare_optim(nb_trainer *tr, const nb_train_opts *opts);
+/* Whether two option sets are equal (every field; with_lr false: the learning rate aside). */
+bool nb__optim_opts_equal(const nb_optim_opts *a, const nb_optim_opts *b, bool with_lr);
+/* The optimizer options a run with these options uses (the caller's, or plain SGD at lr when
+   only clipping asks for the gradient); false when it uses none (the fused update). */
+bool nb__run_optim(const nb_optim_opts *optim, double clip_norm, float lr, nb_optim_opts *o);
+/* The record's equality (resume).  NaN-free records: plain == on every field. */
+bool nb__run_record_equal(const nb__run_record *a, const nb__run_record *b);
 /* The update of a step with tr->optim: clip (tr->clip_norm), set the rate (tr->rate), step. */
 nb_status nb__optim_update(void *tr, float *params, float *grads, size_t n_params);
 /* Rows [*lo, *hi) of a global batch of n rows that slice part of parts computes. */

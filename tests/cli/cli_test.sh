@@ -552,13 +552,31 @@ PY
     one_line; has err "cannot read model missing.nbm"
     run 1 export m.nbm /nonexistent-dir/x.safetensors
     one_line; has err "/nonexistent-dir/x.safetensors: directory /nonexistent-dir: No such file or directory"
-    run 2 import m.safetensors --out x.nbm
+    # without --layers: the activations nablas export wrote in the metadata
+    run 0 import m.safetensors --loss softmax-ce --out meta.nbm
+    has out "imported 4-16:relu,3:identity network (131 parameters)"
+    run 0 predict --model meta.nbm --data blobs.csv --label-column species --out c.csv
+    cmp -s b.csv c.csv || fail "predictions differ with the activations from the metadata"
+    "$PYTHON" - <<'PY' || fail "cannot strip the metadata"
+import json, struct
+b = open("m.safetensors", "rb").read()
+n = struct.unpack("<Q", b[:8])[0]
+h = json.loads(b[8:8 + n])
+del h["__metadata__"]
+j = json.dumps(h).encode()
+j += b" " * (-len(j) % 8)
+open("plain.safetensors", "wb").write(struct.pack("<Q", len(j)) + j + b[8 + n:])
+PY
+    run 1 import plain.safetensors --out x.nbm
+    one_line; has err "plain.safetensors does not name its activations (it was not written by nablas export): give --layers"
+    run 0 import plain.safetensors --layers 16:relu,3 --out plain.nbm
     run 2 import m.safetensors --layers 16:relu,3 --out x.nbm --loss hinge
     run 2 import m.safetensors --layers 16:relu,3:relu --loss softmax-ce --out x.nbm
     run 1 import m.safetensors --layers 8:relu,3 --out x.nbm
-    one_line; has err "do not fit --layers 8:relu,3"
+    one_line; has err "m.safetensors: layer 1 has 16 units in the file, --layers 8:relu,3 says 8"
     run 1 import m.safetensors --layers 16:relu,3,2 --out x.nbm
-    one_line
+    one_line; has err "do not fit --layers 16:relu,3,2 (number of layers differs"
+    run 2 import m.safetensors --layers 16:tanh,3:tanh --loss softmax-ce --out x.nbm
     run 1 import missing.safetensors --layers 3 --out x.nbm
     one_line; has err "cannot read missing.safetensors"
     head -c 100 m.safetensors > cut.safetensors

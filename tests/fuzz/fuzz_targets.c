@@ -150,6 +150,14 @@ void nb_fuzz_safetensors(const uint8_t *data, size_t size)
         spec[l].dropout = 0; /* training-only; the file cannot set it */
     }
     nb_net *sentinel = (nb_net *)&spec, *net = sentinel;
+    /* the layers the metadata names, if any: loads or fails cleanly, with the same widths */
+    if (nb_safetensors_load_mem(&net, data + 1, size - 1, NULL, 0) == NB_OK) {
+        CHECK(nb_net_num_layers(net) >= 1);
+        nb_net_free(net);
+    } else {
+        CHECK(net == sentinel);
+    }
+    net = sentinel;
     if (nb_safetensors_load_mem(&net, data + 1, size - 1, spec, n) != NB_OK) {
         CHECK(net == sentinel);
         return;

@@ -99,6 +99,58 @@ Test(safetensors, round_trip_is_bit_identical)
     free(data);
 }
 
+Test(safetensors, activations_from_the_metadata_nablas_writes)
+{
+    nb_net *net = io_small_net(5); /* 3-5:relu-4:tanh-2:identity */
+    void *data;
+    size_t size;
+    cr_assert_eq(nb_safetensors_save_mem(&data, &size, net, NULL, NULL), NB_OK);
+    nb_net *back;
+    cr_assert_eq(nb_safetensors_load_mem(&back, data, size, NULL, 0), NB_OK);
+    assert_same_params(net, back); /* units and activations as saved */
+    nb_net_free(back);
+    nb_net_free(net);
+    free(data);
+}
+
+/* Files with no or odd "nablas.activations": the caller must say, or the file is corrupt. */
+Test(safetensors, activations_metadata_errors)
+{
+    static const struct {
+        const char *json;
+        nb_status want;
+    } cases[] = {
+        {VALID, NB_ERR_ARG},                                                    /* no metadata */
+        {"{\"__metadata__\":{\"format\":\"pt\"}," W23 "," B2 "}", NB_ERR_ARG},    /* not ours */
+        {"{\"__metadata__\":{\"nablas.activations\":\"\"}," W23 "," B2 "}", NB_ERR_ARG},
+        {"{\"__metadata__\":{\"nablas.activations\":\"identity\"}," W23 "," B2 "}", NB_OK},
+        {"{\"__metadata__\":{\"nablas.activations\":\"tanh\"}," W23 "," B2 "}", NB_OK},
+        {"{\"__metadata__\":{\"nablas.activations\":\"swish\"}," W23 "," B2 "}", NB_ERR_CORRUPT},
+        {"{\"__metadata__\":{\"nablas.activations\":\"relu,\"}," W23 "," B2 "}", NB_ERR_CORRUPT},
+        {"{\"__metadata__\":{\"nablas.activations\":\"relu,identity\"}," W23 "," B2 "}",
+         NB_ERR_SHAPE}, /* two layers named, one in the file */
+        {"{\"__metadata__\":{\"nablas.activations\":\"re\\u0000lu\"}," W23 "," B2 "}",
+         NB_ERR_CORRUPT},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        size_t size;
+        unsigned char *b = st_bytes(cases[i].json, UINT64_MAX, NULL, 32, &size);
+        nb_net *sentinel = (nb_net *)b, *net = sentinel;
+        nb_status st = nb_safetensors_load_mem(&net, b, size, NULL, 0);
+        cr_assert_eq(st, cases[i].want, "%s: got %s", cases[i].json, nb_status_str(st));
+        if (st == NB_OK) {
+            nb_layer_spec s;
+            nb_net_layer(net, 0, &s);
+            cr_assert_eq(s.units, 2);
+            cr_assert_eq(s.act, strstr(cases[i].json, "tanh") ? NB_ACT_TANH : NB_ACT_IDENTITY);
+            nb_net_free(net);
+        } else {
+            cr_assert_eq(net, sentinel, "output touched on failure");
+        }
+        free(b);
+    }
+}
+
 Test(safetensors, pytorch_names_layout_and_indices)
 {
     nb_net *net = io_small_net(6); /* 3-5:relu-4:tanh-2:identity */
@@ -230,6 +282,9 @@ Test(safetensors, argument_errors)
     cr_assert_eq(nb_safetensors_load_mem(NULL, data, size, ONE, 1), NB_ERR_NULL);
     cr_assert_eq(nb_safetensors_load_mem(&out, NULL, size, ONE, 1), NB_ERR_NULL);
     cr_assert_eq(nb_safetensors_load_mem(&out, data, size, NULL, 1), NB_ERR_NULL);
+    cr_assert_eq(nb_safetensors_load_mem(&out, data, size, NULL, 0), NB_OK); /* its metadata */
+    nb_net_free(out);
+    out = NULL;
     cr_assert_eq(nb_safetensors_load_mem(&out, data, size, ONE, 0), NB_ERR_ARG);
     nb_layer_spec bad[3] = {{0, NB_ACT_RELU, 0}, {0, NB_ACT_COUNT, 0}, {0, NB_ACT_IDENTITY, 0}};
     cr_assert_eq(nb_safetensors_load_mem(&out, data, size, bad, 3), NB_ERR_ARG);
