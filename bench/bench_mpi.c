@@ -523,6 +523,8 @@ int main(int argc, char **argv)
                   (variants[k].tuned == 0 || tuned_ok);
     if (rank == 0 && !tuned_ok)
         printf("(ring, rd, rab skipped: run with --mca coll_tuned_use_dynamic_rules 1)\n");
+    if (rank == 0 && o.batch && strcmp(o.workloads, "none"))
+        printf("global batch %zu rows instead of the workloads' own\n", o.batch);
     if (rank == 0 && strcmp(o.workloads, "none"))
         printf("ranks %d; 1x2 = rank 0 alone on 2 BLAS threads; the others: %d ranks on 1 thread "
                "each\nratio: median time per epoch / 1x2's in the same round; per step (medians "
@@ -533,8 +535,6 @@ int main(int argc, char **argv)
                "%-4s %-6s %-9s %9s %7s %8s %8s %8s %8s %8s %8s %8s %8s\n", size, size, "",
                "round", "variant", "s/epoch", "ratio", "step ms", "MPI ms", "share", "p10 step",
                "p10 MPI", "share", "wait ms", "sum ms");
-    if (rank == 0 && o.batch && strcmp(o.workloads, "none"))
-        printf("global batch %zu rows instead of the workloads' own\n", o.batch);
     for (size_t i = 0; i < BW_COUNT; i++) {
         bw_workload w = bw_get(i);
         if (!bu_in_list(o.workloads, w.name))
