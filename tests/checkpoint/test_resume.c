@@ -77,18 +77,25 @@ static void same_params(nb_net *a, nb_net *b, const char *what)
 }
 
 /* One case: the run in one go, then the interrupted run resumed from its checkpoint. */
-static void resume_case(ck_optim k, bool validation, size_t split)
+static void resume_case(ck_optim k, bool validation, size_t patience, size_t split)
 {
     char what[96];
-    snprintf(what, sizeof what, "%s%s split %zu", ck_name(k), validation ? "+val" : "", split);
+    snprintf(what, sizeof what, "%s%s patience %zu split %zu", ck_name(k),
+             validation ? "+val" : "", patience, split);
     ck_run r;
     ck_opts(&r, k, validation, TOTAL);
+    r.o.patience = patience;
 
     nb_net *net_a = ck_net();
     nb_trainer *tr_a;
     cr_assert_eq(nb_trainer_create(&tr_a, net_a), NB_OK);
     nb_train_report ra;
     cr_assert_eq(nb_trainer_run(tr_a, &ck_X, &ck_T, &r.o, &ra), NB_OK, "%s", what);
+    if (validation) { /* the fixture's validation rows make both features act (ckpt_common.c) */
+        cr_assert(ra.restored && ra.best_epoch < ra.epochs_run, "%s: best epoch %zu of %zu",
+                  what, ra.best_epoch, ra.epochs_run);
+        cr_assert_eq(ra.stopped_early, patience > 0, "%s: stopped early", what);
+    }
 
     nb_net *net_b = ck_net();
     nb_trainer *tr_b;
@@ -153,8 +160,12 @@ static void resume_case(ck_optim k, bool validation, size_t split)
 static void each_split(ck_optim k, bool validation)
 {
     ck_data();
-    for (size_t split = 1; split <= TOTAL; split += 3) /* 1, 4, 7 (nothing left to run) */
-        resume_case(k, validation, split);
+    /* splits 1, 4, 7 (nothing left to run); with validation rows, patience 2 (runs stop at
+       epoch 3 to 6, some before the split: their checkpoint says stopped) and 0 (to the end,
+       then restore_best goes back to an epoch before the split) */
+    for (size_t patience = 0; patience <= (validation ? 2u : 0u); patience += 2)
+        for (size_t split = 1; split <= TOTAL; split += 3)
+            resume_case(k, validation, validation ? patience : 0, split);
 }
 
 Test(resume, plain_fused) { each_split(CK_PLAIN, false); }
