@@ -11,6 +11,7 @@
 
 #include "bench_util.h"
 #include "nablas.h"
+#include "optim/optim.h" /* NB_OPTIM_SPLIT_MIN, for --threads-ab */
 
 typedef struct variant {
     const char *name;
@@ -42,18 +43,21 @@ enum { N_VARIANTS = sizeof VARIANTS / sizeof VARIANTS[0], MAX_SAMPLES = 64 };
 static void usage(FILE *f)
 {
     fputs("usage: nablas-bench-optim [--optimizer NAME,...] [--params N] [--samples S] [--quick]\n"
-          "                          [--json FILE]\n"
+          "                          [--threads-ab] [--json FILE]\n"
           "  One step of each optimizer on N parameters (default 10^7), S samples (default 9;\n"
           "  --quick 3) alternating with memcpy of the same number of bytes.  Prints GB/s of\n"
           "  bytes read + written for both and the ratio optimizer / memcpy (target >= 0.60).\n"
           "  optimizers: sgd sgd_momentum sgd_nesterov adam adam_amsgrad adamw rmsprop\n"
-          "              rmsprop_momentum rmsprop_centered rmsprop_mom_centered clip_grad_norm\n",
+          "              rmsprop_momentum rmsprop_centered rmsprop_mom_centered clip_grad_norm\n"
+          "  --threads-ab  instead: each step at one thread and at all threads (nb_get_threads at\n"
+          "                start) alternating, and the ratio (above 1: the threads pay)\n",
           f);
 }
 
 int main(int argc, char **argv)
 {
     const char *only = NULL, *json = NULL;
+    bool threads_ab = false;
     size_t n = 10000000, samples = 9;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -62,6 +66,8 @@ int main(int argc, char **argv)
             return 0;
         } else if (!strcmp(a, "--quick")) {
             samples = 3;
+        } else if (!strcmp(a, "--threads-ab")) {
+            threads_ab = true;
         } else if (v && !strcmp(a, "--optimizer")) {
             only = argv[++i];
         } else if (v && !strcmp(a, "--params")) {
@@ -83,6 +89,7 @@ int main(int argc, char **argv)
     _mm_setcsr(_mm_getcsr() | 0x8040); /* no measurement of the denormal slow path */
 #endif
     bu_print_header(stdout, "nablas-bench-optim");
+    int all = nb_get_threads();
     printf("%zu parameters (%.0f MB per array), %zu samples, medians; one step per sample\n", n,
            4e-6 * (double)n, samples);
     bu_json *js = bu_json_open(json, "nablas-bench-optim");
@@ -93,7 +100,10 @@ int main(int argc, char **argv)
     bu_fill_uniform(g, n, 2, -1, 1);
     bu_fill_uniform(src, copy_max, 3, -1, 1);
     memcpy(dst, src, copy_max * sizeof(float)); /* touch every page before timing */
-    printf("%-22s %7s %10s %10s %8s\n", "optimizer", "arrays", "GB/s", "memcpy", "ratio");
+    if (threads_ab)
+        printf("%-22s %7s %12s %12s %8s\n", "optimizer", "arrays", "1 thread", "threads", "1t/nt");
+    else
+        printf("%-22s %7s %10s %10s %8s\n", "optimizer", "arrays", "GB/s", "memcpy", "ratio");
     double worst = 1e300;
     for (size_t v = 0; v < N_VARIANTS; v++) {
         const variant *V = &VARIANTS[v];
@@ -116,6 +126,31 @@ int main(int argc, char **argv)
         double t_opt[MAX_SAMPLES], t_cpy[MAX_SAMPLES];
         double total = 0.0;
         nb_optim_step(opt, p, g); /* first step: SGD momentum's buffer copy; pages touched */
+        if (threads_ab && V->clip) { /* the norm is a reduction: it stays on one thread */
+            nb_optim_free(opt);
+            continue;
+        }
+        if (threads_ab) { /* one thread vs all, samples alternating */
+            for (size_t s = 0; s < samples; s++)
+                for (int k = 0; k < 2; k++) {
+                    int which = (int)((s + (size_t)k) % 2);
+                    nb_set_threads(which ? all : 1);
+                    double t0 = bu_now();
+                    nb_optim_step(opt, p, g);
+                    (which ? t_cpy : t_opt)[s] = bu_now() - t0;
+                }
+            nb_set_threads(all);
+            double a = bu_median(t_opt, samples), c = bu_median(t_cpy, samples);
+            printf("%-22s %7.0f %9.3f ms %9.3f ms %8.2f\n", V->name, V->arrays, a * 1e3, c * 1e3,
+                   a / c);
+            bu_json_row(js);
+            bu_json_str(js, "optimizer", V->name);
+            bu_json_num(js, "threads", all);
+            bu_json_num(js, "one_thread_s", a);
+            bu_json_num(js, "threads_s", c);
+            nb_optim_free(opt);
+            continue;
+        }
         for (size_t s = 0; s < samples; s++) {
             double t0 = bu_now();
             if (V->clip)
@@ -143,8 +178,12 @@ int main(int argc, char **argv)
         nb_optim_free(opt);
         (void)total;
     }
-    printf("ratio: optimizer GB/s / memcpy GB/s (same bytes, alternating samples); worst %.2f "
-           "(target >= 0.60)\n", worst);
+    if (threads_ab)
+        printf("1t/nt: step time at one thread / at %d threads (ranges of the parameters on nablas' "
+               "pool from %d parameters up)\n", all, NB_OPTIM_SPLIT_MIN);
+    else
+        printf("ratio: optimizer GB/s / memcpy GB/s (same bytes, alternating samples); worst "
+               "%.2f (target >= 0.60)\n", worst);
     bu_json_close(js);
     free(p), free(g), free(src), free(dst);
     return 0;

@@ -14,7 +14,26 @@
 
 typedef struct variant {
     int threads, policy;
+    bool serial; /* the parts one after the other on the calling thread (the split's cost) */
 } variant;
+
+typedef struct serial_epoch {
+    nb_trainer *tr;
+    const bw_workload *w;
+    size_t batch;
+    uint64_t seed;
+    double t;
+} serial_epoch;
+
+static double epoch_time(nb_trainer *tr, const bw_workload *w, size_t batch, uint64_t seed);
+
+/* Inside a pool part, the step's own pool runs take their parts one after the other. */
+static void serial_part(void *ctx, int k, int parts)
+{
+    (void)k, (void)parts;
+    serial_epoch *e = ctx;
+    e->t = epoch_time(e->tr, e->w, e->batch, e->seed);
+}
 
 static double epoch_time(nb_trainer *tr, const bw_workload *w, size_t batch, uint64_t seed)
 {
@@ -52,7 +71,14 @@ static void compare(const bw_workload *w, size_t batch, const variant *v, int nv
             int k = (int)((r + (size_t)j) % (size_t)nv);
             nb_set_threads(v[k].threads);
             nb__split_policy(v[k].policy);
-            double t = epoch_time(tr[k], w, batch, r);
+            double t;
+            if (v[k].serial) {
+                serial_epoch e = {tr[k], w, batch, r, 0.0};
+                nb__pool_run(serial_part, &e, 1);
+                t = e.t;
+            } else {
+                t = epoch_time(tr[k], w, batch, r);
+            }
             if (r > 0)
                 d[(size_t)k * reps + r - 1] = t;
         }
@@ -110,7 +136,8 @@ int split_ab(const char *workloads, int thr, size_t repeats, bool quick, bu_json
         nb_set_threads(thr);
         int parts = nb__split_parts(probe, w.batch < w.rows ? w.batch : w.rows);
         nb_net_free(probe);
-        variant v[3] = {{thr, NB_SPLIT_AUTO}, {thr, NB_SPLIT_OFF}, {1, NB_SPLIT_AUTO}};
+        variant v[3] = {{thr, NB_SPLIT_AUTO, false}, {thr, NB_SPLIT_OFF, false},
+                        {1, NB_SPLIT_AUTO, false}};
         double m[3];
         compare(&w, w.batch, v, 3, reps, m);
         printf("%-4s %6d %10.4g ms %10.4g ms %10.4g ms %8.3fx %8.3fx\n", w.name, parts,
@@ -153,8 +180,9 @@ int split_sweep(int thr, size_t repeats, bu_json *js)
     static const size_t batches[] = {8, 16, 32, 64, 128, 256, 1024};
     size_t reps = repeats ? repeats : 15;
     printf("split sweep at %d threads: forced split (every step over %d parts) vs unsplit, "
-           "epochs of 2048 rows alternating\n%-15s %6s %12s %7s %12s %12s %9s\n", thr, thr,
-           "network", "batch", "fwd MAC", "rule", "split step", "unspl step", "gain");
+           "epochs of 2048 rows alternating\n%-15s %6s %12s %5s %12s %12s %12s %9s %9s\n", thr,
+           thr, "network", "batch", "fwd MAC", "rule", "split step", "unspl step", "serial step",
+           "gain", "cost");
     for (size_t i = 0; i < sizeof nets / sizeof nets[0]; i++) {
         bw_workload w = bw_get(1);
         w.name = nets[i].name;
@@ -190,11 +218,14 @@ int split_sweep(int thr, size_t repeats, bu_json *js)
             size_t bs = batches[b], steps = (w.rows + bs - 1) / bs;
             nb_set_threads(thr);
             int rule = nb__split_parts(probe, bs);
-            variant v[2] = {{thr, NB_SPLIT_ALWAYS}, {thr, NB_SPLIT_OFF}};
-            double m[2];
-            compare(&w, bs, v, 2, reps, m);
-            printf("%-15s %6zu %12.0f %7d %9.3f us %9.3f us %8.3fx\n", w.name, bs, mac * (double)bs,
-                   rule, m[0] / (double)steps * 1e6, m[1] / (double)steps * 1e6, m[1] / m[0]);
+            variant v[3] = {{thr, NB_SPLIT_ALWAYS, false}, {thr, NB_SPLIT_OFF, false},
+                            {thr, NB_SPLIT_ALWAYS, true}};
+            double m[3];
+            compare(&w, bs, v, 3, reps, m);
+            printf("%-15s %6zu %12.0f %5d %9.3f us %9.3f us %9.3f us %8.3fx %8.3fx\n", w.name,
+                   bs, mac * (double)bs, rule, m[0] / (double)steps * 1e6,
+                   m[1] / (double)steps * 1e6, m[2] / (double)steps * 1e6, m[1] / m[0],
+                   m[2] / m[1]);
             bu_json_row(js);
             bu_json_str(js, "network", w.name);
             bu_json_num(js, "batch", (double)bs);
@@ -202,13 +233,16 @@ int split_sweep(int thr, size_t repeats, bu_json *js)
             bu_json_num(js, "rule_parts", rule);
             bu_json_num(js, "split_step_s", m[0] / (double)steps);
             bu_json_num(js, "unsplit_step_s", m[1] / (double)steps);
+            bu_json_num(js, "split_serial_step_s", m[2] / (double)steps);
         }
         nb_net_free(probe);
         free(w.X);
         free(w.T);
     }
     nb_set_threads(thr);
-    printf("gain = unsplit step / split step (above 1: splitting pays); rule = the parts "
-           "nablas' rule picks (1: no split); fwd MAC = multiply-adds of the step's forward.\n");
+    printf("gain = unsplit step / split step (above 1: splitting pays); cost = the split's "
+           "parts run one after the other on one thread / unsplit step (the extra work the\n"
+           "split adds); rule = the parts nablas' rule picks (1: no split); fwd MAC = "
+           "multiply-adds of the step's forward.\n");
     return 0;
 }

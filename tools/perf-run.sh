@@ -44,6 +44,10 @@ run "training, W1-W4, 1 and 2 threads, native core type" \
     native "$b/nablas-bench-train" $quick
 run "thread policy vs OpenBLAS's split vs 1 thread (native)" \
     native "$b/nablas-bench-train" --policy-ab $quick
+run "batch split across threads vs unsplit vs 1 thread (native)" \
+    native "$b/nablas-bench-train" --split-ab $quick
+run "batch split sweep: the split rule's measurements (native)" \
+    native "$b/nablas-bench-train" --split-sweep
 run "each training product on 1 vs 2 threads (native)" \
     native "$b/nablas-bench-kernels" --kernel none --thread-crossover $quick
 run "Adam and AdamW epochs beside plain SGD's (native)" \

@@ -6,7 +6,6 @@
    workers exist. */
 #define _POSIX_C_SOURCE 200809L
 #include <pthread.h>
-#include <sched.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdint.h>
@@ -18,8 +17,10 @@
 
 /* How long a worker (or a waiting caller) spins before it sleeps: a few steps of a small
    network, so that consecutive steps never pay a wake-up, while an idle pool costs at most
-   this much CPU per run. */
-#define NB_POOL_SPIN_NS 200000L
+   this much CPU per run.  The spin only pauses: with sched_yield in it, a caller on a busy
+   machine handed its core to other processes for whole time slices: W2's split epochs took
+   2.7-5.6 ms with it and 1.5-1.9 ms without, at a load of 8-9 on 2 cores. */
+#define NB_POOL_SPIN_NS 100000L
 
 /* A run's state in one word: run number (bits 16 on), parts (bits 8-15) and the next part
    not yet claimed (bits 0-7).  Whoever claims part k (compare-and-swap of next) runs it, the
@@ -58,6 +59,14 @@ static _Thread_local bool inside;
 
 bool nb__pool_inside(void) { return inside; }
 
+void nb__pool_range(size_t n, size_t block, int k, int parts, size_t *lo, size_t *hi)
+{
+    size_t blocks = (n + block - 1) / block, q = blocks / (size_t)parts, r = blocks % (size_t)parts;
+    size_t uk = (size_t)k, b0 = uk * q + (uk < r ? uk : r), b1 = b0 + q + (uk < r);
+    *lo = b0 * block < n ? b0 * block : n;
+    *hi = b1 * block < n ? b1 * block : n;
+}
+
 static void cpu_relax(void)
 {
 #if defined(__x86_64__) || defined(__i386__)
@@ -82,10 +91,7 @@ static bool spin_new_run(uint64_t run)
         if ((atomic_load_explicit(&P.state, memory_order_acquire) >> 16) != run)
             return true;
         cpu_relax();
-        if (i % 64 == 0) { /* now and then: the clock (vDSO, ~20 ns), and the core handed to
-                              any thread waiting for it (on a busy machine the thread this
-                              one waits for may be that thread) */
-            sched_yield();
+        if (i % 64 == 0) { /* the clock (vDSO, ~20 ns) only now and then */
             long long t = now_ns();
             if (end == 0)
                 end = t + NB_POOL_SPIN_NS;
@@ -103,7 +109,6 @@ static bool spin_finished(int parts)
             return true;
         cpu_relax();
         if (i % 64 == 0) {
-            sched_yield();
             long long t = now_ns();
             if (end == 0)
                 end = t + NB_POOL_SPIN_NS;
@@ -251,7 +256,9 @@ __attribute__((destructor)) static void pool_fini(void) { nb__pool_resize(1); }
 static void run_serial(nb__pool_fn fn, void *ctx, int parts)
 {
     bool was = inside;
-    inside = true; /* as in a pool run: the parts' products on one thread */
+    if (!was)
+        nb__blas_threads_one(); /* as in a pool run: the parts' products on one thread */
+    inside = true;
     for (int k = 0; k < parts; k++)
         fn(ctx, k, parts);
     inside = was;

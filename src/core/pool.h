@@ -8,6 +8,7 @@
 #define NB_CORE_POOL_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 enum { NB_POOL_MAX = 64 }; /* parts a run spreads over threads: the caller and 63 workers */
 
@@ -33,6 +34,10 @@ int nb__pool_reserve(int parts);
 
 /* Joins the workers a limit of `threads` threads leaves out (nb_set_threads; 1: all). */
 void nb__pool_resize(int threads);
+
+/* Elements [*lo, *hi) of n that part k of parts takes: near-equal ranges in blocks of
+   `block` elements (a cache line of floats: 16), the last one ending at n. */
+void nb__pool_range(size_t n, size_t block, int k, int parts, size_t *lo, size_t *hi);
 
 /* True on a thread while it runs a part of a pool run (its BLAS calls stay on one thread). */
 bool nb__pool_inside(void);

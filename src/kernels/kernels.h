@@ -34,6 +34,8 @@ void nb__loss_bwd(nb_loss kind, const float *Y, const float *T, float *G, size_t
 void nb__loss_bwd_n(nb_loss kind, const float *Y, const float *T, float *G, size_t rows,
                     size_t cols, size_t total_rows);
 void nb__sgd(float *P, const float *dP, size_t n, float lr);
+/* a += b over n floats (no overlap). */
+void nb__vadd(float *a, const float *b, size_t n);
 /* Inverted dropout (kernels/dropout.c), p in [0, 1): D[i] = A[i] / (1 - p) if element
    first + i is kept, else 0; the mask depends only on (key, first + i), so a slice of a batch
    (first = its offset) gets the whole batch's mask.  _bwd applies the same mask to G. */

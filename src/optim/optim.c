@@ -112,13 +112,15 @@ static bool overlap(const float *a, const float *b, size_t n)
     return x < y + len && y < x + len;
 }
 
-nb_status nb_optim_step(nb_optim *opt, float *params, const float *grads)
+/* The update of parameters [lo, hi): every optimizer is element-wise, so a range is a view of
+   the optimizer with its state buffers offset, and ranges give the same bits as one pass. */
+static void update_range(const nb_optim *opt, float *params, const float *grads, uint64_t step,
+                         size_t lo, size_t hi)
 {
-    if (!opt || !params || !grads)
-        return NB_ERR_NULL;
-    if (overlap(params, grads, opt->n))
-        return NB_ERR_ALIAS;
-    uint64_t step = opt->steps + 1;
+    nb_optim part = *opt;
+    part.n = hi - lo;
+    for (size_t j = 0; j < part.n_state; j++)
+        part.state[j] += lo;
 #ifdef NB_HAVE_MXCSR
     /* Flush-to-zero and denormals-are-zero for the update: a moment of a parameter whose
        gradient stays 0 (a dead ReLU unit) decays geometrically into the denormal range, where
@@ -131,19 +133,53 @@ nb_status nb_optim_step(nb_optim *opt, float *params, const float *grads)
 #endif
     switch (opt->o.kind) {
     case NB_OPTIM_SGD:
-        nb__optim_sgd(opt, params, grads, step);
+        nb__optim_sgd(&part, params + lo, grads + lo, step);
         break;
     case NB_OPTIM_ADAM:
     case NB_OPTIM_ADAMW:
-        nb__optim_adam(opt, params, grads, step);
+        nb__optim_adam(&part, params + lo, grads + lo, step);
         break;
     default: /* validated at creation: RMSprop */
-        nb__optim_rmsprop(opt, params, grads, step);
+        nb__optim_rmsprop(&part, params + lo, grads + lo, step);
         break;
     }
 #ifdef NB_HAVE_MXCSR
-    _mm_setcsr(csr);
+    _mm_setcsr(csr); /* per thread: each part sets and restores its own */
 #endif
+}
+
+typedef struct update_run {
+    const nb_optim *opt;
+    float *params;
+    const float *grads;
+    uint64_t step;
+} update_run;
+
+static void update_part(void *ctx, int k, int parts)
+{
+    const update_run *u = ctx;
+    size_t lo, hi;
+    nb__pool_range(u->opt->n, 16, k, parts, &lo, &hi);
+    update_range(u->opt, u->params, u->grads, u->step, lo, hi);
+}
+
+nb_status nb_optim_step(nb_optim *opt, float *params, const float *grads)
+{
+    if (!opt || !params || !grads)
+        return NB_ERR_NULL;
+    if (overlap(params, grads, opt->n))
+        return NB_ERR_ALIAS;
+    uint64_t step = opt->steps + 1;
+    /* large buffers: one range per thread on the pool (memory-bound passes a second core
+       speeds up; measured with nablas-bench-optim --threads-ab, docs/performance.md) */
+    int parts = opt->n >= NB_OPTIM_SPLIT_MIN ? nb_get_threads() : 1;
+    parts = parts < NB_POOL_MAX ? parts : NB_POOL_MAX;
+    if (parts > 1 && !nb__pool_inside()) {
+        update_run u = {opt, params, grads, step};
+        nb__pool_run(update_part, &u, parts);
+    } else {
+        update_range(opt, params, grads, step, 0, opt->n);
+    }
     opt->steps = step;
     return NB_OK;
 }

@@ -6,8 +6,12 @@
 #include <stdint.h>
 
 #include "core/base.h" /* NB_CLONES, NB_INLINE */
+#include "core/pool.h"
 
 enum { NB_OPTIM_MAX_STATE = 3 };
+
+/* Parameters from which an update runs over the thread pool, one range per allowed thread. */
+#define NB_OPTIM_SPLIT_MIN 262144
 
 struct nb_optim {
     nb_optim_opts o;

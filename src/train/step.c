@@ -21,6 +21,10 @@ typedef struct layer_call {
 static void layer_done(void *ctx, size_t l)
 {
     const layer_call *c = ctx;
+    if (l == NB__NET_BETWEEN) { /* between two products: a chance to progress the sums */
+        c->cfg->layer_hook(c->cfg->hook_ctx, NULL, 0, c->rows, c->global_rows);
+        return;
+    }
     const nb_layer *L = &c->net->layers[l];
     c->cfg->layer_hook(c->cfg->hook_ctx, c->net->grads + L->w_off, L->in * L->out + L->out,
                        c->rows, c->global_rows);
@@ -65,12 +69,11 @@ static bool split_grads(nb_net *net, const nb__step_cfg *cfg, const float *X, co
             return false;
     }
     nb__pool_run(split_part, &r, parts);
-    /* in part order, whatever the timing: the same bits every run */
+    /* in part order, whatever the timing: the same bits every run (on the caller: a second
+       fork-join for a pass over the parameters costs more than it saves) */
     *loss = r.part_loss[0];
     for (int k = 1; k < parts; k++) {
-        const float *g = r.nets[k]->grads;
-        for (size_t i = 0; i < net->n_params; i++)
-            net->grads[i] += g[i];
+        nb__vadd(net->grads, r.nets[k]->grads, net->n_params);
         *loss += r.part_loss[k];
     }
     return true;

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "common.h"
+#include "optim/optim.h"
 #include "train/step.h"
 
 TestSuite(split, .fini = tc_leak_check);
@@ -181,4 +182,47 @@ Test(split, two_threads_near_one)
     double e = rel_err(b, a, W2_PARAMS);
     cr_log_info("2 vs 1 thread after 40 steps: %.3g relative", e);
     cr_assert(e <= 1e-5, "2 vs 1 thread: %.3g relative", e);
+}
+
+/* Optimizer updates of large buffers run as ranges on the pool: element-wise, so the bits are
+   those of one pass, for every kind (and the FTZ/DAZ setting reaches the workers). */
+Test(split, optimizer_ranges_identical)
+{
+    size_t n = NB_OPTIM_SPLIT_MIN + 1000; /* not a multiple of the ranges' blocks */
+    const nb_optim_kind kinds[] = {NB_OPTIM_SGD, NB_OPTIM_ADAM, NB_OPTIM_ADAMW, NB_OPTIM_RMSPROP};
+    float *p[2] = {malloc(n * sizeof(float)), malloc(n * sizeof(float))};
+    float *g = malloc(n * sizeof(float));
+    cr_assert(p[0] && p[1] && g);
+    for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++) {
+        nb_optim_opts o = nb_optim_opts_default(kinds[i]);
+        o.momentum = kinds[i] == NB_OPTIM_ADAM || kinds[i] == NB_OPTIM_ADAMW ? 0.0 : 0.9;
+        o.weight_decay = 0.01;
+        o.centered = kinds[i] == NB_OPTIM_RMSPROP;
+        nb_optim *opt[2];
+        nb_rng r;
+        nb_rng_seed(&r, 31);
+        tc_fill_uniform(&r, p[0], n, -1, 1);
+        memcpy(p[1], p[0], n * sizeof(float));
+        for (int v = 0; v < 2; v++)
+            cr_assert_eq(nb_optim_create(&opt[v], n, &o), NB_OK);
+        for (int step = 0; step < 3; step++) {
+            tc_fill_uniform(&r, g, n, -1, 1);
+            g[5] = g[n - 5] = 1e-39f; /* denormals, in both halves: flushed on every thread */
+            for (int v = 0; v < 2; v++) {
+                cr_assert_eq(nb_set_threads(v ? 2 : 1), NB_OK);
+                cr_assert_eq(nb_optim_step(opt[v], p[v], g), NB_OK);
+            }
+        }
+        cr_assert(memcmp(p[0], p[1], n * sizeof(float)) == 0, "optimizer %d: 2 threads differ",
+                  (int)kinds[i]);
+        for (size_t j = 0; j < nb_optim_state_count(opt[0]); j++) /* moments: where FTZ shows */
+            cr_assert(memcmp(nb_optim_state(opt[0], j), nb_optim_state(opt[1], j),
+                             n * sizeof(float)) == 0, "optimizer %d: state %zu differs",
+                      (int)kinds[i], j);
+        for (int v = 0; v < 2; v++)
+            nb_optim_free(opt[v]);
+    }
+    free(p[0]);
+    free(p[1]);
+    free(g);
 }
