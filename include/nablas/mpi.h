@@ -34,6 +34,11 @@
    MPI call gives NB_ERR_MPI (after which the other ranks may block in MPI itself: MPI cannot
    recover a lost rank).  The caller initialises and finalises MPI.
 
+   Checkpoints.  nb_mpi_trainer_run trains on a trainer the caller keeps, which
+   nb_mpi_checkpoint_save (rank 0 writes) saves and nb_mpi_checkpoint_load (rank 0 reads and
+   broadcasts) restores on every rank; a resumed run gives the parameters of the run never
+   interrupted, bit for bit (the same sums in the same order).
+
    Memory.  nablas allocates before the first step and nothing during training, as
    nb_net_train; what MPI allocates inside its own calls is MPI's. */
 #ifndef NABLAS_MPI_H
@@ -41,6 +46,7 @@
 
 #include <mpi.h>
 
+#include "nablas/checkpoint.h"
 #include "nablas/net.h"
 
 #ifdef __cplusplus
@@ -62,6 +68,33 @@ nb_status nb_mpi_slice(size_t *first, size_t *count, size_t n, int rank, int siz
    on every rank; training stops when it returns non-zero on any rank. */
 nb_status nb_mpi_train(nb_net *net, MPI_Comm comm, const nb_tensor *X, const nb_tensor *T,
                        const nb_train_opts *opts, nb_train_report *report);
+
+/* nb_mpi_train on the caller's trainer (nb_trainer_create, or nb_mpi_checkpoint_load to
+   resume), so that a run over MPI can be checkpointed and resumed: everything as nb_mpi_train
+   (every rank passes the whole data set and the same options), with opts->resume as
+   nb_trainer_run (every rank's trainer must stand at the same position: NB_ERR_ARG
+   otherwise, on every rank).  opts->on_epoch runs on every rank with the trainer's position
+   already updated, so a callback that calls nb_mpi_checkpoint_save on every rank saves an
+   exact checkpoint; returning non-zero on any rank stops the run on all.  On return the
+   trainer is as nb_trainer_run leaves it, ready for nb_checkpoint_save or another run (over
+   MPI or not).  Collective over comm. */
+nb_status nb_mpi_trainer_run(nb_trainer *tr, MPI_Comm comm, const nb_tensor *X,
+                             const nb_tensor *T, const nb_train_opts *opts,
+                             nb_train_report *report);
+
+/* Collective: rank 0 saves the checkpoint (nb_checkpoint_save: atomic); tr, m, note and path
+   are used on rank 0 only (the others may pass NULL).  Every rank returns rank 0's status,
+   so that all take the same branch after a failed save (e.g. stop from on_epoch). */
+nb_status nb_mpi_checkpoint_save(const nb_trainer *tr, const nb_model *m, MPI_Comm comm,
+                                 const char *note, const char *path);
+
+/* Collective nb_checkpoint_load: rank 0 reads path (the other ranks' path is ignored and may
+   be NULL, so they need not see rank 0's files) and broadcasts the bytes; every rank decodes
+   them into its own *m, *tr (and *note if note is not NULL), so every rank resumes from the
+   same parameters, optimizer state and position.  The largest status of any rank on every
+   rank; on failure no rank's outputs are touched.  Free as after nb_checkpoint_load. */
+nb_status nb_mpi_checkpoint_load(nb_model *m, nb_trainer **tr, char **note, MPI_Comm comm,
+                                 const char *path);
 
 /* The rows rank `rank` of `size` needs from a data set of `global_rows` rows trained without
    shuffling in batches of `batch` rows: *count rows, whose global indices (ascending) go to

@@ -204,7 +204,9 @@ void nb_trainer_free(nb_trainer *trainer); /* NULL is a no-op */
 /* The optimizer the trainer's next run with these options will use (created now if it has none
    for them, or if its options differ other than in lr), so that its state can be read or
    restored before the run (checkpoints).  *opt is NULL when the options need none (plain SGD
-   without clipping).  NB_ERR_ARG for options nb_optim_create rejects. */
+   without clipping).  NB_ERR_ARG for options nb_optim_create rejects.  With opts->resume the
+   trainer's optimizer (e.g. from nb_checkpoint_load) is returned as it is, never replaced nor
+   its rate changed: NB_ERR_ARG if it has none for these options. */
 nb_status nb_trainer_optim(nb_trainer *trainer, const nb_train_opts *opts, nb_optim **opt);
 /* As nb_net_train, on the trainer's network. */
 nb_status nb_trainer_run(nb_trainer *trainer, const nb_tensor *X, const nb_tensor *T,

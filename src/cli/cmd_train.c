@@ -2,6 +2,7 @@
    (atomically) and optionally the loss curve. */
 #include <errno.h>
 #include <math.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,7 +12,9 @@
 #include "cli/mpi_cli.h"
 #include "cli/plot.h"
 #include "cli/progress.h"
+#include "cli/train_ckpt.h"
 #include "cli/train_fullbatch.h"
+#include "cli/train_record.h"
 
 /* --epochs at most this: a run that long is a typo (the history grows as epochs pass) */
 #define CLI_MAX_EPOCHS ((size_t)1000000000)
@@ -37,6 +40,10 @@ static cli_opt opts[] = {
      "model; eval and predict answer in the targets' units)", NULL},
     {"out", "MODEL", "where to write the model (required)", NULL},
     {"plot", "FILE.svg", "also write the training/validation loss curves as an SVG image", NULL},
+    {"checkpoint", "FILE", "after every epoch, save the run (model, optimizer state, position) "
+     "to FILE, atomically", NULL},
+    {"resume", "FILE", "continue the run a --checkpoint FILE saved, given the same data and "
+     "options (--epochs is the run's total; with --checkpoint FILE it goes on saving)", NULL},
     CLI_FULLBATCH_OPTS,
     {"precision", "P", "fp32 or bf16: bf16 inputs, fp32 sums in the training products (default fp32)",
      NULL},
@@ -52,6 +59,13 @@ typedef struct run {
     bool no_memory;
     progress prog;
     bool diverged;
+    /* --checkpoint: saved after every epoch from on_epoch */
+    const char *ck_path;
+    nb_trainer *tr;
+    const nb_model *model; /* as the final save will write it */
+    cli_note note;         /* the record of the options and the losses (train_record.h) */
+    bool ck_failed;
+    size_t stop_after;     /* tests only: NABLAS_TEST_STOP_AFTER (see stop_after_env) */
 } run;
 
 /* The loss history grows with the epochs run, so that a huge --epochs allocates nothing up
@@ -81,6 +95,8 @@ static int on_epoch(const nb_epoch_info *info, void *user)
         r->no_memory = true;
         return 1;
     }
+    for (size_t e = r->ran; e + 1 < info->epoch; e++) /* before a resume: not known here */
+        r->train_loss[e] = r->val_loss[e] = NAN;
     r->train_loss[info->epoch - 1] = info->loss;
     r->val_loss[info->epoch - 1] = -1;
     r->ran = info->epoch;
@@ -97,7 +113,26 @@ static int on_epoch(const nb_epoch_info *info, void *user)
         r->diverged = true;
         return 1;
     }
+    if (r->ck_path)
+        cli_note_add(&r->note, info->epoch, info->loss, vl);
+    if (r->ck_path && cli_ckpt_save(r->tr, r->model, r->note.s, r->ck_path) != CLI_OK) {
+        r->ck_failed = true;
+        return 1;
+    }
+    if (r->stop_after && info->epoch == r->stop_after) { /* a run killed after this epoch */
+        fflush(NULL);
+        raise(SIGKILL);
+    }
     return 0;
+}
+
+/* NABLAS_TEST_STOP_AFTER=N (tests only, with --checkpoint): the process kills itself with
+   SIGKILL right after the checkpoint of epoch N is written, as a run interrupted there would
+   be; the tests then resume it.  0 or unset: off. */
+static size_t stop_after_env(void)
+{
+    const char *v = getenv("NABLAS_TEST_STOP_AFTER");
+    return v ? (size_t)strtoull(v, NULL, 10) : 0;
 }
 
 static bool parse_loss(const char *s, nb_loss *out)
@@ -154,6 +189,62 @@ static int check_arch(const nb_dataset *d, const nb_layer_spec *L, size_t n, nb_
     return CLI_OK;
 }
 
+/* The model as nb_model_save writes it: the network with its standardisation and names. */
+static nb_model model_of(nb_net *net, nb_loss loss, nb_norm *norm, nb_norm *tnorm,
+                         const nb_dataset *d)
+{
+    nb_model m = {.net = net, .loss = loss, .norm = norm, .n_classes = d->n_classes,
+                  .class_names = d->class_names, .target_norm = tnorm};
+    if (cli_names_storable(d->feature_names, d->n_features)) { /* the model remembers them */
+        m.n_feature_names = d->n_features;
+        m.feature_names = d->feature_names;
+    }
+    if (cli_names_storable(d->target_names, d->n_target_names)) {
+        m.n_target_names = d->n_target_names;
+        m.target_names = d->target_names;
+    }
+    return m;
+}
+
+/* --checkpoint / --resume need the trainer of one process and a mini-batch optimizer. */
+static int ckpt_usable(const cli_cmd *cmd, const char *optimizer)
+{
+    const char *which = cli_get(cmd, "resume") ? "--resume" : "--checkpoint";
+    if (cli_fullbatch_is(optimizer))
+        return cli_usage_error("train", "%s is for the mini-batch optimizers, not --optimizer %s",
+                               which, optimizer);
+    if (cli_mpi_active())
+        return cli_usage_error("train", "%s does not run under mpirun yet: train in one process",
+                               which);
+    return CLI_OK;
+}
+
+/* The record of this run's options, the checkpoint's note (train_record.h). */
+static char *record_of(const cli_cmd *cmd, const nb_dataset *d, const nb_layer_spec *L,
+                       size_t n_layers, nb_loss loss, size_t batch, size_t epochs,
+                       size_t patience, double frac, size_t n_val, uint64_t seed,
+                       const cli_train_optim_t *to)
+{
+    const char *topt = cli_get(cmd, "label-column")     ? "label-column"
+                       : cli_get(cmd, "target-columns") ? "target-columns" : "targets";
+    char *joined = NULL; /* the columns by name when the header names them */
+    if (d->target_names && d->n_target_names && strcmp(topt, "targets") != 0)
+        joined = cli_join_names(d->target_names, d->n_target_names);
+    nb_precision prec = NB_PRECISION_FP32;
+    if (cli_get(cmd, "precision"))
+        nb_precision_parse(&prec, cli_get(cmd, "precision"));
+    const char *tval = joined ? joined : cli_get(cmd, topt);
+    if (!joined && strcmp(topt, "targets") == 0) /* by content (in --data's line), not path */
+        tval = tval ? "from a .npy file" : NULL;
+    cli_run_desc desc = {d, topt, tval, L, n_layers, loss,
+                         batch, epochs, patience, n_val, frac, seed, to,
+                         cli_flag(cmd, "standardize"), cli_flag(cmd, "standardize-targets"),
+                         prec, nb_get_threads()};
+    char *rec = cli_run_record(&desc);
+    free(joined);
+    return rec;
+}
+
 static int train(cli_cmd *cmd, nb_dataset *d, nb_layer_spec *L, size_t n_layers, nb_loss loss)
 {
     size_t epochs, batch;
@@ -177,6 +268,9 @@ static int train(cli_cmd *cmd, nb_dataset *d, nb_layer_spec *L, size_t n_layers,
     if (rc != CLI_OK || (rc = check_arch(d, L, n_layers, loss)) != CLI_OK)
         return rc;
     const char *optimizer = cli_get(cmd, "optimizer");
+    const char *ck_path = cli_get(cmd, "checkpoint"), *resume = cli_get(cmd, "resume");
+    if ((ck_path || resume) && (rc = ckpt_usable(cmd, optimizer)) != CLI_OK)
+        return rc;
     cli_fb fb;
     if (cli_fullbatch_is(optimizer) && cli_mpi_size() > 1) /* the same answer on every rank */
         return cli_usage_error("train", "--optimizer %s runs in one process, not over MPI",
@@ -188,14 +282,29 @@ static int train(cli_cmd *cmd, nb_dataset *d, nb_layer_spec *L, size_t n_layers,
     if (frac > 0 && (n_val == 0 || n_val >= rows))
         return cli_usage_error("train", "--validation %g of %zu rows leaves no %s rows", frac,
                                rows, n_val == 0 ? "validation" : "training");
+    char *record = NULL;
+    if ((ck_path || resume) && !(record = record_of(cmd, d, L, n_layers, loss, batch, epochs,
+                                                    patience, frac, n_val, seed, &to)))
+        return cli_error("train", "out of memory");
+    cli_ckpt ck; /* --resume: the run to continue */
+    memset(&ck, 0, sizeof ck);
+    if (resume && (rc = cli_ckpt_load(&ck, resume)) != CLI_OK) {
+        free(record);
+        return rc;
+    }
     nb_tensor Xt = d->X, Tt = d->T, Xv = {0, 0, NULL}, Tv = {0, 0, NULL};
     bool owned = n_val > 0;
-    if (owned && nb_split_rows(&Xt, &Tt, &Xv, &Tv, &d->X, &d->T, n_val, seed) != NB_OK)
+    if (owned && nb_split_rows(&Xt, &Tt, &Xv, &Tv, &d->X, &d->T, n_val, seed) != NB_OK) {
+        cli_ckpt_free(&ck);
+        free(record);
         return cli_error("train", "out of memory");
+    }
     nb_norm *norm = NULL;
     run r = {NULL, loss, Xv, Tv, d->n_classes > 0 || loss != NB_LOSS_MSE, NULL, NULL, 0, 0,
-             false, {0}, false};
+             false, {0}, false, ck_path, NULL, NULL, {NULL, 0, false}, false, 0};
     nb_status st = NB_OK;
+    if (ck_path && !cli_note_init(&r.note, record, ck.note, ck.pos.epochs_done))
+        st = NB_ERR_NOMEM;
     if (st == NB_OK && cli_flag(cmd, "standardize")) {
         st = nb_norm_fit(&norm, &Xt);
         if (st == NB_OK)
@@ -214,14 +323,31 @@ static int train(cli_cmd *cmd, nb_dataset *d, nb_layer_spec *L, size_t n_layers,
             printf("targets standardised (mean and std stored in the model): losses below are in "
                    "standardised units\n");
     }
-    if (st == NB_OK)
+    if (st == NB_OK && resume) /* the checkpoint's network, standardisation and names */
+        rc = cli_ckpt_check(&ck, record, epochs, &to, norm, tnorm, d);
+    nb_trainer *tr = NULL;
+    if (st == NB_OK && rc == CLI_OK && resume) {
+        r.net = ck.m.net;
+        tr = ck.tr;
+    } else if (st == NB_OK && rc == CLI_OK) {
         st = nb_net_create(&r.net, Xt.cols, L, n_layers, seed);
+        /* one process: a trainer that --checkpoint can save (mpirun: nb_mpi_train's own) */
+        if (st == NB_OK && !cli_mpi_active() && !cli_fullbatch_is(optimizer))
+            st = nb_trainer_create(&tr, r.net);
+    }
     nb_precision prec = NB_PRECISION_FP32; /* the name was checked in cmd_train */
     nb_status pst = NB_OK;
-    if (st == NB_OK && cli_get(cmd, "precision")
+    if (st == NB_OK && rc == CLI_OK && cli_get(cmd, "precision")
         && nb_precision_parse(&prec, cli_get(cmd, "precision")) == NB_OK
         && (pst = nb_net_set_precision(r.net, prec)) != NB_OK)
         rc = cli_error("train", "--precision %s: %s", nb_precision_name(prec), nb_status_str(pst));
+    nb_model m = model_of(r.net, loss, norm, tnorm, d);
+    if (resume) { /* what the checkpoint holds (the checks above found it equal) */
+        m = ck.m;
+        m.net = r.net;
+    }
+    r.tr = tr;
+    r.model = &m;
     if (st == NB_OK && rc == CLI_OK) {
         nb_train_opts o = nb_train_opts_default();
         o.loss = loss;
@@ -234,12 +360,15 @@ static int train(cli_cmd *cmd, nb_dataset *d, nb_layer_spec *L, size_t n_layers,
         o.seed = seed;
         o.on_epoch = on_epoch;
         o.user = &r;
+        o.resume = resume != NULL;
         if (patience > 0) { /* early stopping on the validation rows, best epoch kept */
             o.X_val = &Xv;
             o.T_val = &Tv;
             o.patience = patience;
             o.restore_best = true;
         }
+        if (ck_path)
+            r.stop_after = stop_after_env();
         nb_train_report rep = {0, 0, NAN, false, 0, NAN, false};
         printf("training %zu-%s network on %zu rows (%zu for validation), %zu parameters\n",
                Xt.cols, cli_get(cmd, "layers"), Xt.rows, n_val, nb_net_num_params(r.net));
@@ -249,14 +378,43 @@ static int train(cli_cmd *cmd, nb_dataset *d, nb_layer_spec *L, size_t n_layers,
                    cli_get(cmd, "schedule") ? cli_get(cmd, "schedule") : "constant",
                    to.schedule.warmup_steps ? " after a linear warm-up" : "",
                    o.clip_norm > 0.0 ? "gradient norm clipped" : "no clipping");
+        size_t done = (size_t)ck.pos.epochs_done;
+        if (resume) {
+            printf("resuming %s: %zu of %zu epochs done (%llu steps)\n", resume, done, epochs,
+                   (unsigned long long)ck.pos.steps_done);
+            int was = cli_run_threads(ck.note), now = nb_get_threads();
+            if (was > 0 && was != now)
+                printf("note: the checkpoint was written with %d threads, this run has %d: the "
+                       "result may differ from an uninterrupted run's in the last bits\n", was,
+                       now);
+            if (ck.pos.stopped)
+                fprintf(stderr, "nablas train: --resume %s: early stopping ended this run after "
+                                "epoch %zu: nothing to train; --out gets its final model\n",
+                        resume, done);
+            else if (done == epochs)
+                fprintf(stderr, "nablas train: --resume %s: all %zu epochs are done: nothing to "
+                                "train; --out gets its final model\n", resume, done);
+            if (done > 0 && !grow_history(&r, done))
+                r.no_memory = true;
+            for (size_t e = 0; !r.no_memory && e < done; e++) /* unknown unless in the note */
+                r.train_loss[e] = r.val_loss[e] = NAN;
+            if (!r.no_memory)
+                cli_note_losses(ck.note, done, r.train_loss, r.val_loss);
+            r.ran = r.no_memory ? 0 : done;
+        }
         progress_begin(&r.prog, stdout, Xt.rows);
+        r.prog.epoch0 = done;
         if (cli_mpi_active())
             r.prog.tty = false; /* mpirun hands rank 0 a pty whatever the final output is */
-        if (cli_fullbatch_is(optimizer)) {
+        if (r.no_memory) {
+            st = NB_ERR_NOMEM;
+        } else if (cli_fullbatch_is(optimizer)) {
             if (cli_get(cmd, "batch"))
                 printf("note: --batch is ignored: --optimizer %s trains on the full batch\n",
                        optimizer);
             st = cli_fullbatch_train(&fb, r.net, &Xt, &Tt, Xv.data ? &Xv : NULL, &Tv, on_epoch, &r);
+        } else if (tr) {
+            st = nb_trainer_run(tr, &Xt, &Tt, &o, &rep);
         } else {
             st = cli_mpi_train(r.net, &Xt, &Tt, &o, &rep); /* over all ranks under mpirun */
         }
@@ -270,24 +428,19 @@ static int train(cli_cmd *cmd, nb_dataset *d, nb_layer_spec *L, size_t n_layers,
             st = NB_OK;
         }
     }
-    if (r.no_memory)
+    if (r.ck_failed)
+        rc = CLI_FAIL; /* said in on_epoch */
+    else if (r.no_memory)
         rc = cli_error("train", "out of memory for the loss history; no model written");
+    else if (st != NB_OK && resume && st == NB_ERR_ARG)
+        rc = cli_usage_error("train", "--resume %s: the run recorded in the checkpoint has "
+                                      "other options than this one", resume);
     else if (st != NB_OK)
         rc = cli_error("train", "%s", nb_status_str(st));
     else if (r.diverged)
         rc = cli_error("train", "training diverged (the loss is not finite); try a smaller --lr "
                                 "or --standardize; no model written");
     if (rc == CLI_OK && cli_mpi_rank() == 0) { /* under mpirun, rank 0 writes */
-        nb_model m = {.net = r.net, .loss = loss, .norm = norm, .n_classes = d->n_classes,
-                      .class_names = d->class_names, .target_norm = tnorm};
-        if (cli_names_storable(d->feature_names, d->n_features)) { /* the model remembers them */
-            m.n_feature_names = d->n_features;
-            m.feature_names = d->feature_names;
-        }
-        if (cli_names_storable(d->target_names, d->n_target_names)) {
-            m.n_target_names = d->n_target_names;
-            m.target_names = d->target_names;
-        }
         const char *out = cli_get(cmd, "out");
         errno = 0;
         st = nb_model_save(&m, out);
@@ -309,7 +462,14 @@ static int train(cli_cmd *cmd, nb_dataset *d, nb_layer_spec *L, size_t n_layers,
     rc = cli_mpi_agree("train", rc); /* every rank exits as rank 0 wrote */
     free(r.train_loss);
     free(r.val_loss);
-    nb_net_free(r.net);
+    if (resume) {
+        cli_ckpt_free(&ck); /* the trainer, then the network it borrowed */
+    } else {
+        nb_trainer_free(tr);
+        nb_net_free(r.net);
+    }
+    free(record);
+    cli_note_free(&r.note);
     nb_norm_free(norm);
     nb_norm_free(tnorm);
     if (owned) {
@@ -351,9 +511,14 @@ static int train_cmd(int argc, char **argv)
         return cli_usage_error("train", "--layers SPEC is required, e.g. --layers 64:relu,3");
     if (!out)
         return cli_usage_error("train", "--out MODEL is required");
-    const char *inputs[] = {cli_get(&cmd, "data"), cli_get(&cmd, "targets")};
-    cli_output outs[] = {{"out", out}, {"plot", cli_get(&cmd, "plot")}};
-    if ((rc = cli_check_outputs("train", outs, 2, inputs, 2)) != CLI_OK)
+    const char *inputs[] = {cli_get(&cmd, "data"), cli_get(&cmd, "targets"),
+                            cli_get(&cmd, "resume")};
+    cli_output outs[] = {{"out", out}, {"plot", cli_get(&cmd, "plot")},
+                         {"checkpoint", cli_get(&cmd, "checkpoint")}};
+    /* --checkpoint may be the --resume file (the run goes on saving where it was saved);
+       --out and --plot may not */
+    if ((rc = cli_check_outputs("train", outs, 3, inputs, 2)) != CLI_OK ||
+        (rc = cli_check_outputs("train", outs, 2, inputs, 3)) != CLI_OK)
         return rc;
     nb_loss loss = NB_LOSS_MSE; /* the default depends on the data: see below */
     const char *ls = cli_get(&cmd, "loss");

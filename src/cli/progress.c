@@ -21,6 +21,7 @@ void progress_begin(progress *p, FILE *out, size_t rows)
     p->tty = isatty(fileno(out));
     p->start = progress_now();
     p->rows = rows;
+    p->epoch0 = 0;
     p->open = false;
     active = p;
 }
@@ -38,9 +39,10 @@ void progress_epoch(progress *p, size_t epoch, size_t epochs, double loss, doubl
                     double val_acc)
 {
     double elapsed = progress_now() - p->start;
-    double rate = elapsed > 0 ? (double)(p->rows * epoch) / elapsed : 0.0;
+    size_t ran = epoch > p->epoch0 ? epoch - p->epoch0 : 1; /* epochs timed by this process */
+    double rate = elapsed > 0 ? (double)(p->rows * ran) / elapsed : 0.0;
     char left[32];
-    fmt_time(left, sizeof left, elapsed / (double)epoch * (double)(epochs - epoch));
+    fmt_time(left, sizeof left, elapsed / (double)ran * (double)(epochs - epoch));
     int width = 1;
     for (size_t e = epochs; e >= 10; e /= 10)
         width++;

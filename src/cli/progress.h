@@ -11,6 +11,7 @@ typedef struct progress {
     bool tty;
     double start;       /* seconds, monotonic */
     size_t rows;        /* training rows per epoch */
+    size_t epoch0;      /* epochs done before this process (--resume); 0 after progress_begin */
     bool open;          /* a redrawn line is on the terminal, not yet ended */
 } progress;
 

@@ -354,7 +354,7 @@ static bool position_ok(const nb__ckpt_run *r)
     const nb_train_position *pos = &r->pos;
     const nb__run_record *rec = &r->rec;
     size_t bs = rec->batch_size < rec->rows ? rec->batch_size : rec->rows;
-    uint64_t batches = (rec->rows + bs - 1) / bs;
+    uint64_t batches = rec->rows / bs + (rec->rows % bs != 0); /* rows + bs - 1 may wrap */
     if (pos->epochs_done > SIZE_MAX || pos->epochs_done > UINT64_MAX / batches
         || pos->steps_done != pos->epochs_done * batches)
         return false;

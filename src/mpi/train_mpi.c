@@ -32,6 +32,8 @@ static size_t piece(const mpi_run *r, size_t left)
 /* Overlap: starts summing count gradients at g across ranks, to be waited for in the hook. */
 static void start_sum(mpi_run *r, float *g, size_t count)
 {
+    if (count == 0 && (!r->cfg.progress || r->n_reqs == 0))
+        return; /* between two products: progress only if asked and something is under way */
     for (size_t done = 0, n; done < count; done += n) {
         n = piece(r, count - done);
         if (r->n_reqs == r->cap_reqs || MPI_Iallreduce(MPI_IN_PLACE, g + done, (int)n, MPI_FLOAT,
@@ -145,10 +147,23 @@ static nb_status check_local(const nb_net *net, const nb_tensor *X, const nb_ten
     return nb__check_shape(T, mine, nb_net_outputs(net));
 }
 
-static nb_status run(nb_net *net, mpi_run *r, const nb_tensor *X, const nb_tensor *T,
-                     size_t rows, bool local, const nb_train_opts *opts, nb_train_report *report)
+/* The caller's trainer back to one process's state (no part, hooks or local rows). */
+static void release(nb_trainer *tr)
 {
-    nb_trainer *tr = NULL;
+    nb__trainer_set_part(tr, 0, 1);
+    nb__trainer_set_hook(tr, NULL, NULL);
+    nb__trainer_set_layer_hook(tr, NULL);
+    nb__trainer_set_local(tr, 0);
+}
+
+/* Trains net on a new trainer (mine NULL) or on the caller's trainer `mine` (net = its
+   network). */
+static nb_status run(nb_net *net, nb_trainer *mine, mpi_run *r, const nb_tensor *X,
+                     const nb_tensor *T, size_t rows, bool local, const nb_train_opts *opts,
+                     nb_train_report *report)
+{
+    nb_trainer *tr = mine;
+    nb_train_position pos = {0, 0, 0, NAN, 0, false};
     nb_status s = check_local(net, X, T, rows, local, opts, r->rank, r->size);
     /* A rank without rows (local mode) passes empty X and T; the trainer, which wants tensors,
        gets a one-row placeholder it never reads (this rank's slices are all empty). */
@@ -162,13 +177,16 @@ static nb_status run(nb_net *net, mpi_run *r, const nb_tensor *X, const nb_tenso
         xh = nb_tensor_view(ph, 1, in);
         th = nb_tensor_view(ph, 1, out);
     }
-    if (s == NB_OK)
+    if (s == NB_OK && !mine)
         s = nb_trainer_create(&tr, net);
     if (s == NB_OK)
         s = nb__trainer_set_part(tr, (size_t)r->rank, (size_t)r->size);
+    if (s == NB_OK)
+        s = nb_trainer_position(tr, &pos);
     if (s == NB_OK && r->cfg.overlap)
         s = alloc_reqs(r, net);
-    /* the same data set, network and options on every rank, or no rank starts */
+    /* the same data set, network, options and (resuming) position on every rank, or no rank
+       starts */
     uint32_t lr_bits = 0;
     uint64_t optim_lr = 0, clip = 0, optim = 0, sched = 0;
     if (opts) {
@@ -180,18 +198,24 @@ static nb_status run(nb_net *net, mpi_run *r, const nb_tensor *X, const nb_tenso
         }
         sched = opts->schedule ? (uint64_t)opts->schedule->kind + 1 : 0;
     }
+    bool resume = opts && opts->resume;
     uint64_t same[] = {
         rows, nb_net_inputs(net), nb_net_outputs(net), nb_net_num_params(net),
         nb_net_num_layers(net), opts ? opts->batch_size : 0, opts ? opts->epochs : 0,
         opts ? (uint64_t)opts->loss : 0, opts ? opts->seed : 0, opts ? opts->shuffle : 0,
         lr_bits, local, r->cfg.overlap, r->cfg.bucket, optim, optim_lr, clip, sched,
+        r->cfg.progress, resume, resume ? pos.epochs_done : 0, resume ? pos.steps_done : 0,
+        resume ? pos.stopped : 0,
     };
     s = nb__mpi_agree_same(r->c, s, same, sizeof same / sizeof *same);
     if (s == NB_OK && MPI_Bcast(nb_net_params(net), (int)nb_net_num_params(net), MPI_FLOAT, 0,
                                 r->c) != MPI_SUCCESS)
         s = NB_ERR_MPI;
     if (s != NB_OK) {
-        nb_trainer_free(tr);
+        if (mine)
+            release(mine);
+        else
+            nb_trainer_free(tr);
         free(ph);
         free(r->reqs);
         return s;
@@ -206,7 +230,10 @@ static nb_status run(nb_net *net, mpi_run *r, const nb_tensor *X, const nb_tenso
     if (local)
         nb__trainer_set_local(tr, rows);
     s = nb_trainer_run(tr, hold ? &xh : X, hold ? &th : T, &o, report);
-    if (s != NB_OK && r->hook_calls == 0 && r->mpi_failed == NB_OK) {
+    /* whether the others take steps: the same answer on every rank (options and position
+       agreed above) */
+    bool steps = !resume || (!pos.stopped && opts->epochs > pos.epochs_done);
+    if (s != NB_OK && steps && r->hook_calls == 0 && r->mpi_failed == NB_OK) {
         /* failed before its first step (e.g. no memory for the loop's buffers): take part in
            the step the others are waiting in, as a failing rank, so that all stop alike */
         size_t np = nb_net_num_params(net), off = np;
@@ -230,7 +257,12 @@ static nb_status run(nb_net *net, mpi_run *r, const nb_tensor *X, const nb_tenso
     }
     if (r->mpi_failed != NB_OK)
         s = r->mpi_failed;
-    nb_trainer_free(tr);
+    else /* a rank that failed where the others took no step (a resume with nothing left) */
+        s = nb__mpi_agree(r->c, s);
+    if (mine)
+        release(mine);
+    else
+        nb_trainer_free(tr);
     free(ph);
     free(r->reqs);
     return s;
@@ -239,7 +271,7 @@ static nb_status run(nb_net *net, mpi_run *r, const nb_tensor *X, const nb_tenso
 /* The default: one allreduce over the whole gradient per step.  On this project's 2-core host
    (docs/scaling.md) pieces of 1 MiB cost twice as much (each piece waits for the slowest rank
    again) and per-layer sums overlapped with backward gained nothing measurable. */
-static const nb__mpi_cfg default_cfg = {false, 0};
+static const nb__mpi_cfg default_cfg = {false, 0, false};
 
 nb_status nb__mpi_train_cfg(nb_net *net, MPI_Comm comm, const nb_tensor *X, const nb_tensor *T,
                             size_t rows, bool local, const nb_train_opts *opts,
@@ -248,7 +280,7 @@ nb_status nb__mpi_train_cfg(nb_net *net, MPI_Comm comm, const nb_tensor *X, cons
     mpi_run r = {.mpi_failed = NB_OK, .cfg = cfg ? *cfg : default_cfg};
     NB_TRY(nb__mpi_dup(&r.c, comm, &r.rank, &r.size));
     r.user_opts = opts;
-    nb_status s = run(net, &r, X, T, rows, local, opts, report);
+    nb_status s = run(net, NULL, &r, X, T, rows, local, opts, report);
     MPI_Comm_free(&r.c);
     return s;
 }
@@ -264,4 +296,18 @@ nb_status nb_mpi_train_local(nb_net *net, MPI_Comm comm, const nb_tensor *X, con
                              nb_train_report *report)
 {
     return nb__mpi_train_cfg(net, comm, X, T, global_rows, true, opts, report, NULL);
+}
+
+nb_status nb_mpi_trainer_run(nb_trainer *tr, MPI_Comm comm, const nb_tensor *X,
+                             const nb_tensor *T, const nb_train_opts *opts,
+                             nb_train_report *report)
+{
+    mpi_run r = {.mpi_failed = NB_OK, .cfg = default_cfg};
+    NB_TRY(nb__mpi_dup(&r.c, comm, &r.rank, &r.size));
+    r.user_opts = opts;
+    /* a NULL trainer still takes part in the agreement (run checks it), so that the others
+       do not wait */
+    nb_status s = run(tr ? tr->net : NULL, tr, &r, X, T, X ? X->rows : 0, false, opts, report);
+    MPI_Comm_free(&r.c);
+    return s;
 }

@@ -9,6 +9,9 @@ typedef struct nb__mpi_cfg {
                       true: start an MPI_Iallreduce per layer as soon as backward has written
                       it, overlapped with the earlier layers' backward, waited for in the hook */
     size_t bucket; /* at most this many floats per call (0: no limit) */
+    bool progress; /* overlap: also MPI_Testall between backward's products (Open MPI moves a
+                      non-blocking sum on only inside MPI calls); false: only as a layer's
+                      sum starts */
 } nb__mpi_cfg;
 
 /* nb_mpi_train (local false, rows = X->rows) or nb_mpi_train_local (local true, rows = the

@@ -358,11 +358,17 @@ static void backward(nb_net *net, float *grads, float lr, void (*done)(void *, s
                             net->drop_row0 * L->out);
         nb__act_bwd(L->act, nb__net_act(net, l), G, batch, L->out);
         /* the first layer's input gradient is never needed */
-        if (grads) {
+        if (grads && done) { /* the weight gradient first, so that its sum can start */
+            nb__dense_bwd_p(net->bf16, l, A_prev, W, G, grads + L->w_off, grads + L->b_off,
+                            NULL, batch, L->in, L->out);
+            done(ctx, l);
+            if (l) {
+                nb__dense_dx_p(net->bf16, l, G, W, G_prev, batch, L->in, L->out);
+                done(ctx, NB__NET_BETWEEN);
+            }
+        } else if (grads) {
             nb__dense_bwd_p(net->bf16, l, A_prev, W, G, grads + L->w_off, grads + L->b_off,
                             l ? G_prev : NULL, batch, L->in, L->out);
-            if (done)
-                done(ctx, l);
         } else {
             if (l) /* taken before the update: it needs the old weights */
                 nb__dense_dx_p(net->bf16, l, G, W, G_prev, batch, L->in, L->out);

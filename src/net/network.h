@@ -97,7 +97,11 @@ float *nb__net_out_grad(const nb_net *net);
 void nb__net_backward(nb_net *net, float *grads, float lr);
 /* As nb__net_backward with grads set, calling done(ctx, l) as soon as layer l's weight and
    bias gradients are written, from the last layer to the first (MPI starts sending them while
-   the earlier layers' backward runs).  done NULL: nb__net_backward. */
+   the earlier layers' backward runs), and done(ctx, NB__NET_BETWEEN) after each later input-
+   gradient product (a point where MPI can progress the sums already started: on one host
+   without a spare core nothing else does).  The products are the same ones in the same
+   order as without done, so the gradients are the same bits.  done NULL: nb__net_backward. */
+#define NB__NET_BETWEEN ((size_t)-1)
 void nb__net_backward_each(nb_net *net, float *grads, void (*done)(void *ctx, size_t layer),
                            void *ctx);
 /* After nb__net_forward on rows of a batch of total_rows: their loss (their mean) and its

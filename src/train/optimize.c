@@ -63,7 +63,8 @@ nb_status nb__trainer_prepare_optim(nb_trainer *tr, const nb_train_opts *opts)
     nb_optim_opts have;
     if (tr->optim && nb_optim_num_params(tr->optim) == n &&
         nb_optim_get_opts(tr->optim, &have) == NB_OK && nb__optim_opts_equal(&have, &o, false))
-        return nb_optim_set_lr(tr->optim, o.lr);
+        /* resumed: kept exactly as recorded (every step sets its own rate anyway) */
+        return opts->resume ? NB_OK : nb_optim_set_lr(tr->optim, o.lr);
     if (opts->resume) /* the recorded run's optimizer (and its state) is never replaced */
         return NB_ERR_ARG;
     nb_optim *fresh;

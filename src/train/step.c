@@ -21,6 +21,10 @@ typedef struct layer_call {
 static void layer_done(void *ctx, size_t l)
 {
     const layer_call *c = ctx;
+    if (l == NB__NET_BETWEEN) { /* between two products: a chance to progress the sums */
+        c->cfg->layer_hook(c->cfg->hook_ctx, NULL, 0, c->rows, c->global_rows);
+        return;
+    }
     const nb_layer *L = &c->net->layers[l];
     c->cfg->layer_hook(c->cfg->hook_ctx, c->net->grads + L->w_off, L->in * L->out + L->out,
                        c->rows, c->global_rows);

@@ -17,7 +17,9 @@ typedef nb_status (*nb__step_hook)(void *ctx, float *grads, size_t n_params, siz
 /* Optional, with a hook: called during backward as soon as layer `layer`'s gradients
    (count floats at grads, W then b) are written, last layer first; on a process with no rows,
    for every layer in that order after the zeros are written.  It may start sending them
-   (MPI), but must leave them as they are until the hook has run. */
+   (MPI), but must leave them as they are until the hook has run.  Also called with grads NULL
+   and count 0 between the later products of backward: a point to progress the sums started
+   (MPI_Test), as nothing else does while this process computes. */
 typedef void (*nb__layer_hook)(void *ctx, float *grads, size_t count, size_t local_rows,
                                size_t global_rows);
 

@@ -1,7 +1,9 @@
 /* No heap allocation in any optimizer step, gradient clipping or schedule evaluation: after
    nb_optim_create, every variant's nb_optim_step (the first, which for SGD momentum starts the
-   buffer, and the following ones) allocates nothing. */
+   buffer, and the following ones) allocates nothing; nor do the training loop with each
+   optimizer and a run resumed from a checkpoint. */
 #include <criterion/criterion.h>
+#include <stdlib.h>
 
 #include "alloc_count.h"
 #include "nablas.h"
@@ -134,4 +136,91 @@ Test(alloc, trainer_run_with_dropout)
     }
     nb_trainer_free(tr);
     nb_net_free(net);
+}
+
+/* Checkpoints (issue 12): a run resumed from a checkpoint, in a trainer the loader made,
+   allocates nothing after its first epoch (which sizes the loop's buffers), with each
+   optimizer, dropout, a schedule, clipping and restore_best on validation rows. */
+typedef struct resume_ctx {
+    nb_trainer *tr;
+    nb_model *m;
+    void *buf;
+    size_t size;
+    bool counting;
+} resume_ctx;
+
+static int save_and_stop(const nb_epoch_info *info, void *user)
+{
+    resume_ctx *c = user;
+    (void)info;
+    return nb_checkpoint_save_mem(&c->buf, &c->size, c->tr, c->m, "alloc") == NB_OK ? 1 : 2;
+}
+
+static int count_from_here(const nb_epoch_info *info, void *user)
+{
+    resume_ctx *c = user;
+    (void)info;
+    if (!c->counting) {
+        c->counting = true;
+        alloc_count_start();
+    }
+    return 0;
+}
+
+Test(alloc, resumed_run_from_a_checkpoint)
+{
+    cr_assert_eq(nb_set_threads(1), NB_OK);
+    enum { ROWS = 300, VAL = 40, IN = 12, OUT = 4 };
+    static float X[ROWS * IN], T[ROWS * OUT];
+    for (size_t i = 0; i < ROWS * IN; i++)
+        X[i] = (float)(i % 11) / 11.0f - 0.5f;
+    for (size_t i = 0; i < ROWS * OUT; i++)
+        T[i] = (float)(i % 7) / 7.0f;
+    nb_tensor Xt = nb_tensor_view(X, ROWS, IN), Tt = nb_tensor_view(T, ROWS, OUT);
+    nb_tensor Xv = nb_tensor_view(X, VAL, IN), Tv = nb_tensor_view(T, VAL, OUT);
+    nb_layer_spec L[] = {{32, NB_ACT_RELU, 0.2f}, {OUT, NB_ACT_IDENTITY, 0}};
+    for (int k = -1; k < NB_OPTIM_KIND_COUNT; k++) {
+        nb_optim_opts o = nb_optim_opts_default(k < 0 ? NB_OPTIM_SGD : (nb_optim_kind)k);
+        if (k == NB_OPTIM_SGD || k == NB_OPTIM_RMSPROP)
+            o.momentum = 0.5;
+        nb_schedule s = nb_schedule_default(NB_SCHED_COSINE);
+        s.warmup_steps = 4;
+        nb_train_opts to = nb_train_opts_default();
+        to.batch_size = 32; /* 300 rows: a last partial batch */
+        to.epochs = 4;
+        to.optim = k < 0 ? NULL : &o; /* k = -1: plain SGD on the fused path */
+        to.schedule = &s;
+        to.clip_norm = k < 0 ? 0.0 : 1.0;
+        to.X_val = &Xv;
+        to.T_val = &Tv;
+        to.patience = 10;
+        to.restore_best = true;
+        nb_net *net;
+        cr_assert_eq(nb_net_create(&net, IN, L, 2, 1), NB_OK);
+        nb_trainer *tr;
+        cr_assert_eq(nb_trainer_create(&tr, net), NB_OK);
+        nb_model m = {.net = net, .loss = to.loss};
+        resume_ctx c = {tr, &m, NULL, 0, false};
+        to.on_epoch = save_and_stop;
+        to.user = &c;
+        cr_assert_eq(nb_trainer_run(tr, &Xt, &Tt, &to, NULL), NB_OK);
+        cr_assert_not_null(c.buf);
+        nb_trainer_free(tr);
+        nb_net_free(net);
+        nb_model mc;
+        nb_trainer *tc;
+        cr_assert_eq(nb_checkpoint_load_mem(&mc, &tc, NULL, c.buf, c.size), NB_OK);
+        to.resume = true;
+        to.on_epoch = count_from_here;
+        nb_train_report rep;
+        nb_status st = nb_trainer_run(tc, &Xt, &Tt, &to, &rep);
+        size_t n = c.counting ? alloc_count_stop() : 0, blas = alloc_count_blas();
+        cr_assert_eq(st, NB_OK, "%s", nb_status_str(st));
+        cr_assert(c.counting && rep.epochs_run == 4);
+        cr_expect_eq(n - blas, 0, "optimizer %d: %zu allocations in the resumed epochs 3-4 (and "
+                     "%zu by OpenBLAS)", k, n - blas, blas);
+        free(c.buf);
+        nb_trainer_free(tc);
+        nb_model_free(&mc);
+    }
 }

@@ -837,6 +837,142 @@ i11_9_messages) # impossible values, repeated options, CR line ends, a failing p
     one_line
     run 0 info small.nbm
     ;;
+checkpoint_resume) # issue 12: a run killed after epoch 3 and resumed ends bit-identical
+    blobs
+    run 0 train --help
+    has out "--checkpoint FILE"
+    has out "--resume FILE"
+    opts=(--data blobs.csv --label-column species --layers 16:relu,8:tanh,3 --dropout 0.2
+          --epochs 6 --batch 16 --optimizer adam --lr 0.01 --schedule cosine --warmup 10
+          --min-lr 1e-4 --clip-norm 1 --seed 5 --validation 0.2 --patience 10 --standardize)
+    run 0 train "${opts[@]}" --out full.nbm --plot full.svg
+    [ "$(grep -c '^epoch' out)" -eq 6 ] || { cat out; fail "not 6 epochs"; }
+    # the same run saving checkpoints, killed (SIGKILL) right after epoch 3's checkpoint
+    { NABLAS_TEST_STOP_AFTER=3 "$NABLAS" train "${opts[@]}" --checkpoint ck.nbm \
+        --out never.nbm >out 2>err; } 2>/dev/null # (bash's "Killed" note)
+    got=$?
+    [ "$got" -eq 137 ] || { cat out err; fail "the interrupted run exited $got, not 137"; }
+    [ "$(grep -c '^epoch' out)" -eq 3 ] || { cat out; fail "not 3 epochs before the kill"; }
+    [ ! -e never.nbm ] || fail "the killed run wrote a model"
+    [ -s ck.nbm ] || fail "no checkpoint"
+    ls nablas-tmp-* 2>/dev/null && fail "a temporary file was left"
+    run 0 info ck.nbm                   # a checkpoint is also a model file
+    run 0 predict --model ck.nbm --data blobs.csv --label-column species --out p.csv
+    # resumed, saving on to the same checkpoint: the model of the uninterrupted run, byte for byte
+    run 0 train "${opts[@]}" --resume ck.nbm --checkpoint ck.nbm --out resumed.nbm --plot c.svg
+    has out "resuming ck.nbm: 3 of 6 epochs done"
+    [ "$(grep -c '^epoch' out)" -eq 3 ] || { cat out; fail "not 3 epochs after the resume"; }
+    has out "epoch 4/6  loss"
+    has out "epoch 6/6  loss"
+    has out "early stopping: ran to the end after epoch 6"
+    [ ! -s err ] || { cat err; fail "stderr not empty"; }
+    cmp full.nbm resumed.nbm || fail "the resumed run's model differs from the uninterrupted one"
+    cmp full.svg c.svg || fail "the resumed run's loss curve differs (the note keeps the losses)"
+    # checkpoint after the last epoch: resuming it runs nothing and saves the same model
+    run 0 train "${opts[@]}" --resume ck.nbm --out again.nbm
+    has err "all 6 epochs are done: nothing to train"
+    one_line
+    cmp full.nbm again.nbm || fail "resuming a finished run changed the model"
+    # --checkpoint does not change the run
+    run 0 train "${opts[@]}" --checkpoint ck2.nbm --out with_ck.nbm
+    cmp full.nbm with_ck.nbm || fail "--checkpoint changed the model"
+    # a constant schedule: a 3-epoch run resumed to 6 epochs is the 6-epoch run
+    base=(--data blobs.csv --label-column species --layers 16:relu,3 --batch 16
+          --optimizer sgd --momentum 0.9 --lr 0.02 --seed 2 --standardize)
+    run 0 train "${base[@]}" --epochs 6 --out six.nbm
+    run 0 train "${base[@]}" --epochs 3 --checkpoint c3.nbm --out three.nbm
+    run 0 train "${base[@]}" --epochs 6 --resume c3.nbm --out three_six.nbm
+    cmp six.nbm three_six.nbm || fail "3 + 3 epochs differ from 6"
+    # early stopping that ended the run before the checkpoint: nothing to train, same model
+    es=(--data blobs.csv --label-column species --layers 16:relu,3 --batch 16 --optimizer adam
+        --lr 0.05 --seed 4 --validation 0.3 --patience 1 --epochs 60)
+    run 0 train "${es[@]}" --checkpoint es.nbm --out es_full.nbm
+    has out "early stopping: stopped after epoch"
+    run 0 train "${es[@]}" --resume es.nbm --out es_resumed.nbm
+    has err "early stopping ended this run after epoch"
+    one_line
+    cmp es_full.nbm es_resumed.nbm || fail "resuming a stopped run changed the model"
+    ;;
+checkpoint_sigint) # a real interruption: SIGINT after epoch 2 at the earliest, then resumed
+    blobs
+    opts=(--data blobs.csv --label-column species --layers 8:relu,3 --epochs 2000 --batch 32
+          --optimizer sgd --momentum 0.9 --lr 0.01 --seed 7 --standardize)
+    run 0 train "${opts[@]}" --out full.nbm
+    "$NABLAS" train "${opts[@]}" --checkpoint ck.nbm --out never.nbm >out 2>err &
+    pid=$!
+    for _ in $(seq 1000); do grep -q '^epoch *2/' out && break; sleep 0.01; done
+    kill -INT "$pid"
+    wait "$pid"
+    got=$?
+    [ "$got" -eq 130 ] || { cat out err; fail "the interrupted run exited $got, not 130"; }
+    [ ! -e never.nbm ] || fail "the interrupted run wrote a model"
+    ls nablas-tmp-* 2>/dev/null && fail "a temporary file was left"
+    run 0 train "${opts[@]}" --resume ck.nbm --out resumed.nbm
+    has out "resuming ck.nbm: "
+    cmp full.nbm resumed.nbm || fail "the resumed run's model differs from the uninterrupted one"
+    ;;
+error_resume) # every refused --checkpoint / --resume: its exit status and one-line message
+    blobs
+    run=(--data blobs.csv --label-column species --layers 8:relu,3 --batch 16
+         --optimizer adamw --schedule cosine --seed 1 --validation 0.2 --standardize)
+    opts=("${run[@]}" --epochs 6)
+    { NABLAS_TEST_STOP_AFTER=2 "$NABLAS" train "${opts[@]}" --checkpoint ck.nbm --out m.nbm \
+        >out 2>err; } 2>/dev/null
+    [ $? -eq 137 ] || fail "the interrupted run did not die"
+    bad() { # bad STATUS MESSAGE ARGS...: refused, one line, no model
+        local want=$1 msg=$2; shift 2
+        run "$want" train "$@" --out r.nbm
+        has err "$msg"
+        one_line
+        [ ! -e r.nbm ] || fail "model written"
+    }
+    bad 2 "--resume: --lr differs (checkpoint 0.001, now 0.002)" "${opts[@]}" --resume ck.nbm \
+        --lr 0.002
+    bad 2 "--resume: --standardize differs (checkpoint yes, now no)" \
+        "${opts[@]/--standardize/--lr=0.001}" --resume ck.nbm
+    bad 2 "--resume: --layers differs (checkpoint 8:relu:0,3:identity:0, now 8:relu:0.1,3:identity:0)" \
+        "${opts[@]}" --dropout 0.1 --resume ck.nbm
+    bad 2 "--resume: --optimizer differs (checkpoint adamw, now adam)" \
+        "${opts[@]/adamw/adam}" --resume ck.nbm
+    blobs other.csv
+    sed -i '5d' other.csv
+    bad 2 "--resume: --data differs (checkpoint 300 rows, 4 features, 3 targets, crc32 " \
+        "${opts[@]/blobs.csv/other.csv}" --resume ck.nbm
+    bad 2 "--resume: --epochs 1 is fewer than the 2 epochs the checkpoint has done" \
+        "${run[@]}" --resume ck.nbm --epochs 1
+    bad 2 "--resume: --epochs differs (checkpoint 6, now 8): the cosine schedule's length depends on it" \
+        "${run[@]}" --resume ck.nbm --epochs 8
+    bad 1 "--resume nope.nbm: cannot read it: No such file or directory" "${opts[@]}" \
+        --resume nope.nbm
+    run 0 train --data blobs.csv --label-column species --layers 3 --epochs 1 --out plain.nbm
+    bad 1 "--resume plain.nbm: a model without training state, not a checkpoint" "${opts[@]}" \
+        --resume plain.nbm
+    head -c 300 ck.nbm >cut.nbm
+    bad 1 "--resume cut.nbm: " "${opts[@]}" --resume cut.nbm
+    cp ck.nbm flip.nbm
+    printf '\x55' | dd of=flip.nbm bs=1 seek=100 conv=notrunc 2>/dev/null
+    bad 1 "--resume flip.nbm: " "${opts[@]}" --resume flip.nbm
+    run 2 train "${opts[@]}" --resume ck.nbm --out ck.nbm
+    has err "--out ck.nbm is the same file as the input ck.nbm"
+    one_line
+    run 2 train "${opts[@]}" --checkpoint m2.nbm --out m2.nbm
+    has err "--out and --checkpoint name the same file"
+    one_line
+    run 2 train "${opts[@]}" --checkpoint blobs.csv --out m2.nbm
+    has err "--checkpoint blobs.csv is the same file as the input blobs.csv"
+    [ ! -e m2.nbm ] || fail "model written"
+    bad 2 "--checkpoint is for the mini-batch optimizers, not --optimizer lbfgs" \
+        --data blobs.csv --label-column species --layers 3 --optimizer lbfgs --checkpoint c.nbm
+    # a checkpoint that cannot be written (a file-size limit): one line, exit 1, no model
+    ( trap '' XFSZ; ulimit -f 1; "$NABLAS" train "${opts[@]}" --checkpoint big.nbm \
+        --out r.nbm >out 2>err ); got=$?
+    [ "$got" -eq 1 ] || { cat err; fail "a failing checkpoint exited $got, expected 1"; }
+    has err "--checkpoint big.nbm: cannot write it: File too large; training stopped, no model written"
+    one_line
+    [ ! -e r.nbm ] || fail "model written"
+    [ ! -e big.nbm ] || fail "a partial checkpoint was left"
+    ls nablas-tmp-* 2>/dev/null && fail "a temporary file was left"
+    ;;
 *)
     fail "unknown case"
     ;;

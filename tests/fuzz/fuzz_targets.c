@@ -3,6 +3,7 @@
 #include <zlib.h>
 
 #include "fuzz_targets.h"
+#include "io/model_sections.h"
 #include "nablas.h"
 
 #define CHECK(cond) \
@@ -11,10 +12,69 @@
             abort(); \
     } while (0)
 
+/* Whether an accepted model file holds checkpoint sections (tags 16..18), which a plain model
+   loads past and does not re-encode. */
+static bool has_checkpoint_sections(const uint8_t *data, size_t size)
+{
+    nb__section want[3] = {{NB__TAG_OPTIM_STATE, 0, NULL, 0},
+                           {NB__TAG_TRAIN_POSITION, 0, NULL, 0},
+                           {NB__TAG_NOTE, 0, NULL, 0}};
+    nb_model m;
+    CHECK(nb__model_load_mem_ext(&m, data, size, want, 3) == NB_OK);
+    nb_model_free(&m);
+    return want[0].data || want[1].data || want[2].data;
+}
+
+/* The checkpoint loader on the same bytes: outputs untouched on failure; an accepted
+   checkpoint re-encodes to exactly its bytes (less skipped unknown sections, when it had
+   them: then it re-encodes to itself), and its trainer answers. */
+static void checkpoint_once(const uint8_t *data, size_t size)
+{
+    nb_model m;
+    memset(&m, 0x5a, sizeof m);
+    nb_model before = m;
+    nb_trainer *tr = (nb_trainer *)&before;
+    char *note = (char *)&before;
+    nb_status st = nb_checkpoint_load_mem(&m, &tr, &note, data, size);
+    if (st != NB_OK) {
+        CHECK(memcmp(&m, &before, sizeof m) == 0);
+        CHECK(tr == (nb_trainer *)&before && note == (char *)&before);
+        return;
+    }
+    CHECK(tr != NULL);
+    void *again;
+    size_t again_size;
+    CHECK(nb_checkpoint_save_mem(&again, &again_size, tr, &m, note) == NB_OK);
+    if (m.skipped_sections == 0) {
+        CHECK(again_size == size && memcmp(again, data, size) == 0);
+    } else {
+        nb_model m2;
+        nb_trainer *tr2;
+        char *note2;
+        void *third;
+        size_t third_size;
+        CHECK(nb_checkpoint_load_mem(&m2, &tr2, &note2, again, again_size) == NB_OK);
+        CHECK(nb_checkpoint_save_mem(&third, &third_size, tr2, &m2, note2) == NB_OK);
+        CHECK(third_size == again_size && memcmp(third, again, again_size) == 0);
+        free(third);
+        free(note2);
+        nb_trainer_free(tr2);
+        nb_model_free(&m2);
+    }
+    free(again);
+    nb_train_position pos;
+    CHECK(nb_trainer_position(tr, &pos) == NB_OK);
+    CHECK(pos.best_epoch <= pos.epochs_done);
+    free(note);
+    nb_trainer_free(tr);
+    nb_model_free(&m);
+}
+
 /* A loaded model re-encodes to exactly the bytes it came from (without the unknown optional
-   sections it skipped), and it runs. */
+   sections it skipped, and the checkpoint sections), and it runs. */
 static void model_once(const uint8_t *data, size_t size)
 {
+    checkpoint_once(data, size);
     nb_model m;
     memset(&m, 0x5a, sizeof m);
     nb_model before = m;
@@ -26,9 +86,9 @@ static void model_once(const uint8_t *data, size_t size)
     void *again;
     size_t again_size;
     CHECK(nb_model_save_mem(&again, &again_size, &m) == NB_OK);
-    if (m.skipped_sections == 0) {
+    if (m.skipped_sections == 0 && !has_checkpoint_sections(data, size)) {
         CHECK(again_size == size && memcmp(again, data, size) == 0);
-    } else { /* the unknown sections are dropped: what remains re-encodes to itself */
+    } else { /* the unknown or checkpoint sections are dropped: the rest re-encodes to itself */
         nb_model m2;
         void *third;
         size_t third_size;

@@ -91,11 +91,13 @@ static void check_same_on_all(nb_net *net, const char *what)
 static double worst_seen = 0.0;
 static int early_stops; /* cases where patience ended the run (so early stopping is exercised) */
 
-/* The default (NULL), per-layer sums overlapped with backward, and both cut into pieces of
-   a few floats, so that every way of summing is checked. */
+/* The default (NULL), per-layer sums overlapped with backward (with and without progress
+   calls between the products), and both cut into pieces of a few floats, so that every way of
+   summing is checked. */
 static const nb__mpi_cfg cfgs[] = {
     {.overlap = false, .bucket = 0}, {.overlap = true, .bucket = 0},
     {.overlap = true, .bucket = 7}, {.overlap = false, .bucket = 5},
+    {.overlap = true, .bucket = 0, .progress = true}, /* MPI_Testall between the products */
 };
 static const nb__mpi_cfg *cfg = NULL;
 
