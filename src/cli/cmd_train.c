@@ -208,42 +208,6 @@ static nb_model model_of(nb_net *net, nb_loss loss, nb_norm *norm, nb_norm *tnor
     return m;
 }
 
-/* --checkpoint / --resume need a trainer: a mini-batch optimizer. */
-static int ckpt_usable(const cli_cmd *cmd, const char *optimizer)
-{
-    const char *which = cli_get(cmd, "resume") ? "--resume" : "--checkpoint";
-    if (cli_fullbatch_is(optimizer))
-        return cli_usage_error("train", "%s is for the mini-batch optimizers, not --optimizer %s",
-                               which, optimizer);
-    return CLI_OK;
-}
-
-/* The record of this run's options, the checkpoint's note (train_record.h). */
-static char *record_of(const cli_cmd *cmd, const nb_dataset *d, const nb_layer_spec *L,
-                       size_t n_layers, nb_loss loss, size_t batch, size_t epochs,
-                       size_t patience, double frac, size_t n_val, uint64_t seed,
-                       const cli_train_optim_t *to)
-{
-    const char *topt = cli_get(cmd, "label-column")     ? "label-column"
-                       : cli_get(cmd, "target-columns") ? "target-columns" : "targets";
-    char *joined = NULL; /* the columns by name when the header names them */
-    if (d->target_names && d->n_target_names && strcmp(topt, "targets") != 0)
-        joined = cli_join_names(d->target_names, d->n_target_names);
-    nb_precision prec = NB_PRECISION_FP32;
-    if (cli_get(cmd, "precision"))
-        nb_precision_parse(&prec, cli_get(cmd, "precision"));
-    const char *tval = joined ? joined : cli_get(cmd, topt);
-    if (!joined && strcmp(topt, "targets") == 0) /* by content (in --data's line), not path */
-        tval = tval ? "from a .npy file" : NULL;
-    cli_run_desc desc = {d, topt, tval, L, n_layers, loss,
-                         batch, epochs, patience, n_val, frac, seed, to,
-                         cli_flag(cmd, "standardize"), cli_flag(cmd, "standardize-targets"),
-                         prec, nb_get_threads()};
-    char *rec = cli_run_record(&desc);
-    free(joined);
-    return rec;
-}
-
 static int train(cli_cmd *cmd, nb_dataset *d, nb_layer_spec *L, size_t n_layers, nb_loss loss)
 {
     size_t epochs, batch;
@@ -268,7 +232,7 @@ static int train(cli_cmd *cmd, nb_dataset *d, nb_layer_spec *L, size_t n_layers,
         return rc;
     const char *optimizer = cli_get(cmd, "optimizer");
     const char *ck_path = cli_get(cmd, "checkpoint"), *resume = cli_get(cmd, "resume");
-    if ((ck_path || resume) && (rc = ckpt_usable(cmd, optimizer)) != CLI_OK)
+    if ((ck_path || resume) && (rc = cli_ckpt_usable(cmd, optimizer)) != CLI_OK)
         return rc;
     cli_fb fb;
     if (cli_fullbatch_is(optimizer) && cli_mpi_size() > 1) /* the same answer on every rank */
@@ -281,10 +245,13 @@ static int train(cli_cmd *cmd, nb_dataset *d, nb_layer_spec *L, size_t n_layers,
     if (frac > 0 && (n_val == 0 || n_val >= rows))
         return cli_usage_error("train", "--validation %g of %zu rows leaves no %s rows", frac,
                                rows, n_val == 0 ? "validation" : "training");
-    char *record = NULL;
-    if ((ck_path || resume) && !(record = record_of(cmd, d, L, n_layers, loss, batch, epochs,
-                                                    patience, frac, n_val, seed, &to)))
-        return cli_error("train", "out of memory");
+    char *record = NULL; /* the checkpoint's note */
+    if (ck_path || resume) {
+        record = cli_ckpt_record(cmd, d, L, n_layers, loss, batch, epochs, patience, frac, n_val,
+                                 seed, &to);
+        if (!record)
+            return cli_error("train", "out of memory");
+    }
     cli_ckpt ck; /* --resume: the run to continue */
     memset(&ck, 0, sizeof ck);
     if (resume) /* under mpirun every rank reads it; all go on or none */
