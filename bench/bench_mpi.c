@@ -20,10 +20,11 @@
                 as each starts), waited for before the update;
      ovl+test   the same with MPI_Testall also between backward's products;
      ovl+ring   ovl+test under libnbc's ring algorithm;
-   and prints the median time per epoch of each, its ratio to 1x2, and the time spent inside
-   nablas' MPI calls (MPI_Allreduce, MPI_Iallreduce, MPI_Testall, MPI_Wait*, timed through MPI's
-   profiling interface, PMPI) as a share of the epoch, split into waiting and sum where
-   the variant allows.  Algorithms are switched through MPI_T control variables, which Open MPI
+   and prints the median time per epoch of each and its ratio to 1x2, and per step (medians
+   over the timed steps, and 10% quantiles: the steps the load left alone) the step's time,
+   the time inside nablas' MPI calls (MPI_Allreduce, MPI_Iallreduce, MPI_Testall, MPI_Wait*,
+   timed through MPI's profiling interface, PMPI) and its share, split into waiting and sum
+   where the variant allows.  Algorithms are switched through MPI_T control variables, which Open MPI
    reads when a communicator is created (nb_mpi_train duplicates the caller's). */
 #define _POSIX_C_SOURCE 200809L
 #include <math.h>
