@@ -183,7 +183,7 @@ static void usage(FILE *f)
           "  Then alternates rank 0 alone on 2 BLAS threads (nb_net_train) with P ranks on 1\n"
           "  thread each (nb_mpi_train) summing gradients in the variants of LIST (default all:\n"
           "  1x2,flat,split,ring,rd,rab,4MiB,1MiB,overlap,ovl+test,ovl+ring) and prints each\n"
-          "  one's epoch time, its ratio to 1x2, and the share of the epoch in nablas' MPI calls\n"
+          "  one's epoch time, its ratio to 1x2, and per step the share in nablas' MPI calls\n"
           "  (split variants: waiting for the slower rank + the sum itself).  ring, rd and rab\n"
           "  need `mpirun --mca coll_tuned_use_dynamic_rules 1`.\n"
           "  --rounds N   alternations (default 3); --epochs N  timed epochs per round after one\n"
