@@ -317,6 +317,13 @@ static int train(cli_cmd *cmd, nb_dataset *d, nb_layer_spec *L, size_t n_layers,
     }
     r.tr = tr;
     r.model = &m;
+    if (cli_mpi_active()) { /* under mpirun every rank trains, or none: a failure above on one
+                               rank must not leave the others in the training's collectives */
+        int mine = rc != CLI_OK ? rc : st != NB_OK ? cli_error("train", "%s", nb_status_str(st))
+                                                   : CLI_OK;
+        if ((rc = cli_mpi_agree("train", mine)) != CLI_OK)
+            goto done; /* every rank: said above, no model */
+    }
     if (st == NB_OK && rc == CLI_OK) {
         nb_train_opts o = nb_train_opts_default();
         o.loss = loss;
@@ -427,6 +434,7 @@ static int train(cli_cmd *cmd, nb_dataset *d, nb_layer_spec *L, size_t n_layers,
         (rc = write_plot(plot, &r, r.ran, cli_get(cmd, "data"))) == CLI_OK)
         printf("loss curve saved to %s\n", plot);
     rc = cli_mpi_agree("train", rc); /* every rank exits as rank 0 wrote */
+done:
     free(r.train_loss);
     free(r.val_loss);
     if (resume) {
@@ -454,7 +462,7 @@ int cmd_train(int argc, char **argv)
 {
     if (!cli_mpi_begin(&argc, &argv))
         return cli_error("train", "MPI failed to start");
-    int rc = train_cmd(argc, argv);
+    int rc = cli_mpi_join("train", train_cmd(argc, argv)); /* every rank, however it ended */
     cli_mpi_end();
     return rc;
 }

@@ -13,6 +13,7 @@
 
 static bool started;
 static int rank, size = 1;
+static bool last_failed; /* the last cli_mpi_agree found a failure: every rank is stopping */
 
 static bool launched_by_mpirun(void)
 {
@@ -54,7 +55,13 @@ int cli_mpi_agree(const char *cmd, int rc)
         return cli_error(cmd, "MPI failed");
     if (rank == 0 && rc == CLI_OK && all != CLI_OK)
         cli_error(cmd, "another rank failed (its message is above)");
+    last_failed = all != CLI_OK;
     return all;
+}
+
+int cli_mpi_join(const char *cmd, int rc)
+{
+    return started && rc != CLI_OK && !last_failed ? cli_mpi_agree(cmd, rc) : rc;
 }
 
 nb_status cli_mpi_trainer_run(nb_trainer *tr, const nb_tensor *X, const nb_tensor *T,
@@ -86,6 +93,11 @@ bool cli_mpi_active(void) { return false; }
 int cli_mpi_rank(void) { return 0; }
 int cli_mpi_size(void) { return 1; }
 int cli_mpi_agree(const char *cmd, int rc)
+{
+    (void)cmd;
+    return rc;
+}
+int cli_mpi_join(const char *cmd, int rc)
 {
     (void)cmd;
     return rc;

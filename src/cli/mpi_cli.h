@@ -25,6 +25,12 @@ int cli_mpi_size(void);     /* 1 when not under MPI */
 /* The largest exit status over the ranks, so that all exit alike; rank 0 says so when only
    another rank failed (that rank printed why). */
 int cli_mpi_agree(const char *cmd, int rc);
+/* Called once as the command ends, on every rank: a rank that failed on its own (its own
+   arguments refused, say: under mpirun each rank checks its own) without an agreement having
+   told the others takes part in the agreement they wait in, so that none waits forever.  The
+   command therefore puts a cli_mpi_agree before anything else collective (the data read, the
+   training).  rc otherwise. */
+int cli_mpi_join(const char *cmd, int rc);
 /* nb_mpi_trainer_run over all ranks under MPI, else nb_trainer_run. */
 nb_status cli_mpi_trainer_run(nb_trainer *tr, const nb_tensor *X, const nb_tensor *T,
                               const nb_train_opts *opts, nb_train_report *report);

@@ -116,6 +116,19 @@ mpi 2 "$NABLAS" "${ck[@]}" --epochs 6 --resume nope.ckpt --out nope.nbm >nope.ou
 grep -q "resume nope.ckpt: cannot read it" nope.out || { cat nope.out; fail "no message for a missing checkpoint"; }
 [ ! -e nope.nbm ] || fail "a model was written without the checkpoint"
 
+# a rank whose own arguments are refused before the data is read (its --checkpoint directory
+# is missing; a usage error) stops every rank, none waits forever
+mpi 2 bash -c 'c=ok.ckpt; [ "$OMPI_COMM_WORLD_RANK" = 1 ] && c=no/such/dir/ck.ckpt
+               exec "$0" "$@" --checkpoint "$c"' "$NABLAS" "${ck[@]}" --epochs 3 --out rk.nbm \
+    >rk.out 2>&1; st=$?
+[ "$st" -eq 1 ] || { cat rk.out; fail "rank 1's missing --checkpoint directory: exit $st, not 1"; }
+grep -q "checkpoint no/such/dir/ck.ckpt: directory no/such/dir" rk.out || { cat rk.out; fail "no message from rank 1"; }
+grep -q "another rank failed" rk.out || { cat rk.out; fail "rank 0 did not say another rank failed"; }
+[ ! -e rk.nbm ] && [ ! -e ok.ckpt ] || fail "a file was written although a rank failed"
+mpi 2 bash -c 'e=3; [ "$OMPI_COMM_WORLD_RANK" = 0 ] && e=0
+               exec "$0" "$@" --epochs "$e"' "$NABLAS" "${ck[@]}" --out rk.nbm >rk.out 2>&1; st=$?
+[ "$st" -eq 2 ] || { cat rk.out; fail "rank 0's usage error: exit $st, not 2"; }
+
 # rank 1 cannot read its data: every rank stops, non-zero, nothing written
 mpi 2 bash -c 'd=blobs.csv; [ "$OMPI_COMM_WORLD_RANK" = 1 ] && d=missing.csv
                exec "$0" "$@" --data "$d"' "$NABLAS" "${args[@]:0:1}" "${args[@]:3}" --out bad.nbm \
