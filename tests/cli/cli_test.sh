@@ -950,6 +950,10 @@ error_resume) # every refused --checkpoint / --resume: its exit status and one-l
     run 0 train --data blobs.csv --label-column species --layers 3 --epochs 1 --out plain.nbm
     bad 1 "--resume plain.nbm: a model without training state, not a checkpoint" "${opts[@]}" \
         --resume plain.nbm
+    # a checkpoint the library wrote without a note (the fuzz corpus's): no options to compare
+    cp "$SRC/tests/fuzz/corpus/model/checkpoint_plain.nbm" lib.nbm
+    bad 1 "--resume lib.nbm: the checkpoint holds no options of nablas train" "${opts[@]}" \
+        --resume lib.nbm
     head -c 300 ck.nbm >cut.nbm
     bad 1 "--resume cut.nbm: " "${opts[@]}" --resume cut.nbm
     cp ck.nbm flip.nbm
