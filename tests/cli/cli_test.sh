@@ -903,7 +903,7 @@ checkpoint_sigint) # a real interruption: SIGINT after epoch 2 at the earliest, 
     run 0 train "${opts[@]}" --out full.nbm
     "$NABLAS" train "${opts[@]}" --checkpoint ck.nbm --out never.nbm >out 2>err &
     pid=$!
-    for _ in $(seq 1000); do grep -q '^epoch *2/' out && break; sleep 0.01; done
+    for _ in $(seq 6000); do grep -q '^epoch *2/' out && break; sleep 0.01; done # <= 60 s
     kill -INT "$pid"
     wait "$pid"
     got=$?
