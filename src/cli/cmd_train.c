@@ -115,7 +115,9 @@ static int on_epoch(const nb_epoch_info *info, void *user)
     }
     if (r->ck_path)
         cli_note_add(&r->note, info->epoch, info->loss, vl);
-    if (r->ck_path && cli_ckpt_save(r->tr, r->model, r->note.s, r->ck_path) != CLI_OK) {
+    /* under mpirun rank 0 writes, and every rank learns whether it could */
+    if (r->ck_path && cli_mpi_any(cli_mpi_rank() == 0 &&
+                                  cli_ckpt_save(r->tr, r->model, r->note.s, r->ck_path) != CLI_OK)) {
         r->ck_failed = true;
         return 1;
     }
@@ -252,7 +254,10 @@ static int train(cli_cmd *cmd, nb_dataset *d, nb_layer_spec *L, size_t n_layers,
     }
     cli_ckpt ck; /* --resume: the run to continue */
     memset(&ck, 0, sizeof ck);
-    if (resume && (rc = cli_ckpt_load(&ck, resume)) != CLI_OK) {
+    if (resume) /* under mpirun every rank reads it; all go on or none */
+        rc = cli_mpi_agree("train", cli_ckpt_load(&ck, resume));
+    if (rc != CLI_OK) {
+        cli_ckpt_free(&ck);
         free(record);
         return rc;
     }
@@ -295,8 +300,8 @@ static int train(cli_cmd *cmd, nb_dataset *d, nb_layer_spec *L, size_t n_layers,
         tr = ck.tr;
     } else if (st == NB_OK && rc == CLI_OK) {
         st = nb_net_create(&r.net, Xt.cols, L, n_layers, seed);
-        /* one process: a trainer that --checkpoint can save (mpirun: nb_mpi_train's own) */
-        if (st == NB_OK && !cli_mpi_active() && !cli_fullbatch_is(optimizer))
+        /* a trainer that --checkpoint can save (also under mpirun) */
+        if (st == NB_OK && !cli_fullbatch_is(optimizer))
             st = nb_trainer_create(&tr, r.net);
     }
     nb_precision prec = NB_PRECISION_FP32; /* the name was checked in cmd_train */
@@ -351,11 +356,11 @@ static int train(cli_cmd *cmd, nb_dataset *d, nb_layer_spec *L, size_t n_layers,
                 printf("note: the checkpoint was written with %d threads, this run has %d: the "
                        "result may differ from an uninterrupted run's in the last bits\n", was,
                        now);
-            if (ck.pos.stopped)
+            if (ck.pos.stopped && cli_mpi_rank() == 0)
                 fprintf(stderr, "nablas train: --resume %s: early stopping ended this run after "
                                 "epoch %zu: nothing to train; --out gets its final model\n",
                         resume, done);
-            else if (done == epochs)
+            else if (done == epochs && cli_mpi_rank() == 0)
                 fprintf(stderr, "nablas train: --resume %s: all %zu epochs are done: nothing to "
                                 "train; --out gets its final model\n", resume, done);
             if (done > 0 && !grow_history(&r, done))
@@ -377,10 +382,8 @@ static int train(cli_cmd *cmd, nb_dataset *d, nb_layer_spec *L, size_t n_layers,
                 printf("note: --batch is ignored: --optimizer %s trains on the full batch\n",
                        optimizer);
             st = cli_fullbatch_train(&fb, r.net, &Xt, &Tt, Xv.data ? &Xv : NULL, &Tv, on_epoch, &r);
-        } else if (tr) {
-            st = nb_trainer_run(tr, &Xt, &Tt, &o, &rep);
         } else {
-            st = cli_mpi_train(r.net, &Xt, &Tt, &o, &rep); /* over all ranks under mpirun */
+            st = cli_mpi_trainer_run(tr, &Xt, &Tt, &o, &rep); /* over all ranks under mpirun */
         }
         progress_end(&r.prog);
         if (st == NB_OK && patience > 0)

@@ -120,16 +120,14 @@ int cli_ckpt_save(const nb_trainer *tr, const nb_model *m, const char *note, con
                      nb_status_str(st));
 }
 
-/* --checkpoint / --resume need the trainer of one process and a mini-batch optimizer. */
+/* --checkpoint / --resume need a trainer: a mini-batch optimizer (in one process or under
+   mpirun). */
 int cli_ckpt_usable(const cli_cmd *cmd, const char *optimizer)
 {
     const char *which = cli_get(cmd, "resume") ? "--resume" : "--checkpoint";
     if (cli_fullbatch_is(optimizer))
         return cli_usage_error("train", "%s is for the mini-batch optimizers, not --optimizer %s",
                                which, optimizer);
-    if (cli_mpi_active())
-        return cli_usage_error("train", "%s does not run under mpirun yet: train in one process",
-                               which);
     return CLI_OK;
 }
 
