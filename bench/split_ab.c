@@ -69,7 +69,8 @@ static void compare(const bw_workload *w, size_t batch, const variant *v, int nv
     for (size_t r = 0; r < reps + 1; r++)
         for (int j = 0; j < nv; j++) {
             int k = (int)((r + (size_t)j) % (size_t)nv);
-            nb_set_threads(v[k].threads);
+            nb_set_threads(v[k].threads); /* lowering the count joins the pool's workers */
+            bu_pool_warm(v[k].threads);   /* so they are made again here, not in the epoch */
             nb__split_policy(v[k].policy);
             double t;
             if (v[k].serial) {
@@ -98,7 +99,7 @@ static void empty_part(void *ctx, int k, int parts)
 }
 
 /* The pool's fork-join cost: runs of `parts` empty parts back to back, median of 11 batches
-   of 2000 runs, in microseconds per run. */
+   of 2000 runs, in microseconds per run (the caller claims the parts no worker took yet). */
 static double pool_round_trip(int parts)
 {
     volatile int touched[NB_POOL_MAX] = {0};
@@ -113,13 +114,63 @@ static double pool_round_trip(int parts)
     return bu_median(t, 11);
 }
 
+/* Part 0 waits (up to 20 ms) until a worker starts part 1: the time from the run's start to
+   that, i.e. a worker's wake-up. */
+typedef struct wake_ctx {
+    double t0;
+    _Atomic double started;
+} wake_ctx;
+
+static void wake_part(void *ctx, int k, int parts)
+{
+    (void)parts;
+    wake_ctx *w = ctx;
+    if (k == 1) {
+        w->started = bu_now();
+        return;
+    }
+    while (w->started == 0.0 && bu_now() - w->t0 < 0.02)
+        ;
+}
+
+/* Medians of 51 wake-ups of a worker asleep (2 ms idle before each) and of one still
+   spinning (right after a run), in microseconds. */
+static void pool_wake(double *asleep, double *spinning)
+{
+    double a[51], s[51];
+    nb__pool_reserve(2);
+    for (int i = 0; i < 51; i++)
+        for (int hot = 0; hot < 2; hot++) {
+            wake_ctx w = {0.0, 0.0};
+            if (hot) {
+                wake_ctx pre = {bu_now(), 0.0};
+                nb__pool_run(wake_part, &pre, 2);
+            } else {
+                double until = bu_now() + 0.002;
+                while (bu_now() < until)
+                    ;
+            }
+            w.t0 = bu_now();
+            nb__pool_run(wake_part, &w, 2);
+            (hot ? s : a)[i] = (w.started > 0.0 ? w.started - w.t0 : 0.02) * 1e6;
+        }
+    *asleep = bu_median(a, 51);
+    *spinning = bu_median(s, 51);
+}
+
 int split_ab(const char *workloads, int thr, size_t repeats, bool quick, bu_json *js)
 {
     nb_set_threads(thr);
-    double rt = pool_round_trip(thr);
-    printf("thread pool: %.3f us per run of %d empty parts (fork-join, back to back)\n", rt, thr);
+    double rt = pool_round_trip(thr), asleep = NAN, spinning = NAN;
+    if (thr > 1)
+        pool_wake(&asleep, &spinning);
+    printf("thread pool: %.3f us per run of %d empty parts back to back; a worker starts its part "
+           "%.1f us after the run begins when spinning, %.1f us when asleep (medians)\n", rt, thr,
+           spinning, asleep);
     bu_json_row(js);
     bu_json_num(js, "pool_round_trip_us", rt);
+    bu_json_num(js, "pool_wake_spinning_us", spinning);
+    bu_json_num(js, "pool_wake_asleep_us", asleep);
     printf("batch split at %d threads: the split rule vs unsplit steps (BLAS policy alone) vs "
            "one thread, epochs alternating\n%-4s %6s %13s %13s %13s %9s %9s\n", thr, "wl",
            "parts", "split epoch", "unsplit epoch", "1-thr epoch", "1t/split", "1t/unspl");

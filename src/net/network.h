@@ -114,8 +114,8 @@ double nb__net_loss_grad_n(nb_net *net, nb_loss loss, const float *T, bool want_
    BLAS threads (core/threads.h), the step's forward makes at least NB_SPLIT_MIN_MAC
    multiply-adds and each part gets at least NB_SPLIT_MIN_ROWS rows (measured with
    nablas-bench-train --split-sweep, docs/performance.md); not with bf16 products. */
-#define NB_SPLIT_MIN_MAC 250000.0
-#define NB_SPLIT_MIN_ROWS 16
+#define NB_SPLIT_MIN_MAC 50000.0
+#define NB_SPLIT_MIN_ROWS 64
 enum { NB_SPLIT_AUTO, NB_SPLIT_OFF, NB_SPLIT_ALWAYS };
 /* The rule above (AUTO), never, or whenever threads and rows allow (benchmarks and tests). */
 void nb__split_policy(int mode);

@@ -26,6 +26,11 @@ static const case_def cases[] = {
      NB_LOSS_SOFTMAX_CE},
     {"house", 4, 1000, 1000, 3, {{8, NB_ACT_IDENTITY, 0}, {4, NB_ACT_IDENTITY, 0}, {1, NB_ACT_IDENTITY, 0}},
      NB_LOSS_MSE},
+    /* W2's network at batch 256, with dropout: at two threads the step splits its batch over
+       nablas' thread pool (per-part workspaces and gradient buffers, made before the first
+       step; the last batch of 160 rows splits too; tests/unit/test_split.c checks the rule) */
+    {"mid-split", 64, 1184, 256, 3, {{128, NB_ACT_RELU, 0.2f}, {64, NB_ACT_RELU, 0},
+     {10, NB_ACT_IDENTITY, 0}}, NB_LOSS_SOFTMAX_CE},
 };
 
 typedef struct data {
