@@ -250,8 +250,16 @@ void nb__pool_resize(int threads)
     pthread_mutex_unlock(&P.run_mu);
 }
 
-/* The library unloaded, or the process exiting: the workers must not outlive its code. */
-__attribute__((destructor)) static void pool_fini(void) { nb__pool_resize(1); }
+/* The library unloaded, or the process exiting: the workers must not outlive its code.  A
+   run still in flight (exit() from a signal handler or another thread mid-step) keeps them:
+   waiting for it could deadlock, and the process is ending anyway. */
+__attribute__((destructor)) static void pool_fini(void)
+{
+    if (pthread_mutex_trylock(&P.run_mu) != 0)
+        return;
+    shrink(0);
+    pthread_mutex_unlock(&P.run_mu);
+}
 
 static void run_serial(nb__pool_fn fn, void *ctx, int parts)
 {
