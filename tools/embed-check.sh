@@ -14,6 +14,12 @@ trap 'rm -rf "$work"' EXIT
 meson setup "$work/build" --prefix="$work/prefix" -Dtests=disabled -Dexamples=false >/dev/null
 meson install -C "$work/build" >/dev/null
 export PKG_CONFIG_PATH=$(dirname "$(find "$work/prefix" -name nablas.pc)")
+# every public header is installed (mpi.h only with the MPI feature)
+for h in include/nablas/*.h; do
+  [ "$h" = include/nablas/mpi.h ] && continue
+  [ -n "$(find "$work/prefix" -path "*/include/$h" -o -path "*/${h#include/}" | head -1)" ] \
+    || { echo "embed-check: $h is not installed (include/meson.build)" >&2; exit 1; }
+done
 cc -std=c11 -Wall -Wextra -Werror examples/readme_example.c -o "$work/ex-shared" \
    $(pkg-config --cflags --libs nablas) -Wl,-rpath,"$(pkg-config --variable=libdir nablas)"
 cc -std=c11 -Wall -Wextra -Werror examples/readme_example.c -o "$work/ex-static" \

@@ -1,8 +1,11 @@
 /* nablas info: what a model file holds, after the loader has verified it. */
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
 
 #include "cli/cli.h"
+#include "cli/train_record.h"
 
 static cli_opt opts[] = {
     {"features", "N", "show the standardisation of up to N features (default 8)", NULL},
@@ -72,6 +75,49 @@ static void show(const char *path, const nb_model *m, size_t max_features)
     }
 }
 
+/* A checkpoint (nablas train --checkpoint): where its run stands and the options it records
+   (the lines of its note that start with "--").  Nothing for a plain model, nor for a pipe or
+   a device (read once already: a second read would wait for more bytes). */
+static int show_checkpoint(const char *path)
+{
+    struct stat sb;
+    if (stat(path, &sb) != 0 || !S_ISREG(sb.st_mode))
+        return CLI_OK;
+    nb_model m;
+    nb_trainer *tr;
+    char *note;
+    nb_status st = nb_checkpoint_load(&m, &tr, &note, path);
+    if (st == NB_ERR_ARG)
+        return CLI_OK; /* no training state: a plain model */
+    if (st != NB_OK)
+        return cli_error("info", "%s: its training state cannot be read: %s", path,
+                         nb_status_str(st));
+    nb_train_position pos;
+    nb_trainer_position(tr, &pos);
+    char *total = cli_run_value(note, "epochs"); /* NULL: not written by nablas train */
+    printf("checkpoint     %llu%s%s epochs done, %llu steps", (unsigned long long)pos.epochs_done,
+           total ? " of " : "", total ? total : "", (unsigned long long)pos.steps_done);
+    free(total);
+    if (pos.best_epoch)
+        printf("; best epoch %zu (validation loss %.6g), then %zu without a lower one",
+               pos.best_epoch, pos.best_val_loss, pos.bad_epochs);
+    printf("%s\n", pos.stopped ? "; stopped early" : "");
+    bool first = true;
+    for (const char *p = note; p && *p;) {
+        const char *end = strchr(p, '\n');
+        int n = end ? (int)(end - p) : (int)strlen(p);
+        if (n > 2 && p[0] == '-' && p[1] == '-') {
+            printf("%s%.*s\n", first ? "train options  " : "               ", n, p);
+            first = false;
+        }
+        p = end ? end + 1 : NULL;
+    }
+    nb_trainer_free(tr); /* before the model: it borrows m.net */
+    nb_model_free(&m);
+    free(note);
+    return CLI_OK;
+}
+
 int cmd_info(int argc, char **argv)
 {
     cli_cmd cmd = {"info", "MODEL",
@@ -93,5 +139,5 @@ int cmd_info(int argc, char **argv)
         return rc;
     show(cmd.pos_value, &m, maxf);
     nb_model_free(&m);
-    return CLI_OK;
+    return show_checkpoint(cmd.pos_value);
 }

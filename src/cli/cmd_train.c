@@ -115,7 +115,9 @@ static int on_epoch(const nb_epoch_info *info, void *user)
     }
     if (r->ck_path)
         cli_note_add(&r->note, info->epoch, info->loss, vl);
-    if (r->ck_path && cli_ckpt_save(r->tr, r->model, r->note.s, r->ck_path) != CLI_OK) {
+    /* under mpirun rank 0 writes, and every rank learns whether it could */
+    if (r->ck_path && cli_mpi_any(cli_mpi_rank() == 0 &&
+                                  cli_ckpt_save(r->tr, r->model, r->note.s, r->ck_path) != CLI_OK)) {
         r->ck_failed = true;
         return 1;
     }
@@ -206,45 +208,6 @@ static nb_model model_of(nb_net *net, nb_loss loss, nb_norm *norm, nb_norm *tnor
     return m;
 }
 
-/* --checkpoint / --resume need the trainer of one process and a mini-batch optimizer. */
-static int ckpt_usable(const cli_cmd *cmd, const char *optimizer)
-{
-    const char *which = cli_get(cmd, "resume") ? "--resume" : "--checkpoint";
-    if (cli_fullbatch_is(optimizer))
-        return cli_usage_error("train", "%s is for the mini-batch optimizers, not --optimizer %s",
-                               which, optimizer);
-    if (cli_mpi_active())
-        return cli_usage_error("train", "%s does not run under mpirun yet: train in one process",
-                               which);
-    return CLI_OK;
-}
-
-/* The record of this run's options, the checkpoint's note (train_record.h). */
-static char *record_of(const cli_cmd *cmd, const nb_dataset *d, const nb_layer_spec *L,
-                       size_t n_layers, nb_loss loss, size_t batch, size_t epochs,
-                       size_t patience, double frac, size_t n_val, uint64_t seed,
-                       const cli_train_optim_t *to)
-{
-    const char *topt = cli_get(cmd, "label-column")     ? "label-column"
-                       : cli_get(cmd, "target-columns") ? "target-columns" : "targets";
-    char *joined = NULL; /* the columns by name when the header names them */
-    if (d->target_names && d->n_target_names && strcmp(topt, "targets") != 0)
-        joined = cli_join_names(d->target_names, d->n_target_names);
-    nb_precision prec = NB_PRECISION_FP32;
-    if (cli_get(cmd, "precision"))
-        nb_precision_parse(&prec, cli_get(cmd, "precision"));
-    const char *tval = joined ? joined : cli_get(cmd, topt);
-    if (!joined && strcmp(topt, "targets") == 0) /* by content (in --data's line), not path */
-        tval = tval ? "from a .npy file" : NULL;
-    cli_run_desc desc = {d, topt, tval, L, n_layers, loss,
-                         batch, epochs, patience, n_val, frac, seed, to,
-                         cli_flag(cmd, "standardize"), cli_flag(cmd, "standardize-targets"),
-                         prec, nb_get_threads()};
-    char *rec = cli_run_record(&desc);
-    free(joined);
-    return rec;
-}
-
 static int train(cli_cmd *cmd, nb_dataset *d, nb_layer_spec *L, size_t n_layers, nb_loss loss)
 {
     size_t epochs, batch;
@@ -269,7 +232,7 @@ static int train(cli_cmd *cmd, nb_dataset *d, nb_layer_spec *L, size_t n_layers,
         return rc;
     const char *optimizer = cli_get(cmd, "optimizer");
     const char *ck_path = cli_get(cmd, "checkpoint"), *resume = cli_get(cmd, "resume");
-    if ((ck_path || resume) && (rc = ckpt_usable(cmd, optimizer)) != CLI_OK)
+    if ((ck_path || resume) && (rc = cli_ckpt_usable(cmd, optimizer)) != CLI_OK)
         return rc;
     cli_fb fb;
     if (cli_fullbatch_is(optimizer) && cli_mpi_size() > 1) /* the same answer on every rank */
@@ -282,13 +245,19 @@ static int train(cli_cmd *cmd, nb_dataset *d, nb_layer_spec *L, size_t n_layers,
     if (frac > 0 && (n_val == 0 || n_val >= rows))
         return cli_usage_error("train", "--validation %g of %zu rows leaves no %s rows", frac,
                                rows, n_val == 0 ? "validation" : "training");
-    char *record = NULL;
-    if ((ck_path || resume) && !(record = record_of(cmd, d, L, n_layers, loss, batch, epochs,
-                                                    patience, frac, n_val, seed, &to)))
-        return cli_error("train", "out of memory");
+    char *record = NULL; /* the checkpoint's note */
+    if (ck_path || resume) {
+        record = cli_ckpt_record(cmd, d, L, n_layers, loss, batch, epochs, patience, frac, n_val,
+                                 seed, &to);
+        if (!record)
+            return cli_error("train", "out of memory");
+    }
     cli_ckpt ck; /* --resume: the run to continue */
     memset(&ck, 0, sizeof ck);
-    if (resume && (rc = cli_ckpt_load(&ck, resume)) != CLI_OK) {
+    if (resume) /* under mpirun every rank reads it; all go on or none */
+        rc = cli_mpi_agree("train", cli_ckpt_load(&ck, resume));
+    if (rc != CLI_OK) {
+        cli_ckpt_free(&ck);
         free(record);
         return rc;
     }
@@ -331,8 +300,8 @@ static int train(cli_cmd *cmd, nb_dataset *d, nb_layer_spec *L, size_t n_layers,
         tr = ck.tr;
     } else if (st == NB_OK && rc == CLI_OK) {
         st = nb_net_create(&r.net, Xt.cols, L, n_layers, seed);
-        /* one process: a trainer that --checkpoint can save (mpirun: nb_mpi_train's own) */
-        if (st == NB_OK && !cli_mpi_active() && !cli_fullbatch_is(optimizer))
+        /* a trainer that --checkpoint can save (also under mpirun) */
+        if (st == NB_OK && !cli_fullbatch_is(optimizer))
             st = nb_trainer_create(&tr, r.net);
     }
     nb_precision prec = NB_PRECISION_FP32; /* the name was checked in cmd_train */
@@ -387,11 +356,11 @@ static int train(cli_cmd *cmd, nb_dataset *d, nb_layer_spec *L, size_t n_layers,
                 printf("note: the checkpoint was written with %d threads, this run has %d: the "
                        "result may differ from an uninterrupted run's in the last bits\n", was,
                        now);
-            if (ck.pos.stopped)
+            if (ck.pos.stopped && cli_mpi_rank() == 0)
                 fprintf(stderr, "nablas train: --resume %s: early stopping ended this run after "
                                 "epoch %zu: nothing to train; --out gets its final model\n",
                         resume, done);
-            else if (done == epochs)
+            else if (done == epochs && cli_mpi_rank() == 0)
                 fprintf(stderr, "nablas train: --resume %s: all %zu epochs are done: nothing to "
                                 "train; --out gets its final model\n", resume, done);
             if (done > 0 && !grow_history(&r, done))
@@ -413,10 +382,8 @@ static int train(cli_cmd *cmd, nb_dataset *d, nb_layer_spec *L, size_t n_layers,
                 printf("note: --batch is ignored: --optimizer %s trains on the full batch\n",
                        optimizer);
             st = cli_fullbatch_train(&fb, r.net, &Xt, &Tt, Xv.data ? &Xv : NULL, &Tv, on_epoch, &r);
-        } else if (tr) {
-            st = nb_trainer_run(tr, &Xt, &Tt, &o, &rep);
         } else {
-            st = cli_mpi_train(r.net, &Xt, &Tt, &o, &rep); /* over all ranks under mpirun */
+            st = cli_mpi_trainer_run(tr, &Xt, &Tt, &o, &rep); /* over all ranks under mpirun */
         }
         progress_end(&r.prog);
         if (st == NB_OK && patience > 0)

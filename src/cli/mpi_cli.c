@@ -1,6 +1,7 @@
 /* `mpirun -np P nablas train`: MPI start-up, rank-0-only output, agreement on the exit status.
    Every rank reads the whole data file, so standardisation and the validation split are those
-   of a single run; nb_mpi_train gives each rank its slice of every batch; rank 0 saves. */
+   of a single run; nb_mpi_trainer_run gives each rank its slice of every batch; rank 0 saves
+   the model and the --checkpoint. */
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -56,12 +57,20 @@ int cli_mpi_agree(const char *cmd, int rc)
     return all;
 }
 
-nb_status cli_mpi_train(nb_net *net, const nb_tensor *X, const nb_tensor *T,
-                        const nb_train_opts *opts, nb_train_report *report)
+nb_status cli_mpi_trainer_run(nb_trainer *tr, const nb_tensor *X, const nb_tensor *T,
+                              const nb_train_opts *opts, nb_train_report *report)
 {
     if (!started)
-        return nb_net_train(net, X, T, opts, report);
-    return nb_mpi_train(net, MPI_COMM_WORLD, X, T, opts, report);
+        return nb_trainer_run(tr, X, T, opts, report);
+    return nb_mpi_trainer_run(tr, MPI_COMM_WORLD, X, T, opts, report);
+}
+
+bool cli_mpi_any(bool mine)
+{
+    int v = mine, any = v;
+    if (started && MPI_Allreduce(&v, &any, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD) != MPI_SUCCESS)
+        return true; /* MPI failed: stop */
+    return any != 0;
 }
 
 #else /* built without MPI: one process */
@@ -81,9 +90,10 @@ int cli_mpi_agree(const char *cmd, int rc)
     (void)cmd;
     return rc;
 }
-nb_status cli_mpi_train(nb_net *net, const nb_tensor *X, const nb_tensor *T,
-                        const nb_train_opts *opts, nb_train_report *report)
+nb_status cli_mpi_trainer_run(nb_trainer *tr, const nb_tensor *X, const nb_tensor *T,
+                              const nb_train_opts *opts, nb_train_report *report)
 {
-    return nb_net_train(net, X, T, opts, report);
+    return nb_trainer_run(tr, X, T, opts, report);
 }
+bool cli_mpi_any(bool mine) { return mine; }
 #endif

@@ -25,8 +25,10 @@ int cli_mpi_size(void);     /* 1 when not under MPI */
 /* The largest exit status over the ranks, so that all exit alike; rank 0 says so when only
    another rank failed (that rank printed why). */
 int cli_mpi_agree(const char *cmd, int rc);
-/* nb_mpi_train over all ranks under MPI, else nb_net_train. */
-nb_status cli_mpi_train(nb_net *net, const nb_tensor *X, const nb_tensor *T,
-                        const nb_train_opts *opts, nb_train_report *report);
+/* nb_mpi_trainer_run over all ranks under MPI, else nb_trainer_run. */
+nb_status cli_mpi_trainer_run(nb_trainer *tr, const nb_tensor *X, const nb_tensor *T,
+                              const nb_train_opts *opts, nb_train_report *report);
+/* Whether `mine` is true on any rank (collective under MPI; else mine). */
+bool cli_mpi_any(bool mine);
 
 #endif

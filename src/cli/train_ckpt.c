@@ -5,7 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli/mpi_cli.h"
 #include "cli/train_ckpt.h"
+#include "cli/train_fullbatch.h"
 #include "cli/train_record.h"
 
 int cli_ckpt_load(cli_ckpt *c, const char *path)
@@ -116,4 +118,41 @@ int cli_ckpt_save(const nb_trainer *tr, const nb_model *m, const char *note, con
                                   "model written", path, e ? strerror(e) : nb_status_str(st));
     return cli_error("train", "--checkpoint %s: %s; training stopped, no model written", path,
                      nb_status_str(st));
+}
+
+/* --checkpoint / --resume need a trainer: a mini-batch optimizer (in one process or under
+   mpirun). */
+int cli_ckpt_usable(const cli_cmd *cmd, const char *optimizer)
+{
+    const char *which = cli_get(cmd, "resume") ? "--resume" : "--checkpoint";
+    if (cli_fullbatch_is(optimizer))
+        return cli_usage_error("train", "%s is for the mini-batch optimizers, not --optimizer %s",
+                               which, optimizer);
+    return CLI_OK;
+}
+
+/* The record of this run's options, the checkpoint's note (train_record.h). */
+char *cli_ckpt_record(const cli_cmd *cmd, const nb_dataset *d, const nb_layer_spec *L,
+                      size_t n_layers, nb_loss loss, size_t batch, size_t epochs,
+                      size_t patience, double frac, size_t n_val, uint64_t seed,
+                      const cli_train_optim_t *to)
+{
+    const char *topt = cli_get(cmd, "label-column")     ? "label-column"
+                       : cli_get(cmd, "target-columns") ? "target-columns" : "targets";
+    char *joined = NULL; /* the columns by name when the header names them */
+    if (d->target_names && d->n_target_names && strcmp(topt, "targets") != 0)
+        joined = cli_join_names(d->target_names, d->n_target_names);
+    nb_precision prec = NB_PRECISION_FP32;
+    if (cli_get(cmd, "precision"))
+        nb_precision_parse(&prec, cli_get(cmd, "precision"));
+    const char *tval = joined ? joined : cli_get(cmd, topt);
+    if (!joined && strcmp(topt, "targets") == 0) /* by content (in --data's line), not path */
+        tval = tval ? "from a .npy file" : NULL;
+    cli_run_desc desc = {d, topt, tval, L, n_layers, loss,
+                         batch, epochs, patience, n_val, frac, seed, to,
+                         cli_flag(cmd, "standardize"), cli_flag(cmd, "standardize-targets"),
+                         prec, nb_get_threads()};
+    char *rec = cli_run_record(&desc);
+    free(joined);
+    return rec;
 }

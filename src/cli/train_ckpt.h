@@ -12,6 +12,17 @@ typedef struct cli_ckpt {
     nb_train_position pos;
 } cli_ckpt;
 
+/* --checkpoint / --resume need the trainer of one process and a mini-batch optimizer: else a
+   usage error (printed). */
+int cli_ckpt_usable(const cli_cmd *cmd, const char *optimizer);
+
+/* The record of this run's options (train_record.h), from the parsed options; NULL if out of
+   memory. */
+char *cli_ckpt_record(const cli_cmd *cmd, const nb_dataset *d, const nb_layer_spec *L,
+                      size_t n_layers, nb_loss loss, size_t batch, size_t epochs,
+                      size_t patience, double frac, size_t n_val, uint64_t seed,
+                      const cli_train_optim_t *to);
+
 /* Loads --resume FILE.  CLI_FAIL (printed, one line) if it cannot be read, is not a
    checkpoint or is corrupt. */
 int cli_ckpt_load(cli_ckpt *c, const char *path);

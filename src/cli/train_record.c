@@ -305,7 +305,8 @@ void cli_note_add(cli_note *n, size_t epoch, double train, double val)
 {
     char line[96];
     int k = snprintf(line, sizeof line, LOSS_LINE "%zu %.17g %.17g\n", epoch, train, val);
-    if (n->full || k <= 0 || (size_t)k >= sizeof line || n->len + (size_t)k > NB_CHECKPOINT_MAX_NOTE) {
+    if (n->full || k <= 0 || (size_t)k >= sizeof line ||
+        n->len + (size_t)k > NB_CHECKPOINT_MAX_NOTE) {
         n->full = true;
         return;
     }

@@ -2,25 +2,32 @@
 
 #include "ckpt_common.h"
 
+#ifndef VAL_SCALE
+#define VAL_SCALE 0.3f
+#endif
+
 nb_tensor ck_X, ck_T, ck_Xv, ck_Tv;
 static float x[CK_ROWS * CK_IN], t[CK_ROWS * CK_OUT], xv[CK_VAL * CK_IN], tv[CK_VAL * CK_OUT];
 
-static void fill(float *X, float *T, size_t rows, nb_rng *r)
+static void fill(float *X, float *T, size_t rows, nb_rng *r, float scale)
 {
     for (size_t i = 0; i < rows * CK_IN; i++)
         X[i] = (float)(2.0 * nb_rng_uniform(r) - 1.0);
     for (size_t i = 0; i < rows; i++)
         for (size_t j = 0; j < CK_OUT; j++)
-            T[i * CK_OUT + j] = 2.0f * X[i * CK_IN + j] * X[i * CK_IN + j + 1]
-                                + 0.3f * (float)j + 0.2f * (float)nb_rng_uniform(r);
+            T[i * CK_OUT + j] = scale * (2.0f * X[i * CK_IN + j] * X[i * CK_IN + j + 1]
+                                         + 0.3f * (float)j + 0.2f * (float)nb_rng_uniform(r));
 }
 
 void ck_data(void)
 {
     nb_rng r;
     nb_rng_seed(&r, 21);
-    fill(x, t, CK_ROWS, &r);
-    fill(xv, tv, CK_VAL, &r);
+    fill(x, t, CK_ROWS, &r, 1.0f);
+    /* validation targets at VAL_SCALE of the training ones: their loss falls, then rises as
+       the network fits the training targets, so patience stops runs and restore_best has a
+       best epoch to go back to */
+    fill(xv, tv, CK_VAL, &r, VAL_SCALE);
     ck_X = nb_tensor_view(x, CK_ROWS, CK_IN);
     ck_T = nb_tensor_view(t, CK_ROWS, CK_OUT);
     ck_Xv = nb_tensor_view(xv, CK_VAL, CK_IN);

@@ -740,3 +740,32 @@ Test(api, fuzz_seeds_are_checkpoints)
         nb_model_free(&m);
     }
 }
+
+/* The model's own fields (input standardisation, column names) travel with the checkpoint as
+   with nb_model_save. */
+Test(api, model_fields_round_trip)
+{
+    trained t;
+    train(&t, CK_ADAMW, false, 1);
+    const float mean[CK_IN] = {0, 1, 2, 3, 4}, sd[CK_IN] = {1, 2, 3, 4, 5};
+    cr_assert_eq(nb_norm_create(&t.m.norm, CK_IN, mean, sd), NB_OK);
+    char *names[CK_IN] = {"a", "b", "c", "d", "e"};
+    t.m.n_feature_names = CK_IN;
+    t.m.feature_names = names;
+    void *buf;
+    size_t size;
+    save(&t, NULL, &buf, &size);
+    nb_model m;
+    nb_trainer *tr;
+    cr_assert_eq(nb_checkpoint_load_mem(&m, &tr, NULL, buf, size), NB_OK);
+    cr_assert_not_null(m.norm);
+    cr_assert(memcmp(nb_norm_std(m.norm), sd, sizeof sd) == 0);
+    cr_assert_eq(m.n_feature_names, CK_IN);
+    cr_assert_str_eq(m.feature_names[4], "e");
+    cr_assert_eq(m.skipped_sections, 0);
+    nb_trainer_free(tr);
+    nb_model_free(&m);
+    free(buf);
+    nb_norm_free(t.m.norm);
+    untrain(&t);
+}

@@ -77,18 +77,25 @@ static void same_params(nb_net *a, nb_net *b, const char *what)
 }
 
 /* One case: the run in one go, then the interrupted run resumed from its checkpoint. */
-static void resume_case(ck_optim k, bool validation, size_t split)
+static void resume_case(ck_optim k, bool validation, size_t patience, size_t split)
 {
     char what[96];
-    snprintf(what, sizeof what, "%s%s split %zu", ck_name(k), validation ? "+val" : "", split);
+    snprintf(what, sizeof what, "%s%s patience %zu split %zu", ck_name(k),
+             validation ? "+val" : "", patience, split);
     ck_run r;
     ck_opts(&r, k, validation, TOTAL);
+    r.o.patience = patience;
 
     nb_net *net_a = ck_net();
     nb_trainer *tr_a;
     cr_assert_eq(nb_trainer_create(&tr_a, net_a), NB_OK);
     nb_train_report ra;
     cr_assert_eq(nb_trainer_run(tr_a, &ck_X, &ck_T, &r.o, &ra), NB_OK, "%s", what);
+    if (validation) { /* the fixture's validation rows make both features act (ckpt_common.c) */
+        cr_assert(ra.restored && ra.best_epoch < ra.epochs_run, "%s: best epoch %zu of %zu",
+                  what, ra.best_epoch, ra.epochs_run);
+        cr_assert_eq(ra.stopped_early, patience > 0, "%s: stopped early", what);
+    }
 
     nb_net *net_b = ck_net();
     nb_trainer *tr_b;
@@ -153,8 +160,12 @@ static void resume_case(ck_optim k, bool validation, size_t split)
 static void each_split(ck_optim k, bool validation)
 {
     ck_data();
-    for (size_t split = 1; split <= TOTAL; split += 3) /* 1, 4, 7 (nothing left to run) */
-        resume_case(k, validation, split);
+    /* splits 1, 4, 7 (nothing left to run); with validation rows, patience 2 (runs stop at
+       epoch 3 to 6, some before the split: their checkpoint says stopped) and 0 (to the end,
+       then restore_best goes back to an epoch before the split) */
+    for (size_t patience = 0; patience <= (validation ? 2u : 0u); patience += 2)
+        for (size_t split = 1; split <= TOTAL; split += 3)
+            resume_case(k, validation, validation ? patience : 0, split);
 }
 
 Test(resume, plain_fused) { each_split(CK_PLAIN, false); }
@@ -169,3 +180,52 @@ Test(resume, adamw) { each_split(CK_ADAMW, false); }
 Test(resume, adamw_validation) { each_split(CK_ADAMW, true); }
 Test(resume, rmsprop_centered_momentum) { each_split(CK_RMSPROP, false); }
 Test(resume, rmsprop_validation) { each_split(CK_RMSPROP, true); }
+
+/* The position the callback sees is that of the epoch just completed, in global numbers also
+   in a resumed run; patience is decided before the callback. */
+typedef struct watch {
+    nb_trainer *tr;
+    size_t calls, bad;
+} watch;
+
+static int watch_cb(const nb_epoch_info *info, void *user)
+{
+    watch *w = user;
+    nb_train_position p;
+    w->calls++;
+    if (nb_trainer_position(w->tr, &p) != NB_OK || p.epochs_done != info->epoch
+        || p.steps_done != info->steps || p.steps_done != 7 * info->epoch
+        || p.best_epoch > p.epochs_done || p.bad_epochs != p.epochs_done - p.best_epoch
+        || p.stopped != (p.bad_epochs >= 2))
+        w->bad++;
+    return 0;
+}
+
+Test(resume, position_before_each_callback)
+{
+    ck_data();
+    ck_run r;
+    ck_opts(&r, CK_ADAM, true, TOTAL);
+    nb_net *net = ck_net();
+    nb_trainer *tr;
+    cr_assert_eq(nb_trainer_create(&tr, net), NB_OK);
+    watch w = {tr, 0, 0};
+    r.o.on_epoch = watch_cb;
+    r.o.user = &w;
+    r.o.epochs = 2;
+    r.sched.total_steps = 7 * TOTAL;
+    nb_train_report rep;
+    cr_assert_eq(nb_trainer_run(tr, &ck_X, &ck_T, &r.o, &rep), NB_OK);
+    cr_assert_eq(w.calls, 2);
+    r.o.resume = true;
+    r.o.epochs = TOTAL;
+    cr_assert_eq(nb_trainer_run(tr, &ck_X, &ck_T, &r.o, &rep), NB_OK);
+    cr_assert_eq(w.calls, rep.epochs_run, "one call per epoch, numbered globally");
+    cr_assert(rep.stopped_early && rep.epochs_run > 2 && rep.epochs_run < TOTAL);
+    cr_assert_eq(w.bad, 0);
+    nb_train_position p;
+    cr_assert_eq(nb_trainer_position(tr, &p), NB_OK);
+    cr_assert(p.stopped && p.epochs_done == rep.epochs_run && p.steps_done == rep.steps);
+    nb_trainer_free(tr);
+    nb_net_free(net);
+}

@@ -856,7 +856,10 @@ checkpoint_resume) # issue 12: a run killed after epoch 3 and resumed ends bit-i
     [ ! -e never.nbm ] || fail "the killed run wrote a model"
     [ -s ck.nbm ] || fail "no checkpoint"
     ls nablas-tmp-* 2>/dev/null && fail "a temporary file was left"
-    run 0 info ck.nbm                   # a checkpoint is also a model file
+    run 0 info ck.nbm                   # a checkpoint is also a model file, info says where it stands
+    has out "checkpoint     3 of 6 epochs done, 45 steps; best epoch 3"
+    has out "train options  --label-column species"
+    has out "               --optimizer adam"
     run 0 predict --model ck.nbm --data blobs.csv --label-column species --out p.csv
     # resumed, saving on to the same checkpoint: the model of the uninterrupted run, byte for byte
     run 0 train "${opts[@]}" --resume ck.nbm --checkpoint ck.nbm --out resumed.nbm --plot c.svg

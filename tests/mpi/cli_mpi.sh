@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # `mpirun -np P nablas train` (P = 2, 3; also with Adam, a schedule and clipping, and with early
-# stopping: --patience and --validation) writes the
+# stopping: --patience and --validation; and checkpointed with --checkpoint, then --resume'd,
+# also across 1 and P processes) writes the
 # model of a single run: the same bytes but
 # for the parameters (within 1e-6 of their scale: the gradient sums run in another order) and
 # the checksum; rank 0 alone prints progress; a rank that cannot read the data, or a model that
@@ -77,6 +78,43 @@ for np in 2 3; do
     [ "$(grep "early stopping:" "pat$np.out")" = "$(grep "early stopping:" pat1.out)" ] \
         || { grep "early stopping:" "pat$np.out" pat1.out; fail "--patience, -np $np: another stop or best epoch"; }
 done
+
+# --checkpoint / --resume under mpirun: 3 epochs with a checkpoint (rank 0 writes it), then a
+# resume to 6, is the 6-epoch run over MPI byte for byte, and the single run's to rounding; a
+# checkpoint moves between 1 and P processes; early stopping resumes as it would have gone on
+ck=(train --data blobs.csv --label-column species --layers 16:relu,8:tanh,3 --batch 16 --seed 3
+    --validation 0.2 --standardize --optimizer adam --lr 0.01)
+"$NABLAS" "${ck[@]}" --epochs 6 --out ck_one6.nbm >/dev/null 2>ck.err || { cat ck.err; fail "single 6-epoch run"; }
+"$NABLAS" "${ck[@]}" --epochs 3 --checkpoint ck_one3.ckpt --out ck_one3.nbm >/dev/null 2>ck.err \
+    || { cat ck.err; fail "single run with --checkpoint"; }
+mpi 2 "$NABLAS" "${ck[@]}" --epochs 6 --out ck_p6.nbm >ck_p6.out 2>&1 || { cat ck_p6.out; fail "mpirun 6 epochs"; }
+mpi 2 "$NABLAS" "${ck[@]}" --epochs 3 --checkpoint ck_p3.ckpt --out ck_p3.nbm >ck_p3.out 2>&1 \
+    || { cat ck_p3.out; fail "mpirun with --checkpoint"; }
+[ -s ck_p3.ckpt ] || fail "mpirun --checkpoint wrote no checkpoint"
+mpi 2 "$NABLAS" "${ck[@]}" --epochs 6 --resume ck_p3.ckpt --out ck_r6.nbm >ck_r6.out 2>&1 \
+    || { cat ck_r6.out; fail "mpirun --resume"; }
+grep -q "resuming ck_p3.ckpt: 3 of 6 epochs done" ck_r6.out || { cat ck_r6.out; fail "no resume line"; }
+[ "$(grep -c 'epoch [ 0-9]*/6  loss' ck_r6.out)" -eq 3 ] || { cat ck_r6.out; fail "resume: not epochs 4-6 once each"; }
+cmp ck_r6.nbm ck_p6.nbm || fail "mpirun: checkpoint + resume differs from the uninterrupted run"
+params_match ck_r6.nbm ck_one6.nbm || fail "mpirun resume: differs from the single run"
+# a single run's checkpoint resumed over 3 ranks, and an mpirun checkpoint in one process
+mpi 3 "$NABLAS" "${ck[@]}" --epochs 6 --resume ck_one3.ckpt --out ck_13.nbm >ck_13.out 2>&1 \
+    || { cat ck_13.out; fail "mpirun -np 3 --resume of a single run's checkpoint"; }
+params_match ck_13.nbm ck_one6.nbm || fail "single checkpoint resumed over 3 ranks: differs"
+"$NABLAS" "${ck[@]}" --epochs 6 --resume ck_p3.ckpt --out ck_p1.nbm >/dev/null 2>ck.err \
+    || { cat ck.err; fail "one process --resume of an mpirun checkpoint"; }
+params_match ck_p1.nbm ck_one6.nbm || fail "mpirun checkpoint resumed in one process: differs"
+# early stopping (the run stops after epoch 11): a checkpoint at 6, resumed, stops alike
+mpi 2 "$NABLAS" "${pat[@]/60/6}" --checkpoint es.ckpt --out es6.nbm >es6.out 2>&1 || { cat es6.out; fail "es checkpoint"; }
+mpi 2 "$NABLAS" "${pat[@]}" --resume es.ckpt --out es_r.nbm >es_r.out 2>&1 || { cat es_r.out; fail "es resume"; }
+cmp es_r.nbm pat2.nbm || fail "--patience: checkpoint + resume differs from the uninterrupted mpirun run"
+[ "$(grep "early stopping:" es_r.out)" = "$(grep "early stopping:" pat2.out)" ] \
+    || { grep "early stopping:" es_r.out pat2.out; fail "--patience resume: another stop"; }
+# a checkpoint no rank can read: every rank exits 1, no model
+mpi 2 "$NABLAS" "${ck[@]}" --epochs 6 --resume nope.ckpt --out nope.nbm >nope.out 2>&1 \
+    && fail "mpirun --resume of a missing file: exit 0"
+grep -q "resume nope.ckpt: cannot read it" nope.out || { cat nope.out; fail "no message for a missing checkpoint"; }
+[ ! -e nope.nbm ] || fail "a model was written without the checkpoint"
 
 # rank 1 cannot read its data: every rank stops, non-zero, nothing written
 mpi 2 bash -c 'd=blobs.csv; [ "$OMPI_COMM_WORLD_RANK" = 1 ] && d=missing.csv
