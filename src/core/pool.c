@@ -17,17 +17,17 @@
 #include "nablas/threads.h"
 
 /* How long a worker (or a waiting caller) spins before it sleeps: a few steps of a small
-   network, so that consecutive steps never pay a wake-up, while an idle pool costs at most
-   this much CPU per run.  The spin only pauses: with sched_yield in it, a caller on a busy
-   machine handed its core to other processes for whole time slices: W2's split epochs took
-   2.7-5.6 ms with it and 1.5-1.9 ms without, at a load of 8-9 on 2 cores. */
+   network, so that consecutive steps never pay a wake-up (about 50 us on our VM, whose idle
+   vCPU halts), while an idle pool costs at most this much CPU per run.  The caller's wait only
+   pauses: with sched_yield in it, a caller on a busy machine handed its core to other
+   processes for whole time slices (W2's split epochs took 2.7-5.6 ms with it and 1.5-1.9 ms
+   without, at a load of 8-9 on 2 cores).  A worker's spin does yield (spin_new_run). */
 #define NB_POOL_SPIN_NS 100000L
 
 /* A run's state in one word: run number (bits 16 on), parts (bits 8-15) and the next part
    not yet claimed (bits 0-7).  Whoever claims part k (compare-and-swap of next) runs it, the
    caller included: a worker the scheduler has not given a core yet leaves its part to the
    others instead of holding up the step.  Results depend on k only. */
-#define RUN_ONE ((uint64_t)1 << 16)
 #define PARTS(s) ((int)(((s) >> 8) & 0xff))
 #define NEXT(s) ((int)((s) & 0xff))
 
