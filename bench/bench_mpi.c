@@ -20,10 +20,11 @@
                 as each starts), waited for before the update;
      ovl+test   the same with MPI_Testall also between backward's products;
      ovl+ring   ovl+test under libnbc's ring algorithm;
-   and prints the median time per epoch of each, its ratio to 1x2, and the time spent inside
-   nablas' MPI calls (MPI_Allreduce, MPI_Iallreduce, MPI_Testall, MPI_Wait*, timed through MPI's
-   profiling interface, PMPI) as a share of the epoch, split into waiting and sum where
-   the variant allows.  Algorithms are switched through MPI_T control variables, which Open MPI
+   and prints the median time per epoch of each and its ratio to 1x2, and per step (medians
+   over the timed steps, and 10% quantiles: the steps the load left alone) the step's time,
+   the time inside nablas' MPI calls (MPI_Allreduce, MPI_Iallreduce, MPI_Testall, MPI_Wait*,
+   timed through MPI's profiling interface, PMPI) and its share, split into waiting and sum
+   where the variant allows.  Algorithms are switched through MPI_T control variables, which Open MPI
    reads when a communicator is created (nb_mpi_train duplicates the caller's). */
 #define _POSIX_C_SOURCE 200809L
 #include <math.h>
@@ -182,7 +183,7 @@ static void usage(FILE *f)
           "  Then alternates rank 0 alone on 2 BLAS threads (nb_net_train) with P ranks on 1\n"
           "  thread each (nb_mpi_train) summing gradients in the variants of LIST (default all:\n"
           "  1x2,flat,split,ring,rd,rab,4MiB,1MiB,overlap,ovl+test,ovl+ring) and prints each\n"
-          "  one's epoch time, its ratio to 1x2, and the share of the epoch in nablas' MPI calls\n"
+          "  one's epoch time, its ratio to 1x2, and per step the share in nablas' MPI calls\n"
           "  (split variants: waiting for the slower rank + the sum itself).  ring, rd and rab\n"
           "  need `mpirun --mca coll_tuned_use_dynamic_rules 1`.\n"
           "  --rounds N   alternations (default 3); --epochs N  timed epochs per round after one\n"
@@ -523,6 +524,8 @@ int main(int argc, char **argv)
                   (variants[k].tuned == 0 || tuned_ok);
     if (rank == 0 && !tuned_ok)
         printf("(ring, rd, rab skipped: run with --mca coll_tuned_use_dynamic_rules 1)\n");
+    if (rank == 0 && o.batch && strcmp(o.workloads, "none"))
+        printf("global batch %zu rows instead of the workloads' own\n", o.batch);
     if (rank == 0 && strcmp(o.workloads, "none"))
         printf("ranks %d; 1x2 = rank 0 alone on 2 BLAS threads; the others: %d ranks on 1 thread "
                "each\nratio: median time per epoch / 1x2's in the same round; per step (medians "
@@ -533,8 +536,6 @@ int main(int argc, char **argv)
                "%-4s %-6s %-9s %9s %7s %8s %8s %8s %8s %8s %8s %8s %8s\n", size, size, "",
                "round", "variant", "s/epoch", "ratio", "step ms", "MPI ms", "share", "p10 step",
                "p10 MPI", "share", "wait ms", "sum ms");
-    if (rank == 0 && o.batch && strcmp(o.workloads, "none"))
-        printf("global batch %zu rows instead of the workloads' own\n", o.batch);
     for (size_t i = 0; i < BW_COUNT; i++) {
         bw_workload w = bw_get(i);
         if (!bu_in_list(o.workloads, w.name))

@@ -268,9 +268,10 @@ static nb_status run(nb_net *net, nb_trainer *mine, mpi_run *r, const nb_tensor 
     return s;
 }
 
-/* The default: one allreduce over the whole gradient per step.  On this project's 2-core host
-   (docs/scaling.md) pieces of 1 MiB cost twice as much (each piece waits for the slowest rank
-   again) and per-layer sums overlapped with backward gained nothing measurable. */
+/* The default: one in-place allreduce over the whole gradient per step.  On this project's
+   2-core host (docs/scaling.md) it is as fast as Open MPI's best algorithm, pieces only add
+   handshakes, and the per-layer non-blocking sums lose to libnbc's binomial choice on 2-3
+   ranks (and only tie under its ring): with no spare core, nothing overlaps. */
 static const nb__mpi_cfg default_cfg = {false, 0, false};
 
 nb_status nb__mpi_train_cfg(nb_net *net, MPI_Comm comm, const nb_tensor *X, const nb_tensor *T,
