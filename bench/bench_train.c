@@ -344,6 +344,7 @@ static int run_policy_ab(const options *o)
                 int v = (int)((r + (size_t)k) % 3); /* 0 policy, 1 OpenBLAS split, 2 one thread */
                 nb__thread_policy(v != 1);
                 nb_set_threads(v == 2 ? 1 : thr);
+                bu_pool_warm(v == 2 ? 1 : thr); /* workers made outside the epoch */
                 double t = nablas_epoch(tr[v], &w, r, &loss);
                 if (r > 0)
                     d[v * reps + r - 1] = t;

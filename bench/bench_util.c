@@ -192,4 +192,8 @@ void bu_pool_warm(int threads)
     nb__pool_reserve(threads);
     warm_ctx w = {bu_now(), 0};
     nb__pool_run(warm_part, &w, threads);
+    /* then idle past the workers' spin, so that they sleep as after any pause in a program
+       (a spinning worker would take a busy machine's core from a variant that never uses it) */
+    struct timespec pause = {0, 300000};
+    nanosleep(&pause, NULL);
 }

@@ -10,9 +10,9 @@
 double bu_now(void);                   /* monotonic seconds */
 double bu_median(double *v, size_t n); /* sorts v in place; 0 for n == 0 */
 /* Makes nablas' pool workers for `threads` threads (nb_set_threads joins them when it lowers
-   the count) and waits until they run, so that a timed region that follows sees them as a
-   program that never changes its thread count would (a new thread takes 0.3-0.6 ms to start
-   on our VM). */
+   the count) and waits until they have run and gone to sleep, so that a timed region that
+   follows sees them as a program that never changes its thread count would after a pause (a
+   new thread takes 0.3-0.6 ms to start on our VM). */
 void bu_pool_warm(int threads);
 float *bu_alloc(size_t n);             /* 64-byte aligned floats or exits: a bench, not the library */
 void bu_fill_uniform(float *p, size_t n, unsigned long long seed, float lo, float hi);

@@ -54,8 +54,13 @@ static double epoch_time(nb_trainer *tr, const bw_workload *w, size_t batch, uin
     return bu_now() - t0;
 }
 
-/* Median epoch times of nv variants of the same network from the same start, taking turns
-   (who goes first rotates); one warm-up round. */
+/* Median epoch times of nv variants of the same network from the same start.  The variants
+   take turns in blocks of BLOCK consecutive epochs (who goes first rotates), and the first
+   epoch of each block is not counted: training runs its epochs back to back, with the pool's
+   workers still spinning from the last step, while a switch of variant finds them asleep
+   (nb_set_threads(1) even joins them).  One warm-up round. */
+enum { BLOCK = 4 };
+
 static void compare(const bw_workload *w, size_t batch, const variant *v, int nv, size_t reps,
                     double *med)
 {
@@ -65,26 +70,30 @@ static void compare(const bw_workload *w, size_t batch, const variant *v, int nv
         if (nb_net_create(&net[k], w->inputs, w->layers, w->n_layers, 1) != NB_OK
             || nb_trainer_create(&tr[k], net[k]) != NB_OK)
             exit(2);
-    double *d = malloc((size_t)nv * reps * sizeof *d);
+    size_t per = reps * (BLOCK - 1); /* counted epochs per variant */
+    double *d = malloc((size_t)nv * per * sizeof *d);
     for (size_t r = 0; r < reps + 1; r++)
         for (int j = 0; j < nv; j++) {
             int k = (int)((r + (size_t)j) % (size_t)nv);
             nb_set_threads(v[k].threads); /* lowering the count joins the pool's workers */
             bu_pool_warm(v[k].threads);   /* so they are made again here, not in the epoch */
             nb__split_policy(v[k].policy);
-            double t;
-            if (v[k].serial) {
-                serial_epoch e = {tr[k], w, batch, r, 0.0};
-                nb__pool_run(serial_part, &e, 1);
-                t = e.t;
-            } else {
-                t = epoch_time(tr[k], w, batch, r);
+            for (size_t b = 0; b < BLOCK; b++) {
+                uint64_t seed = r * BLOCK + b; /* the same shuffles for every variant */
+                double t;
+                if (v[k].serial) {
+                    serial_epoch e = {tr[k], w, batch, seed, 0.0};
+                    nb__pool_run(serial_part, &e, 1);
+                    t = e.t;
+                } else {
+                    t = epoch_time(tr[k], w, batch, seed);
+                }
+                if (r > 0 && b > 0)
+                    d[(size_t)k * per + (r - 1) * (BLOCK - 1) + b - 1] = t;
             }
-            if (r > 0)
-                d[(size_t)k * reps + r - 1] = t;
         }
     for (int k = 0; k < nv; k++) {
-        med[k] = bu_median(d + (size_t)k * reps, reps);
+        med[k] = bu_median(d + (size_t)k * per, per);
         nb_trainer_free(tr[k]);
         nb_net_free(net[k]);
     }

@@ -6,6 +6,7 @@
    workers exist. */
 #define _POSIX_C_SOURCE 200809L
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdint.h>
@@ -16,19 +17,27 @@
 #include "nablas/threads.h"
 
 /* How long a worker (or a waiting caller) spins before it sleeps: a few steps of a small
-   network, so that consecutive steps never pay a wake-up, while an idle pool costs at most
-   this much CPU per run.  The spin only pauses: with sched_yield in it, a caller on a busy
-   machine handed its core to other processes for whole time slices: W2's split epochs took
-   2.7-5.6 ms with it and 1.5-1.9 ms without, at a load of 8-9 on 2 cores. */
+   network, so that consecutive steps never pay a wake-up (about 50 us on our VM, whose idle
+   vCPU halts), while an idle pool costs at most this much CPU per run.  The caller's wait only
+   pauses: with sched_yield in it, a caller on a busy machine handed its core to other
+   processes for whole time slices (W2's split epochs took 2.7-5.6 ms with it and 1.5-1.9 ms
+   without, at a load of 8-9 on 2 cores).  A worker's spin does yield (spin_new_run). */
 #define NB_POOL_SPIN_NS 100000L
 
 /* A run's state in one word: run number (bits 16 on), parts (bits 8-15) and the next part
    not yet claimed (bits 0-7).  Whoever claims part k (compare-and-swap of next) runs it, the
    caller included: a worker the scheduler has not given a core yet leaves its part to the
    others instead of holding up the step.  Results depend on k only. */
-#define RUN_ONE ((uint64_t)1 << 16)
 #define PARTS(s) ((int)(((s) >> 8) & 0xff))
 #define NEXT(s) ((int)((s) & 0xff))
+
+/* A run is late when the caller, once its own part is done, waits longer than 1.5 times that
+   part plus 5 us: the workers had no core (a busy machine).  Two late runs in a row and the
+   next `backoff` runs (64, doubling up to 8192 while it goes on) take their parts on the
+   caller alone: the same parts, so the same results, at the cost of one thread instead of
+   waiting for threads the machine does not give. */
+#define LATE_SLACK_NS 5000LL
+enum { BACKOFF_MIN = 64, BACKOFF_MAX = 8192 };
 
 typedef struct worker {
     int index;
@@ -51,9 +60,14 @@ static struct {
     atomic_int sleepers;              /* workers about to sleep or sleeping */
     atomic_bool caller_sleeps;
     atomic_int keep; /* workers with index >= keep exit */
+    /* Late workers (under run_mu): late runs in a row, runs still to take on the caller alone,
+       and how many the next back-off takes (see nb__pool_run). */
+    int late;
+    long serial_left, backoff;
     worker w[NB_POOL_MAX - 1];
 } P = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER,
-       PTHREAD_COND_INITIALIZER, 0, NULL, NULL, 0, 0, 0, false, NB_POOL_MAX, {{0}}};
+       PTHREAD_COND_INITIALIZER, 0, NULL, NULL, 0, 0, 0, false, NB_POOL_MAX, 0, 0,
+       BACKOFF_MIN, {{0}}};
 
 static _Thread_local bool inside;
 
@@ -83,7 +97,9 @@ static long long now_ns(void)
     return (long long)t.tv_sec * 1000000000LL + t.tv_nsec;
 }
 
-/* Spins until the run number differs from run's (true) or the spin budget is spent. */
+/* Spins until the run number differs from run's (true) or the spin budget is spent.  Now and
+   then the worker offers its core to any other thread that waits for one: on a busy machine
+   that may be the caller itself, whose work between steps a spinning worker would slow. */
 static bool spin_new_run(uint64_t run)
 {
     long long end = 0;
@@ -92,6 +108,7 @@ static bool spin_new_run(uint64_t run)
             return true;
         cpu_relax();
         if (i % 64 == 0) { /* the clock (vDSO, ~20 ns) only now and then */
+            sched_yield();
             long long t = now_ns();
             if (end == 0)
                 end = t + NB_POOL_SPIN_NS;
@@ -188,6 +205,9 @@ static void fork_child(void)
     P.n_workers = 0;
     atomic_store(&P.sleepers, 0);
     atomic_store(&P.caller_sleeps, false);
+    P.late = 0;
+    P.serial_left = 0;
+    P.backoff = BACKOFF_MIN;
     pthread_mutex_unlock(&P.run_mu);
 }
 
@@ -250,8 +270,16 @@ void nb__pool_resize(int threads)
     pthread_mutex_unlock(&P.run_mu);
 }
 
-/* The library unloaded, or the process exiting: the workers must not outlive its code. */
-__attribute__((destructor)) static void pool_fini(void) { nb__pool_resize(1); }
+/* The library unloaded, or the process exiting: the workers must not outlive its code.  A
+   run still in flight (exit() from a signal handler or another thread mid-step) keeps them:
+   waiting for it could deadlock, and the process is ending anyway. */
+__attribute__((destructor)) static void pool_fini(void)
+{
+    if (pthread_mutex_trylock(&P.run_mu) != 0)
+        return;
+    shrink(0);
+    pthread_mutex_unlock(&P.run_mu);
+}
 
 static void run_serial(nb__pool_fn fn, void *ctx, int parts)
 {
@@ -270,6 +298,12 @@ void nb__pool_run(nb__pool_fn fn, void *ctx, int parts)
         run_serial(fn, ctx, parts);
         return;
     }
+    if (P.serial_left > 0) { /* backing off from late workers */
+        P.serial_left--;
+        pthread_mutex_unlock(&P.run_mu);
+        run_serial(fn, ctx, parts);
+        return;
+    }
     int want = parts < nb_get_threads() ? parts : nb_get_threads();
     if (P.n_workers < want - 1) /* not reserved: created now, once */
         grow(want - 1);
@@ -282,7 +316,9 @@ void nb__pool_run(nb__pool_fn fn, void *ctx, int parts)
     atomic_store(&P.state, run << 16 | (uint64_t)parts << 8 | 1u); /* sequentially consistent */
     wake_sleepers();
     inside = true;
+    long long t0 = now_ns();
     fn(ctx, 0, parts);
+    long long t1 = now_ns();
     atomic_fetch_add(&P.finished, 1);
     claim_parts(run, false); /* whatever no worker has started yet */
     inside = false;
@@ -293,6 +329,18 @@ void nb__pool_run(nb__pool_fn fn, void *ctx, int parts)
             pthread_cond_wait(&P.done, &P.sleep_mu);
         atomic_store(&P.caller_sleeps, false);
         pthread_mutex_unlock(&P.sleep_mu);
+    }
+    long long own = t1 - t0, after = now_ns() - t1;
+    if (after > own + own / 2 + LATE_SLACK_NS) {
+        if (++P.late >= 2) {
+            P.late = 0;
+            P.serial_left = P.backoff;
+            P.backoff = P.backoff * 2 < BACKOFF_MAX ? P.backoff * 2 : BACKOFF_MAX;
+        }
+    } else {
+        P.late = 0;
+        if (P.backoff > BACKOFF_MIN) /* on time again: the back-off shrinks slowly */
+            P.backoff -= P.backoff / 16 > 0 ? P.backoff / 16 : 1;
     }
     pthread_mutex_unlock(&P.run_mu);
 }

@@ -1,7 +1,7 @@
 /* nablas' one thread pool (core/pool.c): persistent workers for fork-join work of the library
    (the batch split of the training step, net/split.c).  nb_get_threads() - 1 workers at most,
    created on first use, joined when nb_set_threads lowers the count, when the library is
-   unloaded and at exit; a fork()ed child starts without workers and makes new ones when it
+   unloaded and at exit (unless a run is still in flight then); a fork()ed child starts without workers and makes new ones when it
    needs them.  While a run is in flight OpenBLAS runs on one thread: the parts' products stay
    single-threaded, so the pool and OpenBLAS's threads never share the cores. */
 #ifndef NB_CORE_POOL_H

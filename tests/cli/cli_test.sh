@@ -903,7 +903,7 @@ checkpoint_sigint) # a real interruption: SIGINT after epoch 2 at the earliest, 
     run 0 train "${opts[@]}" --out full.nbm
     "$NABLAS" train "${opts[@]}" --checkpoint ck.nbm --out never.nbm >out 2>err &
     pid=$!
-    for _ in $(seq 1000); do grep -q '^epoch *2/' out && break; sleep 0.01; done
+    for _ in $(seq 6000); do grep -q '^epoch *2/' out && break; sleep 0.01; done # <= 60 s
     kill -INT "$pid"
     wait "$pid"
     got=$?
@@ -950,6 +950,10 @@ error_resume) # every refused --checkpoint / --resume: its exit status and one-l
     run 0 train --data blobs.csv --label-column species --layers 3 --epochs 1 --out plain.nbm
     bad 1 "--resume plain.nbm: a model without training state, not a checkpoint" "${opts[@]}" \
         --resume plain.nbm
+    # a checkpoint the library wrote without a note (the fuzz corpus's): no options to compare
+    cp "$SRC/tests/fuzz/corpus/model/checkpoint_plain.nbm" lib.nbm
+    bad 1 "--resume lib.nbm: the checkpoint holds no options of nablas train" "${opts[@]}" \
+        --resume lib.nbm
     head -c 300 ck.nbm >cut.nbm
     bad 1 "--resume cut.nbm: " "${opts[@]}" --resume cut.nbm
     cp ck.nbm flip.nbm

@@ -163,3 +163,27 @@ Test(pool, split_training_repeats_bits)
     nb__split_policy(NB_SPLIT_AUTO);
     cr_assert(memcmp(a, b, sizeof a) == 0, "two 2-thread runs differ");
 }
+
+/* An optimizer update of a large buffer runs as ranges on the pool (optim/optim.c): the same
+   bits as at one thread. */
+Test(pool, optimizer_ranges)
+{
+    enum { N = 300000 };
+    static float p[2][N], g[N];
+    nb_rng r;
+    nb_rng_seed(&r, 6);
+    for (size_t i = 0; i < N; i++) {
+        p[0][i] = p[1][i] = (float)nb_rng_uniform(&r);
+        g[i] = (float)nb_rng_uniform(&r) - 0.5f;
+    }
+    nb_optim_opts o = nb_optim_opts_default(NB_OPTIM_ADAM);
+    nb_optim *opt[2];
+    for (int v = 0; v < 2; v++) {
+        cr_assert_eq(nb_optim_create(&opt[v], N, &o), NB_OK);
+        cr_assert_eq(nb_set_threads(v ? 2 : 1), NB_OK);
+        for (int s = 0; s < 3; s++)
+            cr_assert_eq(nb_optim_step(opt[v], p[v], g), NB_OK);
+        nb_optim_free(opt[v]);
+    }
+    cr_assert(memcmp(p[0], p[1], sizeof p[0]) == 0, "2-thread update differs");
+}

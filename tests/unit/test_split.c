@@ -230,3 +230,65 @@ Test(split, optimizer_ranges_identical)
     free(p[1]);
     free(g);
 }
+
+/* The per-layer hook (MPI's overlap of sends with backward) on a split step: every layer once,
+   last first, with the summed gradients (the same floats the step hook then receives). */
+typedef struct layer_log {
+    size_t calls, order[8], count[8];
+    const float *at[8];
+    float first[8];
+} layer_log;
+
+static void log_layer(void *ctx, float *grads, size_t count, size_t local, size_t global)
+{
+    (void)local, (void)global;
+    layer_log *lg = ctx;
+    if (lg->calls < 8) {
+        lg->at[lg->calls] = grads;
+        lg->count[lg->calls] = count;
+        lg->first[lg->calls] = grads[0];
+    }
+    lg->calls++;
+}
+
+static nb_status log_hook(void *ctx, float *grads, size_t n, size_t local, size_t global,
+                          double *loss)
+{
+    (void)ctx, (void)grads, (void)n, (void)local, (void)global, (void)loss;
+    return NB_OK;
+}
+
+Test(split, layer_hook_after_sum)
+{
+    enum { IN = 16, ROWS = 40 };
+    const nb_layer_spec layers[] = {{32, NB_ACT_RELU, 0}, {12, NB_ACT_TANH, 0},
+                                    {3, NB_ACT_IDENTITY, 0}};
+    nb_net *net = tc_net(IN, layers, 3, 4);
+    size_t np = nb_net_num_params(net);
+    float x[ROWS * IN], t[ROWS * 3], *g = malloc(np * sizeof(float));
+    cr_assert(g);
+    nb_rng r;
+    nb_rng_seed(&r, 8);
+    tc_fill_uniform(&r, x, ROWS * IN, -1, 1);
+    tc_fill_uniform(&r, t, ROWS * 3, -1, 1);
+    cr_assert_eq(nb_set_threads(2), NB_OK);
+    nb__split_policy(NB_SPLIT_ALWAYS);
+    cr_assert_eq(nb__net_prepare(net, ROWS), NB_OK);
+    layer_log lg = {0};
+    capture cap = {g};
+    nb__step_cfg cfg = {NB_LOSS_MSE, 0.1f, keep_grads, &cap, log_hook, &lg, log_layer};
+    double loss;
+    cr_assert_eq(nb__train_step(net, &cfg, x, t, ROWS, 2 * ROWS, &loss), NB_OK);
+    nb__split_policy(NB_SPLIT_AUTO);
+    cr_assert_eq(lg.calls, 3);
+    for (size_t i = 0; i < 3; i++) {
+        size_t l = 2 - i; /* last layer first */
+        nb_tensor W, b;
+        cr_assert_eq(nb_net_layer_grads(net, l, &W, &b), NB_OK);
+        cr_assert_eq(lg.at[i], W.data, "call %zu is not layer %zu", i, l);
+        cr_assert_eq(lg.count[i], W.rows * W.cols + b.cols);
+        cr_assert_eq(lg.first[i], g[W.data - nb_net_grads(net)], "layer %zu: not the sum", l);
+    }
+    free(g);
+    nb_net_free(net);
+}
