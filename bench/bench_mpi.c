@@ -26,8 +26,9 @@
    timed through MPI's profiling interface, PMPI) and its share, split into waiting and sum
    where the variant allows.  Algorithms are switched through MPI_T control variables, which Open MPI
    reads when a communicator is created (nb_mpi_train duplicates the caller's). */
-#define _POSIX_C_SOURCE 200809L
+#define _GNU_SOURCE /* sched_getaffinity: is rank 0 bound to one core? */
 #include <math.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -175,7 +176,7 @@ static int rank, size;
 
 static void usage(FILE *f)
 {
-    fputs("usage: mpirun -np P nablas-bench-mpi [--workload W2,W3|none] [--rounds N] [--epochs N]\n"
+    fputs("usage: mpirun --bind-to none -np P nablas-bench-mpi [--workload W2,W3|none] [--rounds N] [--epochs N]\n"
           "                 [--variants LIST] [--allreduce REPS] [--batch N] [--quick]\n"
           "  --allreduce REPS  first time W3's gradient sum alone (MPI_Allreduce in place and\n"
           "     from a separate buffer, MPI_Iallreduce, each algorithm) beside memcpy (default\n"
@@ -526,6 +527,14 @@ int main(int argc, char **argv)
         printf("(ring, rd, rab skipped: run with --mca coll_tuned_use_dynamic_rules 1)\n");
     if (rank == 0 && o.batch && strcmp(o.workloads, "none"))
         printf("global batch %zu rows instead of the workloads' own\n", o.batch);
+    if (rank == 0 && strcmp(o.workloads, "none")) {
+        /* mpirun binds each rank to one core by default (np <= 2): 1x2's two threads would share
+           it, and 1x2 would be a one-thread run */
+        cpu_set_t cpus;
+        if (sched_getaffinity(0, sizeof cpus, &cpus) == 0 && CPU_COUNT(&cpus) < 2)
+            printf("WARNING: rank 0 may run on %d core only, so 1x2 is really 1x1: run mpirun "
+                   "with --bind-to none\n", CPU_COUNT(&cpus));
+    }
     if (rank == 0 && strcmp(o.workloads, "none"))
         printf("ranks %d; 1x2 = rank 0 alone on 2 BLAS threads; the others: %d ranks on 1 thread "
                "each\nratio: median time per epoch / 1x2's in the same round; per step (medians "

@@ -65,7 +65,7 @@ run "full-batch trainers, CPU time, 1 thread (native)" \
     native env OPENBLAS_NUM_THREADS=1 "$b/nablas-bench-fullbatch" --cpu-time $quick
 if [ -z "${SKIP_MPI:-}" ] && [ -x "$b/nablas-bench-mpi" ]; then
     run "2 ranks x 1 thread vs 1 rank x 2 threads (native)" \
-        native mpirun --allow-run-as-root --oversubscribe -np 2 \
+        native mpirun --allow-run-as-root --oversubscribe --bind-to none -np 2 \
         "$b/nablas-bench-mpi" --workload W2,W3 $quick
 fi
 if [ -z "${SKIP_PEERS:-}" ]; then

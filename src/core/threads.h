@@ -8,8 +8,11 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-/* Multiply-adds (m n k) from which a product runs on more than one thread. */
-#define NB_THREADS_MIN_MNK 50000000.0
+/* Multiply-adds (m n k) from which a product runs on more than one thread.  From the quiet run
+   of 2026-12-02 (docs/performance.md, --thread-crossover, SkylakeX kernels): every training
+   product from 4.2 M up gained 1.23-1.99x from a second thread, those of 2.1 M 1.02-1.25x,
+   those of 0.5 M nothing.  (The 50 M used before came from a run on a loaded machine.) */
+#define NB_THREADS_MIN_MNK 4000000.0
 
 /* Off: every product runs on all nb_get_threads() threads and OpenBLAS splits as it likes (the
    behaviour before the policy; for nablas-bench-train --policy-ab only). */

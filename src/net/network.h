@@ -113,8 +113,11 @@ double nb__net_loss_grad_n(nb_net *net, nb_loss loss, const float *T, bool want_
    threads allowed (nb_get_threads) are 2 or more, no product of the step is large enough for
    BLAS threads (core/threads.h), the step's forward makes at least NB_SPLIT_MIN_MAC
    multiply-adds and each part gets at least NB_SPLIT_MIN_ROWS rows (measured with
-   nablas-bench-train --split-sweep, docs/performance.md); not with bf16 products. */
-#define NB_SPLIT_MIN_MAC 50000.0
+   nablas-bench-train --split-sweep, docs/performance.md); not with bf16 products.
+   200k, not the 50k the sweep alone suggests: in the quiet run of 2026-12-02, W4 (1000 rows,
+   68k multiply-adds, one step per epoch) split in training was 0.84x its unsplit epoch while
+   the sweep's steps near that size gained at most 1.16x. */
+#define NB_SPLIT_MIN_MAC 200000.0
 #define NB_SPLIT_MIN_ROWS 64
 enum { NB_SPLIT_AUTO, NB_SPLIT_OFF, NB_SPLIT_ALWAYS };
 /* The rule above (AUTO), never, or whenever threads and rows allow (benchmarks and tests). */
