@@ -6,7 +6,6 @@
    ranks standing at different positions, give every rank the same status, without a hang.
    A plain program, not Criterion (its forked workers do not mix with MPI). */
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,27 +13,9 @@
 
 #include "nablas.h"
 #include "nablas/mpi.h"
+#include "mpi_check.h"
 
 enum { ROWS = 37, IN = 4, OUT = 3, VAL = 9, N = 3, M = 4 };
-
-static int rank, size, failures;
-
-static void fail(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    fprintf(stderr, "rank %d/%d: FAIL: ", rank, size);
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
-    va_end(ap);
-    failures++;
-}
-
-#define CHECK(cond, ...)       \
-    do {                       \
-        if (!(cond))           \
-            fail(__VA_ARGS__); \
-    } while (0)
 
 static float X[ROWS * IN], T[ROWS * OUT], Xv[VAL * IN], Tv[VAL * OUT];
 
@@ -272,10 +253,7 @@ static void errors(void)
 
 int main(int argc, char **argv)
 {
-    MPI_Init(&argc, &argv);
-    MPI_Comm_rank(MPI_COMM_WORLD, &rank);
-    MPI_Comm_size(MPI_COMM_WORLD, &size);
-    nb_set_threads(1);
+    mpi_check_init(&argc, &argv);
     make_data();
     /* one file for the run, named by rank 0 */
     unsigned long id = (unsigned long)getpid();
@@ -299,8 +277,7 @@ int main(int argc, char **argv)
     if (rank == 0)
         remove(path);
 
-    int bad = failures, any = 0;
-    MPI_Allreduce(&bad, &any, 1, MPI_INT, MPI_SUM, MPI_COMM_WORLD);
+    int any = mpi_check_any_failed();
     if (rank == 0)
         printf("mpi checkpoints, %d rank(s): %s\n", size, any ? "FAILED" : "all checks passed");
     MPI_Finalize();

@@ -4,35 +4,16 @@
    ranks as the same status without a hang.  A plain program, not Criterion: Criterion's forked
    workers do not mix with MPI.  Exit 0 on every rank when all checks pass. */
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "nablas.h"
 #include "nablas/mpi.h"
+#include "mpi_check.h"
 #include "mpi/train_mpi.h" /* the ways of summing gradients, to test each */
 
 enum { ROWS = 23, IN = 5, OUT = 3 };
-
-static int rank, size, failures;
-
-static void fail(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    fprintf(stderr, "rank %d/%d: FAIL: ", rank, size);
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
-    va_end(ap);
-    failures++;
-}
-
-#define CHECK(cond, ...)       \
-    do {                       \
-        if (!(cond))           \
-            fail(__VA_ARGS__); \
-    } while (0)
 
 static float X[ROWS * IN], T_reg[ROWS * OUT], T_cls[ROWS * OUT];
 
@@ -381,10 +362,7 @@ static void test_errors(void)
 
 int main(int argc, char **argv)
 {
-    MPI_Init(&argc, &argv);
-    MPI_Comm_rank(MPI_COMM_WORLD, &rank);
-    MPI_Comm_size(MPI_COMM_WORLD, &size);
-    nb_set_threads(1);
+    mpi_check_init(&argc, &argv);
     make_data();
     test_slices();
     const size_t batches[] = {1, 2, 4, 5, 23, 64};
@@ -401,8 +379,7 @@ int main(int argc, char **argv)
     CHECK(early_stops > 0, "no run stopped early: early stopping untested");
     double worst = 0.0;
     MPI_Reduce(&worst_seen, &worst, 1, MPI_DOUBLE, MPI_MAX, 0, MPI_COMM_WORLD);
-    int bad = failures, any = 0;
-    MPI_Allreduce(&bad, &any, 1, MPI_INT, MPI_SUM, MPI_COMM_WORLD);
+    int any = mpi_check_any_failed();
     if (rank == 0)
         printf("mpi train, %d rank(s): %s, worst parameter difference from one process %.3g "
                "relative; %d runs stopped early\n", size, any ? "FAILED" : "all checks passed",
