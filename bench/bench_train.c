@@ -102,29 +102,12 @@ static int parse(int argc, char **argv, options *o)
     return 0;
 }
 
-/* Seconds for one epoch of a training run: nb_trainer_run with epochs = 1 on a trainer kept
-   across calls, as the epochs of one nb_net_train run share one (the shuffle seed varies per
-   call). */
+/* Seconds for one epoch of plain SGD: trainer_epoch (below) without an optimizer. */
+static double trainer_epoch(nb_trainer *tr, const bw_workload *w, uint64_t seed,
+                            const nb_optim_opts *optim, double *loss);
 static double nablas_epoch(nb_trainer *tr, const bw_workload *w, uint64_t seed, double *loss)
 {
-    nb_tensor X = nb_tensor_view(w->X, w->rows, w->inputs);
-    nb_tensor T = nb_tensor_view(w->T, w->rows, bw_outputs(w));
-    nb_train_opts o = nb_train_opts_default();
-    o.loss = w->loss;
-    o.batch_size = w->batch;
-    o.lr = w->lr;
-    o.shuffle = w->shuffle;
-    o.epochs = 1;
-    o.seed = seed;
-    nb_train_report rep;
-    double t0 = bu_now();
-    if (nb_trainer_run(tr, &X, &T, &o, &rep) != NB_OK) {
-        fprintf(stderr, "nablas-bench-train: nb_trainer_run failed\n");
-        exit(2);
-    }
-    double t = bu_now() - t0;
-    *loss = rep.last_loss;
-    return t;
+    return trainer_epoch(tr, w, seed, NULL, loss);
 }
 
 /* nablas, the sgemm floor and (if nv) the naive trainer, epoch after epoch in alternation so
@@ -158,8 +141,9 @@ static void timed_set(const bw_workload *w, size_t warm, size_t repeats, naive_n
     nb_net_free(net);
 }
 
-/* One epoch of a trainer (kept across epochs, so that an optimizer keeps its state), with
-   the given optimizer or plain SGD (NULL). */
+/* Seconds for one epoch of a training run: nb_trainer_run with epochs = 1 on a trainer kept
+   across calls, as the epochs of one nb_net_train run share one (the shuffle seed varies per
+   call; an optimizer keeps its state), with the given optimizer or plain SGD (NULL). */
 static double trainer_epoch(nb_trainer *tr, const bw_workload *w, uint64_t seed,
                             const nb_optim_opts *optim, double *loss)
 {
