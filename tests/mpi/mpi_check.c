@@ -1,9 +1,10 @@
 /* The checks of the MPI test programs (mpi_check.h). */
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "mpi_check.h"
-#include "nablas.h"
 
 int rank, size;
 static int failures;
@@ -25,6 +26,16 @@ void fail(const char *fmt, ...)
     fputc('\n', stderr);
     va_end(ap);
     failures++;
+}
+
+void check_same_on_all(nb_net *net, const char *what)
+{
+    size_t n = nb_net_num_params(net);
+    float *mine = nb_net_params(net), *root = malloc(n * sizeof *root);
+    memcpy(root, mine, n * sizeof *root);
+    MPI_Bcast(root, (int)n, MPI_FLOAT, 0, MPI_COMM_WORLD);
+    CHECK(memcmp(root, mine, n * sizeof *root) == 0, "%s: parameters differ from rank 0's", what);
+    free(root);
 }
 
 int mpi_check_any_failed(void)

@@ -5,6 +5,7 @@
 #define NB_TESTS_MPI_CHECK_H
 
 #include <mpi.h>
+#include "nablas.h"
 
 extern int rank, size; /* in MPI_COMM_WORLD, set by mpi_check_init */
 
@@ -16,6 +17,8 @@ void fail(const char *fmt, ...);
         if (!(cond))           \
             fail(__VA_ARGS__); \
     } while (0)
+/* Checks that every rank holds rank 0's parameters, bit for bit (collective). */
+void check_same_on_all(nb_net *net, const char *what);
 /* Whether any rank failed a check (collective). */
 int mpi_check_any_failed(void);
 

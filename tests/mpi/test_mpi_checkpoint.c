@@ -51,17 +51,6 @@ static void check_same_status(nb_status s, const char *what)
     CHECK(min == max, "%s: the ranks' statuses differ (%d..%d)", what, min, max);
 }
 
-/* Every rank holds rank 0's parameters, bit for bit. */
-static void check_same_on_all(nb_net *net, const char *what)
-{
-    size_t n = nb_net_num_params(net);
-    float *mine = nb_net_params(net), *root = malloc(n * sizeof *root);
-    memcpy(root, mine, n * sizeof *root);
-    MPI_Bcast(root, (int)n, MPI_FLOAT, 0, MPI_COMM_WORLD);
-    CHECK(memcmp(root, mine, n * sizeof *root) == 0, "%s: parameters differ from rank 0's", what);
-    free(root);
-}
-
 /* The on_epoch callback of the interrupted run: a checkpoint on every epoch (rank 0 writes),
    so the file ends up holding epoch N. */
 typedef struct saver {

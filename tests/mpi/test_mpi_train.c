@@ -58,17 +58,6 @@ static double max_rel(const float *a, const float *b, size_t n)
     return diff / scale;
 }
 
-/* Every rank holds rank 0's parameters, bit for bit. */
-static void check_same_on_all(nb_net *net, const char *what)
-{
-    size_t n = nb_net_num_params(net);
-    float *mine = nb_net_params(net), *root = malloc(n * sizeof *root);
-    memcpy(root, mine, n * sizeof *root);
-    MPI_Bcast(root, (int)n, MPI_FLOAT, 0, MPI_COMM_WORLD);
-    CHECK(memcmp(root, mine, n * sizeof *root) == 0, "%s: parameters differ from rank 0's", what);
-    free(root);
-}
-
 static double worst_seen = 0.0;
 static int early_stops; /* cases where patience ended the run (so early stopping is exercised) */
 
