@@ -4,7 +4,7 @@
 # of the folders before it in this list, never one after it.
 set -euo pipefail
 cd "$(dirname "$0")/../src"
-layers=(core kernels optim net train io mpi cli)
+layers=(core data kernels optim net train persist mpi cli)
 rank() { local i; for i in "${!layers[@]}"; do [ "${layers[$i]}" = "$1" ] && { echo "$i"; return; }; done; echo -1; }
 
 bad=0

@@ -14,7 +14,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
-#include "io/file_io.h"
+#include "core/file_io.h"
 
 /* ---- temporary files and signals ---------------------------------------------------------- */
 

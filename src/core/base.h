@@ -65,4 +65,8 @@ nb_status nb__check_blas_dims(size_t a, size_t b, size_t c);
 /* 64-byte aligned, zero-filled allocation of n floats (NULL on failure or overflow). */
 float *nb__alloc_floats(size_t n);
 
+/* Rows [*lo, *hi) of slice part of parts (part < parts) of n rows: contiguous, near-equal
+   slices, the first n % parts one row longer (core/slice.c; threads and MPI ranks). */
+void nb__slice(size_t n, size_t part, size_t parts, size_t *lo, size_t *hi);
+
 #endif

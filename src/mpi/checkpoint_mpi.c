@@ -4,7 +4,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-#include "io/model_sections.h"
+#include "persist/model_sections.h"
 #include "mpi/comm.h"
 
 nb_status nb_mpi_checkpoint_save(const nb_trainer *tr, const nb_model *m, MPI_Comm comm,

@@ -2,7 +2,7 @@
 #include <stdint.h>
 
 #include "mpi/comm.h"
-#include "train/trainer.h"
+#include "core/base.h"
 
 nb_status nb__mpi_dup(MPI_Comm *out, MPI_Comm comm, int *rank, int *size)
 {

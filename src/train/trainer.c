@@ -83,13 +83,6 @@ void nb__trainer_set_update(nb_trainer *tr, nb__update_fn update, void *ctx)
     tr->update_ctx = ctx;
 }
 
-void nb__slice(size_t n, size_t part, size_t parts, size_t *lo, size_t *hi)
-{
-    size_t q = n / parts, r = n % parts;
-    *lo = part * q + (part < r ? part : r);
-    *hi = *lo + q + (part < r);
-}
-
 /* Grows the trainer's buffers: a permutation of rows (if shuffling), a gathered batch of bs
    rows (if shuffling) and a copy of the parameters; they stay for later runs. */
 static nb_status reserve(nb_trainer *tr, size_t rows, size_t bs, bool shuffle)

@@ -85,7 +85,5 @@ bool nb__run_optim(const nb_optim_opts *optim, double clip_norm, float lr, nb_op
 bool nb__run_record_equal(const nb__run_record *a, const nb__run_record *b);
 /* The update of a step with tr->optim: clip (tr->clip_norm), set the rate (tr->rate), step. */
 nb_status nb__optim_update(void *tr, float *params, float *grads, size_t n_params);
-/* Rows [*lo, *hi) of a global batch of n rows that slice part of parts computes. */
-void nb__slice(size_t n, size_t part, size_t parts, size_t *lo, size_t *hi);
 
 #endif

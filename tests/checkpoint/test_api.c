@@ -13,8 +13,8 @@
 #include <zlib.h>
 
 #include "ckpt_common.h"
-#include "io/le_codec.h"
-#include "io/model_sections.h"
+#include "core/le_codec.h"
+#include "persist/model_sections.h"
 
 /* ---- helpers ---- */
 

@@ -3,7 +3,7 @@
 #include <zlib.h>
 
 #include "fuzz_targets.h"
-#include "io/model_sections.h"
+#include "persist/model_sections.h"
 #include "nablas.h"
 
 #define CHECK(cond) \

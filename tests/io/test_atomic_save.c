@@ -11,7 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "io/file_io.h"
+#include "core/file_io.h"
 #include "io_common.h"
 
 static void predict(nb_net *net, const nb_tensor *X, nb_tensor *Y)

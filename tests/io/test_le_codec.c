@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "io_common.h"
-#include "io/le_codec.h"
+#include "core/le_codec.h"
 
 Test(le_codec, integers_are_little_endian)
 {

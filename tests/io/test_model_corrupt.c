@@ -7,7 +7,7 @@
 #include <zlib.h>
 
 #include "io_common.h"
-#include "io/le_codec.h"
+#include "core/le_codec.h"
 
 /* A valid file with every section: normalisation and class names. */
 static uint8_t *valid_file(size_t *size)

@@ -9,8 +9,8 @@
 #include <zlib.h>
 
 #include "io_common.h"
-#include "io/le_codec.h"
-#include "io/model_sections.h"
+#include "core/le_codec.h"
+#include "persist/model_sections.h"
 
 /* io_small_net: 3 inputs, layers 5, 4, 2: 54 parameters. */
 enum { BASE = 40 + 48 + 54 * 4 }; /* a v1 file without norm or classes, before its CRC */

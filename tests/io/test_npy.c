@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "io_common.h"
-#include "io/le_codec.h"
+#include "core/le_codec.h"
 
 /* A .npy file with the given header dict and raw data (version major 1 or 2). */
 static unsigned char *npy(int major, const char *dict, const void *raw, size_t raw_len, size_t *size)

@@ -8,8 +8,8 @@
 #include <string.h>
 
 #include "io_common.h"
-#include "io/le_codec.h"
-#include "io/st_format.h"
+#include "core/le_codec.h"
+#include "persist/st_format.h"
 
 /* u64 header length (hlen, or strlen(json) when hlen is UINT64_MAX), json, then data. */
 static unsigned char *st_bytes(const char *json, uint64_t hlen, const void *data, size_t dlen,

@@ -5,8 +5,8 @@
 #include <math.h>
 #include <string.h>
 
-#include "io/checkpoint_codec.h"
-#include "io/le_codec.h"
+#include "persist/checkpoint_codec.h"
+#include "core/le_codec.h"
 
 enum {
     OPTS_BYTES = 72,    /* the optimizer options block */

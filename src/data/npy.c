@@ -4,9 +4,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "io/file_io.h"
+#include "core/file_io.h"
 #include "core/base.h"
-#include "io/le_codec.h"
+#include "core/le_codec.h"
 
 static const unsigned char NPY_MAGIC[6] = {0x93, 'N', 'U', 'M', 'P', 'Y'};
 #define MAX_NPY_FILE (SIZE_MAX / 2)

@@ -19,9 +19,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "io/st_format.h"
+#include "persist/st_format.h"
 #include "core/base.h"
-#include "io/le_codec.h"
+#include "core/le_codec.h"
 
 #define MAX_HEADER NB__ST_MAX_HEADER
 

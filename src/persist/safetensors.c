@@ -8,9 +8,9 @@
 
 #include "core/base.h"
 #include "net/network.h"
-#include "io/file_io.h"
-#include "io/le_codec.h"
-#include "io/st_format.h"
+#include "core/file_io.h"
+#include "core/le_codec.h"
+#include "persist/st_format.h"
 
 #define MAX_FILE (SIZE_MAX / 2)
 #define MAX_INDEX 999999999u /* nine digits: indices of a Sequential */

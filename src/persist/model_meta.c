@@ -4,8 +4,8 @@
 #include <string.h>
 
 #include "core/base.h"
-#include "io/le_codec.h"
-#include "io/model_meta.h"
+#include "core/le_codec.h"
+#include "persist/model_meta.h"
 
 uint32_t nb__meta_flags(uint32_t tag)
 {

@@ -3,7 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "io/csv_table.h"
+#include "data/csv_table.h"
 
 nb_status nb__csv_fail(nb_io_error *err, nb_status st, size_t line, size_t col, const char *fmt, ...)
 {

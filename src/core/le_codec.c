@@ -1,7 +1,7 @@
 /* Little-endian encoding by shifts, so the result does not depend on the host's byte order. */
 #include <string.h>
 
-#include "io/le_codec.h"
+#include "core/le_codec.h"
 
 void nb__le_put_u16(uint8_t *p, uint16_t v)
 {

@@ -9,8 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "io/csv_table.h"
-#include "io/file_io.h"
+#include "data/csv_table.h"
+#include "core/file_io.h"
 
 
 /* Resolves a column given by header name or by index (negative from the end). */

@@ -27,7 +27,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "io/file_io.h"
+#include "core/file_io.h"
 
 nb__tmp_hook_fn nb__tmp_hook;
 

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "io/csv_table.h"
+#include "data/csv_table.h"
 
 static int cmp_str(const void *a, const void *b)
 {

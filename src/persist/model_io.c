@@ -6,10 +6,10 @@
 #include <math.h>
 #include <zlib.h>
 
-#include "io/file_io.h"
-#include "io/le_codec.h"
-#include "io/model_meta.h"
-#include "io/model_sections.h"
+#include "core/file_io.h"
+#include "core/le_codec.h"
+#include "persist/model_meta.h"
+#include "persist/model_sections.h"
 #include "net/network.h"
 
 static const uint8_t MAGIC[8] = {'N', 'A', 'B', 'L', 'A', 'S', 'M', 'D'};

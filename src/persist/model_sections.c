@@ -3,8 +3,8 @@
    tags 1..3); here only the structure is handled.  Rules in io/model_sections.h. */
 #include <string.h>
 
-#include "io/le_codec.h"
-#include "io/model_sections.h"
+#include "core/le_codec.h"
+#include "persist/model_sections.h"
 
 nb_status nb__sections_prepare(nb__section *s, size_t n)
 {

@@ -4,7 +4,7 @@
 #define NB_IO_MODEL_META_H
 
 #include <stdbool.h>
-#include "io/model_sections.h"
+#include "persist/model_sections.h"
 
 #define NB__META_SECTIONS 3
 

@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "io/csv_table.h"
+#include "data/csv_table.h"
 
 char *nb__csv_dup(const char *s)
 {

@@ -4,10 +4,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "io/checkpoint_codec.h"
-#include "io/file_io.h"
-#include "io/le_codec.h"
-#include "io/model_sections.h"
+#include "persist/checkpoint_codec.h"
+#include "core/file_io.h"
+#include "core/le_codec.h"
+#include "persist/model_sections.h"
 
 /* ---- saving ---- */
 
