@@ -1,16 +1,22 @@
 /* Dense layer kernels: Z = X W + b forward; X^T G, column sums of G and G W^T backward.
    The matrix products are OpenBLAS sgemm calls, or the small-size path (dense_small.c) for
-   layers where a BLAS call costs more than its arithmetic. */
+   layers where a BLAS call costs more than its arithmetic, or the few-rows path (dense_row.c)
+   for batches of a few rows. */
 #include <cblas.h>
 #include <string.h>
 
 #include "core/threads.h"
+#include "kernels/dense_row.h"
 #include "kernels/dense_small.h"
 #include "kernels/kernels.h"
 
 void nb__dense_fwd(const float *X, const float *W, const float *b, float *Z,
                    size_t batch, size_t in, size_t out)
 {
+    if (nb__dense_row(batch, in, out)) {
+        nb__row_fwd(X, W, b, Z, batch, in, out, false);
+        return;
+    }
     if (nb__dense_small(batch, in, out)) {
         nb__small_fwd(X, W, b, Z, batch, in, out, false);
         return;
@@ -61,8 +67,12 @@ void nb__colsum(const float *G, size_t rows, size_t cols, float *out)
 void nb__dense_act_fwd(const float *X, const float *W, const float *b, float *Z, size_t batch,
                        size_t in, size_t out, nb_act act)
 {
+    if (act == NB_ACT_RELU && nb__dense_row(batch, in, out)) {
+        nb__row_fwd(X, W, b, Z, batch, in, out, true); /* ReLU while the row is in registers */
+        return;
+    }
     if (act == NB_ACT_RELU && nb__dense_small(batch, in, out)) {
-        nb__small_fwd(X, W, b, Z, batch, in, out, true); /* ReLU while the row is in registers */
+        nb__small_fwd(X, W, b, Z, batch, in, out, true);
         return;
     }
     nb__dense_fwd(X, W, b, Z, batch, in, out);

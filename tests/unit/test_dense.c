@@ -12,11 +12,14 @@
 typedef struct { size_t batch, in, out; } shape3;
 
 /* 1x1x1, batch 1, widths 1, primes, a width over the column-sum block, mid sizes; on both
-   sides of the small-layer path's limits (batch*in*out <= 65536, padded widths <= 4096). */
+   sides of the small-layer path's limits (batch*in*out <= 65536, padded widths <= 4096) and
+   of the few-rows path's (batch <= 4: whole blocks of 64 outputs, a tail of 1 to 16, both). */
 static const shape3 shapes[] = {
     {1, 1, 1},    {1, 13, 11},  {17, 1, 11},   {17, 13, 1},   {1, 1, 7},    {7, 1, 1},
     {17, 13, 11}, {4, 16, 16},  {5, 17, 3},    {13, 20, 37},  {6, 64, 48},  {64, 32, 32},
     {65, 32, 32}, {3, 5, 1031}, {64, 100, 33}, {31, 127, 67}, {1, 784, 10}, {129, 7, 513},
+    {1, 64, 128}, {2, 128, 64}, {3, 64, 10},   {4, 32, 129},  {1, 4, 32},   {2, 32, 1},
+    {4, 3, 200},  {1, 1024, 1024},
 };
 
 typedef struct {
@@ -211,4 +214,52 @@ Test(dense, bias_gradient_accumulates_in_double)
     cr_assert_eq(db, 16777216.0f + 4096.0f, "db = %.1f", db);
     free(x);
     free(g);
+}
+
+/* The few-rows path (batch <= 4) computes each row on its own: a row gives the same bits alone
+   as inside a batch of up to four (an inference context of max_batch 1 and nb_net_predict on a
+   few rows agree). */
+Test(dense, a_row_alone_gives_the_bits_it_gets_in_a_few_rows_batch)
+{
+    static const shape3 cases[] = {{4, 13, 37}, {4, 16, 3}, {3, 64, 128}, {2, 32, 200}};
+    for (size_t t = 0; t < sizeof cases / sizeof *cases; t++) {
+        shape3 sh = cases[t];
+        dense_case c;
+        case_init(&c, sh, 7 + t);
+        float *zb = tc_falloc(sh.batch * sh.out), *z1 = tc_falloc(sh.out);
+        nb_tensor X = nb_tensor_view(c.X, sh.batch, sh.in), W = nb_tensor_view(c.W, sh.in, sh.out);
+        nb_tensor b = nb_tensor_view(c.b, 1, sh.out), Z = nb_tensor_view(zb, sh.batch, sh.out);
+        cr_assert_eq(nb_dense_forward(&X, &W, &b, &Z), NB_OK);
+        for (size_t i = 0; i < sh.batch; i++) {
+            nb_tensor Xi = nb_tensor_view(c.X + i * sh.in, 1, sh.in);
+            nb_tensor Zi = nb_tensor_view(z1, 1, sh.out);
+            cr_assert_eq(nb_dense_forward(&Xi, &W, &b, &Zi), NB_OK);
+            cr_assert_eq(memcmp(z1, zb + i * sh.out, sh.out * sizeof(float)), 0,
+                         "%zux%zux%zu: row %zu differs", sh.batch, sh.in, sh.out, i);
+        }
+        free(zb);
+        free(z1);
+        case_free(&c);
+    }
+}
+
+/* The same through a ReLU network (the ReLU fused into the product). */
+Test(dense, a_relu_network_row_alone_gives_its_bits_in_a_few_rows_batch)
+{
+    enum { B = 4, IN = 5 };
+    nb_layer_spec spec[] = {{24, NB_ACT_RELU, 0}, {70, NB_ACT_RELU, 0}, {3, NB_ACT_IDENTITY, 0}};
+    nb_net *net;
+    cr_assert_eq(nb_net_create(&net, IN, spec, 3, 11), NB_OK);
+    float x[B * IN], yb[B * 3], y1[3];
+    nb_rng r;
+    nb_rng_seed(&r, 5);
+    tc_fill_uniform(&r, x, B * IN, -2, 2);
+    nb_tensor X = nb_tensor_view(x, B, IN), Y = nb_tensor_view(yb, B, 3);
+    cr_assert_eq(nb_net_predict(net, &X, &Y), NB_OK);
+    for (size_t i = 0; i < B; i++) {
+        nb_tensor Xi = nb_tensor_view(x + i * IN, 1, IN), Yi = nb_tensor_view(y1, 1, 3);
+        cr_assert_eq(nb_net_predict(net, &Xi, &Yi), NB_OK);
+        cr_assert_eq(memcmp(y1, yb + 3 * i, sizeof y1), 0, "row %zu differs", i);
+    }
+    nb_net_free(net);
 }
