@@ -10,6 +10,8 @@
 #endif
 
 #include "bench_util.h"
+#include "core/threads.h"        /* nb__blas_threads_for, as nb__dense_fwd calls it */
+#include "kernels/dense_row.h"   /* the few-rows path, for --row-crossover */
 #include "kernels/dense_small.h" /* the library's internal small-size kernels, for --crossover */
 #include "naive_kernels.h"
 
@@ -147,7 +149,7 @@ static void time_variants(ctx *k, double min_s, double t[3])
 typedef struct options {
     const char *json, *only;
     double min_s;
-    bool crossover, thread_crossover;
+    bool crossover, thread_crossover, row_crossover;
 } options;
 
 /* One layer's three products of a training step (forward, input gradient, fused weight
@@ -211,6 +213,94 @@ static void crossover(bu_json *js, double min_s)
         bu_json_num(js, "small_s", t[0]);
         bu_json_num(js, "sgemm_s", t[1]);
         free(k.a), free(k.b), free(k.c), free(k.d), free(k.f);
+    }
+}
+
+/* One forward product Z = X W + b of a few rows: 0 the few-rows path, 1 the small path, 2 the
+   bias broadcast and a beta = 1 sgemm (nb__dense_fwd's three ways). */
+static void fwd_by(int way, const float *X, const float *W, const float *b, float *Z, size_t nB,
+                   size_t nI, size_t nO)
+{
+    if (way == 0) {
+        nb__row_fwd(X, W, b, Z, nB, nI, nO, false);
+    } else if (way == 1) {
+        nb__small_fwd(X, W, b, Z, nB, nI, nO, false);
+    } else {
+        for (size_t i = 0; i < nB; i++)
+            memcpy(Z + i * nO, b, nO * sizeof(float));
+        nb__blas_threads_for(nB, nO, nI); /* the library's thread rule for this product */
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)nB, (int)nO, (int)nI, 1.0f,
+                    X, (int)nI, W, (int)nO, 1.0f, Z, (int)nO);
+    }
+}
+
+/* --row-crossover: a few rows' forward product by the few-rows path, the small path (where it
+   applies) and sgemm, the three taking turns sample by sample (sets NB_ROW_MAX in
+   src/kernels/dense_row.h).  Run it under each OPENBLAS_CORETYPE: sgemm's fixed cost is the
+   kernel set's. */
+static void row_crossover(bu_json *js, double min_s)
+{
+    static const size_t layers[][2] = {{4, 32}, {32, 32}, {32, 1}, {64, 128}, {128, 64},
+                                       {64, 10}, {784, 1024}};
+    static const size_t batches[] = {1, 2, 3, 4, 6, 8, 12, 16};
+    enum { SAMPLES = 15 };
+    const char *core = getenv("OPENBLAS_CORETYPE");
+    printf("\nrow crossover: forward Z = X W + b of a few rows (OpenBLAS core %s, "
+           "OPENBLAS_CORETYPE=%s), median ns of %d interleaved samples; row path used up to "
+           "batch %d\n%-14s %6s %10s %10s %10s %-6s\n", nb_blas_corename(), core ? core : "(unset)",
+           SAMPLES, (int)NB_ROW_MAX, "in x out", "batch", "row", "small", "sgemm", "best");
+    for (size_t l = 0; l < sizeof layers / sizeof *layers; l++) {
+        size_t nI = layers[l][0], nO = layers[l][1], mB = batches[sizeof batches / sizeof *batches - 1];
+        float *X = bu_alloc(mB * nI), *W = bu_alloc(nI * nO), *b = bu_alloc(nO), *Z = bu_alloc(mB * nO);
+        bu_fill_uniform(X, mB * nI, 1, -1, 1);
+        bu_fill_uniform(W, nI * nO, 2, -0.1f, 0.1f);
+        bu_fill_uniform(b, nO, 3, -0.1f, 0.1f);
+        for (size_t bi = 0; bi < sizeof batches / sizeof *batches; bi++) {
+            size_t nB = batches[bi];
+            bool small = nb__dense_small(nB, nI, nO);
+            double s[3][SAMPLES], t[3] = {0, 0, 0};
+            size_t reps[3] = {1, 1, 1};
+            for (int w = 0; w < 3; w++) { /* repetitions filling min_s / 3 / SAMPLES each */
+                if (w == 1 && !small)
+                    continue;
+                double t0 = bu_now();
+                while (bu_now() - t0 < min_s / 3 / SAMPLES) {
+                    fwd_by(w, X, W, b, Z, nB, nI, nO);
+                    reps[w]++;
+                }
+            }
+            for (int i = 0; i < SAMPLES; i++)
+                for (int w = 0; w < 3; w++) {
+                    if (w == 1 && !small)
+                        continue;
+                    double t0 = bu_now();
+                    for (size_t r = 0; r < reps[w]; r++)
+                        fwd_by(w, X, W, b, Z, nB, nI, nO);
+                    s[w][i] = (bu_now() - t0) / (double)reps[w];
+                }
+            int best = 0;
+            for (int w = 0; w < 3; w++)
+                if (w != 1 || small) {
+                    t[w] = bu_median(s[w], SAMPLES);
+                    if (t[w] < t[best])
+                        best = w;
+                }
+            static const char *way[] = {"row", "small", "sgemm"};
+            char shape[32], tsmall[16] = "-";
+            snprintf(shape, sizeof shape, "%zux%zu", nI, nO);
+            if (small)
+                snprintf(tsmall, sizeof tsmall, "%.0f", t[1] * 1e9);
+            printf("%-14s %6zu %10.0f %10s %10.0f %-6s\n", shape, nB, t[0] * 1e9, tsmall,
+                   t[2] * 1e9, way[best]);
+            bu_json_row(js);
+            bu_json_str(js, "kernel", "row_crossover");
+            bu_json_str(js, "shape", shape);
+            bu_json_num(js, "batch", (double)nB);
+            bu_json_num(js, "row_s", t[0]);
+            bu_json_num(js, "small_s", small ? t[1] : -1.0);
+            bu_json_num(js, "sgemm_s", t[2]);
+        }
+        free(X), free(W), free(b), free(Z);
     }
 }
 
@@ -293,7 +383,9 @@ static void usage(FILE *f)
           "  and memcpy of the same bytes.  Ratios are nablas / reference and nablas / naive.\n"
           "  --min-time S    seconds per measurement (default 0.25; --quick 0.05)\n"
           "  --crossover     also time the small-size path against sgemm around its threshold\n"
-          "  --thread-crossover  also time each training product's sgemm on 1 and 2 threads\n", f);
+          "  --thread-crossover  also time each training product's sgemm on 1 and 2 threads\n"
+          "  --row-crossover also time a few rows' forward by the few-rows path, the small path\n"
+          "                  and sgemm (batches 1-16)\n", f);
 }
 
 static void report(bu_json *js, const ctx *k, const char *what, const char *shape, double amount,
@@ -362,7 +454,7 @@ static void elementwise(bu_json *js, const char *kernel, const char *what, nb_ac
 
 int main(int argc, char **argv)
 {
-    options o = {NULL, NULL, 0.25, false, false};
+    options o = {NULL, NULL, 0.25, false, false, false};
     int threads = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -375,6 +467,8 @@ int main(int argc, char **argv)
             o.crossover = true;
         } else if (!strcmp(a, "--thread-crossover")) {
             o.thread_crossover = true;
+        } else if (!strcmp(a, "--row-crossover")) {
+            o.row_crossover = true;
         } else if (v && !strcmp(a, "--json")) {
             o.json = argv[++i];
         } else if (v && !strcmp(a, "--kernel")) {
@@ -437,6 +531,8 @@ int main(int argc, char **argv)
         crossover(js, o.min_s);
     if (o.thread_crossover)
         thread_crossover(js, o.min_s);
+    if (o.row_crossover)
+        row_crossover(js, o.min_s);
     printf("vs ref: nablas speed / (sgemm calls | memcpy of the same bytes); vs naive: nablas "
            "speed / naive loop speed.\n");
     bu_json_close(js);

@@ -18,9 +18,8 @@ typedef float vec __attribute__((vector_size(VW * sizeof(float))));
 
 bool nb__dense_row(size_t batch, size_t in, size_t out)
 {
-    (void)in;
-    (void)out;
-    return batch <= NB_ROW_MAX;
+    /* each row reads all of W: more than one row only while W stays in cache */
+    return batch == 1 || (batch <= NB_ROW_MAX && in * out <= NB_ROW_MAX_W);
 }
 
 /* The VW floats at p (of a buffer of `avail` floats from p on): one unaligned load, or the
@@ -102,6 +101,27 @@ NB_INLINE void block1(const float *x, const float *W, const float *b, float *z, 
     store(z + j0, s, n, relu);
 }
 
+/* One output (out == 1: W is a column, contiguous): a dot product over k in VW lanes, the
+   lanes then added in order, then the tail of k, then the bias. */
+NB_INLINE float dot1(const float *x, const float *W, const float *b, size_t in)
+{
+    vec s = {0};
+    size_t k = 0;
+    for (; k + VW <= in; k += VW) {
+        vec xv, wv;
+        memcpy(&xv, x + k, sizeof xv);
+        memcpy(&wv, W + k, sizeof wv);
+        s += xv * wv;
+    }
+    float lanes[VW], z = 0.0f;
+    memcpy(lanes, &s, sizeof lanes);
+    for (int l = 0; l < VW; l++)
+        z += lanes[l];
+    for (; k < in; k++)
+        z += x[k] * W[k];
+    return b ? z + b[0] : z;
+}
+
 NB_CLONES
 static void row_fwd(const float *X, const float *W, const float *b, float *Z, size_t batch,
                     size_t in, size_t out, bool relu_out)
@@ -109,6 +129,11 @@ static void row_fwd(const float *X, const float *W, const float *b, float *Z, si
     for (size_t i = 0; i < batch; i++) {
         const float *x = X + i * in;
         float *z = Z + i * out;
+        if (out == 1) {
+            float v = dot1(x, W, b, in);
+            z[0] = relu_out && v < 0.0f ? 0.0f : v;
+            continue;
+        }
         size_t j0 = 0;
         for (; j0 + 4 * VW <= out; j0 += 4 * VW)
             block4(x, W, b, z, in, out, j0, relu_out);
