@@ -1,5 +1,6 @@
-/* nablas predict: run a model on a table and write the outputs as CSV or NPY (atomically).
-   Softmax cross-entropy models output logits; predict writes their softmax probabilities. */
+/* nablas predict: run a model on a table and write the outputs as CSV or NPY (atomically), in
+   the user's units (nb_model_predict: softmax probabilities for softmax cross-entropy models,
+   targets in their units for --standardize-targets models). */
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
 #include <math.h>
@@ -14,20 +15,6 @@ static cli_opt opts[] = {
     CLI_DATA_OPTS,
     {"out", "FILE", "where to write the predictions: FILE.csv or FILE.npy (required)", NULL},
 };
-
-static void softmax_rows(nb_tensor *Y)
-{
-    for (size_t i = 0; i < Y->rows; i++) {
-        float *y = Y->data + i * Y->cols, mx = y[0];
-        for (size_t j = 1; j < Y->cols; j++)
-            mx = y[j] > mx ? y[j] : mx;
-        double s = 0;
-        for (size_t j = 0; j < Y->cols; j++)
-            s += exp((double)(y[j] - mx));
-        for (size_t j = 0; j < Y->cols; j++)
-            y[j] = (float)(exp((double)(y[j] - mx)) / s);
-    }
-}
 
 /* A CSV field, quoted only when it has to be. */
 static void put_field(FILE *f, const char *s)
@@ -112,23 +99,12 @@ static int predict(const char *out, nb_model *m, nb_dataset *d, const char *data
         return cli_error("predict", "the model takes %zu features but the data have %zu (drop "
                                     "target columns with --label-column or --target-columns)",
                          nb_net_inputs(m->net), d->X.cols);
-    /* The inference API applies the model's standardisation itself. */
-    nb_infer_ctx *ctx;
+    /* the library's one-call prediction: standardisations, softmax (include/nablas/predict.h) */
     nb_tensor Y;
-    nb_status st = nb_infer_ctx_create(&ctx, m->net, m->norm, 256);
-    if (st != NB_OK)
-        return cli_error("predict", "%s", nb_status_str(st));
-    st = nb_tensor_alloc(&Y, d->X.rows, outs);
+    nb_status st = nb_tensor_alloc(&Y, d->X.rows, outs);
     if (st == NB_OK)
-        st = nb_infer_predict(ctx, &d->X, &Y);
-    nb_infer_ctx_free(ctx);
+        st = nb_model_predict(m, &d->X, &Y);
     if (st != NB_OK) {
-        nb_tensor_free(&Y);
-        return cli_error("predict", "%s", nb_status_str(st));
-    }
-    if (m->loss == NB_LOSS_SOFTMAX_CE)
-        softmax_rows(&Y);
-    if (m->target_norm && (st = nb_norm_unapply(m->target_norm, &Y)) != NB_OK) {
         nb_tensor_free(&Y);
         return cli_error("predict", "%s", nb_status_str(st));
     }
