@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # Checks the two ways to embed nablas that the README documents:
-#  1. installed: meson install into a prefix, then the README's example built with pkg-config,
+#  1. installed: meson install into a prefix, the installed `nablas` started from it, then the
+#     README's example built with pkg-config,
 #     against the shared and the static library, and run; with MPI built, a small program
 #     against libnablas-mpi (pkg-config nablas-mpi) under mpirun -np 2;
-#  2. as a Meson subproject of another project (dependency('nablas') via override_dependency).
+#     the Fortran module through pkg-config nablas-fortran (with gfortran);
+#  2. as a Meson subproject of another project (dependency('nablas') via override_dependency,
+#     and dependency('nablas-fortran')), which gets none of nablas' tests.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash tools/setup.sh --static # the static link below needs -lgfortran (from OpenBLAS's .pc)
@@ -28,6 +31,17 @@ cc -std=c11 -Wall -Wextra -Werror examples/readme_example.c -o "$work/ex-static"
 "$work/ex-shared" >/dev/null
 "$work/ex-static" >/dev/null
 echo "embed-check: installed library OK (pkg-config, shared and static)"
+# the installed command starts from its prefix, without LD_LIBRARY_PATH (its install rpath)
+env -u LD_LIBRARY_PATH "$work/prefix/bin/nablas" --version >/dev/null \
+  || { echo "embed-check: the installed nablas does not start" >&2; exit 1; }
+echo "embed-check: installed nablas starts"
+if command -v gfortran >/dev/null && pkg-config --exists nablas-fortran; then
+  # the installed Fortran module: compile nablas.f90 (module_source) with the program
+  (cd "$work" && gfortran "$(pkg-config --variable=module_source nablas-fortran)" \
+     "$src/examples/fortran_example.f90" -o "$work/ex-fortran" $(pkg-config --libs nablas-fortran) \
+     -Wl,-rpath,"$(pkg-config --variable=libdir nablas)" && "$work/ex-fortran" >/dev/null)
+  echo "embed-check: installed Fortran module OK (pkg-config nablas-fortran)"
+fi
 
 if pkg-config --exists nablas-mpi; then # built with the MPI feature: libnablas-mpi as installed
   cat > "$work/mpi_ex.c" <<'C'
@@ -63,10 +77,25 @@ cat > "$work/user/meson.build" <<'MESON'
 project('user', 'c', default_options : ['c_std=c11'])
 executable('user', 'main.c', dependencies : dependency('nablas'))
 MESON
+if command -v gfortran >/dev/null; then # the Fortran module through dependency('nablas-fortran')
+  cp examples/fortran_example.f90 "$work/user/fmain.f90"
+  cat >> "$work/user/meson.build" <<'MESON'
+add_languages('fortran')
+executable('fuser', 'fmain.f90', dependencies : dependency('nablas-fortran'))
+MESON
+fi
 unset PKG_CONFIG_PATH # the user project must find nablas as a subproject, not installed
-meson setup "$work/user/build" "$work/user" -Dnablas:tests=disabled -Dnablas:examples=false \
-  > "$work/user-setup.log"
+meson setup "$work/user/build" "$work/user" > "$work/user-setup.log" # no nablas options
 grep -q "Dependency nablas found: YES .*(overridden)" "$work/user-setup.log"
+# as a subproject nablas adds no tests, examples or benchmarks to the parent's build
+if meson test -C "$work/user/build" --list 2>/dev/null | grep -q ' / '; then
+  echo "embed-check: nablas added tests to its parent project" >&2
+  exit 1
+fi
 meson compile -C "$work/user/build" >/dev/null
 "$work/user/build/user" >/dev/null
-echo "embed-check: Meson subproject OK"
+if [ -x "$work/user/build/fuser" ]; then
+  (cd "$work/user/build" && ./fuser >/dev/null)
+  echo "embed-check: Fortran module as a Meson subproject dependency OK"
+fi
+echo "embed-check: Meson subproject OK (no tests, examples or benchmarks of nablas in the parent)"
