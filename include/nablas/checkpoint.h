@@ -44,7 +44,10 @@ nb_status nb_trainer_position(const nb_trainer *tr, nb_train_position *pos);
    in a malloc'd buffer, free with free()).  m->net must be tr's network (NB_ERR_ARG
    otherwise).  note: NULL or a NUL-terminated string of at most NB_CHECKPOINT_MAX_NOTE bytes
    (NB_ERR_ARG otherwise), kept verbatim.  NB_ERR_STATE if the trainer has no run to continue
-   (none yet, or its last run stopped with an error); NB_ERR_NONFINITE if a parameter or the
+   (none yet, or its last run stopped with an error) or its optimizer's state is not one the
+   recorded run can have reached (a step count other than the position's steps_done, as after
+   a fresh run on an optimizer kept from an earlier one; a negative squared average: the
+   loader refuses such a state as NB_ERR_CORRUPT); NB_ERR_NONFINITE if a parameter or the
    optimizer state is not finite.  Call it from the on_epoch callback (the position is then
    that of the epoch just completed) or after nb_trainer_run. */
 nb_status nb_checkpoint_save(const nb_trainer *tr, const nb_model *m, const char *note,
@@ -58,7 +61,10 @@ nb_status nb_checkpoint_save_mem(void **data, size_t *size, const nb_trainer *tr
    options; the layers' dropout rates are put back on m->net.  note may be NULL (not wanted);
    else *note is a malloc'd copy (free with free()) or NULL when the file has none.
    A model file without the checkpoint sections: NB_ERR_ARG.  The errors of nb_model_load,
-   and NB_ERR_CORRUPT for checkpoint sections that are inconsistent or out of range.  All
+   and NB_ERR_CORRUPT for checkpoint sections that are inconsistent or out of range (also
+   with a valid checksum: an optimizer step count other than the position's steps, state
+   buffers not all zero before the first step, a negative or non-finite squared average of
+   Adam, AdamW or RMSprop, an AMSGrad maximum below exp_avg_sq).  All
    outputs untouched on failure. */
 nb_status nb_checkpoint_load(nb_model *m, nb_trainer **tr, char **note, const char *path);
 nb_status nb_checkpoint_load_mem(nb_model *m, nb_trainer **tr, char **note, const void *data,

@@ -138,8 +138,13 @@ nb_status nb_npy_write_mem(void **data, size_t *size, const nb_tensor *t);
 /* Writes size bytes to path atomically: a temporary file (nablas-tmp-XXXXXX) in the same
    directory, fsync'd and renamed over path.  On failure (NB_ERR_IO, errno says why) the
    temporary file is removed and any previous file at path is left intact.  A symbolic link is
-   followed and its target replaced; an existing device, FIFO, socket or directory is refused
-   (NB_ERR_IO).  A new file gets 0666 & ~umask, a replaced one keeps its mode. */
+   followed and its target replaced, except where the kernel would not follow it either
+   (fs.protected_symlinks: a link in a sticky, world-writable directory owned by neither the
+   effective user nor the directory's owner; NB_ERR_IO, errno EACCES); an existing device,
+   FIFO, socket or directory is refused (NB_ERR_IO).  The target's directory is opened once
+   and the name looked at again just before the rename, without following links: a link that
+   appeared there since is refused (NB_ERR_IO, errno ELOOP).  A new file gets 0666 & ~umask, a
+   replaced one keeps its mode. */
 nb_status nb_write_file_atomic(const char *path, const void *data, size_t size);
 
 #ifdef __cplusplus

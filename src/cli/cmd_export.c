@@ -1,4 +1,5 @@
 /* nablas export: a model's network as a PyTorch-style safetensors file. */
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -47,7 +48,9 @@ int cmd_export(int argc, char **argv)
     nb_model m;
     if ((rc = cli_load_model("export", pos[0], &m)) != CLI_OK)
         return rc;
+    errno = 0;
     nb_status st = nb_safetensors_save(m.net, m.norm, m.target_norm, pos[1]);
+    int e = errno; /* the writer's reason (no space left, read-only, ...) */
     if (st == NB_OK) {
         size_t idx = 0;
         printf("exported %zu layers (%zu parameters%s%s) to %s as", nb_net_num_layers(m.net),
@@ -64,7 +67,7 @@ int cmd_export(int argc, char **argv)
         rc = cli_error("export", "%s: its target standardisation cannot be folded into a last "
                        "layer whose activation is not identity", pos[0]);
     } else if (st == NB_ERR_IO) {
-        rc = cli_error("export", "cannot write %s", pos[1]);
+        rc = cli_error("export", "cannot write %s: %s", pos[1], e ? strerror(e) : nb_status_str(st));
     } else {
         rc = cli_error("export", "%s: %s", pos[1], nb_status_str(st));
     }

@@ -1,4 +1,5 @@
 /* nablas import: a PyTorch-style safetensors file (nn.Sequential of nn.Linear) as a model. */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -127,7 +128,9 @@ int cmd_import(int argc, char **argv)
                                          "activation must be identity");
     }
     nb_model m = {.net = net, .loss = loss};
+    errno = 0;
     st = nb_model_save(&m, out);
+    int e = errno; /* the writer's reason (no space left, read-only, ...) */
     if (st == NB_OK) {
         printf("imported %zu-", nb_net_inputs(net));
         for (size_t l = 0; l < nb_net_num_layers(net); l++) {
@@ -138,7 +141,8 @@ int cmd_import(int argc, char **argv)
         printf(" network (%zu parameters) from %s; model saved to %s\n", nb_net_num_params(net),
                cmd.pos_value, out);
     } else {
-        rc = cli_error("import", "cannot save %s: %s", out, nb_status_str(st));
+        rc = cli_error("import", "cannot save %s: %s", out,
+                       st == NB_ERR_IO && e ? strerror(e) : nb_status_str(st));
     }
     nb_net_free(net);
     return rc;

@@ -245,10 +245,14 @@ static int train(cli_cmd *cmd, nb_dataset *d, nb_layer_spec *L, size_t n_layers,
     if (frac > 0 && (n_val == 0 || n_val >= rows))
         return cli_usage_error("train", "--validation %g of %zu rows leaves no %s rows", frac,
                                rows, n_val == 0 ? "validation" : "training");
-    char *record = NULL; /* the checkpoint's note */
-    if (ck_path || resume) {
+    char *record = NULL; /* the checkpoint's note; under mpirun compared with rank 0's */
+    if (ck_path || resume || cli_mpi_active()) {
         record = cli_ckpt_record(cmd, d, L, n_layers, loss, batch, epochs, patience, frac, n_val,
                                  seed, &to);
+        if ((rc = cli_mpi_same_run("train", record, ck_path, resume)) != CLI_OK) {
+            free(record); /* every rank: the same data and options, or none trains */
+            return rc;
+        }
         if (!record)
             return cli_error("train", "out of memory");
     }
@@ -406,6 +410,10 @@ static int train(cli_cmd *cmd, nb_dataset *d, nb_layer_spec *L, size_t n_layers,
         rc = CLI_FAIL; /* said in on_epoch */
     else if (r.no_memory)
         rc = cli_error("train", "out of memory for the loss history; no model written");
+    else if (st == NB_ERR_ARG && cli_mpi_size() > 1) /* what the record cannot show */
+        rc = cli_error("train", "the ranks do not run the same training (another network, data "
+                                "shape or --resume position on some rank): every rank must be "
+                                "given the same data, options and checkpoint");
     else if (st != NB_OK && resume && st == NB_ERR_ARG)
         rc = cli_usage_error("train", "--resume %s: the run recorded in the checkpoint has "
                                       "other options than this one", resume);

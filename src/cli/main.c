@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "cli/mpi_cli.h"
 
 static const struct {
     const char *name;
@@ -25,7 +26,7 @@ static void usage(FILE *f)
         fprintf(f, "  %-9s %s\n", commands[i].name, commands[i].what);
 }
 
-int main(int argc, char **argv)
+static int dispatch(int argc, char **argv)
 {
     if (argc < 2) {
         usage(stderr);
@@ -45,4 +46,14 @@ int main(int argc, char **argv)
             return commands[i].run(argc - 2, argv + 2);
     fprintf(stderr, "nablas: unknown command '%s' (try nablas --help)\n", argv[1]);
     return CLI_USAGE;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc >= 2 && strcmp(argv[1], "train") == 0) {
+        cli_signals_install();
+        return cmd_train(argc - 2, argv + 2);
+    }
+    /* under mpirun, `nablas train` ranks must learn that this one will not train */
+    return cli_mpi_aside(dispatch, argc, argv);
 }

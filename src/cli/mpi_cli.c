@@ -2,6 +2,7 @@
    Every rank reads the whole data file, so standardisation and the validation split are those
    of a single run; nb_mpi_trainer_run gives each rank its slice of every batch; rank 0 saves
    the model and the --checkpoint. */
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -14,6 +15,8 @@
 static bool started;
 static int rank, size = 1;
 static bool last_failed; /* the last cli_mpi_agree found a failure: every rank is stopping */
+static bool early;       /* this rank ends without training (--help): cli_mpi_early */
+static bool aside;       /* this rank runs another command than train: cli_mpi_aside */
 
 static bool launched_by_mpirun(void)
 {
@@ -46,22 +49,63 @@ bool cli_mpi_active(void) { return started; }
 int cli_mpi_rank(void) { return rank; }
 int cli_mpi_size(void) { return size; }
 
+/* An exit status above every CLI_* one: a rank that ends without taking part in the run. */
+enum { CLI_MPI_EARLY = 100 };
+
+/* The agreement: the largest status, and the lowest rank that is still in the run (which
+   alone says that another rank stopped it), in one allreduce. */
+static int agree(const char *cmd, int rc, bool in_run)
+{
+    int v[2] = {rc, in_run ? -rank : INT_MIN}, all[2] = {rc, v[1]};
+    if (MPI_Allreduce(v, all, 2, MPI_INT, MPI_MAX, MPI_COMM_WORLD) != MPI_SUCCESS)
+        return cli_error(cmd, "MPI failed");
+    last_failed = all[0] != CLI_OK;
+    if (!in_run || rc != CLI_OK || all[0] == CLI_OK)
+        return all[0];
+    if (all[0] == CLI_MPI_EARLY) /* every rank that was in the run fails, one says why */
+        return rank == -all[1] ? cli_error(cmd, "another rank ended without training (it was "
+                                                "given --help, or another command than "
+                                                "train): no rank trains")
+                               : CLI_FAIL;
+    if (rank == -all[1])
+        cli_error(cmd, "another rank failed (its message is above)");
+    return all[0];
+}
+
 int cli_mpi_agree(const char *cmd, int rc)
 {
-    if (!started)
-        return rc;
-    int all = rc;
-    if (MPI_Allreduce(&rc, &all, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD) != MPI_SUCCESS)
-        return cli_error(cmd, "MPI failed");
-    if (rank == 0 && rc == CLI_OK && all != CLI_OK)
-        cli_error(cmd, "another rank failed (its message is above)");
-    last_failed = all != CLI_OK;
-    return all;
+    return started ? agree(cmd, rc, true) : rc;
 }
+
+void cli_mpi_early(void) { early = true; }
 
 int cli_mpi_join(const char *cmd, int rc)
 {
-    return started && rc != CLI_OK && !last_failed ? cli_mpi_agree(cmd, rc) : rc;
+    /* Every rank comes here once at the end, unless an agreement already stopped them all: a
+       rank that ended on its own (an error, --help) meets the others in the agreement they
+       wait in; after a run every rank went through, all meet here once more. */
+    if (!started || last_failed)
+        return rc;
+    if (early || aside) {
+        agree(cmd, CLI_MPI_EARLY, false);
+        return rc;
+    }
+    return agree(cmd, rc, true);
+}
+
+int cli_mpi_aside(int (*run)(int, char **), int argc, char **argv)
+{
+    if (!launched_by_mpirun())
+        return run(argc, argv);
+    if (MPI_Init(&argc, &argv) != MPI_SUCCESS)
+        return run(argc, argv);
+    started = aside = true;
+    MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN);
+    MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+    MPI_Comm_size(MPI_COMM_WORLD, &size);
+    int rc = cli_mpi_join("", run(argc, argv));
+    cli_mpi_end();
+    return rc;
 }
 
 nb_status cli_mpi_trainer_run(nb_trainer *tr, const nb_tensor *X, const nb_tensor *T,
@@ -97,11 +141,13 @@ int cli_mpi_agree(const char *cmd, int rc)
     (void)cmd;
     return rc;
 }
+void cli_mpi_early(void) {}
 int cli_mpi_join(const char *cmd, int rc)
 {
     (void)cmd;
     return rc;
 }
+int cli_mpi_aside(int (*run)(int, char **), int argc, char **argv) { return run(argc, argv); }
 nb_status cli_mpi_trainer_run(nb_trainer *tr, const nb_tensor *X, const nb_tensor *T,
                               const nb_train_opts *opts, nb_train_report *report)
 {

@@ -25,12 +25,29 @@ int cli_mpi_size(void);     /* 1 when not under MPI */
 /* The largest exit status over the ranks, so that all exit alike; rank 0 says so when only
    another rank failed (that rank printed why). */
 int cli_mpi_agree(const char *cmd, int rc);
-/* Called once as the command ends, on every rank: a rank that failed on its own (its own
-   arguments refused, say: under mpirun each rank checks its own) without an agreement having
-   told the others takes part in the agreement they wait in, so that none waits forever.  The
-   command therefore puts a cli_mpi_agree before anything else collective (the data read, the
-   training).  rc otherwise. */
+/* Called once as the command ends, on every rank: a rank that ended on its own (its own
+   arguments refused, say: under mpirun each rank checks its own; or --help) without an
+   agreement having told the others takes part in the agreement they wait in, so that none
+   waits forever; after a run every rank finished, all agree once more.  The command therefore
+   puts a cli_mpi_agree before anything else collective (the data read, the training).
+   Returns the agreed status, or rc when this rank ended early. */
 int cli_mpi_join(const char *cmd, int rc);
+/* This rank ends without training (it showed --help): its cli_mpi_join tells the others,
+   which then fail ("another rank ended without training") instead of waiting for it. */
+void cli_mpi_early(void);
+/* Runs a command other than train (or nablas --help, --version, a usage error) as
+   run(argc, argv).  Under an MPI launcher it starts MPI first and ends as cli_mpi_early does,
+   so that a launch that mixes it with `nablas train` ranks (mpirun -np 1 nablas --version :
+   -np 1 nablas train ...) stops those ranks instead of leaving them waiting; its own output
+   and status are run's. */
+int cli_mpi_aside(int (*run)(int, char **), int argc, char **argv);
+/* Collective under MPI (CLI_OK at once otherwise): compares this rank's record of the run
+   (cli_run_record: the data's shape and CRC-32 and every option's effective value; NULL if it
+   could not be made) and whether --checkpoint and --resume are given with rank 0's.  A rank
+   that differs says which line, with both values ("rank 1: --data differs from rank 0's (here
+   ..., rank 0 ...)"); every rank then returns the same non-zero status (agreed), else CLI_OK.
+   Begins with an agreement, so that a rank that stopped before it is met. */
+int cli_mpi_same_run(const char *cmd, const char *record, bool checkpoint, bool resume);
 /* nb_mpi_trainer_run over all ranks under MPI, else nb_trainer_run. */
 nb_status cli_mpi_trainer_run(nb_trainer *tr, const nb_tensor *X, const nb_tensor *T,
                               const nb_train_opts *opts, nb_train_report *report);

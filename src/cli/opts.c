@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "cli/mpi_cli.h"
 #include "cli/progress.h"
 
 static void vmessage(const char *cmd, const char *fmt, va_list ap)
@@ -70,6 +71,7 @@ int cli_parse(cli_cmd *cmd, int argc, char **argv, bool *help_shown)
         if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
             print_help(cmd);
             *help_shown = true;
+            cli_mpi_early(); /* under mpirun the other ranks must not wait for this one */
             return CLI_OK;
         }
         if (strncmp(a, "--", 2) != 0 || a[2] == '\0') {

@@ -1,8 +1,12 @@
 /* Output paths, checked before any work starts, and the temporary files of atomic writes
    removed on SIGINT/SIGTERM.  The rules (docs/cli.md): an output is a regular file or a new
    name; devices, FIFOs, sockets and directories are refused; a symbolic link is followed and
-   its target replaced; an output may not be the same file as an input or another output; its
-   directory must exist and be writable and its name must fit NAME_MAX. */
+   its target replaced, unless the kernel would not follow it (a link of another user in a
+   sticky, world-writable directory such as /tmp); an output may not be the same file as an
+   input or another output; its directory must exist and take a new file (a temporary one is
+   created and removed: /proc and /sys are refused here) and its name must fit NAME_MAX.  At
+   save time the atomic writer looks again: an output that has become an input (a link changed
+   during the run) is refused then too (save_guard). */
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
 #include <limits.h>
@@ -118,11 +122,34 @@ static int check_one(const char *cmd, const cli_output *o, char **target, ident 
                                o->option ? o->option : "output");
     char what[PATH_MAX + 64];
     label(o, what, sizeof what);
+    struct stat st;
+    /* as the kernel follows the path: /dev/stdout on a pipe is a FIFO */
+    if (stat(o->path, &st) == 0 && !S_ISREG(st.st_mode))
+        return cli_usage_error(cmd, "%s: %s; nablas writes only to a regular file or a new path",
+                               what, kind_of(st.st_mode));
     *target = nb__follow_links(o->path);
+    if (!*target && errno == EACCES) {
+        char *at = strdup(o->path); /* the link the rule stopped at, for the message */
+        for (char *n = at; n && !nb__link_protected(n);) {
+            char *next = NULL;
+            char buf[PATH_MAX];
+            ssize_t len = readlink(n, buf, sizeof buf - 1);
+            if (len > 0) {
+                buf[len] = '\0';
+                next = buf[0] == '/' ? strdup(buf) : NULL;
+            }
+            free(n);
+            n = at = next;
+        }
+        int rc = cli_usage_error(cmd, "%s: %s is a symbolic link of another user in a sticky, "
+                                      "world-writable directory: not followed (the kernel's "
+                                      "fs.protected_symlinks rule)", what, at ? at : o->path);
+        free(at);
+        return rc;
+    }
     if (!*target)
         return cli_error(cmd, "%s: %s", what, strerror(errno));
     const char *t = *target;
-    struct stat st;
     if (stat(t, &st) == 0) {
         if (!S_ISREG(st.st_mode))
             return cli_usage_error(cmd, "%s: %s; nablas writes only to a regular file or "
@@ -150,9 +177,9 @@ static int check_one(const char *cmd, const cli_output *o, char **target, ident 
                          strerror(errno));
     if (!S_ISDIR(ds.st_mode))
         return cli_error(cmd, "%s: %s is not a directory", what, dir);
-    if (access(dir, W_OK | X_OK) != 0)
-        return cli_error(cmd, "%s: cannot create files in %s: %s", what, dir,
-                         strerror(errno));
+    int e = access(dir, W_OK | X_OK) != 0 ? errno : nb__probe_dir(dir);
+    if (e)
+        return cli_error(cmd, "%s: cannot create files in %s: %s", what, dir, strerror(e));
     long name_max = pathconf(dir, _PC_NAME_MAX);
     if (name_max > 0 && strlen(name) > (size_t)name_max)
         return cli_error(cmd, "%s: %s (the name has %zu bytes, at most %ld here)",
@@ -160,6 +187,62 @@ static int check_one(const char *cmd, const cli_output *o, char **target, ident 
     if (id->name == NULL && id->dev == 0 && id->ino == 0)
         *id = (ident){ds.st_dev, ds.st_ino, name};
     return CLI_OK;
+}
+
+/* ---- the check at save time ------------------------------------------------------------ */
+
+/* Each output path the command checked, with the inputs it may not replace (as they were
+   when checked).  The atomic writer asks save_guard just before each rename. */
+enum { MAX_GUARDED = 8, MAX_GUARD_INPUTS = 8 };
+static struct guarded {
+    const char *cmd, *path, *label_opt;
+    size_t n;
+    dev_t dev[MAX_GUARD_INPUTS];
+    ino_t ino[MAX_GUARD_INPUTS];
+    const char *input[MAX_GUARD_INPUTS];
+} guarded[MAX_GUARDED];
+static size_t n_guarded;
+
+static bool save_guard(const char *path, dev_t dev, ino_t ino)
+{
+    for (size_t i = 0; i < n_guarded; i++) {
+        const struct guarded *g = &guarded[i];
+        if (strcmp(g->path, path) != 0)
+            continue;
+        for (size_t j = 0; j < g->n; j++)
+            if (g->dev[j] == dev && g->ino[j] == ino) {
+                cli_error(g->cmd, "%s%s%s%s: it now leads to the input %s (a link changed "
+                                  "since the run began): refusing to overwrite an input",
+                          g->label_opt ? "--" : "", g->label_opt ? g->label_opt : "",
+                          g->label_opt ? " " : "", g->path, g->input[j]);
+                return false;
+            }
+    }
+    return true;
+}
+
+/* Remembers that output o may not replace input `in` (stat'd as st). */
+static void guard_add(const char *cmd, const cli_output *o, const char *in, const struct stat *st)
+{
+    size_t i = 0;
+    while (i < n_guarded && strcmp(guarded[i].path, o->path) != 0)
+        i++;
+    if (i == MAX_GUARDED)
+        return;
+    struct guarded *g = &guarded[i];
+    if (i == n_guarded) {
+        *g = (struct guarded){cmd, o->path, o->option, 0, {0}, {0}, {0}};
+        n_guarded++;
+    }
+    for (size_t j = 0; j < g->n; j++)
+        if (g->dev[j] == st->st_dev && g->ino[j] == st->st_ino)
+            return;
+    if (g->n < MAX_GUARD_INPUTS) {
+        g->dev[g->n] = st->st_dev;
+        g->ino[g->n] = st->st_ino;
+        g->input[g->n++] = in;
+    }
+    nb__write_guard = save_guard;
 }
 
 int cli_check_outputs(const char *cmd, const cli_output *outs, size_t n_out,
@@ -187,6 +270,8 @@ int cli_check_outputs(const char *cmd, const cli_output *outs, size_t n_out,
                 rc = cli_usage_error(cmd, "%s is the same file as the input %s: refusing "
                                           "to overwrite an input",
                                      label(&outs[i], what, sizeof what), inputs[j]);
+            else
+                guard_add(cmd, &outs[i], inputs[j], &st);
         }
         for (size_t j = 0; rc == CLI_OK && j < i; j++)
             if (outs[j].path && same(&ids[i], &ids[j]))

@@ -72,6 +72,55 @@ static const char *numf(char out[32], float x)
 
 static const char *yes(bool b) { return b ? "yes" : "no"; }
 
+/* A value taken from the user or the data (a column name, an option as given) on one line of
+   the record: a backslash becomes \\, a newline \n, a carriage return \r, a tab \t and any
+   other control byte \xHH, so that a name can never start a line of its own (an option line
+   the comparison would read) and the record reads back to the same name (unescape). */
+static void put_escaped(buf *b, const char *s)
+{
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c == '\\')
+            put(b, "\\\\");
+        else if (c == '\n')
+            put(b, "\\n");
+        else if (c == '\r')
+            put(b, "\\r");
+        else if (c == '\t')
+            put(b, "\\t");
+        else if (c < 0x20 || c == 0x7f)
+            put(b, "\\x%02x", c);
+        else
+            put(b, "%c", c);
+    }
+}
+
+/* The inverse of put_escaped, in place (the result is never longer). */
+static void unescape(char *s)
+{
+    char *w = s;
+    for (const char *r = s; *r; r++) {
+        if (*r != '\\' || !r[1]) {
+            *w++ = *r;
+            continue;
+        }
+        r++;
+        unsigned hi, lo;
+        if (*r == 'n')
+            *w++ = '\n';
+        else if (*r == 'r')
+            *w++ = '\r';
+        else if (*r == 't')
+            *w++ = '\t';
+        else if (*r == 'x' && r[1] && r[2] && sscanf(r + 1, "%1x%1x", &hi, &lo) == 2) {
+            *w++ = (char)(hi * 16 + lo);
+            r += 2;
+        } else
+            *w++ = *r; /* \\ and anything else: the character itself */
+    }
+    *w = '\0';
+}
+
 static uint32_t crc_bytes(uint32_t crc, const void *p, size_t n)
 {
     const unsigned char *c = p;
@@ -153,7 +202,9 @@ char *cli_run_record(const cli_run_desc *r)
     const nb_dataset *d = r->data;
     put(&b, "%s\n", CLI_RECORD_HEADER);
     /* what the targets are, then the data as loaded (every data option acts through them) */
-    put(&b, "--%s %s\n", r->target_option, r->target_value ? r->target_value : "none");
+    put(&b, "--%s ", r->target_option);
+    put_escaped(&b, r->target_value ? r->target_value : "none");
+    put(&b, "\n");
     put(&b, "--data %zu rows, %zu features, %zu targets, crc32 %08lx\n", d->X.rows, d->X.cols,
         d->T.data ? d->T.cols : 0, (unsigned long)cli_data_crc(d));
     put(&b, "--layers ");
@@ -231,6 +282,7 @@ char *cli_run_value(const char *record, const char *name)
     if (s) {
         memcpy(s, v, len);
         s[len] = '\0';
+        unescape(s);
     }
     return s;
 }

@@ -31,8 +31,9 @@ typedef struct cli_run_desc {
 } cli_run_desc;
 
 /* The record: "CLI_RECORD_HEADER\n" then one "--name value\n" line per option, in the order
-   the comparison names them, and "# comment" lines that are not compared.  malloc'd; NULL if
-   out of memory. */
+   the comparison names them, and "# comment" lines that are not compared.  Names and values as
+   given (the target columns) are escaped: \\ \n \r \t and \xHH for other control bytes.
+   malloc'd; NULL if out of memory. */
 char *cli_run_record(const cli_run_desc *r);
 
 /* Compares a checkpoint's note with the record of this run, every line but --epochs.  Prints
@@ -40,7 +41,8 @@ char *cli_run_record(const cli_run_desc *r);
    CLI_USAGE; CLI_FAIL (printed) when the note is not a nablas train record; else CLI_OK. */
 int cli_run_compare(const char *note, const char *now, const char *resume_path);
 
-/* The value of line "--name" of a record, malloc'd, or NULL (absent, or out of memory). */
+/* The value of line "--name" of a record, unescaped, malloc'd, or NULL (absent, or out of
+   memory). */
 char *cli_run_value(const char *record, const char *name);
 
 /* The checkpoint's note: the record, then one "# loss EPOCH TRAIN VAL" line per epoch (VAL -1:

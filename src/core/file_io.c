@@ -11,11 +11,19 @@
    within one file system), are flushed and fsync'd, and only then renamed over the target; on
    any failure the temporary file is removed and the target is left as it was.  The target must
    be a regular file or a new name: devices, FIFOs, sockets and directories are refused.  A
-   symbolic link is followed and its final target replaced (the link stays).  A new file gets
+   symbolic link is followed and its final target replaced (the link stays), unless the kernel
+   itself would refuse to follow it (fs.protected_symlinks: a link in a sticky, world-writable
+   directory whose owner is neither the process's effective user nor the directory's owner),
+   because the links are resolved here, in user space, where the kernel's rule does not apply.
+   The target's directory is opened once and every later step works relative to it: the
+   temporary file is created there with O_EXCL, and just before the rename the name is looked
+   at again without following links: if it is now a link (swapped during the write) the write
+   fails, and if it is a file the caller's guard (nb__write_guard: the CLI's "never over an
+   input") is asked about its device and inode.  A new file gets
    0666 & ~umask (the kernel applies the umask at open); a replaced file keeps its mode (and its
    owner where the process may set it).  Temporary names are fixed-length, `nablas-tmp-XXXXXX`,
    so that any target name that fits NAME_MAX works. */
-#define _POSIX_C_SOURCE 200809L
+#define _XOPEN_SOURCE 700 /* S_ISVTX */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -30,6 +38,7 @@
 #include "core/file_io.h"
 
 nb__tmp_hook_fn nb__tmp_hook;
+nb__write_guard_fn nb__write_guard;
 
 /* ---- reading ---------------------------------------------------------------------------- */
 
@@ -60,7 +69,9 @@ nb_status nb__read_checked(const char *path, size_t max_size, nb__prefix_fn chec
         return NB_ERR_IO;
     struct stat st;
     if (fstat(fd, &st) != 0 || S_ISDIR(st.st_mode)) {
+        int e = S_ISDIR(st.st_mode) ? EISDIR : errno;
         close(fd);
+        errno = e; /* the caller's message says why: "Is a directory" */
         return NB_ERR_IO;
     }
     size_t cap = FIRST_CHUNK, n = 0;
@@ -128,6 +139,31 @@ static char *dir_of(const char *path)
     return d;
 }
 
+static const char *base_of(const char *p)
+{
+    const char *s = strrchr(p, '/');
+    return s ? s + 1 : p;
+}
+
+/* The kernel's fs.protected_symlinks rule for the link `link` (lstat'd as st). */
+static bool protected_link(const char *link, const struct stat *st)
+{
+    char *dir = dir_of(link);
+    struct stat ds;
+    bool ok = dir && stat(dir, &ds) == 0;
+    free(dir);
+    if (!ok)
+        return false; /* the follow fails on its own */
+    return (ds.st_mode & S_ISVTX) && (ds.st_mode & S_IWOTH) && st->st_uid != geteuid()
+           && st->st_uid != ds.st_uid;
+}
+
+bool nb__link_protected(const char *path)
+{
+    struct stat st;
+    return path && lstat(path, &st) == 0 && S_ISLNK(st.st_mode) && protected_link(path, &st);
+}
+
 char *nb__follow_links(const char *path)
 {
     char *cur = strdup(path);
@@ -135,6 +171,11 @@ char *nb__follow_links(const char *path)
         struct stat st;
         if (lstat(cur, &st) != 0 || !S_ISLNK(st.st_mode))
             return cur;
+        if (protected_link(cur, &st)) {
+            free(cur);
+            errno = EACCES; /* what the kernel answers */
+            return NULL;
+        }
         char target[PATH_MAX];
         ssize_t len = readlink(cur, target, sizeof target - 1);
         if (len <= 0) {
@@ -192,23 +233,40 @@ nb_status nb_write_file_atomic(const char *path, const void *data, size_t size)
         return NB_ERR_ARG;
     char *target = nb__follow_links(path);
     char *dir = target ? dir_of(target) : NULL;
+    const char *name = target ? base_of(target) : NULL;
     size_t cap = dir ? strlen(dir) + sizeof NB__TMP_PREFIX + NB__TMP_SUFFIX_LEN + 2 : 0;
     char *tmp = dir ? malloc(cap) : NULL;
     nb_status st = NB_ERR_IO;
+    int dfd = -1;
     if (!tmp) {
         st = target && dir ? NB_ERR_NOMEM : NB_ERR_IO;
         goto out;
     }
     struct stat old;
-    bool replacing = stat(target, &old) == 0;
+    /* the path as the kernel follows it: /dev/stdout on a pipe is a FIFO, never a file */
+    if (stat(path, &old) == 0 && !S_ISREG(old.st_mode))
+        goto out;
+    if (!*name) {
+        errno = EISDIR;
+        goto out;
+    }
+    dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd < 0)
+        goto out;
+    bool replacing = fstatat(dfd, name, &old, AT_SYMLINK_NOFOLLOW) == 0;
+    if (replacing && S_ISLNK(old.st_mode)) {
+        errno = ELOOP; /* a link appeared after it was followed: as O_NOFOLLOW would say */
+        goto out;
+    }
     if (replacing && !S_ISREG(old.st_mode))
         goto out; /* a device, FIFO, socket or directory is never replaced */
     int fd = -1;
+    const char *tmp_base = tmp + strlen(dir) + 1;
     for (unsigned attempt = 0; attempt < 100 && fd < 0; attempt++) {
         tmp_name(tmp, cap, dir, attempt);
         notify(tmp);
         /* 0666 & ~umask for a new file: the kernel applies the umask here */
-        fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+        fd = openat(dfd, tmp_base, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0666);
         if (fd < 0)
             notify(NULL);
         if (fd < 0 && errno != EEXIST)
@@ -233,26 +291,65 @@ nb_status nb_write_file_atomic(const char *path, const void *data, size_t size)
     }
     ok = ok && fsync(fd) == 0;
     ok = close(fd) == 0 && ok;
-    if (!ok || rename(tmp, target) != 0) {
+    /* What the rename will replace, looked at now, in the directory opened above and without
+       following a link: a link swapped in since is refused, a file is the guard's to judge. */
+    struct stat now;
+    if (ok && fstatat(dfd, name, &now, AT_SYMLINK_NOFOLLOW) == 0) {
+        if (S_ISLNK(now.st_mode) || !S_ISREG(now.st_mode)) {
+            errno = S_ISLNK(now.st_mode) ? ELOOP : EEXIST;
+            ok = false;
+        } else if (nb__write_guard && !nb__write_guard(path, now.st_dev, now.st_ino)) {
+            errno = EPERM;
+            ok = false;
+        }
+    }
+    if (!ok || renameat(dfd, tmp_base, dfd, name) != 0) {
         int e = errno;
-        unlink(tmp);
+        unlinkat(dfd, tmp_base, 0);
         notify(NULL);
         errno = e;
         goto out;
     }
     notify(NULL);
     /* Make the rename itself durable; failure here does not undo it, so it is not an error. */
-    int dfd = open(dir, O_RDONLY | O_CLOEXEC);
-    if (dfd >= 0) {
-        fsync(dfd);
-        close(dfd);
-    }
+    fsync(dfd);
     st = NB_OK;
 out:
+    if (dfd >= 0) {
+        int e = errno;
+        close(dfd);
+        errno = e;
+    }
     free(tmp);
     free(dir);
     free(target);
     return st;
+}
+
+int nb__probe_dir(const char *dir)
+{
+    size_t cap = strlen(dir) + sizeof NB__TMP_PREFIX + NB__TMP_SUFFIX_LEN + 2;
+    char *tmp = malloc(cap);
+    if (!tmp)
+        return ENOMEM;
+    int fd = -1, e = 0;
+    for (unsigned attempt = 0; attempt < 100 && fd < 0; attempt++) {
+        tmp_name(tmp, cap, dir, attempt);
+        notify(tmp);
+        fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+        e = fd < 0 ? errno : 0;
+        if (fd < 0)
+            notify(NULL);
+        if (fd < 0 && e != EEXIST)
+            break;
+    }
+    if (fd >= 0) {
+        close(fd);
+        unlink(tmp);
+        notify(NULL);
+    }
+    free(tmp);
+    return e;
 }
 
 nb_status nb__save_encoded(const char *path, nb__encode_fn encode, const void *obj)

@@ -5,6 +5,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/types.h>
 #include "nablas.h"
 
 /* A format's verdict on the first n bytes of its input (eof: there are no more): NB_OK for a
@@ -22,8 +23,26 @@ nb_status nb__read_checked(const char *path, size_t max_size, nb__prefix_fn chec
 
 /* path with every symbolic link along its last component followed (relative links resolved
    against the link's directory), malloc'd; path itself (a copy) if it is not a link or does
-   not exist; NULL on a loop (errno ELOOP), an unreadable link or no memory. */
+   not exist; NULL on a loop (errno ELOOP), an unreadable link, a link the kernel's
+   fs.protected_symlinks rule forbids following (errno EACCES: see nb__link_protected) or no
+   memory. */
 char *nb__follow_links(const char *path);
+/* Whether path is a symbolic link that the kernel's fs.protected_symlinks rule forbids
+   following: in a sticky, world-writable directory (/tmp), a link owned by neither the
+   process's effective user nor the directory's owner. */
+bool nb__link_protected(const char *path);
+
+/* Creates and removes a temporary file in dir, as the atomic writer would: 0, or the errno
+   that refused it (a read-only or pseudo file system such as /proc or /sys). */
+int nb__probe_dir(const char *dir);
+
+/* Asked by the atomic writer just before it renames its temporary file over an existing file
+   (path: as the writer was given it; dev/ino: the file about to be replaced, found without
+   following links): false refuses the write (NB_ERR_IO, errno EPERM), so that a link changed
+   during a run cannot make a save replace an input.  NULL (the default): no check.  Not for
+   concurrent writers. */
+typedef bool (*nb__write_guard_fn)(const char *path, dev_t dev, ino_t ino);
+extern nb__write_guard_fn nb__write_guard;
 
 /* The atomic writer's temporary files: DIR/nablas-tmp-XXXXXX, the X from [a-z0-9]. */
 #define NB__TMP_PREFIX "nablas-tmp-"

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "persist/checkpoint_codec.h"
+#include "persist/checkpoint_state.h"
 #include "core/file_io.h"
 #include "core/le_codec.h"
 #include "persist/model_sections.h"
@@ -44,6 +45,8 @@ nb_status nb_checkpoint_save_mem(void **data, size_t *size, const nb_trainer *tr
         return NB_ERR_STATE;
     nb_optim *opt;
     NB_TRY(run_optim(tr, &opt));
+    if (!nb__ckpt_state_ok(opt, &tr->pos)) /* the loader would refuse it */
+        return NB_ERR_STATE;
     size_t n16, n17;
     NB_TRY(nb__ckpt_optim_size(opt, &n16));
     NB_TRY(nb__ckpt_run_size(tr, &n17));
@@ -146,7 +149,7 @@ nb_status nb_checkpoint_load_mem(nb_model *m, nb_trainer **tr, char **note, cons
         st = nb__ckpt_run_get(&run, want[1].data, want[1].size, net);
     if (st == NB_OK)
         st = nb__ckpt_optim_get(&opt, want[0].data, want[0].size, net->n_params);
-    if (st == NB_OK && !optim_matches(opt, &run.rec))
+    if (st == NB_OK && (!optim_matches(opt, &run.rec) || !nb__ckpt_state_ok(opt, &run.pos)))
         st = NB_ERR_CORRUPT;
     if (st == NB_OK && want[2].data) {
         size_t n = want[2].size;
