@@ -16,6 +16,7 @@
 #include "nablas/data.h"
 #include "nablas/model.h"
 #include "nablas/infer.h"
+#include "nablas/deriv.h"
 #include "nablas/metrics.h"
 #include "nablas/gradcheck.h"
 #include "nablas/optim.h"

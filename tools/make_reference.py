@@ -337,6 +337,87 @@ def make_trajectories():
                "bce", X, T, 8, 10, 0.5, d32)
 
 
+# ---- input derivatives (tests/data/deriv) ----------------------------------------------------
+
+# nb_act's values (include/nablas/kernels.h) and the function each stands for
+DERIV_ACTS = {"identity": (0, lambda z: z), "relu": (1, torch.relu),
+              "leaky_relu": (2, lambda z: F.leaky_relu(z, 0.01)), "sigmoid": (3, torch.sigmoid),
+              "tanh": (4, torch.tanh), "softmax": (5, lambda z: torch.softmax(z, dim=-1))}
+
+# tag, layer sizes (inputs first), activations, probabilities (softmax of the output),
+# standardisations (input and target)
+DERIV_CASES = [
+    ("tanh_4_16_16_3", [4, 16, 16, 3], ["tanh", "tanh", "identity"], False, False),
+    ("tanh_4_16_16_3_norm", [4, 16, 16, 3], ["tanh", "tanh", "identity"], False, True),
+    ("sigmoid_5_12_4", [5, 12, 4], ["sigmoid", "sigmoid"], False, False),
+    ("sigmoid_5_12_4_norm", [5, 12, 4], ["sigmoid", "sigmoid"], False, True),
+    ("relu_6_16_8_3", [6, 16, 8, 3], ["relu", "relu", "identity"], False, False),
+    ("relu_6_16_8_3_norm", [6, 16, 8, 3], ["relu", "relu", "identity"], False, True),
+    ("leaky_3_10_7", [3, 10, 7], ["leaky_relu", "leaky_relu"], False, False),
+    ("leaky_3_10_7_norm", [3, 10, 7], ["leaky_relu", "leaky_relu"], False, True),
+    ("identity_4_5_6", [4, 5, 6], ["identity", "identity"], False, False),
+    ("identity_4_5_6_norm", [4, 5, 6], ["identity", "identity"], False, True),
+    ("softmax_out_5_8_4", [5, 8, 4], ["tanh", "softmax"], False, False),
+    ("softmax_out_5_8_4_norm", [5, 8, 4], ["tanh", "softmax"], False, True),
+    ("logits_6_12_5", [6, 12, 5], ["relu", "identity"], False, False),
+    ("logits_6_12_5_norm", [6, 12, 5], ["relu", "identity"], False, True),
+    ("probs_6_12_5", [6, 12, 5], ["relu", "identity"], True, False),
+    ("probs_6_12_5_norm", [6, 12, 5], ["relu", "identity"], True, True),
+    ("tanh_2_9_8", [2, 9, 8], ["tanh", "identity"], False, False),  # inputs < outputs
+    ("mixed_9_8_7_1", [9, 8, 7, 1], ["sigmoid", "leaky_relu", "tanh"], False, True),
+]
+
+
+def make_deriv(rng):
+    """For each case: a network (float32 parameters in nablas' layout), rows X, tangents V
+    and cotangents U, and in float64 PyTorch's outputs Y, Jacobian J (rows x outputs x inputs,
+    torch.autograd.functional.jacobian per row), jvp J v and vjp u^T J (torch.autograd.
+    functional.jvp, vjp) of y = sy * s(net((x - mx) / sx)) + my."""
+    rows = 7
+    for tag, sizes, acts, probs, norm in DERIV_CASES:
+        n, m = sizes[0], sizes[-1]
+        params = init_params(rng, sizes, acts)
+        X = f32(rng, (rows, n), 1.5)
+        V, U = f32(rng, (rows, n)), f32(rng, (rows, m))
+        if norm:
+            mx, sx = f32(rng, (n,), 2.0), rng.uniform(0.5, 3.0, n).astype(np.float32)
+            my = f32(rng, (m,), 2.0)
+            sy = (rng.uniform(0.5, 3.0, m) if not probs and acts[-1] != "softmax"
+                  else np.ones(m)).astype(np.float32)
+            X = (X * sx + mx).astype(np.float32)  # rows in the data's own units
+            if probs or acts[-1] == "softmax":
+                my = np.zeros(m, dtype=np.float32)  # no target standardisation on classifiers
+        else:
+            mx, sx = np.zeros(n, np.float32), np.ones(n, np.float32)
+            my, sy = np.zeros(m, np.float32), np.ones(m, np.float32)
+        Ws, bs, off = [], [], 0
+        for i, o in zip(sizes[:-1], sizes[1:]):
+            Ws.append(t64(params[off:off + i * o].reshape(i, o)))
+            bs.append(t64(params[off + i * o:off + i * o + o]))
+            off += i * o + o
+
+        def f(x):
+            a = (x - t64(mx)) / t64(sx)
+            for W, b, act in zip(Ws, bs, acts):
+                a = DERIV_ACTS[act][1](a @ W + b)
+            if probs:
+                a = torch.softmax(a, dim=-1)
+            return a * t64(sy) + t64(my)
+
+        tX = t64(X)
+        Y = f(tX)
+        J = torch.stack([torch.autograd.functional.jacobian(f, tX[b]) for b in range(rows)])
+        _, JV = torch.autograd.functional.jvp(f, tX, t64(V))
+        _, UJ = torch.autograd.functional.vjp(f, tX, t64(U))
+        meta = np.array([len(acts), probs, norm] + sizes + [DERIV_ACTS[a][0] for a in acts],
+                        dtype=np.float64)
+        for name, arr, dt in [("meta", meta, F64), ("params", params, F32), ("X", X, F32),
+                              ("V", V, F32), ("U", U, F32), ("mx", mx, F32), ("sx", sx, F32),
+                              ("my", my, F32), ("sy", sy, F32), ("Y", Y, F64), ("J", J, F64),
+                              ("JV", JV, F64), ("UJ", UJ, F64)]:
+            save("deriv", tag + "_" + name, arr, dt)
+
+
 def main():
     torch.set_num_threads(1)  # one summation order, run after run
     torch.manual_seed(0)
@@ -347,6 +428,7 @@ def main():
     make_trajectories()
     reference_optim.make_optim(save)
     reference_lbfgs.make(save)  # full-batch L-BFGS goldens (tests/data/fullbatch)
+    make_deriv(np.random.default_rng(105))  # input derivatives (tests/data/deriv)
     print("wrote", os.path.normpath(OUT), file=sys.stderr)
 
 

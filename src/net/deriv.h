@@ -1,0 +1,55 @@
+/* Input derivatives of a network (include/nablas/deriv.h): the context's layout, the one
+   place where each activation's derivative is defined, and the tangent sweeps. */
+#ifndef NB_NET_DERIV_H
+#define NB_NET_DERIV_H
+
+#include "net/network.h"
+#include "nablas/deriv.h"
+
+/* How an activation's Jacobian acts on the tangents of a row. */
+typedef enum nb__djac {
+    NB__DJ_ONE,     /* the identity: nothing to do */
+    NB__DJ_DIAG,    /* diagonal: each tangent times f'(z), elementwise */
+    NB__DJ_SOFTMAX  /* softmax: t <- a * (t - a.t), from the row's output a (symmetric) */
+} nb__djac;
+
+/* The derivative of every activation (the one switch over nb_act; net/deriv_act.c).
+   ZD holds the n pre-activations Z on entry, and A = f(Z) their outputs.  For a diagonal
+   Jacobian ZD gets f'(Z) in place; otherwise it is left alone.  Returns the kind. */
+nb__djac nb__act_deriv(nb_act act, float *ZD, const float *A, size_t n);
+
+/* T (rows * k tangents of cols values; tangents b*k .. b*k+k-1 belong to row b) <- each
+   times row b's activation Jacobian: D = f'(Z) for NB__DJ_DIAG, the output A for
+   NB__DJ_SOFTMAX (rows x cols). */
+void nb__djac_apply(nb__djac kind, const float *D, float *T, size_t rows, size_t k, size_t cols);
+
+struct nb_deriv_ctx {
+    const nb_net *net;
+    const float *mx, *sx; /* input standardisation, or NULL */
+    const float *my, *sy; /* target standardisation, or NULL */
+    bool probs;
+    bool jac_fwd;   /* the Jacobian runs in forward mode */
+    size_t max_batch, n_in, n_out;
+    size_t k_jac;   /* tangents per row of the Jacobian: inputs (forward) or outputs */
+    float *xn;      /* max_batch x inputs: the standardised rows */
+    float **zd;     /* per layer, max_batch x out: Z, then f'(Z) */
+    float **a;      /* per layer, max_batch x out: the activations */
+    nb__djac *kind; /* per layer */
+    float *p;       /* with probs: max_batch x outputs, softmax of the output */
+    float *t[2];    /* max_batch * max(k_jac, 1) * max_width each: tangents, alternately */
+    float *block;   /* the single allocation zd, a, p and xn live in */
+};
+
+/* n rows of x through the network, keeping what the sweeps need; the output s(f(.)) of each
+   row (before the target standardisation) is returned (n x outputs, in the context). */
+const float *nb__deriv_forward(nb_deriv_ctx *ctx, const float *x, size_t n);
+/* Reverse sweep over the n rows of the last forward: G (ctx->t[0], (n * k) x outputs) holds
+   the seeds on entry; the input cotangents ((n * k) x inputs, with respect to the standardised
+   input) go to dst, which may be ctx->t[1] or memory outside the context. */
+void nb__deriv_reverse(nb_deriv_ctx *ctx, size_t n, size_t k, float *dst);
+/* Forward sweep: ctx->t[0] holds the first layer's product S W_0 ((n * k) x out_0) of the
+   tangents S of the standardised input; returns the output tangents ((n * k) x outputs, one
+   of ctx->t). */
+float *nb__deriv_forward_sweep(nb_deriv_ctx *ctx, size_t n, size_t k);
+
+#endif

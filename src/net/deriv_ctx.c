@@ -1,0 +1,137 @@
+/* Derivative contexts: the workspace of one thread for a network that is only read (every
+   layer's pre-activations and outputs, the tangent buffers), made once, and the forward pass
+   that fills it. */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "net/deriv.h"
+
+nb_deriv_opts nb_deriv_opts_default(void)
+{
+    nb_deriv_opts o = {NULL, NULL, false, NB_DERIV_AUTO};
+    return o;
+}
+
+void nb_deriv_ctx_free(nb_deriv_ctx *ctx)
+{
+    if (!ctx)
+        return;
+    free(ctx->block);
+    free(ctx->t[0]);
+    free(ctx->t[1]);
+    free(ctx->zd);
+    free(ctx->a);
+    free(ctx->kind);
+    free(ctx);
+}
+
+/* a * b, or false if it overflows size_t */
+static bool mul_ok(size_t a, size_t b, size_t *r)
+{
+    if (b && a > SIZE_MAX / b)
+        return false;
+    *r = a * b;
+    return true;
+}
+
+nb_status nb_deriv_ctx_create(nb_deriv_ctx **out, const nb_net *net, const nb_deriv_opts *opts,
+                              size_t max_batch)
+{
+    if (!out || !net)
+        return NB_ERR_NULL;
+    nb_deriv_opts o = opts ? *opts : nb_deriv_opts_default();
+    size_t L = net->n_layers, n_in = net->inputs, n_out = net->layers[L - 1].out;
+    if (max_batch == 0)
+        return NB_ERR_SHAPE;
+    if ((unsigned)o.mode >= (unsigned)NB_DERIV_MODE_COUNT)
+        return NB_ERR_ARG;
+    if (o.norm && nb_norm_features(o.norm) != n_in)
+        return NB_ERR_SHAPE;
+    if (o.target_norm && nb_norm_features(o.target_norm) != n_out)
+        return NB_ERR_SHAPE;
+    if (o.probabilities && (net->layers[L - 1].act == NB_ACT_SOFTMAX || n_out < 2))
+        return NB_ERR_ARG;
+    bool fwd = o.mode == NB_DERIV_FORWARD || (o.mode == NB_DERIV_AUTO && n_in <= n_out);
+    size_t k = fwd ? n_in : n_out;
+
+    /* sizes: the tangents ((max_batch * k) rows of up to max_width) and the kept layers */
+    size_t rows_t, t_len, acts = 0;
+    if (!mul_ok(max_batch, k, &rows_t) || !mul_ok(rows_t, net->max_width, &t_len))
+        return NB_ERR_OVERFLOW;
+    NB_TRY(nb__check_blas_dims(rows_t, 0, 0));
+    for (size_t l = 0; l < L; l++)
+        acts += net->layers[l].out; /* widths fit 32 bits each: no overflow */
+    size_t per_row = 2 * acts + (o.probabilities ? n_out : 0) + (o.norm ? n_in : 0), blk;
+    if (!mul_ok(max_batch, per_row, &blk) || t_len > SIZE_MAX / sizeof(float)
+        || blk > SIZE_MAX / sizeof(float))
+        return NB_ERR_OVERFLOW;
+
+    nb_deriv_ctx *c = calloc(1, sizeof *c);
+    if (!c)
+        return NB_ERR_NOMEM;
+    c->net = net;
+    c->mx = o.norm ? nb_norm_mean(o.norm) : NULL;
+    c->sx = o.norm ? nb_norm_std(o.norm) : NULL;
+    c->my = o.target_norm ? nb_norm_mean(o.target_norm) : NULL;
+    c->sy = o.target_norm ? nb_norm_std(o.target_norm) : NULL;
+    c->probs = o.probabilities;
+    c->jac_fwd = fwd;
+    c->max_batch = max_batch;
+    c->n_in = n_in;
+    c->n_out = n_out;
+    c->k_jac = k;
+    c->block = nb__alloc_floats(blk);
+    c->t[0] = nb__alloc_floats(t_len);
+    c->t[1] = nb__alloc_floats(t_len);
+    c->zd = calloc(L, sizeof *c->zd);
+    c->a = calloc(L, sizeof *c->a);
+    c->kind = calloc(L, sizeof *c->kind);
+    if (!c->block || !c->t[0] || !c->t[1] || !c->zd || !c->a || !c->kind) {
+        nb_deriv_ctx_free(c);
+        return NB_ERR_NOMEM;
+    }
+    float *p = c->block;
+    for (size_t l = 0; l < L; l++) {
+        c->zd[l] = p;
+        p += max_batch * net->layers[l].out;
+        c->a[l] = p;
+        p += max_batch * net->layers[l].out;
+    }
+    if (o.probabilities) {
+        c->p = p;
+        p += max_batch * n_out;
+    }
+    if (o.norm)
+        c->xn = p;
+    *out = c;
+    return NB_OK;
+}
+
+const float *nb__deriv_forward(nb_deriv_ctx *ctx, const float *x, size_t n)
+{
+    const nb_net *net = ctx->net;
+    const float *in = x;
+    if (ctx->mx) { /* as nb_norm_apply_to */
+        for (size_t i = 0; i < n; i++)
+            for (size_t j = 0; j < ctx->n_in; j++)
+                ctx->xn[i * ctx->n_in + j] = (x[i * ctx->n_in + j] - ctx->mx[j]) / ctx->sx[j];
+        in = ctx->xn;
+    }
+    for (size_t l = 0; l < net->n_layers; l++) {
+        const nb_layer *L = &net->layers[l];
+        /* Z is kept apart from A: the derivatives of some activations need it */
+        nb__dense_fwd(in, net->params + L->w_off, net->params + L->b_off, ctx->zd[l], n, L->in,
+                      L->out);
+        memcpy(ctx->a[l], ctx->zd[l], n * L->out * sizeof(float));
+        nb__act_fwd(L->act, ctx->a[l], n, L->out);
+        ctx->kind[l] = nb__act_deriv(L->act, ctx->zd[l], ctx->a[l], n * L->out);
+        in = ctx->a[l];
+    }
+    if (ctx->probs) {
+        memcpy(ctx->p, in, n * ctx->n_out * sizeof(float));
+        nb__act_fwd(NB_ACT_SOFTMAX, ctx->p, n, ctx->n_out);
+        in = ctx->p;
+    }
+    return in;
+}
