@@ -45,75 +45,99 @@ static void write_y(const nb_deriv_ctx *ctx, const float *out, float *y, size_t 
             y[i * m + j] = ctx->sy ? out[i * m + j] * ctx->sy[j] + ctx->my[j] : out[i * m + j];
 }
 
-/* Reverse mode over one chunk of nb rows: k = outputs seeds e_i sy_i per row (Jacobian) or
-   one seed u sy (VJP).  The input cotangents are each row's Jacobian (or u^T J) with respect
-   to the standardised input: divided by sx they are in the user's units. */
+/* Reverse mode over one chunk of nb rows, block by block: k = outputs seeds e_i sy_i per row
+   (Jacobian) or one seed u sy (VJP).  The input cotangents are each row's Jacobian (or u^T J)
+   with respect to the standardised input: divided by sx they are in the user's units. */
 static void chunk_reverse(nb_deriv_ctx *ctx, op o, const float *u, float *r, size_t nb)
 {
-    size_t n = ctx->n_in, m = ctx->n_out, k = o == OP_VJP ? 1 : m;
-    float *G = ctx->t[0];
-    if (o == OP_VJP) {
-        for (size_t b = 0; b < nb; b++)
+    const nb_net *net = ctx->net;
+    const nb_layer *last = &net->layers[net->n_layers - 1];
+    size_t n = ctx->n_in, m = ctx->n_out, k = o == OP_VJP ? 1 : m, w = last->in;
+    size_t bs = nb__deriv_block(ctx, k);
+    /* The Jacobian's seeds through a linear output layer are diag(sy) W^T, the same for every
+       row: set once per block instead of a product (and the seeds' zeros). */
+    bool linear_top = o != OP_VJP && !ctx->probs && last->act == NB_ACT_IDENTITY;
+    size_t top = linear_top ? net->n_layers - 1 : net->n_layers;
+    for (size_t r0 = 0; r0 < nb; r0 += bs) {
+        size_t rows = nb - r0 < bs ? nb - r0 : bs;
+        float *G = ctx->t[0], *out = r + r0 * k * n;
+        if (o == OP_VJP) {
+            const float *ub = u + r0 * m;
+            for (size_t b = 0; b < rows; b++)
+                for (size_t i = 0; i < m; i++)
+                    G[b * m + i] = ctx->sy ? ub[b * m + i] * ctx->sy[i] : ub[b * m + i];
+        } else if (linear_top) {
+            const float *W = net->params + last->w_off; /* w x m */
             for (size_t i = 0; i < m; i++)
-                G[b * m + i] = ctx->sy ? u[b * m + i] * ctx->sy[i] : u[b * m + i];
-    } else {
-        memset(G, 0, nb * m * m * sizeof(float));
-        for (size_t b = 0; b < nb; b++)
-            for (size_t i = 0; i < m; i++)
-                G[(b * m + i) * m + i] = ctx->sy ? ctx->sy[i] : 1.0f;
-    }
-    /* row b's k cotangents are the k rows of its block of J: written in place */
-    nb__deriv_reverse(ctx, nb, k, r);
-    if (o == OP_JAC_T) { /* the sweep is over: a tangent buffer holds the blocks to transpose */
-        float *dst = ctx->t[0];
-        memcpy(dst, r, nb * m * n * sizeof(float));
-        for (size_t b = 0; b < nb; b++)
-            for (size_t i = 0; i < m; i++)
-                for (size_t j = 0; j < n; j++) {
-                    float v = dst[(b * m + i) * n + j];
-                    r[(b * n + j) * m + i] = ctx->sx ? v / ctx->sx[j] : v;
-                }
-    } else if (ctx->sx) {
-        for (size_t row = 0; row < nb * k; row++)
-            for (size_t j = 0; j < n; j++)
-                r[row * n + j] /= ctx->sx[j];
+                for (size_t c = 0; c < w; c++)
+                    G[i * w + c] = ctx->sy ? ctx->sy[i] * W[c * m + i] : W[c * m + i];
+            for (size_t b = 1; b < rows; b++)
+                memcpy(G + b * m * w, G, m * w * sizeof(float));
+        } else {
+            memset(G, 0, rows * m * m * sizeof(float));
+            for (size_t b = 0; b < rows; b++)
+                for (size_t i = 0; i < m; i++)
+                    G[(b * m + i) * m + i] = ctx->sy ? ctx->sy[i] : 1.0f;
+        }
+        /* row b's k cotangents are the k rows of its block of J: written in place */
+        nb__deriv_reverse(ctx, r0, rows, k, top, out);
+        if (o == OP_JAC_T) { /* the sweep is over: a tangent buffer holds the blocks to transpose */
+            float *tmp = ctx->t[0];
+            memcpy(tmp, out, rows * m * n * sizeof(float));
+            for (size_t b = 0; b < rows; b++)
+                for (size_t i = 0; i < m; i++)
+                    for (size_t j = 0; j < n; j++) {
+                        float v = tmp[(b * m + i) * n + j];
+                        out[(b * n + j) * m + i] = ctx->sx ? v / ctx->sx[j] : v;
+                    }
+        } else if (ctx->sx) {
+            for (size_t row = 0; row < rows * k; row++)
+                for (size_t j = 0; j < n; j++)
+                    out[row * n + j] /= ctx->sx[j];
+        }
     }
 }
 
-/* Forward mode over one chunk: k = inputs tangents e_j / sx_j per row (Jacobian), whose first
-   product diag(1/sx) W_0 is the same for every row, or one tangent v / sx (JVP). */
+/* Forward mode over one chunk, block by block: k = inputs tangents e_j / sx_j per row
+   (Jacobian), whose first product diag(1/sx) W_0 is the same for every row, or one tangent
+   v / sx (JVP). */
 static void chunk_forward(nb_deriv_ctx *ctx, op o, const float *v, float *r, size_t nb)
 {
     const nb_net *net = ctx->net;
     const nb_layer *L0 = &net->layers[0];
     const float *W0 = net->params + L0->w_off;
     size_t n = ctx->n_in, m = ctx->n_out, w = L0->out, k = o == OP_JVP ? 1 : n;
-    float *T0 = ctx->t[0];
-    if (o == OP_JVP) {
-        float *S = ctx->t[1];
-        for (size_t b = 0; b < nb; b++)
+    size_t bs = nb__deriv_block(ctx, k);
+    for (size_t r0 = 0; r0 < nb; r0 += bs) {
+        size_t rows = nb - r0 < bs ? nb - r0 : bs;
+        float *T0 = ctx->t[0], *out = r + r0 * k * m;
+        if (o == OP_JVP) {
+            float *S = ctx->t[1];
+            const float *vb = v + r0 * n;
+            for (size_t b = 0; b < rows; b++)
+                for (size_t j = 0; j < n; j++)
+                    S[b * n + j] = ctx->sx ? vb[b * n + j] / ctx->sx[j] : vb[b * n + j];
+            nb__dense_fwd(S, W0, NULL, T0, rows, n, w);
+        } else {
             for (size_t j = 0; j < n; j++)
-                S[b * n + j] = ctx->sx ? v[b * n + j] / ctx->sx[j] : v[b * n + j];
-        nb__dense_fwd(S, W0, NULL, T0, nb, n, w);
-    } else {
-        for (size_t j = 0; j < n; j++)
-            for (size_t c = 0; c < w; c++)
-                T0[j * w + c] = ctx->sx ? W0[j * w + c] / ctx->sx[j] : W0[j * w + c];
-        for (size_t b = 1; b < nb; b++)
-            memcpy(T0 + b * n * w, T0, n * w * sizeof(float));
+                for (size_t c = 0; c < w; c++)
+                    T0[j * w + c] = ctx->sx ? W0[j * w + c] / ctx->sx[j] : W0[j * w + c];
+            for (size_t b = 1; b < rows; b++)
+                memcpy(T0 + b * n * w, T0, n * w * sizeof(float));
+        }
+        const float *T = nb__deriv_forward_sweep(ctx, r0, rows, k);
+        /* tangent b*k + j holds dy/dx_j of row b (over the outputs i) */
+        for (size_t b = 0; b < rows; b++)
+            for (size_t j = 0; j < k; j++)
+                for (size_t i = 0; i < m; i++) {
+                    float d = T[(b * k + j) * m + i];
+                    d = ctx->sy ? d * ctx->sy[i] : d;
+                    if (o == OP_JAC)
+                        out[(b * m + i) * n + j] = d;
+                    else /* JT's block (b, j, i), or JV's row b (k = 1, j = 0) */
+                        out[(b * k + j) * m + i] = d;
+                }
     }
-    const float *T = nb__deriv_forward_sweep(ctx, nb, k);
-    /* tangent b*k + j holds dy/dx_j of row b (over the outputs i) */
-    for (size_t b = 0; b < nb; b++)
-        for (size_t j = 0; j < k; j++)
-            for (size_t i = 0; i < m; i++) {
-                float d = T[(b * k + j) * m + i];
-                d = ctx->sy ? d * ctx->sy[i] : d;
-                if (o == OP_JAC)
-                    r[(b * m + i) * n + j] = d;
-                else /* JT's block (b, j, i), or JV's row b (k = 1, j = 0) */
-                    r[(b * k + j) * m + i] = d;
-            }
 }
 
 static nb_status run(nb_deriv_ctx *ctx, op o, const nb_tensor *X, const nb_tensor *V,

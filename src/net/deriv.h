@@ -36,20 +36,27 @@ struct nb_deriv_ctx {
     float **a;      /* per layer, max_batch x out: the activations */
     nb__djac *kind; /* per layer */
     float *p;       /* with probs: max_batch x outputs, softmax of the output */
-    float *t[2];    /* max_batch * max(k_jac, 1) * max_width each: tangents, alternately */
+    float *t[2];    /* t_cap floats each: the tangents of a block of rows, alternately */
+    size_t t_cap;
     float *block;   /* the single allocation zd, a, p and xn live in */
 };
 
 /* n rows of x through the network, keeping what the sweeps need; the output s(f(.)) of each
    row (before the target standardisation) is returned (n x outputs, in the context). */
 const float *nb__deriv_forward(nb_deriv_ctx *ctx, const float *x, size_t n);
-/* Reverse sweep over the n rows of the last forward: G (ctx->t[0], (n * k) x outputs) holds
-   the seeds on entry; the input cotangents ((n * k) x inputs, with respect to the standardised
-   input) go to dst, which may be ctx->t[1] or memory outside the context. */
-void nb__deriv_reverse(nb_deriv_ctx *ctx, size_t n, size_t k, float *dst);
-/* Forward sweep: ctx->t[0] holds the first layer's product S W_0 ((n * k) x out_0) of the
-   tangents S of the standardised input; returns the output tangents ((n * k) x outputs, one
-   of ctx->t). */
-float *nb__deriv_forward_sweep(nb_deriv_ctx *ctx, size_t n, size_t k);
+/* The rows of a block for k tangents per row: the sweeps run block by block, so that a block's
+   tangents stay in cache from one layer to the next (at least 1, at most max_batch). */
+size_t nb__deriv_block(const nb_deriv_ctx *ctx, size_t k);
+/* Reverse sweep over rows r0 .. r0+n-1 of the last forward (n at most a block), through
+   layers top-1 .. 0: G (ctx->t[0], (n * k) x the output width of layer top-1, or x outputs
+   when top is the number of layers) holds the cotangents there on entry; the input
+   cotangents ((n * k) x inputs, with respect to the standardised input) go to dst, memory
+   outside the context. */
+void nb__deriv_reverse(nb_deriv_ctx *ctx, size_t r0, size_t n, size_t k, size_t top,
+                       float *dst);
+/* Forward sweep over the same: ctx->t[0] holds the first layer's product S W_0
+   ((n * k) x out_0) of the tangents S of the standardised input; returns the output tangents
+   ((n * k) x outputs, one of ctx->t). */
+float *nb__deriv_forward_sweep(nb_deriv_ctx *ctx, size_t r0, size_t n, size_t k);
 
 #endif

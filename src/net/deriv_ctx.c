@@ -7,6 +7,10 @@
 
 #include "net/deriv.h"
 
+/* Floats per tangent buffer: two of them (512 KiB each) stay in a core's L2 cache between the
+   layers of a block, where whole (rows * k) x width matrices of large batches would not. */
+#define NB__DERIV_BLOCK_FLOATS ((size_t)128 * 1024)
+
 nb_deriv_opts nb_deriv_opts_default(void)
 {
     nb_deriv_opts o = {NULL, NULL, false, NB_DERIV_AUTO};
@@ -55,11 +59,15 @@ nb_status nb_deriv_ctx_create(nb_deriv_ctx **out, const nb_net *net, const nb_de
     bool fwd = o.mode == NB_DERIV_FORWARD || (o.mode == NB_DERIV_AUTO && n_in <= n_out);
     size_t k = fwd ? n_in : n_out;
 
-    /* sizes: the tangents ((max_batch * k) rows of up to max_width) and the kept layers */
-    size_t rows_t, t_len, acts = 0;
-    if (!mul_ok(max_batch, k, &rows_t) || !mul_ok(rows_t, net->max_width, &t_len))
+    /* sizes: the tangents of a block of rows (up to NB__DERIV_BLOCK_FLOATS, at least one
+       row's k of up to max_width values, at most max_batch rows') and the kept layers */
+    size_t rows_t, t_len, row_t, acts = 0;
+    if (!mul_ok(max_batch, k, &rows_t) || !mul_ok(rows_t, net->max_width, &t_len)
+        || !mul_ok(k, net->max_width, &row_t))
         return NB_ERR_OVERFLOW;
-    NB_TRY(nb__check_blas_dims(rows_t, 0, 0));
+    if (t_len > NB__DERIV_BLOCK_FLOATS)
+        t_len = row_t > NB__DERIV_BLOCK_FLOATS ? row_t : NB__DERIV_BLOCK_FLOATS;
+    NB_TRY(nb__check_blas_dims(t_len / net->max_width, 0, 0));
     for (size_t l = 0; l < L; l++)
         acts += net->layers[l].out; /* widths fit 32 bits each: no overflow */
     size_t per_row = 2 * acts + (o.probabilities ? n_out : 0) + (o.norm ? n_in : 0), blk;
@@ -81,6 +89,7 @@ nb_status nb_deriv_ctx_create(nb_deriv_ctx **out, const nb_net *net, const nb_de
     c->n_in = n_in;
     c->n_out = n_out;
     c->k_jac = k;
+    c->t_cap = t_len;
     c->block = nb__alloc_floats(blk);
     c->t[0] = nb__alloc_floats(t_len);
     c->t[1] = nb__alloc_floats(t_len);

@@ -220,4 +220,8 @@ Test(deriv_fd, linear)
 {
     nb_layer_spec s[] = {{8, NB_ACT_IDENTITY, 0}, {3, NB_ACT_IDENTITY, 0}};
     check_modes("5-8-3 identity", make(5, s, 2, true, false, 7));
+    nb_layer_spec one[] = {{3, NB_ACT_IDENTITY, 0}}; /* one layer: the seeds are the answer */
+    check_modes("5-3 identity, one layer", make(5, one, 1, true, false, 8));
+    nb_layer_spec one_t[] = {{7, NB_ACT_TANH, 0}};
+    check_modes("5-7 tanh, one layer", make(5, one_t, 1, true, false, 9));
 }
