@@ -35,7 +35,8 @@ module nablas
     NB_ERR_MPI = 20
   ! Activations (nb_act) and losses (nb_loss)
   integer, parameter, public :: NB_ACT_IDENTITY = 0, NB_ACT_RELU = 1, NB_ACT_LEAKY_RELU = 2, &
-    NB_ACT_SIGMOID = 3, NB_ACT_TANH = 4, NB_ACT_SOFTMAX = 5
+    NB_ACT_SIGMOID = 3, NB_ACT_TANH = 4, NB_ACT_SOFTMAX = 5, NB_ACT_GELU = 6, &
+    NB_ACT_GELU_TANH = 7, NB_ACT_SILU = 8, NB_ACT_SOFTPLUS = 9, NB_ACT_ELU = 10
   integer, parameter, public :: NB_LOSS_MSE = 0, NB_LOSS_BCE = 1, NB_LOSS_SOFTMAX_CE = 2
 
   ! A network, with the loss and the input and target standardisations of the model it came
