@@ -388,7 +388,9 @@ def make_trajectories():
 # nb_act's values (include/nablas/kernels.h) and the function each stands for
 DERIV_ACTS = {"identity": (0, lambda z: z), "relu": (1, torch.relu),
               "leaky_relu": (2, lambda z: F.leaky_relu(z, 0.01)), "sigmoid": (3, torch.sigmoid),
-              "tanh": (4, torch.tanh), "softmax": (5, lambda z: torch.softmax(z, dim=-1))}
+              "tanh": (4, torch.tanh), "softmax": (5, lambda z: torch.softmax(z, dim=-1)),
+              "gelu": (6, F.gelu), "gelu_tanh": (7, lambda z: F.gelu(z, approximate="tanh")),
+              "silu": (8, F.silu), "softplus": (9, F.softplus), "elu": (10, F.elu)}
 
 # tag, layer sizes (inputs first), activations, probabilities (softmax of the output),
 # standardisations (input and target)
@@ -411,6 +413,17 @@ DERIV_CASES = [
     ("probs_6_12_5_norm", [6, 12, 5], ["relu", "identity"], True, True),
     ("tanh_2_9_8", [2, 9, 8], ["tanh", "identity"], False, False),  # inputs < outputs
     ("mixed_9_8_7_1", [9, 8, 7, 1], ["sigmoid", "leaky_relu", "tanh"], False, True),
+    ("gelu_5_12_3", [5, 12, 3], ["gelu", "identity"], False, False),
+    ("gelu_5_12_3_norm", [5, 12, 3], ["gelu", "identity"], False, True),
+    ("gelu_tanh_5_12_3", [5, 12, 3], ["gelu_tanh", "identity"], False, False),
+    ("gelu_tanh_5_12_3_norm", [5, 12, 3], ["gelu_tanh", "identity"], False, True),
+    ("silu_4_10_6", [4, 10, 6], ["silu", "silu"], False, False),
+    ("silu_4_10_6_norm", [4, 10, 6], ["silu", "silu"], False, True),
+    ("softplus_6_9_2", [6, 9, 2], ["softplus", "softplus"], False, False),
+    ("softplus_6_9_2_norm", [6, 9, 2], ["softplus", "softplus"], False, True),
+    ("elu_3_11_4", [3, 11, 4], ["elu", "elu"], False, False),
+    ("elu_3_11_4_norm", [3, 11, 4], ["elu", "elu"], False, True),
+    ("gelu_silu_probs_7_10_8_4", [7, 10, 8, 4], ["gelu", "silu", "identity"], True, True),
 ]
 
 

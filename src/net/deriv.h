@@ -13,15 +13,17 @@ typedef enum nb__djac {
     NB__DJ_SOFTMAX  /* softmax: t <- a * (t - a.t), from the row's output a (symmetric) */
 } nb__djac;
 
-/* The derivative of every activation (the one switch over nb_act; net/deriv_act.c).
-   ZD holds the n pre-activations Z on entry, and A = f(Z) their outputs.  For a diagonal
-   Jacobian ZD gets f'(Z) in place; otherwise it is left alone.  Returns the kind. */
-nb__djac nb__act_deriv(nb_act act, float *ZD, const float *A, size_t n);
+/* The Jacobian of activation act at the n x cols pre-activations Z with outputs A: for a
+   diagonal one, D (n x cols) gets f'(Z) (from nb__act_bwd, the one definition of every
+   activation's derivative).  Returns the kind (net/deriv_act.c). */
+nb__djac nb__act_deriv(nb_act act, const float *Z, const float *A, float *D, size_t rows,
+                       size_t cols);
 
 /* T (rows * k tangents of cols values; tangents b*k .. b*k+k-1 belong to row b) <- each
    times row b's activation Jacobian: D = f'(Z) for NB__DJ_DIAG, the output A for
-   NB__DJ_SOFTMAX (rows x cols). */
-void nb__djac_apply(nb__djac kind, const float *D, float *T, size_t rows, size_t k, size_t cols);
+   NB__DJ_SOFTMAX (rows x cols), with scratch (k x cols floats) for the latter. */
+void nb__djac_apply(nb__djac kind, const float *D, float *T, size_t rows, size_t k, size_t cols,
+                    float *scratch);
 
 struct nb_deriv_ctx {
     const nb_net *net;
@@ -32,13 +34,15 @@ struct nb_deriv_ctx {
     size_t max_batch, n_in, n_out;
     size_t k_jac;   /* tangents per row of the Jacobian: inputs (forward) or outputs */
     float *xn;      /* max_batch x inputs: the standardised rows */
-    float **zd;     /* per layer, max_batch x out: Z, then f'(Z) */
+    float **z;      /* per layer, max_batch x out: the pre-activations */
     float **a;      /* per layer, max_batch x out: the activations */
+    float **d;      /* per layer, max_batch x out: f'(Z) where the Jacobian is diagonal */
+    float *sm;      /* max(k_jac, 1) x max_width: softmax's tangents' copies of a row's output */
     nb__djac *kind; /* per layer */
     float *p;       /* with probs: max_batch x outputs, softmax of the output */
     float *t[2];    /* t_cap floats each: the tangents of a block of rows, alternately */
     size_t t_cap;
-    float *block;   /* the single allocation zd, a, p and xn live in */
+    float *block;   /* the single allocation z, a, d, p, sm and xn live in */
 };
 
 /* n rows of x through the network, keeping what the sweeps need; the output s(f(.)) of each

@@ -24,8 +24,9 @@ void nb_deriv_ctx_free(nb_deriv_ctx *ctx)
     free(ctx->block);
     free(ctx->t[0]);
     free(ctx->t[1]);
-    free(ctx->zd);
+    free(ctx->z);
     free(ctx->a);
+    free(ctx->d);
     free(ctx->kind);
     free(ctx);
 }
@@ -70,10 +71,11 @@ nb_status nb_deriv_ctx_create(nb_deriv_ctx **out, const nb_net *net, const nb_de
     NB_TRY(nb__check_blas_dims(t_len / net->max_width, 0, 0));
     for (size_t l = 0; l < L; l++)
         acts += net->layers[l].out; /* widths fit 32 bits each: no overflow */
-    size_t per_row = 2 * acts + (o.probabilities ? n_out : 0) + (o.norm ? n_in : 0), blk;
-    if (!mul_ok(max_batch, per_row, &blk) || t_len > SIZE_MAX / sizeof(float)
-        || blk > SIZE_MAX / sizeof(float))
+    size_t per_row = 3 * acts + (o.probabilities ? n_out : 0) + (o.norm ? n_in : 0), blk, sm;
+    if (!mul_ok(max_batch, per_row, &blk) || !mul_ok(k ? k : 1, net->max_width, &sm)
+        || blk > SIZE_MAX / sizeof(float) - sm || t_len > SIZE_MAX / sizeof(float))
         return NB_ERR_OVERFLOW;
+    blk += sm;
 
     nb_deriv_ctx *c = calloc(1, sizeof *c);
     if (!c)
@@ -93,20 +95,24 @@ nb_status nb_deriv_ctx_create(nb_deriv_ctx **out, const nb_net *net, const nb_de
     c->block = nb__alloc_floats(blk);
     c->t[0] = nb__alloc_floats(t_len);
     c->t[1] = nb__alloc_floats(t_len);
-    c->zd = calloc(L, sizeof *c->zd);
+    c->z = calloc(L, sizeof *c->z);
     c->a = calloc(L, sizeof *c->a);
+    c->d = calloc(L, sizeof *c->d);
     c->kind = calloc(L, sizeof *c->kind);
-    if (!c->block || !c->t[0] || !c->t[1] || !c->zd || !c->a || !c->kind) {
+    if (!c->block || !c->t[0] || !c->t[1] || !c->z || !c->a || !c->d || !c->kind) {
         nb_deriv_ctx_free(c);
         return NB_ERR_NOMEM;
     }
     float *p = c->block;
     for (size_t l = 0; l < L; l++) {
-        c->zd[l] = p;
-        p += max_batch * net->layers[l].out;
-        c->a[l] = p;
-        p += max_batch * net->layers[l].out;
+        size_t len = max_batch * net->layers[l].out;
+        c->z[l] = p;
+        c->a[l] = p + len;
+        c->d[l] = p + 2 * len;
+        p += 3 * len;
     }
+    c->sm = p;
+    p += sm;
     if (o.probabilities) {
         c->p = p;
         p += max_batch * n_out;
@@ -130,11 +136,10 @@ const float *nb__deriv_forward(nb_deriv_ctx *ctx, const float *x, size_t n)
     for (size_t l = 0; l < net->n_layers; l++) {
         const nb_layer *L = &net->layers[l];
         /* Z is kept apart from A: the derivatives of some activations need it */
-        nb__dense_fwd(in, net->params + L->w_off, net->params + L->b_off, ctx->zd[l], n, L->in,
+        nb__dense_fwd(in, net->params + L->w_off, net->params + L->b_off, ctx->z[l], n, L->in,
                       L->out);
-        memcpy(ctx->a[l], ctx->zd[l], n * L->out * sizeof(float));
-        nb__act_fwd(L->act, ctx->a[l], n, L->out);
-        ctx->kind[l] = nb__act_deriv(L->act, ctx->zd[l], ctx->a[l], n * L->out);
+        nb__act_fwd_to(L->act, ctx->z[l], ctx->a[l], n, L->out);
+        ctx->kind[l] = nb__act_deriv(L->act, ctx->z[l], ctx->a[l], ctx->d[l], n, L->out);
         in = ctx->a[l];
     }
     if (ctx->probs) {

@@ -9,7 +9,7 @@
 static const float *djac_of(const nb_deriv_ctx *ctx, size_t l, size_t r0)
 {
     size_t off = r0 * ctx->net->layers[l].out;
-    return ctx->kind[l] == NB__DJ_SOFTMAX ? ctx->a[l] + off : ctx->zd[l] + off;
+    return ctx->kind[l] == NB__DJ_SOFTMAX ? ctx->a[l] + off : ctx->d[l] + off;
 }
 
 size_t nb__deriv_block(const nb_deriv_ctx *ctx, size_t k)
@@ -23,14 +23,14 @@ void nb__deriv_reverse(nb_deriv_ctx *ctx, size_t r0, size_t n, size_t k, size_t 
     const nb_net *net = ctx->net;
     float *G = ctx->t[0], *Gp = ctx->t[1];
     if (ctx->probs && top == net->n_layers)
-        nb__djac_apply(NB__DJ_SOFTMAX, ctx->p + r0 * ctx->n_out, G, n, k, ctx->n_out);
+        nb__djac_apply(NB__DJ_SOFTMAX, ctx->p + r0 * ctx->n_out, G, n, k, ctx->n_out, ctx->sm);
     if (top == 0) { /* a one-layer linear network: the seeds were the answer */
         memcpy(dst, G, n * k * ctx->n_in * sizeof(float));
         return;
     }
     for (size_t l = top; l-- > 0;) {
         const nb_layer *L = &net->layers[l];
-        nb__djac_apply(ctx->kind[l], djac_of(ctx, l, r0), G, n, k, L->out);
+        nb__djac_apply(ctx->kind[l], djac_of(ctx, l, r0), G, n, k, L->out, ctx->sm);
         float *to = l ? Gp : dst;
         nb__dense_dx(G, net->params + L->w_off, to, n * k, L->in, L->out);
         Gp = G;
@@ -50,9 +50,9 @@ float *nb__deriv_forward_sweep(nb_deriv_ctx *ctx, size_t r0, size_t n, size_t k)
             T = Tn;
             Tn = s;
         }
-        nb__djac_apply(ctx->kind[l], djac_of(ctx, l, r0), T, n, k, L->out);
+        nb__djac_apply(ctx->kind[l], djac_of(ctx, l, r0), T, n, k, L->out, ctx->sm);
     }
     if (ctx->probs)
-        nb__djac_apply(NB__DJ_SOFTMAX, ctx->p + r0 * ctx->n_out, T, n, k, ctx->n_out);
+        nb__djac_apply(NB__DJ_SOFTMAX, ctx->p + r0 * ctx->n_out, T, n, k, ctx->n_out, ctx->sm);
     return T;
 }

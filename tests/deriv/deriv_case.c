@@ -13,7 +13,9 @@ const char *const deriv_cases[] = {
     "relu_6_16_8_3", "relu_6_16_8_3_norm", "leaky_3_10_7", "leaky_3_10_7_norm",
     "identity_4_5_6", "identity_4_5_6_norm", "softmax_out_5_8_4", "softmax_out_5_8_4_norm",
     "logits_6_12_5", "logits_6_12_5_norm", "probs_6_12_5", "probs_6_12_5_norm",
-    "tanh_2_9_8", "mixed_9_8_7_1", NULL,
+    "tanh_2_9_8", "mixed_9_8_7_1", "gelu_5_12_3", "gelu_5_12_3_norm", "gelu_tanh_5_12_3",
+    "gelu_tanh_5_12_3_norm", "silu_4_10_6", "silu_4_10_6_norm", "softplus_6_9_2",
+    "softplus_6_9_2_norm", "elu_3_11_4", "elu_3_11_4_norm", "gelu_silu_probs_7_10_8_4", NULL,
 };
 
 static npy_array load(const char *tag, const char *what)

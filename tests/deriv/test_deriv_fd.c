@@ -1,6 +1,7 @@
 /* Input derivatives against central finite differences of a double forward written here (the
    network's float parameters widened, the standardisations and softmax included): on smooth
-   networks (tanh, sigmoid, identity, softmax) each row's Jacobian must be within 1e-6 of them
+   networks (tanh, sigmoid, identity, softmax, GELU in both forms, SiLU, softplus, ELU) each
+   row's Jacobian must be within 1e-6 of them
    relative to the row's largest entry, and J v and u^T J within 1e-6 relative to the sums of
    their terms' magnitudes. */
 #include <criterion/criterion.h>
@@ -26,6 +27,16 @@ static double act_d(nb_act a, double z)
         return tanh(z);
     case NB_ACT_SIGMOID:
         return 1.0 / (1.0 + exp(-z));
+    case NB_ACT_GELU:
+        return 0.5 * z * erfc(-z / sqrt(2.0));
+    case NB_ACT_GELU_TANH:
+        return z / (1.0 + exp(-2.0 * 0.79788456080286535588 * (z + 0.044715 * z * z * z)));
+    case NB_ACT_SILU:
+        return z / (1.0 + exp(-z));
+    case NB_ACT_SOFTPLUS:
+        return z > 20.0 ? z : log1p(exp(z));
+    case NB_ACT_ELU:
+        return z > 0.0 ? z : expm1(z);
     default:
         return z; /* identity; softmax is applied on the whole row below */
     }
@@ -224,4 +235,14 @@ Test(deriv_fd, linear)
     check_modes("5-3 identity, one layer", make(5, one, 1, true, false, 8));
     nb_layer_spec one_t[] = {{7, NB_ACT_TANH, 0}};
     check_modes("5-7 tanh, one layer", make(5, one_t, 1, true, false, 9));
+}
+
+Test(deriv_fd, gelu_silu_softplus_elu)
+{
+    nb_layer_spec g[] = {{16, NB_ACT_GELU, 0}, {12, NB_ACT_GELU_TANH, 0}, {3, NB_ACT_IDENTITY, 0}};
+    check_modes("5-16 gelu-12 gelu_tanh-3", make(5, g, 3, true, false, 10));
+    nb_layer_spec f[] = {{10, NB_ACT_SILU, 0}, {9, NB_ACT_SOFTPLUS, 0}, {6, NB_ACT_ELU, 0}};
+    check_modes("4-10 silu-9 softplus-6 elu", make(4, f, 3, true, false, 11));
+    nb_layer_spec p[] = {{10, NB_ACT_SILU, 0}, {4, NB_ACT_IDENTITY, 0}};
+    check_modes("6-10 silu-4 probabilities", make(6, p, 2, true, true, 12));
 }
