@@ -118,8 +118,9 @@ static result solve_fdf(surrogate *s, gsl_multiroot_function_fdf *fn, const doub
     gsl_multiroot_fdfsolver_set(sv, fn, &v.vector);
     while (r.status == GSL_CONTINUE && r.iters < 100) {
         r.iters++;
-        if (gsl_multiroot_fdfsolver_iterate(sv) != GSL_SUCCESS) {
-            r.status = GSL_EFAILED;
+        int it = gsl_multiroot_fdfsolver_iterate(sv);
+        if (it != GSL_SUCCESS) {
+            r.status = it;
             break;
         }
         r.status = gsl_multiroot_test_residual(sv->f, 1e-5);
@@ -139,8 +140,9 @@ static result solve_f(surrogate *s, gsl_multiroot_function *fn, const double *x0
     gsl_multiroot_fsolver_set(sv, fn, &v.vector);
     while (r.status == GSL_CONTINUE && r.iters < 100) {
         r.iters++;
-        if (gsl_multiroot_fsolver_iterate(sv) != GSL_SUCCESS) {
-            r.status = GSL_EFAILED;
+        int it = gsl_multiroot_fsolver_iterate(sv);
+        if (it != GSL_SUCCESS) {
+            r.status = it;
             break;
         }
         r.status = gsl_multiroot_test_residual(sv->f, 1e-5);
@@ -159,9 +161,10 @@ static void report(const char *name, const result *r, const surrogate *s, const 
         ex = fmax(ex, fabs(r->x[i] - x_true[i]));
         ey = fmax(ey, fabs(y[i] - s->ystar[i]));
     }
-    printf("%-34s %-9s %5zu %7zu %7zu   %.2e   %.2e\n", name,
+    printf("%-34s %-9s %5zu %7zu %7zu   %.2e   %.2e%s%s\n", name,
            r->status == GSL_SUCCESS ? "converged" : "failed", r->iters, s->f_evals, s->j_evals,
-           ex, ey);
+           ex, ey, r->status == GSL_SUCCESS ? "" : "  ",
+           r->status == GSL_SUCCESS ? "" : gsl_strerror(r->status));
 }
 
 static nb_status train(nb_net **net, nb_norm **norm, nb_norm **tnorm)
