@@ -77,10 +77,10 @@ static void run_elementwise(ctx *k)
         else
             naive_act_fwd(k->act, k->b, k->rows, k->cols);
     } else if (!strcmp(k->kernel, "act_bwd")) {
-        if (nb)
-            nb_act_backward(k->act, &A, &G);
+        if (nb) /* Z (c) is read only by the activations that need it */
+            nb_act_backward_z(k->act, &T, &A, &G);
         else
-            naive_act_bwd(k->act, k->a, k->b, k->rows, k->cols);
+            naive_act_bwd(k->act, k->c, k->a, k->b, k->rows, k->cols);
     } else if (!strcmp(k->kernel, "loss_fwd")) {
         if (nb)
             nb_loss_forward(k->loss, &A, &T, &l);
@@ -507,8 +507,9 @@ int main(int argc, char **argv)
         for (int a = NB_ACT_RELU; a < NB_ACT_COUNT; a++)
             for (size_t s = 0; s < 3; s++) {
                 const size_t *sh = a == NB_ACT_SOFTMAX ? soft[s] : ew[s];
+                /* backward reads A or Z, and G, and writes G; GELU's reads both Z and A */
                 elementwise(js, kn, nb_act_name((nb_act)a), (nb_act)a, NB_LOSS_MSE, sh[0], sh[1],
-                            dir ? 3.0 : 2.0, o.min_s);
+                            dir ? (a == NB_ACT_GELU ? 4.0 : 3.0) : 2.0, o.min_s);
             }
     }
     for (int dir = 0; dir < 2; dir++) {

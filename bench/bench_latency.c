@@ -2,14 +2,18 @@
    4-32-32-1 tanh surrogate, as an embedded model inside a solver loop is called. nablas'
    inference context (nb_infer_predict) and nb_net_predict against FANN's fann_run and the plain
    loop a user would write, every call timed on its own, the variants taking turns call by call
-   on the same input rows. */
+   on the same input rows.  Then the input derivatives (latency_deriv.c): J1, one row's Jacobian
+   of the surrogate beside one-row inference, and J2, the Jacobian of 1,024 rows of W2's network
+   beside one batched forward of the same rows. */
 #define _POSIX_C_SOURCE 200809L
 #include <math.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "bench_util.h"
+#include "latency_deriv.h"
 #include "latency_peers.h"
 
 enum { V_INFER, V_PREDICT, V_FANN, V_PLAIN, V_TIMER, NV };
@@ -19,10 +23,12 @@ enum { POOL = 256 }; /* distinct input rows, cycled */
 
 static void usage(FILE *f)
 {
-    fputs("usage: nablas-bench-latency [--calls N] [--quick] [--json FILE]\n"
-          "  --calls N    timed calls per variant and network (default 100000)\n"
-          "  --quick      10000 calls (the meson benchmark run)\n"
-          "  --json FILE  also write the rows as JSON\n",
+    fputs("usage: nablas-bench-latency [--calls N] [--reps N] [--quick] [--deriv-only] [--json FILE]\n"
+          "  --calls N     timed calls per variant and network (default 100000; J1 too)\n"
+          "  --reps N      timed batched calls of J2 (default 200)\n"
+          "  --quick       10000 calls, 20 J2 calls (the meson benchmark run)\n"
+          "  --deriv-only  only the derivative rows J1 and J2\n"
+          "  --json FILE   also write the rows as JSON\n",
           f);
 }
 
@@ -186,7 +192,8 @@ static int run_net(const wl *w, size_t calls, bu_json *js)
 
 int main(int argc, char **argv)
 {
-    size_t calls = 100000;
+    size_t calls = 100000, reps = 200;
+    bool deriv_only = false;
     const char *json = NULL;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -195,6 +202,18 @@ int main(int argc, char **argv)
             return 0;
         } else if (!strcmp(a, "--quick")) {
             calls = 10000;
+            reps = 20;
+        } else if (!strcmp(a, "--deriv-only")) {
+            deriv_only = true;
+        } else if (v && !strcmp(a, "--reps")) {
+            char *end;
+            unsigned long long n = strtoull(v, &end, 10);
+            if (*end || n < 5) {
+                fprintf(stderr, "nablas-bench-latency: --reps needs a number >= 5\n");
+                return 2;
+            }
+            reps = (size_t)n;
+            i++;
         } else if (v && !strcmp(a, "--calls")) {
             char *end;
             unsigned long long n = strtoull(v, &end, 10);
@@ -225,8 +244,14 @@ int main(int argc, char **argv)
          1.0f},
     };
     int rc = 0;
-    for (size_t k = 0; k < sizeof nets / sizeof nets[0]; k++)
+    for (size_t k = 0; k < sizeof nets / sizeof nets[0] && !deriv_only; k++)
         rc |= run_net(&nets[k], calls, js);
+    printf("input derivatives (nb_deriv_jacobian), each beside the forward it extends; J1 %zu "
+           "one-row calls, J2 %zu calls on 1024 rows\n", calls, reps);
+    printf("%-10s %-17s %12s %12s %10s\n", "bench", "variant", "median ns", "p99 ns",
+           "vs forward");
+    rc |= lat_deriv_j1(calls, js);
+    rc |= lat_deriv_j2(reps, js);
     bu_json_close(js);
     return rc;
 }

@@ -68,15 +68,61 @@ void naive_act_fwd(nb_act act, float *Z, size_t rows, size_t cols)
                 z[j] /= s;
         }
         break;
+    case NB_ACT_GELU:
+        for (size_t i = 0; i < n; i++)
+            Z[i] = 0.5f * Z[i] * (1.0f + erff(Z[i] * 0.70710678f));
+        break;
+    case NB_ACT_GELU_TANH:
+        for (size_t i = 0; i < n; i++)
+            Z[i] = 0.5f * Z[i] * (1.0f + tanhf(0.7978845608f * (Z[i] + 0.044715f * Z[i] * Z[i] * Z[i])));
+        break;
+    case NB_ACT_SILU:
+        for (size_t i = 0; i < n; i++)
+            Z[i] = Z[i] / (1.0f + expf(-Z[i]));
+        break;
+    case NB_ACT_SOFTPLUS:
+        for (size_t i = 0; i < n; i++)
+            Z[i] = Z[i] > 20.0f ? Z[i] : log1pf(expf(Z[i]));
+        break;
+    case NB_ACT_ELU:
+        for (size_t i = 0; i < n; i++)
+            Z[i] = Z[i] > 0.0f ? Z[i] : expm1f(Z[i]);
+        break;
     default:
         break;
     }
 }
 
-void naive_act_bwd(nb_act act, const float *A, float *G, size_t rows, size_t cols)
+void naive_act_bwd(nb_act act, const float *Z, const float *A, float *G, size_t rows, size_t cols)
 {
     size_t n = rows * cols;
     switch (act) {
+    case NB_ACT_GELU:
+        for (size_t i = 0; i < n; i++)
+            G[i] *= 0.5f * (1.0f + erff(Z[i] * 0.70710678f))
+                    + Z[i] * 0.39894228f * expf(-0.5f * Z[i] * Z[i]);
+        break;
+    case NB_ACT_GELU_TANH:
+        for (size_t i = 0; i < n; i++) {
+            float z = Z[i], t = tanhf(0.7978845608f * (z + 0.044715f * z * z * z));
+            G[i] *= 0.5f * (1.0f + t)
+                    + 0.5f * z * (1.0f - t * t) * 0.7978845608f * (1.0f + 0.134145f * z * z);
+        }
+        break;
+    case NB_ACT_SILU:
+        for (size_t i = 0; i < n; i++) {
+            float s = 1.0f / (1.0f + expf(-Z[i]));
+            G[i] *= s * (1.0f + Z[i] * (1.0f - s));
+        }
+        break;
+    case NB_ACT_SOFTPLUS:
+        for (size_t i = 0; i < n; i++)
+            G[i] *= A[i] > 20.0f ? 1.0f : -expm1f(-A[i]);
+        break;
+    case NB_ACT_ELU:
+        for (size_t i = 0; i < n; i++)
+            G[i] *= Z[i] > 0.0f ? 1.0f : expf(Z[i]);
+        break;
     case NB_ACT_RELU:
         for (size_t i = 0; i < n; i++)
             G[i] = A[i] > 0.0f ? G[i] : 0.0f;

@@ -13,6 +13,14 @@
 ! and nb_train then standardise a copy of x (the only case that copies), and nb_save keeps it.
 ! A target standardisation is kept too: nb_predict answers in the targets' units and nb_train
 ! standardises a copy of t.
+!
+! Derivatives with respect to the inputs (include/nablas/deriv.h) go through a context,
+! type(nb_deriv), made by nb_deriv_create for a network and a maximum batch and released by
+! nb_deriv_free; after it is made nothing allocates.  Layout, column-major and without copies:
+! nb_jacobian fills j(outputs, inputs, rows) with j(i, k, r) = dy_i/dx_k of row r (each
+! j(:, :, r) is that row's Jacobian matrix, as LAPACK wants it); nb_jvp fills jv(outputs, rows)
+! with J v per row from v(inputs, rows); nb_vjp fills uj(inputs, rows) with u^T J per row from
+! u(outputs, rows).  All in the data's units (the model's standardisations applied).
 module nablas
   use, intrinsic :: iso_c_binding
   implicit none
@@ -27,7 +35,8 @@ module nablas
     NB_ERR_MPI = 20
   ! Activations (nb_act) and losses (nb_loss)
   integer, parameter, public :: NB_ACT_IDENTITY = 0, NB_ACT_RELU = 1, NB_ACT_LEAKY_RELU = 2, &
-    NB_ACT_SIGMOID = 3, NB_ACT_TANH = 4, NB_ACT_SOFTMAX = 5
+    NB_ACT_SIGMOID = 3, NB_ACT_TANH = 4, NB_ACT_SOFTMAX = 5, NB_ACT_GELU = 6, &
+    NB_ACT_GELU_TANH = 7, NB_ACT_SILU = 8, NB_ACT_SOFTPLUS = 9, NB_ACT_ELU = 10
   integer, parameter, public :: NB_LOSS_MSE = 0, NB_LOSS_BCE = 1, NB_LOSS_SOFTMAX_CE = 2
 
   ! A network, with the loss and the input and target standardisations of the model it came
@@ -39,6 +48,16 @@ module nablas
 
   public :: nb_create, nb_free, nb_save, nb_load, nb_predict, nb_train, nb_message, &
     nb_num_inputs, nb_num_outputs, nb_num_layers, nb_layer_params
+  public :: nb_deriv_create, nb_deriv_free, nb_jacobian, nb_jvp, nb_vjp
+
+  ! Jacobian modes (nb_deriv_mode): automatic (forward when inputs <= outputs), forward, reverse
+  integer, parameter, public :: NB_DERIV_AUTO = 0, NB_DERIV_FORWARD = 1, NB_DERIV_REVERSE = 2
+
+  ! A derivative context for one network (which must outlive it); one per thread.
+  type, public :: nb_deriv
+    type(c_ptr) :: ctx = c_null_ptr
+    integer :: inputs = 0, outputs = 0
+  end type
 
   type, bind(C) :: nb_layer_spec
     integer(c_size_t) :: units
@@ -129,6 +148,33 @@ module nablas
       import :: c_ptr, c_int, nb_tensor
       type(c_ptr), value :: n
       type(nb_tensor), intent(in) :: x, y
+    end function
+    integer(c_int) function c_fortran_deriv_create(ctx, net, norm, target_norm, probs, mode, &
+        max_batch) bind(C, name='nb_fortran_deriv_create')
+      import :: c_ptr, c_int, c_size_t
+      type(c_ptr), intent(out) :: ctx
+      type(c_ptr), value :: net, norm, target_norm
+      integer(c_int), value :: probs, mode
+      integer(c_size_t), value :: max_batch
+    end function
+    subroutine c_deriv_ctx_free(ctx) bind(C, name='nb_deriv_ctx_free')
+      import :: c_ptr
+      type(c_ptr), value :: ctx
+    end subroutine
+    integer(c_int) function c_deriv_jacobian_t(ctx, x, jt, y) bind(C, name='nb_deriv_jacobian_t')
+      import :: c_ptr, c_int, nb_tensor
+      type(c_ptr), value :: ctx, y
+      type(nb_tensor), intent(in) :: x, jt
+    end function
+    integer(c_int) function c_deriv_jvp(ctx, x, v, jv, y) bind(C, name='nb_deriv_jvp')
+      import :: c_ptr, c_int, nb_tensor
+      type(c_ptr), value :: ctx, y
+      type(nb_tensor), intent(in) :: x, v, jv
+    end function
+    integer(c_int) function c_deriv_vjp(ctx, x, u, uj, y) bind(C, name='nb_deriv_vjp')
+      import :: c_ptr, c_int, nb_tensor
+      type(c_ptr), value :: ctx, y
+      type(nb_tensor), intent(in) :: x, u, uj
     end function
     type(c_ptr) function c_status_str(status) bind(C, name='nb_status_str')
       import :: c_ptr, c_int
@@ -317,6 +363,94 @@ contains
       status = c_fortran_train(net%net, tensor(x), tensor(t), l, e, b, r, s, last)
     end if
     if (present(final_loss)) final_loss = last
+  end function
+
+  ! A derivative context for net (with its standardisations) and batches of up to max_batch
+  ! rows (more are done in chunks).  probabilities: differentiate a classifier's softmax
+  ! probabilities rather than its logits (default .false.); mode: NB_DERIV_* (default auto).
+  ! On success it replaces (and frees) what ctx held; on failure ctx is unchanged.
+  integer function nb_deriv_create(ctx, net, max_batch, probabilities, mode) result(status)
+    type(nb_deriv), intent(inout) :: ctx
+    type(nb_net), intent(in) :: net
+    integer, intent(in) :: max_batch
+    logical, intent(in), optional :: probabilities
+    integer, intent(in), optional :: mode
+    type(c_ptr) :: made
+    integer(c_int) :: p, m
+    status = NB_ERR_SHAPE
+    if (max_batch < 1) return
+    p = 0
+    m = NB_DERIV_AUTO
+    if (present(probabilities)) p = merge(1, 0, probabilities)
+    if (present(mode)) m = int(mode, c_int)
+    status = c_fortran_deriv_create(made, net%net, net%norm, net%target_norm, p, m, &
+                                    int(max_batch, c_size_t))
+    if (status /= NB_OK) return
+    call nb_deriv_free(ctx)
+    ctx%ctx = made
+    ctx%inputs = nb_num_inputs(net)
+    ctx%outputs = nb_num_outputs(net)
+  end function
+
+  ! Releases the context; safe on a freed or never-made one.
+  subroutine nb_deriv_free(ctx)
+    type(nb_deriv), intent(inout) :: ctx
+    call c_deriv_ctx_free(ctx%ctx)
+    ctx%ctx = c_null_ptr
+  end subroutine
+
+  ! j(outputs, inputs, rows): j(:, :, r) = dy/dx of row r of x(inputs, rows); y(outputs, rows),
+  ! if present, gets the outputs.  j's memory is C's rows x inputs x outputs, which
+  ! nb_deriv_jacobian_t writes directly.
+  integer function nb_jacobian(ctx, x, j, y) result(status)
+    type(nb_deriv), intent(inout) :: ctx
+    real(c_float), intent(in), target, contiguous :: x(:, :)
+    real(c_float), intent(inout), target, contiguous :: j(:, :, :)
+    real(c_float), intent(inout), target, contiguous, optional :: y(:, :)
+    type(nb_tensor), target :: ty
+    type(nb_tensor) :: tj
+    status = NB_ERR_SHAPE
+    if (size(j, 1) /= ctx%outputs .or. size(j, 2) /= ctx%inputs .or. size(j, 3) /= size(x, 2)) &
+      return
+    tj%rows = int(size(j, 3), c_size_t)
+    tj%cols = int(size(j, 1) * size(j, 2), c_size_t)
+    tj%data = c_loc(j)
+    if (present(y)) then
+      ty = tensor(y)
+      status = c_deriv_jacobian_t(ctx%ctx, tensor(x), tj, c_loc(ty))
+    else
+      status = c_deriv_jacobian_t(ctx%ctx, tensor(x), tj, c_null_ptr)
+    end if
+  end function
+
+  ! jv(outputs, rows): J v for each row, v(inputs, rows) (forward mode).
+  integer function nb_jvp(ctx, x, v, jv, y) result(status)
+    type(nb_deriv), intent(inout) :: ctx
+    real(c_float), intent(in), target, contiguous :: x(:, :), v(:, :)
+    real(c_float), intent(inout), target, contiguous :: jv(:, :)
+    real(c_float), intent(inout), target, contiguous, optional :: y(:, :)
+    type(nb_tensor), target :: ty
+    if (present(y)) then
+      ty = tensor(y)
+      status = c_deriv_jvp(ctx%ctx, tensor(x), tensor(v), tensor(jv), c_loc(ty))
+    else
+      status = c_deriv_jvp(ctx%ctx, tensor(x), tensor(v), tensor(jv), c_null_ptr)
+    end if
+  end function
+
+  ! uj(inputs, rows): u^T J for each row, u(outputs, rows) (reverse mode).
+  integer function nb_vjp(ctx, x, u, uj, y) result(status)
+    type(nb_deriv), intent(inout) :: ctx
+    real(c_float), intent(in), target, contiguous :: x(:, :), u(:, :)
+    real(c_float), intent(inout), target, contiguous :: uj(:, :)
+    real(c_float), intent(inout), target, contiguous, optional :: y(:, :)
+    type(nb_tensor), target :: ty
+    if (present(y)) then
+      ty = tensor(y)
+      status = c_deriv_vjp(ctx%ctx, tensor(x), tensor(u), tensor(uj), c_loc(ty))
+    else
+      status = c_deriv_vjp(ctx%ctx, tensor(x), tensor(u), tensor(uj), c_null_ptr)
+    end if
   end function
 
   ! The text of a status code.

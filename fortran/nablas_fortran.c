@@ -1,6 +1,7 @@
-/* The one call of the Fortran module (nablas.f90) that is not bound to the C API directly:
-   training takes an nb_train_opts, a struct that later versions extend, so the module passes
-   the few options it sets and this starts from nb_train_opts_default(), whatever its fields. */
+/* The calls of the Fortran module (nablas.f90) that are not bound to the C API directly:
+   those taking option structs that later versions extend (training's nb_train_opts, the
+   derivative context's nb_deriv_opts) or a struct that grows with the file format (nb_model).
+   The module passes the few options it sets and these start from the defaults. */
 #include "nablas.h"
 
 nb_status nb_fortran_train(nb_net *net, const nb_tensor *X, const nb_tensor *T, int loss,
@@ -62,4 +63,22 @@ nb_status nb_fortran_save(const nb_net *net, int loss, const nb_norm *norm,
     nb_model m = {.net = (nb_net *)net, .loss = (nb_loss)loss, .norm = (nb_norm *)norm,
                   .target_norm = (nb_norm *)target_norm};
     return nb_model_save(&m, path);
+}
+
+/* A derivative context (nablas/deriv.h) for the network and its standardisations;
+   probabilities: 0 or 1; mode: an nb_deriv_mode. */
+nb_status nb_fortran_deriv_create(nb_deriv_ctx **ctx, const nb_net *net, const nb_norm *norm,
+                                  const nb_norm *target_norm, int probabilities, int mode,
+                                  size_t max_batch);
+
+nb_status nb_fortran_deriv_create(nb_deriv_ctx **ctx, const nb_net *net, const nb_norm *norm,
+                                  const nb_norm *target_norm, int probabilities, int mode,
+                                  size_t max_batch)
+{
+    nb_deriv_opts o = nb_deriv_opts_default();
+    o.norm = norm;
+    o.target_norm = target_norm;
+    o.probabilities = probabilities != 0;
+    o.mode = (nb_deriv_mode)mode;
+    return nb_deriv_ctx_create(ctx, net, &o, max_batch);
 }

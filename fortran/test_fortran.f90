@@ -10,6 +10,7 @@ program test_fortran
   call train_xor_save_load()
   call standardised_model()
   call errors()
+  call derivatives()
   if (failures > 0) then
     print '(i0, a)', failures, ' check(s) failed'
     error stop 1
@@ -176,6 +177,59 @@ contains
     call check(len(msg) > 5, 'nb_message: ' // msg)
     call check(msg /= nb_message(NB_OK), 'nb_message differs per status')
     print '(2a)', '      nb_message(NB_ERR_SHAPE) = ', nb_message(NB_ERR_SHAPE)
+    call nb_free(net)
+  end subroutine
+
+  ! nb_jacobian, nb_jvp and nb_vjp on a 3-5:tanh-2 network against J = W2 diag(1 - h^2) W1
+  ! written here in double, with w(out, in) from nb_layer_params; both modes; a wrong shape.
+  subroutine derivatives()
+    type(nb_net) :: net
+    type(nb_deriv) :: ctx
+    real(c_float), target :: x(3, 4), j(2, 3, 4), v(3, 4), jv(2, 4), u(2, 4), uj(3, 4), &
+      y(2, 4), yp(2, 4), jbad(3, 2, 4)
+    real(c_float), pointer :: w1(:, :), b1(:), w2(:, :), b2(:)
+    double precision :: h(5), ref(2, 3), err, scale
+    integer :: r, k, mode
+    call check(nb_create(net, 3, [5, 2], [NB_ACT_TANH, NB_ACT_IDENTITY], seed=3) == NB_OK, &
+               'nb_create 3-5:tanh-2')
+    call check(nb_layer_params(net, 1, w1, b1) == NB_OK, 'layer 1 parameters')
+    call check(nb_layer_params(net, 2, w2, b2) == NB_OK, 'layer 2 parameters')
+    b1 = [0.1, -0.2, 0.3, -0.1, 0.05]
+    do r = 1, 4
+      do k = 1, 3
+        x(k, r) = real(k, c_float) * 0.4 - real(r, c_float) * 0.25
+        v(k, r) = real(k - r, c_float) * 0.5
+      end do
+      u(:, r) = [1.0, -0.5 * r]
+    end do
+    do mode = NB_DERIV_AUTO, NB_DERIV_REVERSE
+      call check(nb_deriv_create(ctx, net, 2, mode=mode) == NB_OK, 'nb_deriv_create')
+      call check(nb_jacobian(ctx, x, j, y) == NB_OK, 'nb_jacobian')
+      call check(nb_jvp(ctx, x, v, jv) == NB_OK, 'nb_jvp')
+      call check(nb_vjp(ctx, x, u, uj) == NB_OK, 'nb_vjp')
+      call check(nb_predict(net, x, yp) == NB_OK, 'nb_predict')
+      call check(maxval(abs(y - yp)) <= 1e-5, 'nb_jacobian outputs = nb_predict')
+      err = 0
+      scale = 0
+      do r = 1, 4
+        h = tanh(matmul(dble(w1), dble(x(:, r))) + dble(b1))
+        do k = 1, 3
+          ref(:, k) = matmul(dble(w2), (1 - h**2) * dble(w1(:, k)))
+        end do
+        scale = max(scale, maxval(abs(ref)))
+        err = max(err, maxval(abs(j(:, :, r) - ref)))
+        err = max(err, maxval(abs(jv(:, r) - matmul(ref, dble(v(:, r))))))
+        err = max(err, maxval(abs(uj(:, r) - matmul(dble(u(:, r)), ref))))
+      end do
+      call check(err <= 1e-5 * scale, 'j(:, :, r), J v and u^T J = W2 diag(1 - h^2) W1')
+    end do
+    call check(nb_jacobian(ctx, x, jbad) == NB_ERR_SHAPE, 'nb_jacobian: wrong shape')
+    call check(nb_jvp(ctx, x, u, jv) == NB_ERR_SHAPE, 'nb_jvp: wrong shape')
+    call check(nb_deriv_create(ctx, net, 0) == NB_ERR_SHAPE, 'nb_deriv_create: max_batch 0')
+    call check(nb_deriv_create(ctx, net, 4, probabilities=.true., mode=7) == NB_ERR_ARG, &
+               'nb_deriv_create: bad mode')
+    call nb_deriv_free(ctx)
+    call nb_deriv_free(ctx)
     call nb_free(net)
   end subroutine
 end program

@@ -17,6 +17,7 @@
 #include "nablas/model.h"
 #include "nablas/infer.h"
 #include "nablas/predict.h"
+#include "nablas/deriv.h"
 #include "nablas/metrics.h"
 #include "nablas/gradcheck.h"
 #include "nablas/optim.h"

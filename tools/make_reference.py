@@ -61,7 +61,33 @@ ACTS = {
     "sigmoid": torch.sigmoid,
     "tanh": torch.tanh,
     "softmax": lambda z: torch.softmax(z, dim=1),
+    "gelu": lambda z: checked(z, 0.5 * z.detach() * torch.special.erfc(-z.detach() * 0.5 ** 0.5),
+                              F.gelu),
+    "gelu_tanh": lambda z: checked(
+        z, z.detach() * torch.sigmoid(2.0 * (2.0 / np.pi) ** 0.5 * (z.detach() + 0.044715 * z.detach() ** 3)),
+        lambda t: F.gelu(t, approximate="tanh")),
+    "silu": F.silu,
+    "softplus": F.softplus,  # beta 1, threshold 20
+    "elu": lambda z: checked(z, torch.where(z > 0, z, torch.expm1(z.clamp(max=0.0))).detach(), F.elu),
 }
+# The activations added after the first six: they also get a "wide" case (make_acts_wide).
+WIDE_ACTS = ["gelu", "gelu_tanh", "silu", "softplus", "elu"]
+
+
+def checked(z, a, f):
+    """PyTorch's activation f(z) with its values replaced by a's, the same function written in
+    a form that stays accurate in float64 where PyTorch's CPU kernel cancels (GELU's
+    1 + erf(z / sqrt 2) and its tanh form are 0 below z = -8.3 and wrong by 1e-2 relative at
+    z = -7.6; F.elu's exp(z) - 1 is 0 at z = -1e-30).  a must agree with f within 1e-15
+    absolute (the size of that cancellation); the gradient is f's own (autograd)."""
+    y = f(z)
+    with torch.no_grad():
+        fin = torch.isfinite(y) & torch.isfinite(a)
+        ok = (torch.isnan(a) == torch.isnan(y)) & (fin | torch.isnan(y) | (a == y))
+        ok &= ~fin | ((a - y).abs() <= 1e-15 * torch.clamp(y.abs(), min=1.0))
+        assert bool(ok.all()), "activation reference differs from PyTorch's"
+        fix = torch.where(fin, a - y, torch.zeros_like(a))
+    return y + fix
 
 
 def shape_tag(shape):
@@ -94,6 +120,26 @@ def make_acts(rng):
             for n, arr, dt in [("Z", Z, F32), ("G", G, F32), ("A", A.detach(), F64),
                                ("dZ", tZ.grad, F64)]:
                 save("act", tag + "_" + n, arr, dt)
+    make_acts_wide(np.random.default_rng(21))  # its own generator: the cases above stay
+
+
+def make_acts_wide(rng):
+    """<name>_wide_1x600: the tails and edges of the newer activations, where a careless form
+    loses accuracy: z down to -14 (GELU's z Phi(z) is near float's smallest normal there),
+    around softplus' threshold 20, tiny |z| (ELU's expm1, GELU's Phi(0)), and up to 30."""
+    grid = np.linspace(-14.0, 30.0, 441)
+    near20 = 20.0 + np.linspace(-0.01, 0.01, 41)
+    tiny = np.concatenate([s * 10.0 ** -np.arange(1.0, 11.0) for s in (1.0, -1.0)])
+    rest = rng.standard_normal(600 - grid.size - near20.size - tiny.size) * 4.0
+    Z = np.concatenate([grid, near20, tiny, rest]).astype(np.float32).reshape(1, 600)
+    G = f32(rng, (1, 600))
+    for name in WIDE_ACTS:
+        tZ = t64(Z, True)
+        A = ACTS[name](tZ)
+        A.backward(t64(G))
+        for n, arr, dt in [("Z", Z, F32), ("G", G, F32), ("A", A.detach(), F64),
+                           ("dZ", tZ.grad, F64)]:
+            save("act", name + "_wide_1x600_" + n, arr, dt)
 
 
 def loss_case(tag, Y, T, fn):
@@ -337,6 +383,100 @@ def make_trajectories():
                "bce", X, T, 8, 10, 0.5, d32)
 
 
+# ---- input derivatives (tests/data/deriv) ----------------------------------------------------
+
+# nb_act's values (include/nablas/kernels.h) and the function each stands for
+DERIV_ACTS = {"identity": (0, lambda z: z), "relu": (1, torch.relu),
+              "leaky_relu": (2, lambda z: F.leaky_relu(z, 0.01)), "sigmoid": (3, torch.sigmoid),
+              "tanh": (4, torch.tanh), "softmax": (5, lambda z: torch.softmax(z, dim=-1)),
+              "gelu": (6, F.gelu), "gelu_tanh": (7, lambda z: F.gelu(z, approximate="tanh")),
+              "silu": (8, F.silu), "softplus": (9, F.softplus), "elu": (10, F.elu)}
+
+# tag, layer sizes (inputs first), activations, probabilities (softmax of the output),
+# standardisations (input and target)
+DERIV_CASES = [
+    ("tanh_4_16_16_3", [4, 16, 16, 3], ["tanh", "tanh", "identity"], False, False),
+    ("tanh_4_16_16_3_norm", [4, 16, 16, 3], ["tanh", "tanh", "identity"], False, True),
+    ("sigmoid_5_12_4", [5, 12, 4], ["sigmoid", "sigmoid"], False, False),
+    ("sigmoid_5_12_4_norm", [5, 12, 4], ["sigmoid", "sigmoid"], False, True),
+    ("relu_6_16_8_3", [6, 16, 8, 3], ["relu", "relu", "identity"], False, False),
+    ("relu_6_16_8_3_norm", [6, 16, 8, 3], ["relu", "relu", "identity"], False, True),
+    ("leaky_3_10_7", [3, 10, 7], ["leaky_relu", "leaky_relu"], False, False),
+    ("leaky_3_10_7_norm", [3, 10, 7], ["leaky_relu", "leaky_relu"], False, True),
+    ("identity_4_5_6", [4, 5, 6], ["identity", "identity"], False, False),
+    ("identity_4_5_6_norm", [4, 5, 6], ["identity", "identity"], False, True),
+    ("softmax_out_5_8_4", [5, 8, 4], ["tanh", "softmax"], False, False),
+    ("softmax_out_5_8_4_norm", [5, 8, 4], ["tanh", "softmax"], False, True),
+    ("logits_6_12_5", [6, 12, 5], ["relu", "identity"], False, False),
+    ("logits_6_12_5_norm", [6, 12, 5], ["relu", "identity"], False, True),
+    ("probs_6_12_5", [6, 12, 5], ["relu", "identity"], True, False),
+    ("probs_6_12_5_norm", [6, 12, 5], ["relu", "identity"], True, True),
+    ("tanh_2_9_8", [2, 9, 8], ["tanh", "identity"], False, False),  # inputs < outputs
+    ("mixed_9_8_7_1", [9, 8, 7, 1], ["sigmoid", "leaky_relu", "tanh"], False, True),
+    ("gelu_5_12_3", [5, 12, 3], ["gelu", "identity"], False, False),
+    ("gelu_5_12_3_norm", [5, 12, 3], ["gelu", "identity"], False, True),
+    ("gelu_tanh_5_12_3", [5, 12, 3], ["gelu_tanh", "identity"], False, False),
+    ("gelu_tanh_5_12_3_norm", [5, 12, 3], ["gelu_tanh", "identity"], False, True),
+    ("silu_4_10_6", [4, 10, 6], ["silu", "silu"], False, False),
+    ("silu_4_10_6_norm", [4, 10, 6], ["silu", "silu"], False, True),
+    ("softplus_6_9_2", [6, 9, 2], ["softplus", "softplus"], False, False),
+    ("softplus_6_9_2_norm", [6, 9, 2], ["softplus", "softplus"], False, True),
+    ("elu_3_11_4", [3, 11, 4], ["elu", "elu"], False, False),
+    ("elu_3_11_4_norm", [3, 11, 4], ["elu", "elu"], False, True),
+    ("gelu_silu_probs_7_10_8_4", [7, 10, 8, 4], ["gelu", "silu", "identity"], True, True),
+]
+
+
+def make_deriv(rng):
+    """For each case: a network (float32 parameters in nablas' layout), rows X, tangents V
+    and cotangents U, and in float64 PyTorch's outputs Y, Jacobian J (rows x outputs x inputs,
+    torch.autograd.functional.jacobian per row), jvp J v and vjp u^T J (torch.autograd.
+    functional.jvp, vjp) of y = sy * s(net((x - mx) / sx)) + my."""
+    rows = 7
+    for tag, sizes, acts, probs, norm in DERIV_CASES:
+        n, m = sizes[0], sizes[-1]
+        params = init_params(rng, sizes, acts)
+        X = f32(rng, (rows, n), 1.5)
+        V, U = f32(rng, (rows, n)), f32(rng, (rows, m))
+        if norm:
+            mx, sx = f32(rng, (n,), 2.0), rng.uniform(0.5, 3.0, n).astype(np.float32)
+            my = f32(rng, (m,), 2.0)
+            sy = (rng.uniform(0.5, 3.0, m) if not probs and acts[-1] != "softmax"
+                  else np.ones(m)).astype(np.float32)
+            X = (X * sx + mx).astype(np.float32)  # rows in the data's own units
+            if probs or acts[-1] == "softmax":
+                my = np.zeros(m, dtype=np.float32)  # no target standardisation on classifiers
+        else:
+            mx, sx = np.zeros(n, np.float32), np.ones(n, np.float32)
+            my, sy = np.zeros(m, np.float32), np.ones(m, np.float32)
+        Ws, bs, off = [], [], 0
+        for i, o in zip(sizes[:-1], sizes[1:]):
+            Ws.append(t64(params[off:off + i * o].reshape(i, o)))
+            bs.append(t64(params[off + i * o:off + i * o + o]))
+            off += i * o + o
+
+        def f(x):
+            a = (x - t64(mx)) / t64(sx)
+            for W, b, act in zip(Ws, bs, acts):
+                a = DERIV_ACTS[act][1](a @ W + b)
+            if probs:
+                a = torch.softmax(a, dim=-1)
+            return a * t64(sy) + t64(my)
+
+        tX = t64(X)
+        Y = f(tX)
+        J = torch.stack([torch.autograd.functional.jacobian(f, tX[b]) for b in range(rows)])
+        _, JV = torch.autograd.functional.jvp(f, tX, t64(V))
+        _, UJ = torch.autograd.functional.vjp(f, tX, t64(U))
+        meta = np.array([len(acts), probs, norm] + sizes + [DERIV_ACTS[a][0] for a in acts],
+                        dtype=np.float64)
+        for name, arr, dt in [("meta", meta, F64), ("params", params, F32), ("X", X, F32),
+                              ("V", V, F32), ("U", U, F32), ("mx", mx, F32), ("sx", sx, F32),
+                              ("my", my, F32), ("sy", sy, F32), ("Y", Y, F64), ("J", J, F64),
+                              ("JV", JV, F64), ("UJ", UJ, F64)]:
+            save("deriv", tag + "_" + name, arr, dt)
+
+
 def main():
     torch.set_num_threads(1)  # one summation order, run after run
     torch.manual_seed(0)
@@ -347,6 +487,7 @@ def main():
     make_trajectories()
     reference_optim.make_optim(save)
     reference_lbfgs.make(save)  # full-batch L-BFGS goldens (tests/data/fullbatch)
+    make_deriv(np.random.default_rng(105))  # input derivatives (tests/data/deriv)
     print("wrote", os.path.normpath(OUT), file=sys.stderr)
 
 

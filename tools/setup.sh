@@ -15,6 +15,7 @@ set -euo pipefail
 packages=(gcc libc6-dev meson ninja-build pkg-config libopenblas-dev liblapacke-dev libcriterion-dev zlib1g-dev
           libjansson-dev libdnnl-dev
           libopenmpi-dev openmpi-bin # Open MPI: the optional -Dmpi feature and its test suite
+          libgsl-dev # GSL: the optional -Dgsl feature, only for examples/deriv_newton.c (not the library)
           strace procps) # strace: tests/cli delays a save with it to signal it mid-write; procps: pkill finds the process under strace
 for arg in "$@"; do
   case "$arg" in

@@ -1,9 +1,12 @@
 /* nablas predict: run a model on a table and write the outputs as CSV or NPY (atomically), in
    the user's units (nb_model_predict: softmax probabilities for softmax cross-entropy models,
-   targets in their units for --standardize-targets models). */
+   targets in their units for --standardize-targets models), and with --jacobian each row's
+   derivatives of the outputs with respect to the inputs as a 3-D NPY (of the probabilities,
+   unless --jacobian-of logits). */
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,7 +16,11 @@
 static cli_opt opts[] = {
     {"model", "MODEL", "the model file (required)", NULL},
     CLI_DATA_OPTS,
-    {"out", "FILE", "where to write the predictions: FILE.csv or FILE.npy (required)", NULL},
+    {"out", "FILE", "where to write the predictions: FILE.csv or FILE.npy", NULL},
+    {"jacobian", "FILE.npy", "also (or instead) write d outputs / d inputs of every row, in the "
+                             "data's units: a float32 array rows x outputs x inputs", NULL},
+    {"jacobian-of", "WHAT", "for classifiers: probabilities (default, what --out gets) or "
+                            "logits", NULL},
 };
 
 /* A CSV field, quoted only when it has to be. */
@@ -92,6 +99,49 @@ static int check_outputs_finite(const char *cmd, const char *data, const nb_tens
     return CLI_OK;
 }
 
+/* The Jacobian of every row (rows x outputs x inputs) in the units predict writes: the
+   model's standardisations and, for classifiers, the softmax (unless logits). */
+static int write_jacobian(const char *path, const nb_model *m, const nb_tensor *X, bool logits,
+                          const char *data)
+{
+    size_t n = nb_net_inputs(m->net), k = nb_net_outputs(m->net);
+    nb_deriv_opts o = nb_deriv_opts_default();
+    o.norm = m->norm;
+    o.target_norm = m->target_norm;
+    o.probabilities = m->loss == NB_LOSS_SOFTMAX_CE && !logits && k > 1;
+    nb_deriv_ctx *ctx;
+    nb_status st = nb_deriv_ctx_create(&ctx, m->net, &o, 64);
+    if (st != NB_OK)
+        return cli_error("predict", "%s", nb_status_str(st));
+    nb_tensor J = {0};
+    if (X->rows > SIZE_MAX / sizeof(float) / k / n)
+        st = NB_ERR_OVERFLOW;
+    if (st == NB_OK)
+        st = nb_tensor_alloc(&J, X->rows, k * n);
+    if (st == NB_OK)
+        st = nb_deriv_jacobian(ctx, X, &J, NULL);
+    nb_deriv_ctx_free(ctx);
+    if (st != NB_OK) {
+        nb_tensor_free(&J);
+        return cli_error("predict", "--jacobian: %s", nb_status_str(st));
+    }
+    for (size_t i = 0; i < J.rows * J.cols; i++)
+        if (!isfinite(J.data[i])) {
+            nb_tensor_free(&J);
+            return cli_error("predict", "%s: row %zu gives a non-finite derivative; nothing "
+                                        "written", data, i / J.cols + 1);
+        }
+    size_t shape[3] = {X->rows, k, n};
+    errno = 0;
+    st = nb_npy_write_nd(path, J.data, 3, shape);
+    nb_tensor_free(&J);
+    if (st != NB_OK)
+        return cli_error("predict", "cannot write %s: %s", path,
+                         errno ? strerror(errno) : nb_status_str(st));
+    printf("%zu Jacobians (%zu x %zu) written to %s\n", X->rows, k, n, path);
+    return CLI_OK;
+}
+
 static int predict(const char *out, nb_model *m, nb_dataset *d, const char *data)
 {
     size_t outs = nb_net_outputs(m->net);
@@ -99,6 +149,8 @@ static int predict(const char *out, nb_model *m, nb_dataset *d, const char *data
         return cli_error("predict", "the model takes %zu features but the data have %zu (drop "
                                     "target columns with --label-column or --target-columns)",
                          nb_net_inputs(m->net), d->X.cols);
+    if (!out)
+        return CLI_OK; /* --jacobian alone */
     /* the library's one-call prediction: standardisations, softmax (include/nablas/predict.h) */
     nb_tensor Y;
     nb_status st = nb_tensor_alloc(&Y, d->X.rows, outs);
@@ -125,35 +177,53 @@ static int predict(const char *out, nb_model *m, nb_dataset *d, const char *data
 
 int cmd_predict(int argc, char **argv)
 {
-    cli_cmd cmd = {"predict", "--model MODEL --data FILE --out FILE.csv|FILE.npy [options]",
+    cli_cmd cmd = {"predict", "--model MODEL --data FILE --out FILE.csv|FILE.npy [--jacobian FILE.npy] [options]",
                    "Writes the model's outputs for every row of a table: to a .npy file as a "
                    "float32 array, or\nto a CSV file with a header (for classifiers: one "
                    "probability column per class and the\npredicted class). Columns named by "
                    "--label-column or --target-columns are ignored, and so\nare, without being "
                    "named, the columns named like the model's targets. A model trained\nwith "
-                   "--standardize-targets answers in the targets' own units.",
+                   "--standardize-targets answers in the targets' own units. --jacobian writes "
+                   "each row's\nderivatives of those outputs with respect to the inputs, in "
+                   "the data's units.",
                    opts, sizeof opts / sizeof *opts, NULL, NULL};
     bool help;
     int rc = cli_parse(&cmd, argc, argv, &help);
     if (rc != CLI_OK || help)
         return rc;
     const char *path = cli_get(&cmd, "model"), *out = cli_get(&cmd, "out");
+    const char *jac = cli_get(&cmd, "jacobian"), *of = cli_get(&cmd, "jacobian-of");
     if (!path)
         return cli_usage_error("predict", "--model MODEL is required");
-    if (!out)
-        return cli_usage_error("predict", "--out FILE.csv|FILE.npy is required");
+    if (!out && !jac)
+        return cli_usage_error("predict", "--out FILE.csv|FILE.npy (or --jacobian FILE.npy) is "
+                                          "required");
+    if (jac && !cli_ends_with(jac, ".npy"))
+        return cli_usage_error("predict", "--jacobian must name a .npy file");
+    if (of && !jac)
+        return cli_usage_error("predict", "--jacobian-of needs --jacobian");
+    if (of && strcmp(of, "probabilities") != 0 && strcmp(of, "logits") != 0)
+        return cli_usage_error("predict", "--jacobian-of: probabilities or logits, not %s", of);
     const char *inputs[] = {path, cli_get(&cmd, "data"), cli_get(&cmd, "targets")};
-    cli_output outs[] = {{"out", out}};
-    if ((rc = cli_check_outputs("predict", outs, 1, inputs, 3)) != CLI_OK)
+    cli_output outs[] = {{"out", out}, {"jacobian", jac}};
+    if ((rc = cli_check_outputs("predict", outs, 2, inputs, 3)) != CLI_OK)
         return rc;
     nb_model m;
     if ((rc = cli_load_model("predict", path, &m)) != CLI_OK)
         return rc;
+    if (of && (m.loss != NB_LOSS_SOFTMAX_CE || nb_net_outputs(m.net) < 2)) {
+        nb_model_free(&m);
+        return cli_usage_error("predict", "--jacobian-of: %s is not a classifier (trained with "
+                                          "softmax-ce)", path);
+    }
     cli_data_req req = {false, 0, NULL, 0, &m};
     nb_dataset d;
     rc = cli_load_data(&cmd, &req, &d);
     if (rc == CLI_OK)
         rc = predict(out, &m, &d, cli_get(&cmd, "data"));
+    if (rc == CLI_OK && jac)
+        rc = write_jacobian(jac, &m, &d.X, of && strcmp(of, "logits") == 0,
+                            cli_get(&cmd, "data"));
     nb_dataset_free(&d);
     nb_model_free(&m);
     return rc;

@@ -56,7 +56,8 @@ bool cli_parse_layers(const char *spec, nb_layer_spec **out, size_t *n, char *wh
             if (*stop != ':' || !act_by_name(act, act_len, &L[i].act)) {
                 snprintf(why, why_len, "layer %zu: '%.*s' is not UNITS, UNITS:ACTIVATION or "
                          "UNITS:ACTIVATION:DROPOUT (activations identity, relu, leaky_relu, "
-                         "sigmoid, tanh, softmax)", i + 1, (int)len, s);
+                         "sigmoid, tanh, softmax, gelu, gelu_tanh, silu, softplus, elu)",
+                         i + 1, (int)len, s);
                 free(L);
                 return false;
             }

@@ -312,20 +312,34 @@ nb_status nb_npy_read(nb_tensor *out, const char *path)
 
 /* ---- writing -------------------------------------------------------------------------------- */
 
-nb_status nb_npy_write_mem(void **data, size_t *size, const nb_tensor *t)
+nb_status nb_npy_write_nd_mem(void **data, size_t *size, const float *values, size_t ndim,
+                             const size_t *shape)
 {
-    if (!data || !size)
+    if (!data || !size || !values || !shape)
         return NB_ERR_NULL;
-    NB_TRY(nb__check_tensor(t));
-    char dict[128];
-    int n = snprintf(dict, sizeof dict,
-                     "{'descr': '<f4', 'fortran_order': False, 'shape': (%zu, %zu), }", t->rows,
-                     t->cols);
+    if (ndim < 1 || ndim > NB_NPY_MAX_DIMS)
+        return NB_ERR_SHAPE;
+    char dict[64 + NB_NPY_MAX_DIMS * 22];
+    int n = snprintf(dict, sizeof dict, "{'descr': '<f4', 'fortran_order': False, 'shape': (");
+    size_t count = 1;
+    for (size_t d = 0; d < ndim; d++) {
+        if (shape[d] == 0)
+            return NB_ERR_SHAPE;
+        if (count > SIZE_MAX / sizeof(float) / shape[d])
+            return NB_ERR_OVERFLOW;
+        count *= shape[d];
+        /* a 1-tuple needs its comma: (n,) */
+        n += snprintf(dict + n, sizeof dict - (size_t)n, d + 1 < ndim || ndim == 1 ? "%zu, " : "%zu",
+                      shape[d]);
+    }
+    if (ndim == 1)
+        n -= 1; /* "(n, " -> "(n," */
+    n += snprintf(dict + n, sizeof dict - (size_t)n, "), }");
     if (n < 0 || (size_t)n >= sizeof dict)
         return NB_ERR_OVERFLOW;
     /* Pad with spaces so that the data start on a 64-byte boundary; end with a newline. */
     size_t hlen = ((10 + (size_t)n + 1 + 63) / 64) * 64 - 10;
-    size_t bytes = t->rows * t->cols * sizeof(float);
+    size_t bytes = count * sizeof(float);
     if (bytes > SIZE_MAX - 10 - hlen)
         return NB_ERR_OVERFLOW;
     unsigned char *buf = malloc(10 + hlen + bytes);
@@ -338,15 +352,46 @@ nb_status nb_npy_write_mem(void **data, size_t *size, const nb_tensor *t)
     memcpy(buf + 10, dict, (size_t)n);
     memset(buf + 10 + n, ' ', hlen - (size_t)n - 1);
     buf[10 + hlen - 1] = '\n';
-    nb__le_put_f32s(buf + 10 + hlen, t->data, t->rows * t->cols);
+    nb__le_put_f32s(buf + 10 + hlen, values, count);
     *data = buf;
     *size = 10 + hlen + bytes;
     return NB_OK;
 }
 
+nb_status nb_npy_write_mem(void **data, size_t *size, const nb_tensor *t)
+{
+    if (!data || !size)
+        return NB_ERR_NULL;
+    NB_TRY(nb__check_tensor(t));
+    size_t shape[2] = {t->rows, t->cols};
+    return nb_npy_write_nd_mem(data, size, t->data, 2, shape);
+}
+
 static nb_status encode_npy(const void *t, void **data, size_t *size)
 {
     return nb_npy_write_mem(data, size, t);
+}
+
+typedef struct nd_array {
+    const float *values;
+    size_t ndim;
+    const size_t *shape;
+} nd_array;
+
+static nb_status encode_npy_nd(const void *a, void **data, size_t *size)
+{
+    const nd_array *x = a;
+    return nb_npy_write_nd_mem(data, size, x->values, x->ndim, x->shape);
+}
+
+nb_status nb_npy_write_nd(const char *path, const float *values, size_t ndim, const size_t *shape)
+{
+    if (!values || !shape)
+        return NB_ERR_NULL;
+    if (ndim < 1 || ndim > NB_NPY_MAX_DIMS)
+        return NB_ERR_SHAPE;
+    nd_array a = {values, ndim, shape};
+    return nb__save_encoded(path, encode_npy_nd, &a);
 }
 
 nb_status nb_npy_write(const char *path, const nb_tensor *t)

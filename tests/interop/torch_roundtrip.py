@@ -155,6 +155,73 @@ def to_torch(exe, standardize, targets=False):
             + (" (--standardize-targets folded)" if targets else ""), np.load("y.npy"), want)
 
 
+# The newer activations: nablas' name and the PyTorch module with the same function.
+NEW_ACTS = [("gelu", lambda: torch.nn.GELU()), ("gelu_tanh", lambda: torch.nn.GELU(approximate="tanh")),
+            ("silu", torch.nn.SiLU), ("softplus", torch.nn.Softplus), ("elu", torch.nn.ELU)]
+
+
+def acts_from_torch(exe):
+    """A Sequential with every newer activation, trained in PyTorch, imported and predicting
+    the same outputs."""
+    torch.manual_seed(1)
+    X = torch.randn(256, 5) * 2.0  # wide enough to reach the activations' tails
+    y = torch.stack([X[:, 0] * X[:, 1], torch.sin(X[:, 2]), X[:, 3] - X[:, 4] ** 2], dim=1)
+    layers, width = [], 5
+    for _, mod in NEW_ACTS:
+        layers += [torch.nn.Linear(width, 12), mod()]
+        width = 12
+    model = torch.nn.Sequential(*layers, torch.nn.Linear(width, 3))
+    opt = torch.optim.Adam(model.parameters(), lr=0.01)
+    for _ in range(100):
+        opt.zero_grad()
+        loss = torch.nn.functional.mse_loss(model(X), y)
+        loss.backward()
+        opt.step()
+    print(f"torch: trained 100 Adam steps, mse {loss.item():.4f}")
+    with torch.no_grad():
+        tensors = [(k, v.numpy().astype(np.float32), "F32") for k, v in model.state_dict().items()]
+        want = model(X).numpy()
+    write_safetensors("torch.safetensors", tensors, {"format": "pt"})
+    spec = ",".join("12:" + name for name, _ in NEW_ACTS) + ",3"
+    nablas(exe, "import", "torch.safetensors", "--layers", spec, "--out", "m.nbm")
+    np.save("x.npy", X.numpy())
+    nablas(exe, "predict", "--model", "m.nbm", "--data", "x.npy", "--out", "y.npy")
+    compare("torch -> nablas (gelu, gelu_tanh, silu, softplus, elu)", np.load("y.npy"), want)
+
+
+def acts_to_torch(exe):
+    """A network with every newer activation, trained by nablas, exported and loaded into the
+    Sequential of the matching PyTorch modules."""
+    rng = np.random.default_rng(2)
+    X = rng.normal(0, 2, (300, 4)).astype(np.float32)
+    t = np.tanh(0.5 * X[:, 0] + X[:, 1] * X[:, 2]) + 0.1 * X[:, 3]
+    with open("d.csv", "w") as f:
+        f.write("a,b,c,d,y\n")
+        for row, v in zip(X, t):
+            f.write(",".join(f"{x:.6g}" for x in row) + f",{v:.6g}\n")
+    spec = ",".join("12:" + name for name, _ in NEW_ACTS) + ",1"
+    nablas(exe, "train", "--data", "d.csv", "--target-columns", "y", "--layers", spec,
+           "--epochs", "20", "--batch", "16", "--lr", "0.05", "--seed", "2", "--standardize",
+           "--out", "m.nbm")
+    nablas(exe, "export", "m.nbm", "m.safetensors")
+    tensors, meta = read_safetensors("m.safetensors")
+    names = ",".join(name for name, _ in NEW_ACTS) + ",identity"
+    if meta.get("nablas.activations") != names:
+        sys.exit(f"FAIL: metadata {meta}")
+    layers, width = [], 4
+    for _, mod in NEW_ACTS:
+        layers += [torch.nn.Linear(width, 12), mod()]
+        width = 12
+    model = torch.nn.Sequential(*layers, torch.nn.Linear(width, 1))
+    model.load_state_dict({k: torch.from_numpy(v) for k, v in tensors.items()})  # strict
+    np.save("x.npy", X)
+    nablas(exe, "predict", "--model", "m.nbm", "--data", "x.npy", "--out", "y.npy")
+    with torch.no_grad():
+        want = model(torch.from_numpy(X)).numpy()
+    compare("nablas -> torch (gelu, gelu_tanh, silu, softplus, elu; --standardize folded)",
+            np.load("y.npy"), want)
+
+
 def main():
     exe, case = os.path.abspath(sys.argv[1]), sys.argv[2]
     torch.set_num_threads(1)
@@ -162,6 +229,10 @@ def main():
         os.chdir(work)
         if case.startswith("from_torch"):
             from_torch(exe, case[len("from_torch_"):].upper() or "F32")
+        elif case == "acts_from_torch":
+            acts_from_torch(exe)
+        elif case == "acts_to_torch":
+            acts_to_torch(exe)
         elif case in ("to_torch", "to_torch_std", "to_torch_std_targets"):
             to_torch(exe, case != "to_torch", case == "to_torch_std_targets")
         else:
