@@ -7,6 +7,7 @@ program test_fortran
   implicit none
   integer :: failures = 0
   call layout_and_forward()
+  call newer_activations()
   call train_xor_save_load()
   call standardised_model()
   call errors()
@@ -73,6 +74,44 @@ contains
     call check(same_bits(ysec, y(:, 2:4)), 'section predictions == the same rows of the whole')
     call nb_free(net)
     call nb_free(net)  ! twice is safe
+  end subroutine
+
+  ! The constants of the newer activations: a 3-4:gelu-4:elu-2:softplus network predicts as
+  ! the forward pass written here (erfc, exp and log are Fortran intrinsics).
+  subroutine newer_activations()
+    type(nb_net) :: net
+    real(c_float), target :: x(3, 5), y(2, 5)
+    real(c_float), pointer :: w1(:, :), b1(:), w2(:, :), b2(:), w3(:, :), b3(:)
+    real(c_double) :: z1(4), h1(4), z2(4), h2(4), z3(2), ref(2, 5)
+    integer :: r, i
+    call check(nb_create(net, 3, [4, 4, 2], [NB_ACT_GELU, NB_ACT_ELU, NB_ACT_SOFTPLUS], &
+                         seed=3) == NB_OK, 'nb_create 3-4:gelu-4:elu-2:softplus')
+    call check(nb_create(net, 3, [4, 2], [NB_ACT_GELU_TANH, NB_ACT_SILU], seed=3) == NB_OK, &
+               'nb_create 3-4:gelu_tanh-2:silu')
+    call check(nb_create(net, 3, [4, 2], [NB_ACT_ELU + 1, NB_ACT_IDENTITY]) /= NB_OK, &
+               'no activation after NB_ACT_ELU')
+    call check(nb_create(net, 3, [4, 4, 2], [NB_ACT_GELU, NB_ACT_ELU, NB_ACT_SOFTPLUS], &
+                         seed=3) == NB_OK, 'nb_create again')
+    do r = 1, 5
+      do i = 1, 3
+        x(i, r) = real(i, c_float) * 0.7 - real(r, c_float) * 0.4
+      end do
+    end do
+    call check(nb_layer_params(net, 1, w1, b1) == NB_OK, 'layer 1 parameters')
+    call check(nb_layer_params(net, 2, w2, b2) == NB_OK, 'layer 2 parameters')
+    call check(nb_layer_params(net, 3, w3, b3) == NB_OK, 'layer 3 parameters')
+    do r = 1, 5
+      z1 = matmul(real(w1, c_double), real(x(:, r), c_double)) + b1
+      h1 = 0.5d0 * z1 * erfc(-z1 / sqrt(2d0))
+      z2 = matmul(real(w2, c_double), h1) + b2
+      h2 = merge(z2, exp(z2) - 1d0, z2 > 0d0)
+      z3 = matmul(real(w3, c_double), h2) + b3
+      ref(:, r) = log(1d0 + exp(z3))
+    end do
+    call check(nb_predict(net, x, y) == NB_OK, 'nb_predict')
+    print '(a, es10.3)', '      max |nablas - Fortran forward| = ', maxval(abs(y - ref))
+    call check(maxval(abs(y - ref)) <= 1e-5, 'gelu, elu, softplus == the Fortran forward pass')
+    call nb_free(net)
   end subroutine
 
   subroutine train_xor_save_load()

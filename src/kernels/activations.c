@@ -146,16 +146,19 @@ NB_INLINE nb_vf vgelu(nb_vf z)
     p = p * t + 0.37409196;
     p = p * t + 1.00002368;
     p = p * t - 1.26551223;
-    nb_vd half_erfc = 0.5 * t * nb__vexp_neg_d(p - x * x, a > 37.0f);
-    nb_vd phi = nb__vsel_dd(zd < 0.0, half_erfc, 1.0 - half_erfc);
+    /* masks from the float bits (see vsoftplus); -0 takes the z < 0 side: Phi = 1/2 either way */
+    nb_vi zi = (nb_vi)z;
+    nb_vd half_erfc = 0.5 * t * nb__vexp_neg_d(p - x * x, (nb_vi)a > 0x42140000 /* 37.0f */);
+    nb_vd phi = nb__vsel_dd(__builtin_convertvector(zi < 0, nb_vl), half_erfc, 1.0 - half_erfc);
     return __builtin_convertvector(zd * phi, nb_vf);
 }
 
-/* sigmoid(v) and 1 - sigmoid(v) of doubles v, each without cancellation; lanes where
-   `under` (|v| beyond exp's range, by a float comparison) take exp(-|v|) = 0 */
-NB_INLINE nb_vd vsigmoid_d(nb_vd v, nb_vi under, nb_vd *one_minus)
+/* sigmoid(v) and 1 - sigmoid(v) of doubles v, each without cancellation; neg_f: the float
+   lanes where v < 0 (-0 may be either), under: where |v| is beyond exp's range (these take
+   exp(-|v|) = 0) */
+NB_INLINE nb_vd vsigmoid_d(nb_vd v, nb_vi neg_f, nb_vi under, nb_vd *one_minus)
 {
-    nb_vl neg = v < 0.0;
+    nb_vl neg = __builtin_convertvector(neg_f, nb_vl);
     nb_vd e = nb__vexp_neg_d(nb__vsel_dd(neg, v, -v), under); /* exp(-|v|) */
     nb_vd r = 1.0 / (1.0 + e);
     *one_minus = nb__vsel_dd(neg, r, e * r);
@@ -169,8 +172,9 @@ NB_INLINE nb_vf vgelu_tanh(nb_vf z)
 {
     nb_vf a = (nb_vf)((nb_vu)z & 0x7fffffffu);
     nb_vd x = __builtin_convertvector(z, nb_vd), oms;
-    nb_vd u2 = (2.0 * GELU_B) * (x + GELU_K * x * x * x);
-    return __builtin_convertvector(x * vsigmoid_d(u2, a > 21.0f, &oms), nb_vf);
+    nb_vd u2 = (2.0 * GELU_B) * (x + GELU_K * x * x * x); /* the sign of z */
+    nb_vi under = (nb_vi)a > 0x41a80000; /* 21.0f */
+    return __builtin_convertvector(x * vsigmoid_d(u2, (nb_vi)z < 0, under, &oms), nb_vf);
 }
 
 /* SiLU: z sigmoid(z) in float (z is exact, so exp(-|z|) keeps nb__vexpf's few ulp) */
@@ -181,18 +185,22 @@ NB_INLINE nb_vf vsilu(nb_vf z) { return z * vsigmoid(z); }
 NB_INLINE nb_vf vlog1p_unit(nb_vf y)
 {
     nb_vf u = 1.0f + y, d = u - 1.0f;
-    nb_vf q = nb__vlogf_pos(u) * y / nb__vsel(d == 0.0f, nb__vsplat(1.0f), d);
-    return nb__vsel(d == 0.0f, y, q);
+    nb_vi exact = (nb_vi)d == 0; /* d >= +0: by the bits (see vsoftplus) */
+    nb_vf q = nb__vlogf_pos(u) * y / nb__vsel(exact, nb__vsplat(1.0f), d);
+    return nb__vsel(exact, y, q);
 }
 
 /* softplus: max(z, 0) + log1p(exp(-|z|)) (no overflow, and exp(z) itself for very negative z);
    z above the threshold, as PyTorch.  NaN stays NaN. */
 NB_INLINE nb_vf vsoftplus(nb_vf z)
 {
+    /* the comparisons on the bits: GCC lowered these float ones lane by lane here.  As
+       signed integers, floats above +0 order as their values and NaN lies above +inf, so
+       NaN takes z (itself) */
+    nb_vi zi = (nb_vi)z;
     nb_vf a = (nb_vf)((nb_vu)z & 0x7fffffffu);
-    nb_vf r = nb__vsel(z > 0.0f, z, (nb_vf){0}) + vlog1p_unit(nb__vexpf(-a));
-    r = nb__vsel(z > SOFTPLUS_THRESHOLD, z, r);
-    return nb__vsel(z == z, r, z);
+    nb_vf r = nb__vsel(zi > 0, z, (nb_vf){0}) + vlog1p_unit(nb__vexpf(-a));
+    return nb__vsel(zi > 0x41a00000 /* 20.0f */, z, r);
 }
 
 /* expm1 of x in [-inf, 0] (NaN stays NaN): nb__vexpm1_reduced, as vtanh; -1 below -87 */
@@ -216,7 +224,7 @@ NB_INLINE nb_vf velu(nb_vf z)
 NB_INLINE nb_vf vgelu_d(nb_vf z, nb_vf A)
 {
     nb_vf a = (nb_vf)((nb_vu)z & 0x7fffffffu);
-    nb_vi tiny = a < 1e-10f;
+    nb_vi tiny = (nb_vi)a < 0x2edbe6ff; /* 1e-10f; NaN is not tiny */
     nb_vf cdf = nb__vsel(tiny, nb__vsplat(0.5f), A / nb__vsel(tiny, nb__vsplat(1.0f), z));
     return cdf + z * ((float)INV_SQRT_2PI * nb__vexpf(-0.5f * z * z));
 }
@@ -227,7 +235,8 @@ NB_INLINE nb_vf vgelu_tanh_d(nb_vf z)
 {
     nb_vf a = (nb_vf)((nb_vu)z & 0x7fffffffu);
     nb_vd x = __builtin_convertvector(z, nb_vd), oms;
-    nb_vd s = vsigmoid_d((2.0 * GELU_B) * (x + GELU_K * x * x * x), a > 21.0f, &oms);
+    nb_vd s = vsigmoid_d((2.0 * GELU_B) * (x + GELU_K * x * x * x), (nb_vi)z < 0,
+                         (nb_vi)a > 0x41a80000 /* 21.0f */, &oms);
     nb_vd d = s + (2.0 * GELU_B) * x * (1.0 + (3.0 * GELU_K) * x * x) * s * oms;
     return __builtin_convertvector(d, nb_vf);
 }

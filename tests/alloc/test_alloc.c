@@ -31,6 +31,12 @@ static const case_def cases[] = {
        step; the last batch of 160 rows splits too; tests/unit/test_split.c checks the rule) */
     {"mid-split", 64, 1184, 256, 3, {{128, NB_ACT_RELU, 0.2f}, {64, NB_ACT_RELU, 0},
      {10, NB_ACT_IDENTITY, 0}}, NB_LOSS_SOFTMAX_CE},
+    /* activations whose pre-activations the network keeps (its pre buffer, made with the
+       workspace), also split */
+    {"tiny-keep-z", 4, 512, 32, 3, {{16, NB_ACT_GELU_TANH, 0}, {8, NB_ACT_ELU, 0},
+     {3, NB_ACT_SOFTPLUS, 0}}, NB_LOSS_MSE},
+    {"mid-split-keep-z", 64, 1184, 256, 3, {{128, NB_ACT_GELU, 0.2f}, {64, NB_ACT_SILU, 0},
+     {10, NB_ACT_IDENTITY, 0}}, NB_LOSS_SOFTMAX_CE},
 };
 
 typedef struct data {
