@@ -269,16 +269,11 @@ static void get_sched(reader *r, nb_schedule *s)
     s->final_div_factor = get_f64(r);
 }
 
-static bool has_best(const nb_trainer *tr)
+nb_status nb__ckpt_run_size(const nb__trainer_state *s, size_t *bytes)
 {
-    return tr->rec.restore_best && tr->pos.best_epoch > 0;
-}
-
-nb_status nb__ckpt_run_size(const nb_trainer *tr, size_t *bytes)
-{
-    const nb_net *net = tr->net;
+    const nb_net *net = s->net;
     uint64_t b = RUN_HEAD + 4 * (uint64_t)net->n_layers;
-    if (has_best(tr))
+    if (s->best)
         b += 4 * (uint64_t)net->n_params;
     if (b > SIZE_MAX)
         return NB_ERR_OVERFLOW;
@@ -286,15 +281,13 @@ nb_status nb__ckpt_run_size(const nb_trainer *tr, size_t *bytes)
     return NB_OK;
 }
 
-nb_status nb__ckpt_run_put(uint8_t *p, const nb_trainer *tr)
+nb_status nb__ckpt_run_put(uint8_t *p, const nb__trainer_state *s)
 {
-    const nb_net *net = tr->net;
-    const nb__run_record *rec = &tr->rec;
-    const nb_train_position *pos = &tr->pos;
-    bool best = has_best(tr);
-    if (best && (!tr->best || tr->best_cap < net->n_params))
-        return NB_ERR_STATE;
-    if (best && !finite_floats(tr->best, net->n_params))
+    const nb_net *net = s->net;
+    const nb__run_record *rec = &s->rec;
+    const nb_train_position *pos = &s->pos;
+    bool best = s->best != NULL;
+    if (best && !finite_floats(s->best, net->n_params))
         return NB_ERR_NONFINITE;
     p = put_u32(p, NB__CKPT_PAYLOAD_VERSION);
     p = put_u32(p, (pos->stopped ? RUN_STOPPED : 0u) | (rec->shuffle ? RUN_SHUFFLE : 0u)
@@ -306,7 +299,7 @@ nb_status nb__ckpt_run_put(uint8_t *p, const nb_trainer *tr)
     p = put_u64(p, pos->best_epoch);
     p = put_f64(p, pos->best_val_loss);
     p = put_u64(p, pos->bad_epochs);
-    p = put_f64(p, tr->last_loss);
+    p = put_f64(p, s->last_loss);
     p = put_u32(p, (uint32_t)rec->loss);
     nb__le_put_f32(p, rec->lr);
     p += 4;
@@ -322,7 +315,7 @@ nb_status nb__ckpt_run_put(uint8_t *p, const nb_trainer *tr)
     for (size_t l = 0; l < net->n_layers; l++, p += 4)
         nb__le_put_f32(p, net->layers[l].dropout);
     if (best)
-        nb__le_put_f32s(p, tr->best, net->n_params);
+        nb__le_put_f32s(p, s->best, net->n_params);
     return NB_OK;
 }
 
