@@ -120,8 +120,8 @@ typedef struct nb_epoch_info {
     double loss;   /* mean training loss of the epoch (weighted by batch rows) */
     size_t steps;  /* optimizer steps (global batches) taken so far, resumed runs included */
     double val_loss; /* loss on the validation rows after this epoch; NAN without them */
-    double val_accuracy; /* their accuracy (nb_eval.accuracy) with a classification loss
-                            (BCE, softmax cross-entropy); NAN without them or with MSE */
+    double val_accuracy; /* their accuracy as nb_net_evaluate gives it (classification: one
+                            column per class, or one 0/1 column); NAN without them */
 } nb_epoch_info;
 
 /* Called after every epoch; return non-zero to stop training. */

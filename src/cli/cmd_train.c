@@ -101,8 +101,10 @@ static int on_epoch(const nb_epoch_info *info, void *user)
     r->val_loss[info->epoch - 1] = -1;
     r->ran = info->epoch;
     if (r->Xv.data) {
-        nb_eval ev;
-        if (nb_net_evaluate(r->net, &r->Xv, &r->Tv, r->loss, &ev) == NB_OK) {
+        nb_eval ev = {info->val_loss, info->val_accuracy, r->Xv.rows};
+        /* the trainer evaluated them if it stops early on them; else they are ours to do */
+        bool ok = !isnan(ev.loss) || nb_net_evaluate(r->net, &r->Xv, &r->Tv, r->loss, &ev) == NB_OK;
+        if (ok) {
             vl = ev.loss;
             va = r->classify ? ev.accuracy : -1;
         }

@@ -94,8 +94,7 @@ nb_status nb_trainer_end_epoch(nb_trainer *tr, nb_epoch_info *info, bool *stop)
         if (st != NB_OK)
             return tr->failed = st;
         val = ev.loss;
-        if (o->loss != NB_LOSS_MSE)
-            acc = ev.accuracy;
+        acc = ev.accuracy;
         track_best(tr, val);
     }
     /* patience decides before the caller, so that a checkpoint knows the run ends here */
