@@ -38,28 +38,30 @@ static const uint8_t *take(reader *r, size_t n)
     return p;
 }
 
-static uint32_t get_u32(reader *r)
+/* The next n bytes (4 or 8) as a little-endian unsigned number; 0 past the end. */
+static uint64_t get_le(reader *r, size_t n)
 {
-    const uint8_t *p = take(r, 4);
-    return p ? nb__le_get_u32(p) : 0;
+    const uint8_t *p = take(r, n);
+    return !p ? 0 : n == 4 ? nb__le_get_u32(p) : nb__le_get_u64(p);
 }
 
-static uint64_t get_u64(reader *r)
-{
-    const uint8_t *p = take(r, 8);
-    return p ? nb__le_get_u64(p) : 0;
-}
+static uint32_t get_u32(reader *r) { return (uint32_t)get_le(r, 4); }
+static uint64_t get_u64(reader *r) { return get_le(r, 8); }
 
 static double get_f64(reader *r)
 {
-    const uint8_t *p = take(r, 8);
-    return p ? nb__le_get_f64(p) : 0.0;
+    uint64_t u = get_le(r, 8);
+    double v;
+    memcpy(&v, &u, sizeof v);
+    return v;
 }
 
 static float get_f32(reader *r)
 {
-    const uint8_t *p = take(r, 4);
-    return p ? nb__le_get_f32(p) : 0.0f;
+    uint32_t u = (uint32_t)get_le(r, 4);
+    float v;
+    memcpy(&v, &u, sizeof v);
+    return v;
 }
 
 /* A u64 that must fit size_t. */
