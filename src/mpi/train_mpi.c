@@ -257,10 +257,10 @@ static nb_status run(nb_net *net, nb_trainer *mine, mpi_run *r, const nb_tensor 
         else /* a rank that failed where the others took no step (a resume with nothing left) */
             s = nb__mpi_agree(r->c, s);
     }
-    if (!mine)
-        nb_trainer_free(tr);
     free(held.ph);
     free(r->reqs);
+    if (!mine) /* the caller's trainer stays as the run left it */
+        nb_trainer_free(tr);
     return s;
 }
 
