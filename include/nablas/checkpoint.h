@@ -27,7 +27,8 @@ extern "C" {
 #define NB_CHECKPOINT_MAX_NOTE 65536u
 
 /* Where a run stands: filled by every nb_trainer_run (also before each on_epoch call, so a
-   checkpoint saved from the callback is exact) and by nb_checkpoint_load. */
+   checkpoint saved from the callback is exact), by the loop's stages (nb_trainer_step counts
+   steps, nb_trainer_end_epoch epochs) and by nb_checkpoint_load. */
 typedef struct nb_train_position {
     uint64_t epochs_done;  /* epochs completed (global numbering, 1-based epochs) */
     uint64_t steps_done;   /* global batches (optimizer steps) completed */
@@ -49,7 +50,8 @@ nb_status nb_trainer_position(const nb_trainer *tr, nb_train_position *pos);
    a fresh run on an optimizer kept from an earlier one; a negative squared average: the
    loader refuses such a state as NB_ERR_CORRUPT); NB_ERR_NONFINITE if a parameter or the
    optimizer state is not finite.  Call it from the on_epoch callback (the position is then
-   that of the epoch just completed) or after nb_trainer_run. */
+   that of the epoch just completed), after nb_trainer_end_epoch (before the next step: in the
+   middle of an epoch NB_ERR_STATE) or after nb_trainer_run. */
 nb_status nb_checkpoint_save(const nb_trainer *tr, const nb_model *m, const char *note,
                              const char *path);
 nb_status nb_checkpoint_save_mem(void **data, size_t *size, const nb_trainer *tr,

@@ -120,6 +120,8 @@ typedef struct nb_epoch_info {
     double loss;   /* mean training loss of the epoch (weighted by batch rows) */
     size_t steps;  /* optimizer steps (global batches) taken so far, resumed runs included */
     double val_loss; /* loss on the validation rows after this epoch; NAN without them */
+    double val_accuracy; /* their accuracy as nb_net_evaluate gives it (classification: one
+                            column per class, or one 0/1 column); NAN without them */
 } nb_epoch_info;
 
 /* Called after every epoch; return non-zero to stop training. */
@@ -129,14 +131,17 @@ typedef struct nb_train_opts {
     nb_loss loss;
     size_t batch_size;   /* >= 1; a last partial batch is used, not dropped */
     size_t epochs;       /* >= 1 */
-    float lr;            /* finite, >= 0 */
+    /* finite, >= 0: plain SGD's rate.  Its update is in float, so the run uses lr rounded to
+       float (as the schedule's base and in checkpoints too). */
+    double lr;
     uint64_t seed;       /* drives the shuffling */
     bool shuffle;        /* reshuffle rows each epoch (a permutation drawn from seed) */
     nb_epoch_fn on_epoch; /* may be NULL */
     void *user;          /* passed to on_epoch */
     /* The optimizer (include/nablas/optim.h).  NULL: plain SGD at `lr`, its update fused into
-       the backward pass.  Otherwise its own lr replaces `lr`; the trainer keeps the optimizer
-       (and its state) for its next run with the same options (lr aside). */
+       the backward pass (the trainer's choice: no optimizer and no clipping).  Otherwise its
+       own lr replaces `lr`; the trainer keeps the optimizer (and its state) for its next run
+       with the same options (lr aside). */
     const nb_optim_opts *optim;
     /* NULL: the rate stays constant.  Otherwise it gives the rate of every step: its base_lr is
        replaced by the rate above, and total_steps 0 means the whole run (epochs times the
@@ -208,9 +213,53 @@ void nb_trainer_free(nb_trainer *trainer); /* NULL is a no-op */
    trainer's optimizer (e.g. from nb_checkpoint_load) is returned as it is, never replaced nor
    its rate changed: NB_ERR_ARG if it has none for these options. */
 nb_status nb_trainer_optim(nb_trainer *trainer, const nb_train_opts *opts, nb_optim **opt);
-/* As nb_net_train, on the trainer's network. */
+/* As nb_net_train, on the trainer's network: a loop over the stages below. */
 nb_status nb_trainer_run(nb_trainer *trainer, const nb_tensor *X, const nb_tensor *T,
                          const nb_train_opts *opts, nb_train_report *report);
+
+/* ---- the loop's stages, for a host code that makes its own batches (docs/training.md) ----
+
+   nb_trainer_run is
+       nb_trainer_begin(tr, rows, opts)
+       for each epoch until stop:
+           for each batch of the epoch (in the order of nb_net_train):  nb_trainer_step
+           nb_trainer_end_epoch(tr, &info, &stop);   then opts->on_epoch, which may stop
+       nb_trainer_end(tr, report)
+   and a host code may call the stages itself with batches it makes as it goes.  The same
+   batches in the same order give the same parameters, bit for bit, as nb_trainer_run. */
+
+/* Starts a run of epochs of `rows` rows each (>= 1) with opts: checks them as nb_trainer_run
+   does (the validation rows, the optimizer, the schedule, resume), allocates everything the
+   steps need (they allocate nothing) and records the run.  *opts is copied; what it points to
+   (optim, schedule, X_val, T_val) is borrowed until nb_trainer_end.  opts->shuffle and
+   opts->on_epoch are the host's business here (nb_trainer_run uses them).  Statuses as
+   nb_trainer_run's before its first step; NB_ERR_STATE if a run is under way (begun, not
+   ended).  On failure nothing is under way. */
+nb_status nb_trainer_begin(nb_trainer *trainer, size_t rows, const nb_train_opts *opts);
+/* One step on a batch: X (n x inputs) and T (n x outputs), n the epoch's next batch size,
+   min(batch_size, rows left in the epoch) (NB_ERR_SHAPE otherwise).  The update is the run's:
+   its optimizer or plain SGD, the schedule's rate for this step, clipping, the dropout masks
+   of this step (from opts->seed and the step's number in the run).  *loss (may be NULL) gets
+   the batch loss.  NB_ERR_NONFINITE: the loss or the gradient is not finite; nothing was
+   updated and the run can only end (nb_trainer_end puts finite parameters back).
+   NB_ERR_STATE: no run under way, it failed, or the epoch is complete (end it first);
+   NB_ERR_NULL, NB_ERR_SHAPE (wrong columns), NB_ERR_ARG (targets the loss rejects) leave the
+   run as it was. */
+nb_status nb_trainer_step(nb_trainer *trainer, const nb_tensor *X, const nb_tensor *T,
+                          double *loss);
+/* Ends the epoch whose rows have all been stepped (NB_ERR_STATE otherwise): its mean loss, the
+   validation loss and accuracy (opts->X_val), early stopping (the best epoch, the parameters
+   restore_best keeps).  The position is then this epoch's end: a checkpoint saved now
+   (nb_checkpoint_save) resumes after it.  *info gets the epoch; *stop (may be NULL) is true
+   when the patience ran out or the requested epochs are done.  NB_ERR_NONFINITE if the
+   parameters are no longer finite (the run can only end). */
+nb_status nb_trainer_end_epoch(nb_trainer *trainer, nb_epoch_info *info, bool *stop);
+/* Ends the run: restore_best puts the best epoch's parameters back, the parameters are left
+   finite, and *report (may be NULL) is filled.  Returns the run's first failure (a step or an
+   epoch end that failed: e.g. NB_ERR_NONFINITE; then the recorded run cannot be resumed), or
+   NB_OK; NB_ERR_STATE if no run is under way.  An epoch left half done is not recorded:
+   NB_ERR_STATE is returned after the same clean-up. */
+nb_status nb_trainer_end(nb_trainer *trainer, nb_train_report *report);
 
 #ifdef __cplusplus
 }

@@ -101,8 +101,10 @@ static int on_epoch(const nb_epoch_info *info, void *user)
     r->val_loss[info->epoch - 1] = -1;
     r->ran = info->epoch;
     if (r->Xv.data) {
-        nb_eval ev;
-        if (nb_net_evaluate(r->net, &r->Xv, &r->Tv, r->loss, &ev) == NB_OK) {
+        nb_eval ev = {info->val_loss, info->val_accuracy, r->Xv.rows};
+        /* the trainer evaluated them if it stops early on them; else they are ours to do */
+        bool ok = !isnan(ev.loss) || nb_net_evaluate(r->net, &r->Xv, &r->Tv, r->loss, &ev) == NB_OK;
+        if (ok) {
             vl = ev.loss;
             va = r->classify ? ev.accuracy : -1;
         }
@@ -208,259 +210,352 @@ static nb_model model_of(nb_net *net, nb_loss loss, nb_norm *norm, nb_norm *tnor
     return m;
 }
 
-static int train(cli_cmd *cmd, nb_dataset *d, nb_layer_spec *L, size_t n_layers, nb_loss loss)
-{
-    size_t epochs, batch;
-    double frac;
+/* Everything one `nablas train` holds from setup to finish (zeros: nothing yet). */
+typedef struct job {
+    cli_cmd *cmd;
+    nb_dataset *d;
+    const nb_layer_spec *L;
+    size_t n_layers;
+    nb_loss loss;
+    size_t epochs, batch, patience, n_val;
     uint64_t seed;
-    if (!cli_size_range(cmd, "epochs", 20, 1, CLI_MAX_EPOCHS, &epochs)
-        || !cli_size(cmd, "batch", 32, 1, &batch)
-        || !cli_u64(cmd, "seed", 0, &seed)
-        || !cli_double(cmd, "validation", 0.0, 0.0, 0.9, &frac))
-        return CLI_USAGE;
-    size_t patience;
-    if (!cli_size(cmd, "patience", 0, 1, &patience))
-        return CLI_USAGE;
-    if (patience > 0 && frac == 0.0)
-        return cli_usage_error("train", "--patience needs a validation split (--validation)");
-    if (patience > 0 && cli_fullbatch_is(cli_get(cmd, "optimizer")))
-        return cli_usage_error("train", "--patience is for the mini-batch optimizers, not --optimizer %s",
-                               cli_get(cmd, "optimizer"));
+    double frac;
     cli_train_optim_t to; /* --optimizer, --lr, --schedule, --warmup, --clip-norm, ... */
-    int rc = cli_train_optim(cmd, &to);
-    if (rc != CLI_OK || (rc = check_arch(d, L, n_layers, loss)) != CLI_OK)
+    cli_fb fb;            /* --optimizer lm|lbfgs */
+    const char *optimizer, *ck_path, *resume;
+    char *record;         /* the checkpoint's note */
+    cli_ckpt ck;          /* --resume: the run to continue */
+    nb_tensor Xt, Tt, Xv, Tv;
+    bool owned;           /* the split made Xt..Tv */
+    nb_norm *norm, *tnorm;
+    nb_trainer *tr;
+    nb_model m;           /* as the final save writes it */
+    run r;
+    nb_status st;
+} job;
+
+/* The numbers and choices of the options; CLI_USAGE (said) when one is wrong. */
+static int read_options(job *j)
+{
+    cli_cmd *cmd = j->cmd;
+    if (!cli_size_range(cmd, "epochs", 20, 1, CLI_MAX_EPOCHS, &j->epochs)
+        || !cli_size(cmd, "batch", 32, 1, &j->batch)
+        || !cli_u64(cmd, "seed", 0, &j->seed)
+        || !cli_double(cmd, "validation", 0.0, 0.0, 0.9, &j->frac)
+        || !cli_size(cmd, "patience", 0, 1, &j->patience))
+        return CLI_USAGE;
+    j->optimizer = cli_get(cmd, "optimizer");
+    if (j->patience > 0 && j->frac == 0.0)
+        return cli_usage_error("train", "--patience needs a validation split (--validation)");
+    if (j->patience > 0 && cli_fullbatch_is(j->optimizer))
+        return cli_usage_error("train", "--patience is for the mini-batch optimizers, not --optimizer %s",
+                               j->optimizer);
+    int rc = cli_train_optim(cmd, &j->to);
+    if (rc != CLI_OK || (rc = check_arch(j->d, j->L, j->n_layers, j->loss)) != CLI_OK)
         return rc;
-    const char *optimizer = cli_get(cmd, "optimizer");
-    const char *ck_path = cli_get(cmd, "checkpoint"), *resume = cli_get(cmd, "resume");
-    if ((ck_path || resume) && (rc = cli_ckpt_usable(cmd, optimizer)) != CLI_OK)
+    j->ck_path = cli_get(cmd, "checkpoint");
+    j->resume = cli_get(cmd, "resume");
+    if ((j->ck_path || j->resume) && (rc = cli_ckpt_usable(cmd, j->optimizer)) != CLI_OK)
         return rc;
-    cli_fb fb;
-    if (cli_fullbatch_is(optimizer) && cli_mpi_size() > 1) /* the same answer on every rank */
+    if (cli_fullbatch_is(j->optimizer) && cli_mpi_size() > 1) /* the same answer on every rank */
         return cli_usage_error("train", "--optimizer %s runs in one process, not over MPI",
-                               optimizer);
-    if (cli_fullbatch_is(optimizer)
-        && (rc = cli_fullbatch_parse(cmd, optimizer, epochs, loss, &fb)) != CLI_OK)
+                               j->optimizer);
+    if (cli_fullbatch_is(j->optimizer)
+        && (rc = cli_fullbatch_parse(cmd, j->optimizer, j->epochs, j->loss, &j->fb)) != CLI_OK)
         return rc;
-    size_t rows = d->X.rows, n_val = (size_t)llround(frac * (double)rows);
-    if (frac > 0 && (n_val == 0 || n_val >= rows))
-        return cli_usage_error("train", "--validation %g of %zu rows leaves no %s rows", frac,
-                               rows, n_val == 0 ? "validation" : "training");
-    char *record = NULL; /* the checkpoint's note; under mpirun compared with rank 0's */
-    if (ck_path || resume || cli_mpi_active()) {
-        record = cli_ckpt_record(cmd, d, L, n_layers, loss, batch, epochs, patience, frac, n_val,
-                                 seed, &to);
-        if ((rc = cli_mpi_same_run("train", record, ck_path, resume)) != CLI_OK) {
-            free(record); /* every rank: the same data and options, or none trains */
+    size_t rows = j->d->X.rows;
+    j->n_val = (size_t)llround(j->frac * (double)rows);
+    if (j->frac > 0 && (j->n_val == 0 || j->n_val >= rows))
+        return cli_usage_error("train", "--validation %g of %zu rows leaves no %s rows", j->frac,
+                               rows, j->n_val == 0 ? "validation" : "training");
+    return CLI_OK;
+}
+
+/* The checkpoint's record, the run to resume, the validation split; an error is said. */
+static int load_inputs(job *j)
+{
+    int rc = CLI_OK;
+    if (j->ck_path || j->resume || cli_mpi_active()) { /* under mpirun: compared with rank 0's */
+        j->record = cli_ckpt_record(j->cmd, j->d, j->L, j->n_layers, j->loss, j->batch,
+                                    j->epochs, j->patience, j->frac, j->n_val, j->seed, &j->to);
+        /* every rank: the same data and options, or none trains */
+        if ((rc = cli_mpi_same_run("train", j->record, j->ck_path, j->resume)) != CLI_OK)
             return rc;
-        }
-        if (!record)
+        if (!j->record)
             return cli_error("train", "out of memory");
     }
-    cli_ckpt ck; /* --resume: the run to continue */
-    memset(&ck, 0, sizeof ck);
-    if (resume) /* under mpirun every rank reads it; all go on or none */
-        rc = cli_mpi_agree("train", cli_ckpt_load(&ck, resume));
-    if (rc != CLI_OK) {
-        cli_ckpt_free(&ck);
-        free(record);
+    if (j->resume) /* under mpirun every rank reads it; all go on or none */
+        rc = cli_mpi_agree("train", cli_ckpt_load(&j->ck, j->resume));
+    if (rc != CLI_OK)
         return rc;
-    }
-    nb_tensor Xt = d->X, Tt = d->T, Xv = {0, 0, NULL}, Tv = {0, 0, NULL};
-    bool owned = n_val > 0;
-    if (owned && nb_split_rows(&Xt, &Tt, &Xv, &Tv, &d->X, &d->T, n_val, seed) != NB_OK) {
-        cli_ckpt_free(&ck);
-        free(record);
+    j->Xt = j->d->X;
+    j->Tt = j->d->T;
+    j->owned = j->n_val > 0;
+    if (j->owned && nb_split_rows(&j->Xt, &j->Tt, &j->Xv, &j->Tv, &j->d->X, &j->d->T, j->n_val,
+                                  j->seed) != NB_OK) {
+        j->owned = false;
         return cli_error("train", "out of memory");
     }
-    nb_norm *norm = NULL;
-    run r = {NULL, loss, Xv, Tv, d->n_classes > 0 || loss != NB_LOSS_MSE, NULL, NULL, 0, 0,
-             false, {0}, false, ck_path, NULL, NULL, {NULL, 0, false}, false, 0};
-    nb_status st = NB_OK;
-    if (ck_path && !cli_note_init(&r.note, record, ck.note, ck.pos.epochs_done))
-        st = NB_ERR_NOMEM;
-    if (st == NB_OK && cli_flag(cmd, "standardize")) {
-        st = nb_norm_fit(&norm, &Xt);
-        if (st == NB_OK)
-            st = nb_norm_apply(norm, &Xt);
-        if (st == NB_OK && Xv.data)
-            st = nb_norm_apply(norm, &Xv);
+    return CLI_OK;
+}
+
+/* --standardize and --standardize-targets: fitted on the training rows (j->st). */
+static void standardize(job *j)
+{
+    if (j->st == NB_OK && cli_flag(j->cmd, "standardize")) {
+        j->st = nb_norm_fit(&j->norm, &j->Xt);
+        if (j->st == NB_OK)
+            j->st = nb_norm_apply(j->norm, &j->Xt);
+        if (j->st == NB_OK && j->Xv.data)
+            j->st = nb_norm_apply(j->norm, &j->Xv);
     }
-    nb_norm *tnorm = NULL;
-    if (st == NB_OK && cli_flag(cmd, "standardize-targets")) {
-        st = nb_norm_fit(&tnorm, &Tt);
-        if (st == NB_OK)
-            st = nb_norm_apply(tnorm, &Tt);
-        if (st == NB_OK && Tv.data)
-            st = nb_norm_apply(tnorm, &Tv);
-        if (st == NB_OK)
+    if (j->st == NB_OK && cli_flag(j->cmd, "standardize-targets")) {
+        j->st = nb_norm_fit(&j->tnorm, &j->Tt);
+        if (j->st == NB_OK)
+            j->st = nb_norm_apply(j->tnorm, &j->Tt);
+        if (j->st == NB_OK && j->Tv.data)
+            j->st = nb_norm_apply(j->tnorm, &j->Tv);
+        if (j->st == NB_OK)
             printf("targets standardised (mean and std stored in the model): losses below are in "
                    "standardised units\n");
     }
-    if (st == NB_OK && resume) /* the checkpoint's network, standardisation and names */
-        rc = cli_ckpt_check(&ck, record, epochs, &to, norm, tnorm, d);
-    nb_trainer *tr = NULL;
-    if (st == NB_OK && rc == CLI_OK && resume) {
-        r.net = ck.m.net;
-        tr = ck.tr;
-    } else if (st == NB_OK && rc == CLI_OK) {
-        st = nb_net_create(&r.net, Xt.cols, L, n_layers, seed);
+}
+
+/* The network and the trainer (new, or the checkpoint's), its precision and the model; a
+   library failure goes to j->st, a usage or checkpoint mismatch to the result (said). */
+static int make_network(job *j)
+{
+    int rc = CLI_OK;
+    if (j->st == NB_OK && j->resume) /* the checkpoint's network, standardisation and names */
+        rc = cli_ckpt_check(&j->ck, j->record, j->epochs, &j->to, j->norm, j->tnorm, j->d);
+    if (j->st == NB_OK && rc == CLI_OK && j->resume) {
+        j->r.net = j->ck.m.net;
+        j->tr = j->ck.tr;
+    } else if (j->st == NB_OK && rc == CLI_OK) {
+        j->st = nb_net_create(&j->r.net, j->Xt.cols, j->L, j->n_layers, j->seed);
         /* a trainer that --checkpoint can save (also under mpirun) */
-        if (st == NB_OK && !cli_fullbatch_is(optimizer))
-            st = nb_trainer_create(&tr, r.net);
+        if (j->st == NB_OK && !cli_fullbatch_is(j->optimizer))
+            j->st = nb_trainer_create(&j->tr, j->r.net);
     }
     nb_precision prec = NB_PRECISION_FP32; /* the name was checked in cmd_train */
     nb_status pst = NB_OK;
-    if (st == NB_OK && rc == CLI_OK && cli_get(cmd, "precision")
-        && nb_precision_parse(&prec, cli_get(cmd, "precision")) == NB_OK
-        && (pst = nb_net_set_precision(r.net, prec)) != NB_OK)
+    const char *ps = cli_get(j->cmd, "precision");
+    if (j->st == NB_OK && rc == CLI_OK && ps && nb_precision_parse(&prec, ps) == NB_OK
+        && (pst = nb_net_set_precision(j->r.net, prec)) != NB_OK)
         rc = cli_error("train", "--precision %s: %s", nb_precision_name(prec), nb_status_str(pst));
-    nb_model m = model_of(r.net, loss, norm, tnorm, d);
-    if (resume) { /* what the checkpoint holds (the checks above found it equal) */
-        m = ck.m;
-        m.net = r.net;
+    j->m = model_of(j->r.net, j->loss, j->norm, j->tnorm, j->d);
+    if (j->resume) { /* what the checkpoint holds (the checks above found it equal) */
+        j->m = j->ck.m;
+        j->m.net = j->r.net;
     }
-    r.tr = tr;
-    r.model = &m;
-    if (cli_mpi_active()) { /* under mpirun every rank trains, or none: a failure above on one
-                               rank must not leave the others in the training's collectives */
-        int mine = rc != CLI_OK ? rc : st != NB_OK ? cli_error("train", "%s", nb_status_str(st))
-                                                   : CLI_OK;
-        if ((rc = cli_mpi_agree("train", mine)) != CLI_OK)
-            goto done; /* every rank: said above, no model */
+    j->r.tr = j->tr;
+    j->r.model = &j->m;
+    return rc;
+}
+
+/* What follows the inputs: the history's owner, the note, standardisation, the network
+   (CLI_OK, or a failure said; a library failure may still be in j->st). */
+static int setup(job *j)
+{
+    j->r = (run){.loss = j->loss, .Xv = j->Xv, .Tv = j->Tv,
+                 .classify = j->d->n_classes > 0 || j->loss != NB_LOSS_MSE,
+                 .ck_path = j->ck_path};
+    if (j->ck_path && !cli_note_init(&j->r.note, j->record, j->ck.note, j->ck.pos.epochs_done))
+        j->st = NB_ERR_NOMEM;
+    standardize(j);
+    return make_network(j);
+}
+
+/* The training options the library gets. */
+static nb_train_opts train_opts(job *j)
+{
+    nb_train_opts o = nb_train_opts_default();
+    o.loss = j->loss;
+    o.batch_size = j->batch;
+    o.epochs = j->epochs;
+    o.lr = (float)j->to.optim.lr; /* plain SGD's rate is a float, as it always was here */
+    o.optim = j->to.use_optim ? &j->to.optim : NULL;
+    o.schedule = j->to.use_schedule ? &j->to.schedule : NULL;
+    o.clip_norm = j->to.clip_norm;
+    o.seed = j->seed;
+    o.on_epoch = on_epoch;
+    o.user = &j->r;
+    o.resume = j->resume != NULL;
+    if (j->patience > 0) { /* early stopping on the validation rows, best epoch kept */
+        o.X_val = &j->Xv;
+        o.T_val = &j->Tv;
+        o.patience = j->patience;
+        o.restore_best = true;
     }
-    if (st == NB_OK && rc == CLI_OK) {
-        nb_train_opts o = nb_train_opts_default();
-        o.loss = loss;
-        o.batch_size = batch;
-        o.epochs = epochs;
-        o.lr = (float)to.optim.lr;
-        o.optim = to.use_optim ? &to.optim : NULL;
-        o.schedule = to.use_schedule ? &to.schedule : NULL;
-        o.clip_norm = to.clip_norm;
-        o.seed = seed;
-        o.on_epoch = on_epoch;
-        o.user = &r;
-        o.resume = resume != NULL;
-        if (patience > 0) { /* early stopping on the validation rows, best epoch kept */
-            o.X_val = &Xv;
-            o.T_val = &Tv;
-            o.patience = patience;
-            o.restore_best = true;
-        }
-        if (ck_path)
-            r.stop_after = stop_after_env();
-        nb_train_report rep = {0, 0, NAN, false, 0, NAN, false};
-        printf("training %zu-%s network on %zu rows (%zu for validation), %zu parameters\n",
-               Xt.cols, cli_get(cmd, "layers"), Xt.rows, n_val, nb_net_num_params(r.net));
-        if (o.optim || o.schedule || o.clip_norm > 0.0)
-            printf("optimizer %s, lr %g, schedule %s%s, %s\n",
-                   cli_get(cmd, "optimizer") ? cli_get(cmd, "optimizer") : "sgd", to.optim.lr,
-                   cli_get(cmd, "schedule") ? cli_get(cmd, "schedule") : "constant",
-                   to.schedule.warmup_steps ? " after a linear warm-up" : "",
-                   o.clip_norm > 0.0 ? "gradient norm clipped" : "no clipping");
-        size_t done = (size_t)ck.pos.epochs_done;
-        if (resume) {
-            printf("resuming %s: %zu of %zu epochs done (%llu steps)\n", resume, done, epochs,
-                   (unsigned long long)ck.pos.steps_done);
-            int was = cli_run_threads(ck.note), now = nb_get_threads();
-            if (was > 0 && was != now)
-                printf("note: the checkpoint was written with %d threads, this run has %d: the "
-                       "result may differ from an uninterrupted run's in the last bits\n", was,
-                       now);
-            if (ck.pos.stopped && cli_mpi_rank() == 0)
-                fprintf(stderr, "nablas train: --resume %s: early stopping ended this run after "
-                                "epoch %zu: nothing to train; --out gets its final model\n",
-                        resume, done);
-            else if (done == epochs && cli_mpi_rank() == 0)
-                fprintf(stderr, "nablas train: --resume %s: all %zu epochs are done: nothing to "
-                                "train; --out gets its final model\n", resume, done);
-            if (done > 0 && !grow_history(&r, done))
-                r.no_memory = true;
-            for (size_t e = 0; !r.no_memory && e < done; e++) /* unknown unless in the note */
-                r.train_loss[e] = r.val_loss[e] = NAN;
-            if (!r.no_memory)
-                cli_note_losses(ck.note, done, r.train_loss, r.val_loss);
-            r.ran = r.no_memory ? 0 : done;
-        }
-        progress_begin(&r.prog, stdout, Xt.rows);
-        r.prog.epoch0 = done;
-        if (cli_mpi_active())
-            r.prog.tty = false; /* mpirun hands rank 0 a pty whatever the final output is */
-        if (r.no_memory) {
-            st = NB_ERR_NOMEM;
-        } else if (cli_fullbatch_is(optimizer)) {
-            if (cli_get(cmd, "batch"))
-                printf("note: --batch is ignored: --optimizer %s trains on the full batch\n",
-                       optimizer);
-            st = cli_fullbatch_train(&fb, r.net, &Xt, &Tt, Xv.data ? &Xv : NULL, &Tv, on_epoch, &r);
-        } else {
-            st = cli_mpi_trainer_run(tr, &Xt, &Tt, &o, &rep); /* over all ranks under mpirun */
-        }
-        progress_end(&r.prog);
-        if (st == NB_OK && patience > 0)
-            printf("early stopping: %s after epoch %zu; best epoch %zu (validation loss %.6g), "
-                   "its parameters kept\n", rep.stopped_early ? "stopped" : "ran to the end",
-                   rep.epochs_run, rep.best_epoch, rep.best_val_loss);
-        if (st == NB_ERR_NONFINITE) { /* the library stopped before a non-finite update */
-            r.diverged = true;
-            st = NB_OK;
-        }
+    return o;
+}
+
+/* --resume: where the run stands, said; the loss history of the epochs done. */
+static size_t resume_point(job *j)
+{
+    run *r = &j->r;
+    size_t done = (size_t)j->ck.pos.epochs_done;
+    printf("resuming %s: %zu of %zu epochs done (%llu steps)\n", j->resume, done, j->epochs,
+           (unsigned long long)j->ck.pos.steps_done);
+    int was = cli_run_threads(j->ck.note), now = nb_get_threads();
+    if (was > 0 && was != now)
+        printf("note: the checkpoint was written with %d threads, this run has %d: the "
+               "result may differ from an uninterrupted run's in the last bits\n", was, now);
+    if (j->ck.pos.stopped && cli_mpi_rank() == 0)
+        fprintf(stderr, "nablas train: --resume %s: early stopping ended this run after "
+                        "epoch %zu: nothing to train; --out gets its final model\n",
+                j->resume, done);
+    else if (done == j->epochs && cli_mpi_rank() == 0)
+        fprintf(stderr, "nablas train: --resume %s: all %zu epochs are done: nothing to "
+                        "train; --out gets its final model\n", j->resume, done);
+    if (done > 0 && !grow_history(r, done))
+        r->no_memory = true;
+    for (size_t e = 0; !r->no_memory && e < done; e++) /* unknown unless in the note */
+        r->train_loss[e] = r->val_loss[e] = NAN;
+    if (!r->no_memory)
+        cli_note_losses(j->ck.note, done, r->train_loss, r->val_loss);
+    r->ran = r->no_memory ? 0 : done;
+    return done;
+}
+
+/* The training itself, with progress (j->st). */
+static void run_training(job *j)
+{
+    run *r = &j->r;
+    nb_train_opts o = train_opts(j);
+    if (j->ck_path)
+        r->stop_after = stop_after_env();
+    nb_train_report rep = {0, 0, NAN, false, 0, NAN, false};
+    printf("training %zu-%s network on %zu rows (%zu for validation), %zu parameters\n",
+           j->Xt.cols, cli_get(j->cmd, "layers"), j->Xt.rows, j->n_val, nb_net_num_params(r->net));
+    if (o.optim || o.schedule || o.clip_norm > 0.0)
+        printf("optimizer %s, lr %g, schedule %s%s, %s\n", j->optimizer ? j->optimizer : "sgd",
+               j->to.optim.lr,
+               cli_get(j->cmd, "schedule") ? cli_get(j->cmd, "schedule") : "constant",
+               j->to.schedule.warmup_steps ? " after a linear warm-up" : "",
+               o.clip_norm > 0.0 ? "gradient norm clipped" : "no clipping");
+    size_t done = j->resume ? resume_point(j) : 0;
+    progress_begin(&r->prog, stdout, j->Xt.rows);
+    r->prog.epoch0 = done;
+    if (cli_mpi_active())
+        r->prog.tty = false; /* mpirun hands rank 0 a pty whatever the final output is */
+    if (r->no_memory) {
+        j->st = NB_ERR_NOMEM;
+    } else if (cli_fullbatch_is(j->optimizer)) {
+        if (cli_get(j->cmd, "batch"))
+            printf("note: --batch is ignored: --optimizer %s trains on the full batch\n",
+                   j->optimizer);
+        j->st = cli_fullbatch_train(&j->fb, r->net, &j->Xt, &j->Tt, j->Xv.data ? &j->Xv : NULL,
+                                    &j->Tv, on_epoch, r);
+    } else {
+        j->st = cli_mpi_trainer_run(j->tr, &j->Xt, &j->Tt, &o, &rep); /* all ranks under mpirun */
     }
-    if (r.ck_failed)
+    progress_end(&r->prog);
+    if (j->st == NB_OK && j->patience > 0)
+        printf("early stopping: %s after epoch %zu; best epoch %zu (validation loss %.6g), "
+               "its parameters kept\n", rep.stopped_early ? "stopped" : "ran to the end",
+               rep.epochs_run, rep.best_epoch, rep.best_val_loss);
+    if (j->st == NB_ERR_NONFINITE) { /* the library stopped before a non-finite update */
+        r->diverged = true;
+        j->st = NB_OK;
+    }
+}
+
+/* The model file (rank 0 writes under mpirun); CLI_OK or the failure, said. */
+static int save_model(job *j)
+{
+    const char *out = cli_get(j->cmd, "out");
+    errno = 0;
+    nb_status st = nb_model_save(&j->m, out);
+    if (st == NB_ERR_NONFINITE)
+        return cli_error("train", "the trained parameters are not all finite (NaN or "
+                                  "infinity); no model written");
+    if (st == NB_ERR_IO)
+        return cli_error("train", "cannot write %s: %s", out,
+                         errno ? strerror(errno) : nb_status_str(st));
+    if (st != NB_OK)
+        return cli_error("train", "cannot write %s: %s", out, nb_status_str(st));
+    printf("model saved to %s\n", out);
+    return CLI_OK;
+}
+
+/* What the run ended with, said; the model and the loss curve written. */
+static int finish(job *j, int rc)
+{
+    const run *r = &j->r;
+    if (r->ck_failed)
         rc = CLI_FAIL; /* said in on_epoch */
-    else if (r.no_memory)
+    else if (r->no_memory)
         rc = cli_error("train", "out of memory for the loss history; no model written");
-    else if (st == NB_ERR_ARG && cli_mpi_size() > 1) /* what the record cannot show */
+    else if (j->st == NB_ERR_ARG && cli_mpi_size() > 1) /* what the record cannot show */
         rc = cli_error("train", "the ranks do not run the same training (another network, data "
                                 "shape or --resume position on some rank): every rank must be "
                                 "given the same data, options and checkpoint");
-    else if (st != NB_OK && resume && st == NB_ERR_ARG)
+    else if (j->st != NB_OK && j->resume && j->st == NB_ERR_ARG)
         rc = cli_usage_error("train", "--resume %s: the run recorded in the checkpoint has "
-                                      "other options than this one", resume);
-    else if (st != NB_OK)
-        rc = cli_error("train", "%s", nb_status_str(st));
-    else if (r.diverged)
+                                      "other options than this one", j->resume);
+    else if (j->st != NB_OK)
+        rc = cli_error("train", "%s", nb_status_str(j->st));
+    else if (r->diverged)
         rc = cli_error("train", "training diverged (the loss is not finite); try a smaller --lr "
                                 "or --standardize; no model written");
-    if (rc == CLI_OK && cli_mpi_rank() == 0) { /* under mpirun, rank 0 writes */
-        const char *out = cli_get(cmd, "out");
-        errno = 0;
-        st = nb_model_save(&m, out);
-        if (st == NB_ERR_NONFINITE)
-            rc = cli_error("train", "the trained parameters are not all finite (NaN or "
-                                    "infinity); no model written");
-        else if (st == NB_ERR_IO)
-            rc = cli_error("train", "cannot write %s: %s", out,
-                           errno ? strerror(errno) : nb_status_str(st));
-        else if (st != NB_OK)
-            rc = cli_error("train", "cannot write %s: %s", out, nb_status_str(st));
-        else
-            printf("model saved to %s\n", out);
-    }
-    const char *plot = cli_get(cmd, "plot");
+    if (rc == CLI_OK && cli_mpi_rank() == 0)
+        rc = save_model(j);
+    const char *plot = cli_get(j->cmd, "plot");
     if (rc == CLI_OK && cli_mpi_rank() == 0 && plot &&
-        (rc = write_plot(plot, &r, r.ran, cli_get(cmd, "data"))) == CLI_OK)
+        (rc = write_plot(plot, r, r->ran, cli_get(j->cmd, "data"))) == CLI_OK)
         printf("loss curve saved to %s\n", plot);
-    rc = cli_mpi_agree("train", rc); /* every rank exits as rank 0 wrote */
-done:
-    free(r.train_loss);
-    free(r.val_loss);
-    if (resume) {
-        cli_ckpt_free(&ck); /* the trainer, then the network it borrowed */
+    return cli_mpi_agree("train", rc); /* every rank exits as rank 0 wrote */
+}
+
+static void job_free(job *j)
+{
+    free(j->r.train_loss);
+    free(j->r.val_loss);
+    if (j->resume) {
+        cli_ckpt_free(&j->ck); /* the trainer, then the network it borrowed */
     } else {
-        nb_trainer_free(tr);
-        nb_net_free(r.net);
+        nb_trainer_free(j->tr);
+        nb_net_free(j->r.net);
     }
-    free(record);
-    cli_note_free(&r.note);
-    nb_norm_free(norm);
-    nb_norm_free(tnorm);
-    if (owned) {
-        nb_tensor_free(&Xt);
-        nb_tensor_free(&Tt);
-        nb_tensor_free(&Xv);
-        nb_tensor_free(&Tv);
+    free(j->record);
+    cli_note_free(&j->r.note);
+    nb_norm_free(j->norm);
+    nb_norm_free(j->tnorm);
+    if (j->owned) {
+        nb_tensor_free(&j->Xt);
+        nb_tensor_free(&j->Tt);
+        nb_tensor_free(&j->Xv);
+        nb_tensor_free(&j->Tv);
     }
+}
+
+static int train(cli_cmd *cmd, nb_dataset *d, nb_layer_spec *L, size_t n_layers, nb_loss loss)
+{
+    job j;
+    memset(&j, 0, sizeof j);
+    j.cmd = cmd;
+    j.d = d;
+    j.L = L;
+    j.n_layers = n_layers;
+    j.loss = loss;
+    int rc = read_options(&j);
+    if (rc == CLI_OK && (rc = load_inputs(&j)) == CLI_OK) { /* setup */
+        rc = setup(&j);
+        bool go = true;
+        if (cli_mpi_active()) { /* under mpirun every rank trains, or none: a failure above on
+                                   one rank must not leave the others in the collectives */
+            int mine = rc != CLI_OK  ? rc
+                       : j.st != NB_OK ? cli_error("train", "%s", nb_status_str(j.st))
+                                       : CLI_OK;
+            go = (rc = cli_mpi_agree("train", mine)) == CLI_OK; /* else: said, no model */
+        }
+        if (go && j.st == NB_OK && rc == CLI_OK) /* train */
+            run_training(&j);
+        if (go) /* finish */
+            rc = finish(&j, rc);
+    }
+    job_free(&j);
     return rc;
 }
 

@@ -61,7 +61,7 @@ typedef struct relay {
 static int relay_iteration(const nb_fb_info *i, void *user)
 {
     const relay *r = user;
-    nb_epoch_info e = {i->iteration, i->iterations, i->loss, i->evals, NAN};
+    nb_epoch_info e = {i->iteration, i->iterations, i->loss, i->evals, NAN, NAN};
     return r->on_epoch ? r->on_epoch(&e, r->user) : 0;
 }
 

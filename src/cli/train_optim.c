@@ -54,10 +54,54 @@ static const char *const MINIBATCH_ONLY[] = {
     "alpha", "centered", "schedule", "step-size", "gamma", "min-lr", "warmup", "clip-norm",
 };
 
+/* --schedule and its parameters, --warmup, against the rate lr. */
+static int parse_schedule(const cli_cmd *cmd, double lr, cli_train_optim_t *out)
+{
+    const char *sname = cli_get(cmd, "schedule");
+    nb_schedule_kind sk = NB_SCHED_CONSTANT;
+    if (sname) {
+        size_t i = 0, n = sizeof SCHEDULES / sizeof SCHEDULES[0];
+        while (i < n && strcmp(SCHEDULES[i].name, sname) != 0)
+            i++;
+        if (i == n)
+            return cli_usage_error(cmd->name, "--schedule: unknown '%s' (constant, step, cosine, "
+                                              "linear, onecycle)", sname);
+        sk = SCHEDULES[i].kind;
+    } else {
+        sname = "constant";
+    }
+    if (!only_for(cmd, "step-size", sk == NB_SCHED_STEP, "--schedule step", sname) ||
+        !only_for(cmd, "gamma", sk == NB_SCHED_STEP, "--schedule step", sname) ||
+        !only_for(cmd, "min-lr", sk == NB_SCHED_COSINE || sk == NB_SCHED_LINEAR,
+                  "--schedule cosine and linear", sname) ||
+        !only_for(cmd, "warmup", sk != NB_SCHED_ONECYCLE, "every schedule but onecycle "
+                  "(it has its own rise)", sname))
+        return CLI_USAGE;
+    nb_schedule s = nb_schedule_default(sk);
+    uint64_t step_size = 0;
+    double min_lr = 0.0;
+    if (!cli_u64(cmd, "warmup", 0, &s.warmup_steps) || !cli_u64(cmd, "step-size", 1, &step_size) ||
+        !cli_double(cmd, "gamma", s.gamma, 0.0, 1e6, &s.gamma) ||
+        !cli_double(cmd, "min-lr", 0.0, 0.0, lr, &min_lr))
+        return CLI_USAGE;
+    if (step_size == 0)
+        return cli_usage_error(cmd->name, "--step-size must be at least 1");
+    s.step_size = step_size;
+    s.base_lr = lr;
+    s.eta_min = min_lr;
+    if (sk == NB_SCHED_LINEAR) { /* decay from the rate to --min-lr */
+        s.start_factor = 1.0;
+        s.end_factor = lr > 0.0 ? min_lr / lr : 0.0;
+    }
+    out->schedule = s;
+    out->use_schedule = sk != NB_SCHED_CONSTANT || s.warmup_steps > 0;
+    return CLI_OK;
+}
+
 int cli_train_optim(const cli_cmd *cmd, cli_train_optim_t *out)
 {
     memset(out, 0, sizeof *out);
-    const char *name = cli_get(cmd, "optimizer"), *sname = cli_get(cmd, "schedule");
+    const char *name = cli_get(cmd, "optimizer");
     nb_optim_kind kind = NB_OPTIM_SGD;
     if (name && (!strcmp(name, "lm") || !strcmp(name, "lbfgs"))) {
         for (size_t i = 0; i < sizeof MINIBATCH_ONLY / sizeof MINIBATCH_ONLY[0]; i++)
@@ -108,43 +152,9 @@ int cli_train_optim(const cli_cmd *cmd, cli_train_optim_t *out)
     /* plain SGD (no option of an optimizer given) keeps the fused training step */
     out->use_optim = cli_get(cmd, "optimizer") || o.momentum > 0.0 || o.weight_decay > 0.0;
 
-    nb_schedule_kind sk = NB_SCHED_CONSTANT;
-    if (sname) {
-        size_t i = 0, n = sizeof SCHEDULES / sizeof SCHEDULES[0];
-        while (i < n && strcmp(SCHEDULES[i].name, sname) != 0)
-            i++;
-        if (i == n)
-            return cli_usage_error(cmd->name, "--schedule: unknown '%s' (constant, step, cosine, "
-                                              "linear, onecycle)", sname);
-        sk = SCHEDULES[i].kind;
-    } else {
-        sname = "constant";
-    }
-    if (!only_for(cmd, "step-size", sk == NB_SCHED_STEP, "--schedule step", sname) ||
-        !only_for(cmd, "gamma", sk == NB_SCHED_STEP, "--schedule step", sname) ||
-        !only_for(cmd, "min-lr", sk == NB_SCHED_COSINE || sk == NB_SCHED_LINEAR,
-                  "--schedule cosine and linear", sname) ||
-        !only_for(cmd, "warmup", sk != NB_SCHED_ONECYCLE, "every schedule but onecycle "
-                  "(it has its own rise)", sname))
-        return CLI_USAGE;
-    nb_schedule s = nb_schedule_default(sk);
-    uint64_t step_size = 0;
-    double min_lr = 0.0;
-    if (!cli_u64(cmd, "warmup", 0, &s.warmup_steps) || !cli_u64(cmd, "step-size", 1, &step_size) ||
-        !cli_double(cmd, "gamma", s.gamma, 0.0, 1e6, &s.gamma) ||
-        !cli_double(cmd, "min-lr", 0.0, 0.0, o.lr, &min_lr))
-        return CLI_USAGE;
-    if (step_size == 0)
-        return cli_usage_error(cmd->name, "--step-size must be at least 1");
-    s.step_size = step_size;
-    s.base_lr = o.lr;
-    s.eta_min = min_lr;
-    if (sk == NB_SCHED_LINEAR) { /* decay from the rate to --min-lr */
-        s.start_factor = 1.0;
-        s.end_factor = o.lr > 0.0 ? min_lr / o.lr : 0.0;
-    }
-    out->schedule = s;
-    out->use_schedule = sk != NB_SCHED_CONSTANT || s.warmup_steps > 0;
+    int rc = parse_schedule(cmd, o.lr, out);
+    if (rc != CLI_OK)
+        return rc;
     if (!cli_double(cmd, "clip-norm", 0.0, 0.0, INFINITY, &out->clip_norm))
         return CLI_USAGE;
     if (cli_get(cmd, "clip-norm") && out->clip_norm <= 0.0)

@@ -133,7 +133,7 @@ static nb_status check_local(const nb_net *net, const nb_tensor *X, const nb_ten
 {
     if (!net || !o || !X || !T)
         return NB_ERR_NULL;
-    if (o->batch_size == 0 || o->epochs == 0 || !isfinite(o->lr) || o->lr < 0.0f ||
+    if (o->batch_size == 0 || o->epochs == 0 || !isfinite(o->lr) || o->lr < 0.0 ||
         (local && o->shuffle) || rows == 0 || (unsigned)o->loss >= (unsigned)NB_LOSS_COUNT)
         return NB_ERR_ARG;
     if (nb_net_num_params(net) > INT32_MAX)
@@ -147,48 +147,29 @@ static nb_status check_local(const nb_net *net, const nb_tensor *X, const nb_ten
     return nb__check_shape(T, mine, nb_net_outputs(net));
 }
 
-/* The caller's trainer back to one process's state (no part, hooks or local rows). */
-static void release(nb_trainer *tr)
+/* A rank without rows (local mode) passes empty X and T; the trainer, which wants tensors,
+   gets a one-row placeholder it never reads (this rank's slices are all empty). */
+typedef struct held_data {
+    float *ph;
+    nb_tensor x, t;
+} held_data;
+
+static nb_status hold_empty(held_data *h, const nb_net *net)
 {
-    nb__trainer_set_part(tr, 0, 1);
-    nb__trainer_set_hook(tr, NULL, NULL);
-    nb__trainer_set_layer_hook(tr, NULL);
-    nb__trainer_set_local(tr, 0);
+    size_t in = nb_net_inputs(net), out = nb_net_outputs(net);
+    if (!(h->ph = nb__alloc_floats(in > out ? in : out)))
+        return NB_ERR_NOMEM;
+    h->x = nb_tensor_view(h->ph, 1, in);
+    h->t = nb_tensor_view(h->ph, 1, out);
+    return NB_OK;
 }
 
-/* Trains net on a new trainer (mine NULL) or on the caller's trainer `mine` (net = its
-   network). */
-static nb_status run(nb_net *net, nb_trainer *mine, mpi_run *r, const nb_tensor *X,
-                     const nb_tensor *T, size_t rows, bool local, const nb_train_opts *opts,
-                     nb_train_report *report)
+/* The same data set, network, options and (resuming) position on every rank, or no rank
+   starts (s: this rank's status so far); then rank 0's parameters on every rank. */
+static nb_status agree(mpi_run *r, nb_status s, const nb_net *net, size_t rows, bool local,
+                       const nb_train_opts *opts, const nb_train_position *pos)
 {
-    nb_trainer *tr = mine;
-    nb_train_position pos = {0, 0, 0, NAN, 0, false};
-    nb_status s = check_local(net, X, T, rows, local, opts, r->rank, r->size);
-    /* A rank without rows (local mode) passes empty X and T; the trainer, which wants tensors,
-       gets a one-row placeholder it never reads (this rank's slices are all empty). */
-    bool hold = s == NB_OK && X->rows == 0;
-    float *ph = NULL;
-    nb_tensor xh = {0}, th = {0};
-    if (hold) {
-        size_t in = nb_net_inputs(net), out = nb_net_outputs(net);
-        ph = nb__alloc_floats(in > out ? in : out);
-        s = ph ? NB_OK : NB_ERR_NOMEM;
-        xh = nb_tensor_view(ph, 1, in);
-        th = nb_tensor_view(ph, 1, out);
-    }
-    if (s == NB_OK && !mine)
-        s = nb_trainer_create(&tr, net);
-    if (s == NB_OK)
-        s = nb__trainer_set_part(tr, (size_t)r->rank, (size_t)r->size);
-    if (s == NB_OK)
-        s = nb_trainer_position(tr, &pos);
-    if (s == NB_OK && r->cfg.overlap)
-        s = alloc_reqs(r, net);
-    /* the same data set, network, options and (resuming) position on every rank, or no rank
-       starts */
-    uint32_t lr_bits = 0;
-    uint64_t optim_lr = 0, clip = 0, optim = 0, sched = 0;
+    uint64_t lr_bits = 0, optim_lr = 0, clip = 0, optim = 0, sched = 0;
     if (opts) {
         memcpy(&lr_bits, &opts->lr, sizeof lr_bits);
         memcpy(&clip, &opts->clip_norm, sizeof clip);
@@ -204,67 +185,82 @@ static nb_status run(nb_net *net, nb_trainer *mine, mpi_run *r, const nb_tensor 
         nb_net_num_layers(net), opts ? opts->batch_size : 0, opts ? opts->epochs : 0,
         opts ? (uint64_t)opts->loss : 0, opts ? opts->seed : 0, opts ? opts->shuffle : 0,
         lr_bits, local, r->cfg.overlap, r->cfg.bucket, optim, optim_lr, clip, sched,
-        r->cfg.progress, resume, resume ? pos.epochs_done : 0, resume ? pos.steps_done : 0,
-        resume ? pos.stopped : 0,
+        r->cfg.progress, resume, resume ? pos->epochs_done : 0, resume ? pos->steps_done : 0,
+        resume ? pos->stopped : 0,
     };
     s = nb__mpi_agree_same(r->c, s, same, sizeof same / sizeof *same);
-    if (s == NB_OK && MPI_Bcast(nb_net_params(net), (int)nb_net_num_params(net), MPI_FLOAT, 0,
-                                r->c) != MPI_SUCCESS)
+    if (s == NB_OK && MPI_Bcast(nb_net_params((nb_net *)net), (int)nb_net_num_params(net),
+                                MPI_FLOAT, 0, r->c) != MPI_SUCCESS)
         s = NB_ERR_MPI;
-    if (s != NB_OK) {
-        if (mine)
-            release(mine);
-        else
-            nb_trainer_free(tr);
-        free(ph);
-        free(r->reqs);
-        return s;
-    }
+    return s;
+}
 
-    nb_train_opts o = *opts;
-    o.on_epoch = on_epoch;
-    o.user = r;
-    nb__trainer_set_hook(tr, hook, r);
-    if (r->cfg.overlap)
-        nb__trainer_set_layer_hook(tr, layer_hook);
-    if (local)
-        nb__trainer_set_local(tr, rows);
-    s = nb_trainer_run(tr, hold ? &xh : X, hold ? &th : T, &o, report);
-    /* whether the others take steps: the same answer on every rank (options and position
-       agreed above) */
-    bool steps = !resume || (!pos.stopped && opts->epochs > pos.epochs_done);
-    if (s != NB_OK && steps && r->hook_calls == 0 && r->mpi_failed == NB_OK) {
-        /* failed before its first step (e.g. no memory for the loop's buffers): take part in
-           the step the others are waiting in, as a failing rank, so that all stop alike */
-        size_t np = nb_net_num_params(net), off = np;
-        float *g = nb_net_grads(net);
-        memset(g, 0, np * sizeof *g);
-        for (size_t l = nb_net_num_layers(net); r->cfg.overlap && l-- > 0;) {
-            nb_layer_spec L; /* the layers' pieces, last layer first, as the step sends them */
-            nb_net_layer(net, l, &L);
-            size_t in = l ? 0 : nb_net_inputs(net), count;
-            if (l) {
-                nb_layer_spec P;
-                nb_net_layer(net, l - 1, &P);
-                in = P.units;
-            }
-            count = in * L.units + L.units;
-            off -= count;
-            start_sum(r, g + off, count);
+/* A rank that failed before its first step (e.g. no memory for the loop's buffers) takes
+   part in the step the others are waiting in, as a failing rank, so that all stop alike. */
+static nb_status fail_first_step(mpi_run *r, nb_net *net, nb_status s)
+{
+    size_t np = nb_net_num_params(net), off = np;
+    float *g = nb_net_grads(net);
+    memset(g, 0, np * sizeof *g);
+    for (size_t l = nb_net_num_layers(net); r->cfg.overlap && l-- > 0;) {
+        nb_layer_spec L; /* the layers' pieces, last layer first, as the step sends them */
+        nb_net_layer(net, l, &L);
+        size_t in = l ? 0 : nb_net_inputs(net), count;
+        if (l) {
+            nb_layer_spec P;
+            nb_net_layer(net, l - 1, &P);
+            in = P.units;
         }
-        double tail[2] = {0.0, 1.0};
-        s = reduce_step(r, g, np, tail, s);
+        count = in * L.units + L.units;
+        off -= count;
+        start_sum(r, g + off, count);
     }
-    if (r->mpi_failed != NB_OK)
-        s = r->mpi_failed;
-    else /* a rank that failed where the others took no step (a resume with nothing left) */
-        s = nb__mpi_agree(r->c, s);
-    if (mine)
-        release(mine);
-    else
-        nb_trainer_free(tr);
-    free(ph);
+    double tail[2] = {0.0, 1.0};
+    return reduce_step(r, g, np, tail, s);
+}
+
+/* Trains net on a new trainer (mine NULL) or on the caller's trainer `mine` (net = its
+   network): the trainer's stages with this rank's slice of every batch and the sums as the
+   step's hooks. */
+static nb_status run(nb_net *net, nb_trainer *mine, mpi_run *r, const nb_tensor *X,
+                     const nb_tensor *T, size_t rows, bool local, const nb_train_opts *opts,
+                     nb_train_report *report)
+{
+    nb_trainer *tr = mine;
+    nb_train_position pos = {0, 0, 0, NAN, 0, false};
+    held_data held = {0};
+    nb_status s = check_local(net, X, T, rows, local, opts, r->rank, r->size);
+    bool hold = s == NB_OK && X->rows == 0;
+    if (hold)
+        s = hold_empty(&held, net);
+    if (s == NB_OK && !mine)
+        s = nb_trainer_create(&tr, net);
+    if (s == NB_OK)
+        s = nb_trainer_position(tr, &pos);
+    if (s == NB_OK && r->cfg.overlap)
+        s = alloc_reqs(r, net);
+    s = agree(r, s, net, rows, local, opts, &pos);
+    if (s == NB_OK) {
+        nb_train_opts o = *opts;
+        o.on_epoch = on_epoch;
+        o.user = r;
+        nb__run_hooks h = {(size_t)r->rank, (size_t)r->size, local ? rows : 0,
+                           {hook, r->cfg.overlap ? layer_hook : NULL, r}};
+        s = nb__trainer_run_with(tr, hold ? &held.x : X, hold ? &held.t : T, &o, &h, report);
+        /* whether the others take steps: the same answer on every rank (options and
+           position agreed above) */
+        bool steps = !opts->resume || (!pos.stopped && opts->epochs > pos.epochs_done);
+        if (s != NB_OK && steps && r->hook_calls == 0 && r->mpi_failed == NB_OK)
+            s = fail_first_step(r, net, s);
+        if (r->mpi_failed != NB_OK)
+            s = r->mpi_failed;
+        else /* a rank that failed where the others took no step (a resume with nothing left) */
+            s = nb__mpi_agree(r->c, s);
+    }
+    free(held.ph);
     free(r->reqs);
+    if (!mine) /* the caller's trainer stays as the run left it */
+        nb_trainer_free(tr);
     return s;
 }
 

@@ -160,9 +160,7 @@ nb_status nb_net_set_dropout_masks(nb_net *net, bool on, uint64_t seed)
 {
     if (!net)
         return NB_ERR_NULL;
-    net->drop_on = on;
-    net->drop_seed = seed;
-    net->drop_row0 = 0;
+    net->masks = (nb__drop_at){on, seed, 0};
     net->ready = false;
     return NB_OK;
 }
@@ -285,16 +283,18 @@ void nb__net_forward(nb_net *net, const float *X, size_t batch)
     net->ready = true;
 }
 
-void nb__net_forward_train(nb_net *net, const float *X, size_t batch)
+void nb__net_forward_train(nb_net *net, const float *X, size_t batch, const nb__drop_at *at)
 {
+    nb__drop_at d = at ? *at : net->masks;
     /* nb__net_prepare made drop as large as acts (drop_cap == cap_batch) */
-    bool drop = net->drop_on && net->any_dropout && net->drop;
+    bool drop = d.on && net->any_dropout && net->drop;
     nb__fwd_ws ws = {net->acts, net->cap_batch, net->pre, {NULL, NULL}, net->bf16,
-                     drop ? net->drop : NULL, net->drop_seed, net->drop_row0};
+                     drop ? net->drop : NULL, d.seed, d.row0};
     nb__forward(net, &ws, X, batch);
     net->x_last = X;
     net->batch_last = batch;
     net->dropped_last = drop;
+    net->drop_last = d;
     net->ready = true;
 }
 
@@ -314,7 +314,7 @@ nb_status nb_net_forward(nb_net *net, const nb_tensor *X, nb_tensor *Y)
         return NB_ERR_SHAPE;
     NB_TRY(nb__check_blas_dims(X->rows, 0, 0));
     NB_TRY(nb__net_prepare(net, X->rows));
-    nb__net_forward_train(net, X->data, X->rows);
+    nb__net_forward_train(net, X->data, X->rows, NULL);
     if (Y)
         *Y = nb_tensor_view(nb__net_act(net, net->n_layers - 1), X->rows, nb_net_outputs(net));
     return NB_OK;
@@ -368,8 +368,8 @@ static void backward(nb_net *net, float *grads, float lr, void (*done)(void *, s
         const float *A_prev = nb__net_layer_input(net, l);
         float *W = net->params + L->w_off;
         if (net->dropped_last && L->dropout > 0.0f) /* the forward's mask, regenerated */
-            nb__dropout_bwd(G, batch * L->out, L->dropout, nb__dropout_key(net->drop_seed, 0, l),
-                            net->drop_row0 * L->out);
+            nb__dropout_bwd(G, batch * L->out, L->dropout, nb__dropout_key(net->drop_last.seed, 0, l),
+                            net->drop_last.row0 * L->out);
         nb__act_bwd(L->act, nb__net_pre(net, l), nb__net_act(net, l), G, batch, L->out);
         /* the first layer's input gradient is never needed */
         if (grads && done) { /* the weight gradient first, so that its sum can start */

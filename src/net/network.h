@@ -34,6 +34,15 @@ typedef struct nb__fwd_ws {
     size_t drop_row0; /* the rows' offset in their global batch (MPI slices) */
 } nb__fwd_ws;
 
+/* The dropout masks of one training forward: whether it drops, the masks' seed (layer l's
+   mask is nb__dropout_key(seed, 0, l)) and the offset of the forward's rows in their global
+   batch (a slice takes its rows' part of the whole batch's masks). */
+typedef struct nb__drop_at {
+    bool on;
+    uint64_t seed;
+    size_t row0;
+} nb__drop_at;
+
 struct nb_net {
     size_t inputs, n_layers, n_params, max_width;
     nb_layer *layers;
@@ -53,11 +62,10 @@ struct nb_net {
     nb__bf16 *bf16;
 
     /* Dropout (a layer's dropout > 0): the dropped outputs, laid out as acts, for up to
-       drop_cap rows; drop_on: the training forward drops, with masks from drop_seed (set per
-       step by the trainer, or by nb_net_set_dropout_masks). */
-    bool any_dropout, drop_on;
-    uint64_t drop_seed;
-    size_t drop_row0; /* offset of the step's rows in the global batch (slice of a part) */
+       drop_cap rows.  masks: what nb_net_set_dropout_masks set, for forwards that are given
+       none (nb_net_forward, nb_net_train_step); a training step passes its own. */
+    bool any_dropout;
+    nb__drop_at masks;
     float *drop;
     size_t drop_cap;
 
@@ -69,7 +77,8 @@ struct nb_net {
     /* What the last forward left for backward. */
     const float *x_last;
     size_t batch_last;
-    bool dropped_last; /* that forward dropped (with drop_seed) */
+    bool dropped_last; /* that forward dropped, with the masks of drop_last */
+    nb__drop_at drop_last;
     bool ready; /* a forward ran on the current parameters and activations */
 };
 
@@ -98,8 +107,9 @@ const float *nb__net_layer_input(const nb_net *net, size_t l);
 const float *nb__forward(const nb_net *net, const nb__fwd_ws *ws, const float *X, size_t n);
 /* Unchecked forward into the network's own workspace (large enough), kept for backward. */
 void nb__net_forward(nb_net *net, const float *X, size_t batch);
-/* The same for training: the products in the network's precision (prediction stays fp32). */
-void nb__net_forward_train(nb_net *net, const float *X, size_t batch);
+/* The same for training: the products in the network's precision (prediction stays fp32),
+   with the dropout masks of drop (NULL: the network's own, nb_net_set_dropout_masks). */
+void nb__net_forward_train(nb_net *net, const float *X, size_t batch, const nb__drop_at *drop);
 /* After nb__net_forward: the loss against T (returned) and its gradient with respect to the
    output, which backward starts from.  Wanted loss false: 0 is returned. */
 double nb__net_loss_grad(nb_net *net, nb_loss loss, const float *T, bool want_loss);
@@ -142,9 +152,9 @@ void nb__split_policy(int mode);
 int nb__split_parts(const nb_net *net, size_t rows);
 /* Makes the shards and pool workers that steps of up to rows rows need (nb__net_prepare). */
 nb_status nb__split_reserve(nb_net *net, size_t rows);
-/* Shard k (1 <= k < parts) set up for a part of `rows` rows at offset row0 of the step's
-   rows (its dropout masks follow); NULL if it was not reserved for that. */
-nb_net *nb__split_shard(nb_net *net, int k, size_t rows, size_t row0);
+/* Shard k (1 <= k < parts) set up for a part of `rows` rows (drop: its forward drops); NULL
+   if it was not reserved for that. */
+nb_net *nb__split_shard(nb_net *net, int k, size_t rows, bool drop);
 void nb__split_free(nb_net *net);
 
 /* Checks that loss fits the output activation. */

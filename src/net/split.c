@@ -114,15 +114,14 @@ nb_status nb__split_reserve(nb_net *net, size_t rows)
     return NB_OK;
 }
 
-nb_net *nb__split_shard(nb_net *net, int k, size_t rows, size_t row0)
+nb_net *nb__split_shard(nb_net *net, int k, size_t rows, bool drop)
 {
     if (k < 1 || (size_t)k > net->n_shards)
         return NULL;
     nb_net *s = &net->shards[k - 1];
-    bool drop = net->drop_on && net->any_dropout;
+    drop = drop && net->any_dropout;
     if (s->cap_batch < rows || (drop && (!s->drop || s->drop_cap < rows)))
         return NULL; /* not reserved for this (nb_set_threads or dropout changed since) */
     sync(s, net);
-    s->drop_row0 = net->drop_row0 + row0;
     return s;
 }

@@ -14,18 +14,18 @@
 
 /* The optimizer the recorded run uses (NULL for the fused plain SGD); NB_ERR_STATE if the
    trainer does not hold it. */
-static nb_status run_optim(const nb_trainer *tr, nb_optim **opt)
+static nb_status run_optim(const nb__trainer_state *s, nb_optim **opt)
 {
-    const nb__run_record *rec = &tr->rec;
+    const nb__run_record *rec = &s->rec;
     nb_optim_opts want, have;
     *opt = NULL;
     if (!nb__run_optim(rec->has_optim ? &rec->optim : NULL, rec->clip_norm, rec->lr, &want))
         return NB_OK;
-    if (!tr->optim || nb_optim_num_params(tr->optim) != tr->net->n_params
-        || nb_optim_get_opts(tr->optim, &have) != NB_OK
+    if (!s->optim || nb_optim_num_params(s->optim) != s->net->n_params
+        || nb_optim_get_opts(s->optim, &have) != NB_OK
         || !nb__optim_opts_equal(&have, &want, false))
         return NB_ERR_STATE;
-    *opt = tr->optim;
+    *opt = s->optim;
     return NB_OK;
 }
 
@@ -34,28 +34,29 @@ nb_status nb_checkpoint_save_mem(void **data, size_t *size, const nb_trainer *tr
 {
     if (!data || !size || !tr || !m)
         return NB_ERR_NULL;
-    if (m->net != tr->net)
+    nb__trainer_state state;
+    nb_status got = nb__trainer_state_get(tr, &state);
+    if (m->net != state.net)
         return NB_ERR_ARG;
     size_t note_len = 0; /* bounded: a string without its NUL is never read past the limit */
     while (note && note_len <= NB_CHECKPOINT_MAX_NOTE && note[note_len])
         note_len++;
     if (note_len > NB_CHECKPOINT_MAX_NOTE)
         return NB_ERR_ARG;
-    if (!tr->recorded)
-        return NB_ERR_STATE;
+    NB_TRY(got);
     nb_optim *opt;
-    NB_TRY(run_optim(tr, &opt));
-    if (!nb__ckpt_state_ok(opt, &tr->pos)) /* the loader would refuse it */
+    NB_TRY(run_optim(&state, &opt));
+    if (!nb__ckpt_state_ok(opt, &state.pos)) /* the loader would refuse it */
         return NB_ERR_STATE;
     size_t n16, n17;
     NB_TRY(nb__ckpt_optim_size(opt, &n16));
-    NB_TRY(nb__ckpt_run_size(tr, &n17));
+    NB_TRY(nb__ckpt_run_size(&state, &n17));
     uint8_t *p16 = malloc(n16), *p17 = malloc(n17);
     nb_status st = p16 && p17 ? NB_OK : NB_ERR_NOMEM;
     if (st == NB_OK)
         st = nb__ckpt_optim_put(p16, opt);
     if (st == NB_OK)
-        st = nb__ckpt_run_put(p17, tr);
+        st = nb__ckpt_run_put(p17, &state);
     if (st == NB_OK) {
         nb__section s[3] = {{NB__TAG_OPTIM_STATE, 0, p16, n16},
                             {NB__TAG_TRAIN_POSITION, 0, p17, n17},
@@ -105,24 +106,22 @@ static bool optim_matches(const nb_optim *opt, const nb__run_record *rec)
 static nb_status build_trainer(nb_trainer **out, nb_net *net, const nb__ckpt_run *run,
                                nb_optim *opt)
 {
-    nb_trainer *tr;
-    NB_TRY(nb_trainer_create(&tr, net));
+    nb__trainer_state s = {net, run->pos, run->rec, run->last_loss, opt, NULL};
+    float *best = NULL;
     if (run->best) {
-        tr->best = nb__alloc_floats(net->n_params);
-        if (!tr->best) {
-            nb_trainer_free(tr);
+        if (!(best = nb__alloc_floats(net->n_params)))
             return NB_ERR_NOMEM;
-        }
-        tr->best_cap = net->n_params;
-        nb__le_get_f32s(run->best, tr->best, net->n_params);
+        nb__le_get_f32s(run->best, best, net->n_params);
+        s.best = best;
     }
-    tr->optim = opt;
-    tr->pos = run->pos;
-    tr->rec = run->rec;
-    tr->last_loss = run->last_loss;
-    tr->recorded = true;
-    *out = tr;
-    return NB_OK;
+    nb_trainer *tr;
+    nb_status st = nb_trainer_create(&tr, net);
+    if (st == NB_OK && (st = nb__trainer_state_restore(tr, &s)) != NB_OK)
+        nb_trainer_free(tr);
+    free(best);
+    if (st == NB_OK)
+        *out = tr;
+    return st;
 }
 
 nb_status nb_checkpoint_load_mem(nb_model *m, nb_trainer **tr, char **note, const void *data,

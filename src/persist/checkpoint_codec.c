@@ -3,6 +3,7 @@
    a run does not use (no optimizer options, no schedule) is written as zeros and must read
    as zeros, so that each state has one encoding. */
 #include <math.h>
+#include <stddef.h>
 #include <string.h>
 
 #include "persist/checkpoint_codec.h"
@@ -38,29 +39,18 @@ static const uint8_t *take(reader *r, size_t n)
     return p;
 }
 
-static uint32_t get_u32(reader *r)
+/* The next n (<= 8) bytes, or zeros past the end (the reader is then bad). */
+static const uint8_t *next(reader *r, size_t n)
 {
-    const uint8_t *p = take(r, 4);
-    return p ? nb__le_get_u32(p) : 0;
+    static const uint8_t zeros[8];
+    const uint8_t *p = take(r, n);
+    return p ? p : zeros;
 }
 
-static uint64_t get_u64(reader *r)
-{
-    const uint8_t *p = take(r, 8);
-    return p ? nb__le_get_u64(p) : 0;
-}
-
-static double get_f64(reader *r)
-{
-    const uint8_t *p = take(r, 8);
-    return p ? nb__le_get_f64(p) : 0.0;
-}
-
-static float get_f32(reader *r)
-{
-    const uint8_t *p = take(r, 4);
-    return p ? nb__le_get_f32(p) : 0.0f;
-}
+static uint32_t get_u32(reader *r) { return nb__le_get_u32(next(r, 4)); }
+static uint64_t get_u64(reader *r) { return nb__le_get_u64(next(r, 8)); }
+static double get_f64(reader *r) { return nb__le_get_f64(next(r, 8)); }
+static float get_f32(reader *r) { return nb__le_get_f32(next(r, 4)); }
 
 /* A u64 that must fit size_t. */
 static size_t get_size(reader *r)
@@ -97,6 +87,61 @@ static uint8_t *put_f64(uint8_t *p, double v)
     return p + 8;
 }
 
+/* The 8-byte members of a block, in their order: u64 or f64 (both stored little-endian). */
+typedef struct field {
+    size_t off;
+    bool f64;
+} field;
+
+static uint8_t *put_fields(uint8_t *p, const void *obj, const field *f, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        uint64_t u; /* an f64 goes as its bits */
+        const unsigned char *m = (const unsigned char *)obj + f[i].off;
+        if (f[i].f64) {
+            double v;
+            memcpy(&v, m, sizeof v);
+            memcpy(&u, &v, sizeof u);
+        } else {
+            memcpy(&u, m, sizeof u);
+        }
+        p = put_u64(p, u);
+    }
+    return p;
+}
+
+static void get_fields(reader *r, void *obj, const field *f, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        unsigned char *m = (unsigned char *)obj + f[i].off;
+        if (f[i].f64) {
+            double v = get_f64(r);
+            memcpy(m, &v, sizeof v);
+        } else {
+            uint64_t v = get_u64(r);
+            memcpy(m, &v, sizeof v);
+        }
+    }
+}
+
+#define F64(T, m) {offsetof(T, m), true}
+#define U64(T, m) {offsetof(T, m), false}
+static const field OPT_FIELDS[] = {
+    F64(nb_optim_opts, lr),    F64(nb_optim_opts, momentum), F64(nb_optim_opts, dampening),
+    F64(nb_optim_opts, weight_decay), F64(nb_optim_opts, beta1), F64(nb_optim_opts, beta2),
+    F64(nb_optim_opts, eps),   F64(nb_optim_opts, alpha),
+};
+static const field SCHED_FIELDS[] = {
+    F64(nb_schedule, base_lr),   U64(nb_schedule, total_steps),
+    U64(nb_schedule, warmup_steps), F64(nb_schedule, warmup_start_factor),
+    U64(nb_schedule, step_size), F64(nb_schedule, gamma), F64(nb_schedule, eta_min),
+    F64(nb_schedule, start_factor), F64(nb_schedule, end_factor), F64(nb_schedule, pct_start),
+    F64(nb_schedule, div_factor), F64(nb_schedule, final_div_factor),
+};
+#undef F64
+#undef U64
+#define N_FIELDS(t) (sizeof t / sizeof t[0])
+
 static bool finite_floats(const float *v, size_t n)
 {
     for (size_t i = 0; i < n; i++)
@@ -112,14 +157,7 @@ static uint8_t *put_opts(uint8_t *p, const nb_optim_opts *o)
     p = put_u32(p, (uint32_t)o->kind);
     p = put_u32(p, (o->nesterov ? OPT_NESTEROV : 0u) | (o->amsgrad ? OPT_AMSGRAD : 0u)
                        | (o->centered ? OPT_CENTERED : 0u));
-    p = put_f64(p, o->lr);
-    p = put_f64(p, o->momentum);
-    p = put_f64(p, o->dampening);
-    p = put_f64(p, o->weight_decay);
-    p = put_f64(p, o->beta1);
-    p = put_f64(p, o->beta2);
-    p = put_f64(p, o->eps);
-    return put_f64(p, o->alpha);
+    return put_fields(p, o, OPT_FIELDS, N_FIELDS(OPT_FIELDS));
 }
 
 /* Reads the block; ranges are nb_optim_create's to check (kind must be in range here). */
@@ -132,14 +170,7 @@ static void get_opts(reader *r, nb_optim_opts *o)
     o->nesterov = flags & OPT_NESTEROV;
     o->amsgrad = flags & OPT_AMSGRAD;
     o->centered = flags & OPT_CENTERED;
-    o->lr = get_f64(r);
-    o->momentum = get_f64(r);
-    o->dampening = get_f64(r);
-    o->weight_decay = get_f64(r);
-    o->beta1 = get_f64(r);
-    o->beta2 = get_f64(r);
-    o->eps = get_f64(r);
-    o->alpha = get_f64(r);
+    get_fields(r, o, OPT_FIELDS, N_FIELDS(OPT_FIELDS));
 }
 
 /* ---- section 16 ---- */
@@ -232,18 +263,7 @@ static uint8_t *put_sched(uint8_t *p, const nb_schedule *s)
     p = put_u32(p, (uint32_t)s->anneal);
     p = put_u32(p, s->three_phase);
     p = put_u32(p, 0);
-    p = put_f64(p, s->base_lr);
-    p = put_u64(p, s->total_steps);
-    p = put_u64(p, s->warmup_steps);
-    p = put_f64(p, s->warmup_start_factor);
-    p = put_u64(p, s->step_size);
-    p = put_f64(p, s->gamma);
-    p = put_f64(p, s->eta_min);
-    p = put_f64(p, s->start_factor);
-    p = put_f64(p, s->end_factor);
-    p = put_f64(p, s->pct_start);
-    p = put_f64(p, s->div_factor);
-    return put_f64(p, s->final_div_factor);
+    return put_fields(p, s, SCHED_FIELDS, N_FIELDS(SCHED_FIELDS));
 }
 
 static void get_sched(reader *r, nb_schedule *s)
@@ -255,30 +275,14 @@ static void get_sched(reader *r, nb_schedule *s)
     s->kind = r->bad ? NB_SCHED_CONSTANT : (nb_schedule_kind)kind;
     s->anneal = r->bad ? NB_ANNEAL_COS : (nb_anneal)anneal;
     s->three_phase = three;
-    s->base_lr = get_f64(r);
-    s->total_steps = get_u64(r);
-    s->warmup_steps = get_u64(r);
-    s->warmup_start_factor = get_f64(r);
-    s->step_size = get_u64(r);
-    s->gamma = get_f64(r);
-    s->eta_min = get_f64(r);
-    s->start_factor = get_f64(r);
-    s->end_factor = get_f64(r);
-    s->pct_start = get_f64(r);
-    s->div_factor = get_f64(r);
-    s->final_div_factor = get_f64(r);
+    get_fields(r, s, SCHED_FIELDS, N_FIELDS(SCHED_FIELDS));
 }
 
-static bool has_best(const nb_trainer *tr)
+nb_status nb__ckpt_run_size(const nb__trainer_state *s, size_t *bytes)
 {
-    return tr->rec.restore_best && tr->pos.best_epoch > 0;
-}
-
-nb_status nb__ckpt_run_size(const nb_trainer *tr, size_t *bytes)
-{
-    const nb_net *net = tr->net;
+    const nb_net *net = s->net;
     uint64_t b = RUN_HEAD + 4 * (uint64_t)net->n_layers;
-    if (has_best(tr))
+    if (s->best)
         b += 4 * (uint64_t)net->n_params;
     if (b > SIZE_MAX)
         return NB_ERR_OVERFLOW;
@@ -286,15 +290,13 @@ nb_status nb__ckpt_run_size(const nb_trainer *tr, size_t *bytes)
     return NB_OK;
 }
 
-nb_status nb__ckpt_run_put(uint8_t *p, const nb_trainer *tr)
+nb_status nb__ckpt_run_put(uint8_t *p, const nb__trainer_state *s)
 {
-    const nb_net *net = tr->net;
-    const nb__run_record *rec = &tr->rec;
-    const nb_train_position *pos = &tr->pos;
-    bool best = has_best(tr);
-    if (best && (!tr->best || tr->best_cap < net->n_params))
-        return NB_ERR_STATE;
-    if (best && !finite_floats(tr->best, net->n_params))
+    const nb_net *net = s->net;
+    const nb__run_record *rec = &s->rec;
+    const nb_train_position *pos = &s->pos;
+    bool best = s->best != NULL;
+    if (best && !finite_floats(s->best, net->n_params))
         return NB_ERR_NONFINITE;
     p = put_u32(p, NB__CKPT_PAYLOAD_VERSION);
     p = put_u32(p, (pos->stopped ? RUN_STOPPED : 0u) | (rec->shuffle ? RUN_SHUFFLE : 0u)
@@ -306,7 +308,7 @@ nb_status nb__ckpt_run_put(uint8_t *p, const nb_trainer *tr)
     p = put_u64(p, pos->best_epoch);
     p = put_f64(p, pos->best_val_loss);
     p = put_u64(p, pos->bad_epochs);
-    p = put_f64(p, tr->last_loss);
+    p = put_f64(p, s->last_loss);
     p = put_u32(p, (uint32_t)rec->loss);
     nb__le_put_f32(p, rec->lr);
     p += 4;
@@ -322,7 +324,7 @@ nb_status nb__ckpt_run_put(uint8_t *p, const nb_trainer *tr)
     for (size_t l = 0; l < net->n_layers; l++, p += 4)
         nb__le_put_f32(p, net->layers[l].dropout);
     if (best)
-        nb__le_put_f32s(p, tr->best, net->n_params);
+        nb__le_put_f32s(p, s->best, net->n_params);
     return NB_OK;
 }
 

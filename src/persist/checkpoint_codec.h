@@ -3,8 +3,8 @@
    they read only inside the payload, check every count against it and every value's range,
    and accept exactly one encoding of a given state (so a decoded checkpoint re-encodes to the
    same bytes).  Cross-checks between the two sections are checkpoint.c's. */
-#ifndef NB_IO_CHECKPOINT_CODEC_H
-#define NB_IO_CHECKPOINT_CODEC_H
+#ifndef NB_PERSIST_CHECKPOINT_CODEC_H
+#define NB_PERSIST_CHECKPOINT_CODEC_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -36,11 +36,10 @@ typedef struct nb__ckpt_run {
     const uint8_t *best;    /* f32 best parameters inside the payload, or NULL */
 } nb__ckpt_run;
 
-/* Bytes of the payload for the trainer's recorded run. */
-nb_status nb__ckpt_run_size(const nb_trainer *tr, size_t *bytes);
-/* Writes it.  NB_ERR_STATE if the trainer lacks the best parameters its position says it
-   has; NB_ERR_NONFINITE if they are not finite. */
-nb_status nb__ckpt_run_put(uint8_t *p, const nb_trainer *tr);
+/* Bytes of the payload for a trainer's recorded run (nb__trainer_state_get). */
+nb_status nb__ckpt_run_size(const nb__trainer_state *s, size_t *bytes);
+/* Writes it.  NB_ERR_NONFINITE if the best parameters are not finite. */
+nb_status nb__ckpt_run_put(uint8_t *p, const nb__trainer_state *s);
 /* Decodes a payload of n bytes for net (layers and parameter count): NB_ERR_CORRUPT for
    anything out of range, inconsistent or left over. */
 nb_status nb__ckpt_run_get(nb__ckpt_run *r, const uint8_t *p, size_t n, const nb_net *net);

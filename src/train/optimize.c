@@ -1,6 +1,6 @@
-/* The training loop's optimizer (issue 12): the trainer owns an nb_optim for the runs that ask
-   for one (or for clipping, which needs the gradient), and the step's update is
-   clip -> set the scheduled rate -> nb_optim_step, after the step hook and the finiteness
+/* The training loop's optimizer: the trainer owns an nb_optim for the runs that ask for one
+   (or for clipping, which needs the gradient), and the step's update is
+   clip -> set the step's rate -> nb_optim_step, after the step hooks and the finiteness
    check (train/step.c). */
 #include "train/trainer.h"
 
@@ -20,7 +20,7 @@ bool nb__run_optim(const nb_optim_opts *optim, double clip_norm, float lr, nb_op
 
 static bool wanted(const nb_train_opts *opts, nb_optim_opts *o)
 {
-    return nb__run_optim(opts->optim, opts->clip_norm, opts->lr, o);
+    return nb__run_optim(opts->optim, opts->clip_norm, (float)opts->lr, o);
 }
 
 bool nb__optim_opts_equal(const nb_optim_opts *a, const nb_optim_opts *b, bool with_lr)
@@ -84,11 +84,11 @@ nb_status nb_trainer_optim(nb_trainer *tr, const nb_train_opts *opts, nb_optim *
     return NB_OK;
 }
 
-nb_status nb__optim_update(void *ctx, float *params, float *grads, size_t n_params)
+nb_status nb__optim_update(void *ctx, float *params, float *grads, size_t n_params, double lr)
 {
     nb_trainer *tr = ctx;
-    if (tr->clip_norm > 0.0) /* the gradient is finite here: the norm is too */
-        NB_TRY(nb_clip_grad_norm(grads, n_params, tr->clip_norm, NULL));
-    NB_TRY(nb_optim_set_lr(tr->optim, tr->rate));
+    if (tr->opts.clip_norm > 0.0) /* the gradient is finite here: the norm is too */
+        NB_TRY(nb_clip_grad_norm(grads, n_params, tr->opts.clip_norm, NULL));
+    NB_TRY(nb_optim_set_lr(tr->optim, lr));
     return nb_optim_step(tr->optim, params, grads);
 }

@@ -253,3 +253,60 @@ Test(alloc, trainer_run_bf16)
         drop(&d);
     }
 }
+
+/* The stages a host code calls (nb_trainer_begin / _step / _end_epoch / _end) on batches it
+   gives: nothing allocates after the first step, with plain SGD and with an optimizer, a
+   schedule, clipping and validation rows (whose evaluation workspace begin reserves). */
+static size_t count_stages(data *d, const case_def *c, bool with_optim)
+{
+    nb_optim_opts adam = nb_optim_opts_default(NB_OPTIM_ADAM);
+    nb_schedule cos = nb_schedule_default(NB_SCHED_COSINE);
+    nb_train_opts o = train_opts(c, false, 2);
+    nb_tensor Xv = nb_tensor_rows(&d->X, 0, c->rows / 4), Tv = nb_tensor_rows(&d->T, 0, c->rows / 4);
+    if (with_optim) {
+        o.optim = &adam;
+        o.schedule = &cos;
+        o.clip_norm = 1.0;
+        o.X_val = &Xv;
+        o.T_val = &Tv;
+    }
+    nb_trainer *tr;
+    cr_assert_eq(nb_trainer_create(&tr, d->net), NB_OK);
+    cr_assert_eq(nb_trainer_begin(tr, c->rows, &o), NB_OK);
+    size_t count = 0;
+    nb_status st = NB_OK;
+    for (size_t e = 0; e < o.epochs && st == NB_OK; e++) {
+        for (size_t s = 0; s < c->rows && st == NB_OK; s += c->batch) {
+            size_t n = c->rows - s < c->batch ? c->rows - s : c->batch;
+            nb_tensor x = nb_tensor_rows(&d->X, s, n), t = nb_tensor_rows(&d->T, s, n);
+            st = nb_trainer_step(tr, &x, &t, NULL);
+            if (e == 0 && s == 0)
+                alloc_count_start(); /* from the end of the first step on */
+        }
+        nb_epoch_info info;
+        if (st == NB_OK)
+            st = nb_trainer_end_epoch(tr, &info, NULL);
+    }
+    nb_train_report rep;
+    nb_status end = nb_trainer_end(tr, &rep);
+    count = alloc_count_stop() - alloc_count_blas();
+    cr_assert_eq(st, NB_OK, "%s: %s", c->name, nb_status_str(st));
+    cr_assert_eq(end, NB_OK);
+    nb_trainer_free(tr);
+    return count;
+}
+
+Test(alloc, trainer_stages)
+{
+    cr_assert_eq(nb_set_threads(alloc_count_knows_callers() ? 2 : 1), NB_OK);
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        const case_def *c = &cases[i];
+        data d = make(c);
+        size_t plain = count_stages(&d, c, false), optim = count_stages(&d, c, true);
+        cr_expect_eq(plain, 0, "%s: %zu allocations in the stages after the first step",
+                     c->name, plain);
+        cr_expect_eq(optim, 0, "%s: %zu allocations in the stages with an optimizer, a "
+                     "schedule, clipping and validation", c->name, optim);
+        drop(&d);
+    }
+}

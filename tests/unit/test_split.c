@@ -18,9 +18,9 @@ typedef struct capture {
     float *grads;
 } capture;
 
-static nb_status keep_grads(void *ctx, float *params, float *grads, size_t n)
+static nb_status keep_grads(void *ctx, float *params, float *grads, size_t n, double lr)
 {
-    (void)params;
+    (void)params, (void)lr;
     memcpy(((capture *)ctx)->grads, grads, n * sizeof(float));
     return NB_OK;
 }
@@ -71,7 +71,9 @@ static void check_step(const step_case *c)
                                              : (float)nb_rng_uniform(&r);
     cr_assert_eq(nb_set_threads(c->threads), NB_OK);
     cr_assert_eq(nb_net_set_dropout_masks(net, c->dropout > 0.0f, 99), NB_OK);
-    net->drop_row0 = 7; /* a slice of a larger batch: masks from the whole batch's rows */
+    /* a slice of a larger batch (row 7 on): masks from the whole batch's rows */
+    nb__step_at at = {0.1, {c->dropout > 0.0f, 99, 7}};
+    nb__step_hooks share = {share_hook, NULL, NULL};
     double loss[2];
     for (int v = 0; v < 2; v++) {
         nb__split_policy(v == 0 ? NB_SPLIT_ALWAYS : NB_SPLIT_OFF);
@@ -79,9 +81,8 @@ static void check_step(const step_case *c)
         if (v == 0)
             cr_assert_eq(nb__split_parts(net, c->rows), c->threads, "the split did not happen");
         capture cap = {g[v]};
-        nb__step_cfg cfg = {c->loss, 0.1f, keep_grads, &cap, c->hook ? share_hook : NULL,
-                            NULL, NULL};
-        cr_assert_eq(nb__train_step(net, &cfg, x, t, c->rows, c->global, &loss[v]), NB_OK);
+        nb__step_cfg cfg = {c->loss, false, keep_grads, &cap, c->hook ? &share : NULL};
+        cr_assert_eq(nb__train_step(net, &cfg, &at, x, t, c->rows, c->global, &loss[v]), NB_OK);
     }
     nb__split_policy(NB_SPLIT_AUTO);
     double e = rel_err(g[0], g[1], np);
@@ -276,9 +277,11 @@ Test(split, layer_hook_after_sum)
     cr_assert_eq(nb__net_prepare(net, ROWS), NB_OK);
     layer_log lg = {0};
     capture cap = {g};
-    nb__step_cfg cfg = {NB_LOSS_MSE, 0.1f, keep_grads, &cap, log_hook, &lg, log_layer};
+    nb__step_hooks hooks = {log_hook, log_layer, &lg};
+    nb__step_cfg cfg = {NB_LOSS_MSE, false, keep_grads, &cap, &hooks};
+    nb__step_at at = {0.1, {false, 0, 0}};
     double loss;
-    cr_assert_eq(nb__train_step(net, &cfg, x, t, ROWS, 2 * ROWS, &loss), NB_OK);
+    cr_assert_eq(nb__train_step(net, &cfg, &at, x, t, ROWS, 2 * ROWS, &loss), NB_OK);
     nb__split_policy(NB_SPLIT_AUTO);
     cr_assert_eq(lg.calls, 3);
     for (size_t i = 0; i < 3; i++) {
