@@ -107,9 +107,10 @@ Test(act_net, backward_equals_kernel_chain)
     }
 }
 
-static nb_status keep_grads(void *ctx, float *params, float *grads, size_t n)
+static nb_status keep_grads(void *ctx, float *params, float *grads, size_t n, double lr)
 {
     (void)params;
+    (void)lr;
     memcpy(ctx, grads, n * sizeof(float));
     return NB_OK;
 }
@@ -137,8 +138,9 @@ Test(act_net, split_gradient_equals_unsplit)
             cr_assert_eq(nb__net_prepare(net, ROWS), NB_OK);
             if (v == 0)
                 cr_assert_eq(nb__split_parts(net, ROWS), 3, "the split did not happen");
-            nb__step_cfg cfg = {NB_LOSS_MSE, 0.1f, keep_grads, g[v], NULL, NULL, NULL};
-            cr_assert_eq(nb__train_step(net, &cfg, x, t, ROWS, ROWS, &loss[v]), NB_OK);
+            nb__step_cfg cfg = {NB_LOSS_MSE, false, keep_grads, g[v], NULL};
+            nb__step_at at = {0.1, {true, 8, 0}}; /* the masks of nb_net_set_dropout_masks above */
+            cr_assert_eq(nb__train_step(net, &cfg, &at, x, t, ROWS, ROWS, &loss[v]), NB_OK);
         }
         nb__split_policy(NB_SPLIT_AUTO);
         double d = 0.0, m = 0.0;
