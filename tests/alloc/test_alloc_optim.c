@@ -104,7 +104,7 @@ Test(alloc, trainer_run_with_each_optimizer)
     nb_net_free(net);
 }
 
-/* Dropout (issue 12): the masks are regenerated, not stored; its buffer is reserved before the
+/* Dropout: the masks are regenerated, not stored; its buffer is reserved before the
    first step.  Plain SGD (fused) and Adam, a trainer's second run allocates nothing. */
 Test(alloc, trainer_run_with_dropout)
 {
@@ -138,7 +138,7 @@ Test(alloc, trainer_run_with_dropout)
     nb_net_free(net);
 }
 
-/* Checkpoints (issue 12): a run resumed from a checkpoint, in a trainer the loader made,
+/* Checkpoints: a run resumed from a checkpoint, in a trainer the loader made,
    allocates nothing after its first epoch (which sizes the loop's buffers), with each
    optimizer, dropout, a schedule, clipping and restore_best on validation rows. */
 typedef struct resume_ctx {
