@@ -5,7 +5,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
-#include "nablas.h"
+#include "nablas/status.h"
 
 /* A format's verdict on the first n bytes of its input (eof: there are no more): NB_OK for a
    complete, valid file, NB_ERR_TRUNCATED for a proper prefix (read on), any other status to
@@ -34,6 +34,10 @@ enum { NB__TMP_SUFFIX_LEN = 6 };
    removes the file.  NULL (the default): no calls.  Not for concurrent writers. */
 typedef void (*nb__tmp_hook_fn)(const char *tmp_path);
 extern nb__tmp_hook_fn nb__tmp_hook;
+
+/* The public atomic writer (nablas/data.h, whose contract it follows), declared again here so
+   that core, which does not see the data layer's header, compiles it against its prototype. */
+nb_status nb_write_file_atomic(const char *path, const void *data, size_t size);
 
 /* The one save path of the file formats: encode obj into a malloc'd buffer, write it to path
    atomically (nb_write_file_atomic), free the buffer. */

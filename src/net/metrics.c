@@ -2,10 +2,13 @@
    include/nablas/metrics.h.  Two passes: the targets' means first, so that the total sum of
    squares is a sum of squared deviations (no cancellation). */
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/base.h"
+#include "nablas/infer.h"
+#include "nablas/metrics.h"
 
 enum { CHUNK = 1024 }; /* rows predicted at a time */
 

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "nablas/rng.h"
 #include "train/trainer.h"
 
 nb_train_opts nb_train_opts_default(void)

@@ -2,6 +2,7 @@
 #ifndef NB_TRAIN_TRAINER_H
 #define NB_TRAIN_TRAINER_H
 
+#include "nablas/checkpoint.h" /* nb_train_position (a train-layer type in a persist header) */
 #include "train/step.h"
 
 /* The options of a run that decide its trajectory (checkpoints record them; a resumed run
