@@ -45,6 +45,15 @@ nb_status nb_net_create(nb_net **net, size_t inputs, const nb_layer_spec *layers
                         uint64_t seed);
 void nb_net_free(nb_net *net); /* NULL is a no-op */
 
+/* *out = a deep, independent copy of src: the same layers (units, activations, dropout rates),
+   parameters, gradients, training precision (nablas/precision.h) and dropout-mask setting
+   (nb_net_set_dropout_masks).  The copy shares no buffer with src: training or freeing one
+   leaves the other as it was; the caller frees it with nb_net_free.  Its workspace is not
+   copied but allocated on first use (or by nb_net_reserve), as a new network's is.  Statuses:
+   NB_ERR_NULL if out or src is NULL, NB_ERR_NOMEM (then *out is left as it was), and those of
+   nb_net_set_precision for a bf16 network.  Allocates five blocks for an fp32 network. */
+nb_status nb_net_clone(nb_net **out, const nb_net *src);
+
 /* Deterministic initialisation: biases 0; weights of a layer followed by ReLU or leaky ReLU are
    He-normal, N(0, 2 / fan_in); all others Xavier/Glorot-uniform, U(-a, a) with
    a = sqrt(6 / (fan_in + fan_out)).  Same seed, same parameters (the uniform draws are the
