@@ -111,7 +111,7 @@ static int evaluate(const char *model_path, nb_model *m, nb_dataset *d)
     if (!classify) {
         /* On the raw table (the library standardises the features and maps the predictions
            back to the targets' units); then the loss in the units the model was trained in. */
-        st = nb_net_evaluate_regression(&r, m->net, m->norm, m->target_norm, &d->X, &d->T);
+        st = nb_net_evaluate_regression(m->net, m->norm, m->target_norm, &d->X, &d->T, &r);
         if (st == NB_OK && m->target_norm)
             st = nb_norm_apply(m->target_norm, &d->T);
     }

@@ -135,7 +135,7 @@ static int predict(const char *out, nb_model *m, nb_dataset *d, const char *data
     int rc = check_outputs_finite("predict", data, &Y);
     if (rc == CLI_OK && cli_ends_with(out, ".npy")) {
         errno = 0;
-        st = nb_npy_write(out, &Y);
+        st = nb_npy_write(&Y, out);
         rc = st == NB_OK ? CLI_OK : cli_error("predict", "cannot write %s: %s", out,
                                               errno ? strerror(errno) : nb_status_str(st));
     } else if (rc == CLI_OK) {

@@ -349,7 +349,7 @@ static nb_status encode_npy(const void *t, void **data, size_t *size)
     return nb_npy_write_mem(data, size, t);
 }
 
-nb_status nb_npy_write(const char *path, const nb_tensor *t)
+nb_status nb_npy_write(const nb_tensor *t, const char *path)
 {
     return nb__save_encoded(path, encode_npy, t);
 }
