@@ -58,6 +58,44 @@ static int shape_error(const char *path, const char *spec, const nb_layer_spec *
     return rc;
 }
 
+/* The message for a failed nb_safetensors_load of path (with_layers: --layers was given). */
+static int load_error(const char *path, nb_status st, bool with_layers)
+{
+    if (st == NB_ERR_IO)
+        return cli_error("import", "cannot read %s", path);
+    if (st == NB_ERR_ARG && !with_layers)
+        return cli_error("import", "%s does not name its activations (it was not written by "
+                         "nablas export): give --layers", path);
+    if (st == NB_ERR_SHAPE)
+        return cli_error("import", "%s: its tensors are not a chain of layers (a weight is not "
+                         "2-D, or widths do not follow)", path);
+    if (st == NB_ERR_LIMIT)
+        return cli_error("import", "%s: its header length exceeds 100000000 bytes (not a "
+                         "safetensors file, or damaged)", path);
+    if (st == NB_ERR_UNSUPPORTED)
+        return cli_error("import", "%s: %s (only {i}.weight / {i}.bias tensors of F32, F16, "
+                         "BF16 or F64)", path, nb_status_str(st));
+    return cli_error("import", "%s: %s", path, nb_status_str(st));
+}
+
+/* Saves the imported network as a model file at out and says what it holds. */
+static int save(nb_net *net, nb_loss loss, const char *from, const char *out)
+{
+    nb_model m = {.net = net, .loss = loss};
+    nb_status st = nb_model_save(&m, out);
+    if (st != NB_OK)
+        return cli_error("import", "cannot save %s: %s", out, nb_status_str(st));
+    printf("imported %zu-", nb_net_inputs(net));
+    for (size_t l = 0; l < nb_net_num_layers(net); l++) {
+        nb_layer_spec s;
+        nb_net_layer(net, l, &s);
+        printf("%s%zu:%s", l ? "," : "", s.units, nb_act_name(s.act));
+    }
+    printf(" network (%zu parameters) from %s; model saved to %s\n", nb_net_num_params(net),
+           from, out);
+    return CLI_OK;
+}
+
 int cmd_import(int argc, char **argv)
 {
     cli_cmd cmd = {"import", "FILE.safetensors --out MODEL [--layers SPEC] [options]",
@@ -103,22 +141,8 @@ int cmd_import(int argc, char **argv)
         return rc;
     }
     free(L);
-    if (st == NB_ERR_IO)
-        return cli_error("import", "cannot read %s", cmd.pos_value);
-    if (st == NB_ERR_ARG && !spec)
-        return cli_error("import", "%s does not name its activations (it was not written by "
-                         "nablas export): give --layers", cmd.pos_value);
-    if (st == NB_ERR_SHAPE)
-        return cli_error("import", "%s: its tensors are not a chain of layers (a weight is not "
-                         "2-D, or widths do not follow)", cmd.pos_value);
-    if (st == NB_ERR_LIMIT)
-        return cli_error("import", "%s: its header length exceeds 100000000 bytes (not a "
-                         "safetensors file, or damaged)", cmd.pos_value);
-    if (st == NB_ERR_UNSUPPORTED)
-        return cli_error("import", "%s: %s (only {i}.weight / {i}.bias tensors of F32, F16, "
-                         "BF16 or F64)", cmd.pos_value, nb_status_str(st));
     if (st != NB_OK)
-        return cli_error("import", "%s: %s", cmd.pos_value, nb_status_str(st));
+        return load_error(cmd.pos_value, st, spec != NULL);
     nb_layer_spec last;
     nb_net_layer(net, nb_net_num_layers(net) - 1, &last);
     if (loss == NB_LOSS_SOFTMAX_CE && last.act != NB_ACT_IDENTITY) {
@@ -126,20 +150,7 @@ int cmd_import(int argc, char **argv)
         return cli_usage_error("import", "--loss softmax-ce takes logits: the last layer's "
                                          "activation must be identity");
     }
-    nb_model m = {.net = net, .loss = loss};
-    st = nb_model_save(&m, out);
-    if (st == NB_OK) {
-        printf("imported %zu-", nb_net_inputs(net));
-        for (size_t l = 0; l < nb_net_num_layers(net); l++) {
-            nb_layer_spec s;
-            nb_net_layer(net, l, &s);
-            printf("%s%zu:%s", l ? "," : "", s.units, nb_act_name(s.act));
-        }
-        printf(" network (%zu parameters) from %s; model saved to %s\n", nb_net_num_params(net),
-               cmd.pos_value, out);
-    } else {
-        rc = cli_error("import", "cannot save %s: %s", out, nb_status_str(st));
-    }
+    rc = save(net, loss, cmd.pos_value, out);
     nb_net_free(net);
     return rc;
 }
