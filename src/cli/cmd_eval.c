@@ -12,6 +12,14 @@ static cli_opt opts[] = {
     CLI_DATA_OPTS,
 };
 
+static const char help[] =
+    "Prints the model's loss on a labelled table and, for classifiers, the accuracy "
+    "and the\nconfusion matrix; for regression, RMSE, MAE and R2 per target column "
+    "(and overall) in the\ntargets' own units. The model's standardisation is "
+    "applied to the data first; class labels\nare matched to the class names "
+    "stored in the model. Without a target option, the columns\nnamed like the "
+    "model's targets are the targets.";
+
 /* Rows: true class; columns: predicted class.  One output means a 0.5 threshold. */
 static void confusion(const nb_tensor *Y, const nb_tensor *T, char **names, size_t k)
 {
@@ -147,16 +155,9 @@ int cmd_eval(int argc, char **argv)
 {
     cli_cmd cmd = {"eval", "--model MODEL --data FILE [--label-column C | --target-columns LIST | "
                    "--targets T.npy] [options]",
-                   "Prints the model's loss on a labelled table and, for classifiers, the accuracy "
-                   "and the\nconfusion matrix; for regression, RMSE, MAE and R2 per target column "
-                   "(and overall) in the\ntargets' own units. The model's standardisation is "
-                   "applied to the data first; class labels\nare matched to the class names "
-                   "stored in the model. Without a target option, the columns\nnamed like the "
-                   "model's targets are the targets.",
-                   opts, sizeof opts / sizeof *opts, NULL, NULL};
-    bool help;
-    int rc = cli_parse(&cmd, argc, argv, &help);
-    if (rc != CLI_OK || help)
+                   help, opts, sizeof opts / sizeof *opts, NULL, NULL};
+    int rc;
+    if (!cli_begin(&cmd, argc, argv, &rc))
         return rc;
     const char *path = cli_get(&cmd, "model");
     if (!path)

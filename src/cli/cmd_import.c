@@ -13,6 +13,15 @@ static cli_opt opts[] = {
     {"loss", "NAME", "the model's loss for eval: mse, bce or softmax-ce (default mse)", NULL},
 };
 
+static const char help[] =
+    "Builds a model from a safetensors file laid out as a PyTorch nn.Sequential "
+    "of nn.Linear\nlayers: {i}.weight (out x in) and {i}.bias for increasing "
+    "indices i (activation modules\nmay take indices in between).  The input "
+    "width comes from the first weight; --layers\ngives each layer's units "
+    "(checked against the file) and activation; without it the\nactivations "
+    "come from the file's metadata, which nablas export writes (PyTorch's\n"
+    "weights alone do not say them).  F32, F16, BF16 and F64 tensors are read.  The model takes raw inputs (no standardisation).";
+
 static bool parse_loss(const char *s, nb_loss *out)
 {
     for (int l = 0; l < NB_LOSS_COUNT; l++)
@@ -78,13 +87,9 @@ static int load_error(const char *path, nb_status st, bool with_layers)
     return cli_error("import", "%s: %s", path, nb_status_str(st));
 }
 
-/* Saves the imported network as a model file at out and says what it holds. */
-static int save(nb_net *net, nb_loss loss, const char *from, const char *out)
+/* What the imported network holds, where it came from and where it went. */
+static void summary(const nb_net *net, const char *from, const char *out)
 {
-    nb_model m = {.net = net, .loss = loss};
-    nb_status st = nb_model_save(&m, out);
-    if (st != NB_OK)
-        return cli_error("import", "cannot save %s: %s", out, nb_status_str(st));
     printf("imported %zu-", nb_net_inputs(net));
     for (size_t l = 0; l < nb_net_num_layers(net); l++) {
         nb_layer_spec s;
@@ -93,23 +98,24 @@ static int save(nb_net *net, nb_loss loss, const char *from, const char *out)
     }
     printf(" network (%zu parameters) from %s; model saved to %s\n", nb_net_num_params(net),
            from, out);
-    return CLI_OK;
+}
+
+/* Saves the imported network as a model file at out and says what it holds. */
+static int save(nb_net *net, nb_loss loss, const char *from, const char *out)
+{
+    nb_model m = {.net = net, .loss = loss};
+    nb_status st = nb_model_save(&m, out);
+    if (st == NB_OK)
+        summary(net, from, out);
+    return st == NB_OK ? CLI_OK : cli_error("import", "cannot save %s: %s", out, nb_status_str(st));
 }
 
 int cmd_import(int argc, char **argv)
 {
     cli_cmd cmd = {"import", "FILE.safetensors --out MODEL [--layers SPEC] [options]",
-                   "Builds a model from a safetensors file laid out as a PyTorch nn.Sequential "
-                   "of nn.Linear\nlayers: {i}.weight (out x in) and {i}.bias for increasing "
-                   "indices i (activation modules\nmay take indices in between).  The input "
-                   "width comes from the first weight; --layers\ngives each layer's units "
-                   "(checked against the file) and activation; without it the\nactivations "
-                   "come from the file's metadata, which nablas export writes (PyTorch's\n"
-                   "weights alone do not say them).  F32, F16, BF16 and F64 tensors are read.  The model takes raw inputs (no standardisation).",
-                   opts, sizeof opts / sizeof *opts, "FILE.safetensors", NULL};
-    bool help;
-    int rc = cli_parse(&cmd, argc, argv, &help);
-    if (rc != CLI_OK || help)
+                   help, opts, sizeof opts / sizeof *opts, "FILE.safetensors", NULL};
+    int rc;
+    if (!cli_begin(&cmd, argc, argv, &rc))
         return rc;
     const char *spec = cli_get(&cmd, "layers"), *out = cli_get(&cmd, "out"),
                *ls = cli_get(&cmd, "loss");

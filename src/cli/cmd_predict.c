@@ -15,6 +15,14 @@ static cli_opt opts[] = {
     {"out", "FILE", "where to write the predictions: FILE.csv or FILE.npy (required)", NULL},
 };
 
+static const char help[] =
+    "Writes the model's outputs for every row of a table: to a .npy file as a "
+    "float32 array, or\nto a CSV file with a header (for classifiers: one "
+    "probability column per class and the\npredicted class). Columns named by "
+    "--label-column or --target-columns are ignored, and so\nare, without being "
+    "named, the columns named like the model's targets. A model trained\nwith "
+    "--standardize-targets answers in the targets' own units.";
+
 static void softmax_rows(nb_tensor *Y)
 {
     for (size_t i = 0; i < Y->rows; i++) {
@@ -150,16 +158,9 @@ static int predict(const char *out, nb_model *m, nb_dataset *d, const char *data
 int cmd_predict(int argc, char **argv)
 {
     cli_cmd cmd = {"predict", "--model MODEL --data FILE --out FILE.csv|FILE.npy [options]",
-                   "Writes the model's outputs for every row of a table: to a .npy file as a "
-                   "float32 array, or\nto a CSV file with a header (for classifiers: one "
-                   "probability column per class and the\npredicted class). Columns named by "
-                   "--label-column or --target-columns are ignored, and so\nare, without being "
-                   "named, the columns named like the model's targets. A model trained\nwith "
-                   "--standardize-targets answers in the targets' own units.",
-                   opts, sizeof opts / sizeof *opts, NULL, NULL};
-    bool help;
-    int rc = cli_parse(&cmd, argc, argv, &help);
-    if (rc != CLI_OK || help)
+                   help, opts, sizeof opts / sizeof *opts, NULL, NULL};
+    int rc;
+    if (!cli_begin(&cmd, argc, argv, &rc))
         return rc;
     const char *path = cli_get(&cmd, "model"), *out = cli_get(&cmd, "out");
     if (!path)

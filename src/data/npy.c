@@ -298,16 +298,14 @@ static nb_status npy_prefix(const unsigned char *b, size_t n, bool eof, void *ct
     return st == NB_OK && !eof ? NB_ERR_TRUNCATED : st;
 }
 
+static nb_status decode_npy(void *out, const unsigned char *data, size_t size)
+{
+    return nb_npy_read_mem(out, data, size);
+}
+
 nb_status nb_npy_read(nb_tensor *out, const char *path)
 {
-    if (!path || !out)
-        return NB_ERR_NULL;
-    unsigned char *data;
-    size_t size;
-    NB_TRY(nb__read_checked(path, MAX_NPY_FILE, npy_prefix, NULL, &data, &size));
-    nb_status st = nb_npy_read_mem(out, data, size);
-    free(data);
-    return st;
+    return nb__load_decoded(path, MAX_NPY_FILE, npy_prefix, decode_npy, out);
 }
 
 /* ---- writing -------------------------------------------------------------------------------- */
