@@ -3,10 +3,7 @@
 #ifndef NABLAS_H
 #define NABLAS_H
 
-#define NB_VERSION_MAJOR 0
-#define NB_VERSION_MINOR 1
-#define NB_VERSION_PATCH 0
-
+#include "nablas/version.h"
 #include "nablas/status.h"
 #include "nablas/tensor.h"
 #include "nablas/kernels.h"

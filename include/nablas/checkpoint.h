@@ -26,20 +26,8 @@ extern "C" {
 /* The longest note a checkpoint keeps, in bytes (without the terminating NUL). */
 #define NB_CHECKPOINT_MAX_NOTE 65536u
 
-/* Where a run stands: filled by every nb_trainer_run (also before each on_epoch call, so a
-   checkpoint saved from the callback is exact), by the loop's stages (nb_trainer_step counts
-   steps, nb_trainer_end_epoch epochs) and by nb_checkpoint_load. */
-typedef struct nb_train_position {
-    uint64_t epochs_done;  /* epochs completed (global numbering, 1-based epochs) */
-    uint64_t steps_done;   /* global batches (optimizer steps) completed */
-    size_t best_epoch;     /* early stopping: epoch of the best validation loss, 0 = none */
-    double best_val_loss;  /* NaN when none */
-    size_t bad_epochs;     /* epochs since the best */
-    bool stopped;          /* the run ended early (patience or callback) */
-} nb_train_position;
-
-/* The trainer's position (a new trainer: zeros, best_val_loss NaN).  NB_ERR_NULL for NULL. */
-nb_status nb_trainer_position(const nb_trainer *tr, nb_train_position *pos);
+/* nb_train_position and nb_trainer_position (where a run stands) are in net.h, with the
+   trainer. */
 
 /* Saves the trainer's run and the model: atomically, as nb_model_save (save_mem: the bytes
    in a malloc'd buffer, free with free()).  m->net must be tr's network (NB_ERR_ARG

@@ -128,15 +128,17 @@ nb_status nb_csv_read_mem(nb_dataset *out, const char *text, size_t len, const n
 nb_status nb_npy_read(nb_tensor *out, const char *path);
 nb_status nb_npy_read_mem(nb_tensor *out, const void *data, size_t size);
 
-/* Writes t as a 2-D little-endian float32 array (format 1.0), atomically. */
-nb_status nb_npy_write(const char *path, const nb_tensor *t);
+/* Writes t as a 2-D little-endian float32 array (format 1.0), atomically (the object first,
+   the path last, as every saver).  NB_ERR_IO (errno says why) leaves any file at path as it
+   was. */
+nb_status nb_npy_write(const nb_tensor *t, const char *path);
 /* The same bytes into a malloc'd buffer (free with free()). */
 nb_status nb_npy_write_mem(void **data, size_t *size, const nb_tensor *t);
 /* Writes an array of ndim (1..NB_NPY_MAX_DIMS) dimensions, shape[0] x ... x shape[ndim-1],
    of the float32 values in C order (e.g. a Jacobian, rows x outputs x inputs), as
    nb_npy_write.  NB_ERR_SHAPE: ndim out of range or a zero dimension; NB_ERR_OVERFLOW. */
 #define NB_NPY_MAX_DIMS 8
-nb_status nb_npy_write_nd(const char *path, const float *values, size_t ndim, const size_t *shape);
+nb_status nb_npy_write_nd(const float *values, size_t ndim, const size_t *shape, const char *path);
 nb_status nb_npy_write_nd_mem(void **data, size_t *size, const float *values, size_t ndim,
                               const size_t *shape);
 

@@ -40,7 +40,7 @@ typedef struct nb_fb_info {
     size_t iteration;  /* 1-based */
     size_t iterations; /* the limit */
     double loss;       /* training loss at the new parameters */
-    double val_loss;   /* LM: validation MSE at the new parameters; -1 without validation */
+    double val_loss;   /* LM: validation MSE at the new parameters; NaN without validation */
     double grad_norm;  /* LM: ||grad MSE||_2; L-BFGS: max |g| (torch's optimality measure) */
     double mu;         /* LM: the damping for the next iteration; L-BFGS: 0 */
     double step;       /* L-BFGS: the step length t taken; LM: 0 */
@@ -88,7 +88,7 @@ typedef struct nb_lm_report {
     double mu;             /* final damping */
     double loss;           /* final training MSE */
     double grad_norm;      /* ||grad MSE||_2 at the final parameters */
-    double val_loss;       /* final validation MSE, or -1 */
+    double val_loss;       /* final validation MSE; NaN without validation */
     size_t best_iteration; /* iteration whose parameters were kept (validation), else iterations */
     size_t bytes;          /* workspace allocated by the call */
     nb_fb_stop stop;

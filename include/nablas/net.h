@@ -45,6 +45,15 @@ nb_status nb_net_create(nb_net **net, size_t inputs, const nb_layer_spec *layers
                         uint64_t seed);
 void nb_net_free(nb_net *net); /* NULL is a no-op */
 
+/* *out = a deep, independent copy of src: the same layers (units, activations, dropout rates),
+   parameters, gradients, training precision (nablas/precision.h) and dropout-mask setting
+   (nb_net_set_dropout_masks).  The copy shares no buffer with src: training or freeing one
+   leaves the other as it was; the caller frees it with nb_net_free.  Its workspace is not
+   copied but allocated on first use (or by nb_net_reserve), as a new network's is.  Statuses:
+   NB_ERR_NULL if out or src is NULL, NB_ERR_NOMEM (then *out is left as it was), and those of
+   nb_net_set_precision for a bf16 network.  Allocates five blocks for an fp32 network. */
+nb_status nb_net_clone(nb_net **out, const nb_net *src);
+
 /* Deterministic initialisation: biases 0; weights of a layer followed by ReLU or leaky ReLU are
    He-normal, N(0, 2 / fan_in); all others Xavier/Glorot-uniform, U(-a, a) with
    a = sqrt(6 / (fan_in + fan_out)).  Same seed, same parameters (the uniform draws are the
@@ -260,6 +269,21 @@ nb_status nb_trainer_end_epoch(nb_trainer *trainer, nb_epoch_info *info, bool *s
    NB_OK; NB_ERR_STATE if no run is under way.  An epoch left half done is not recorded:
    NB_ERR_STATE is returned after the same clean-up. */
 nb_status nb_trainer_end(nb_trainer *trainer, nb_train_report *report);
+
+/* Where a run stands: filled by every nb_trainer_run (also before each on_epoch call, so a
+   checkpoint saved from the callback is exact), by the loop's stages (nb_trainer_step counts
+   steps, nb_trainer_end_epoch epochs) and by nb_checkpoint_load (include/nablas/checkpoint.h). */
+typedef struct nb_train_position {
+    uint64_t epochs_done;  /* epochs completed (global numbering, 1-based epochs) */
+    uint64_t steps_done;   /* global batches (optimizer steps) completed */
+    size_t best_epoch;     /* early stopping: epoch of the best validation loss, 0 = none */
+    double best_val_loss;  /* NaN when none */
+    size_t bad_epochs;     /* epochs since the best */
+    bool stopped;          /* the run ended early (patience or callback) */
+} nb_train_position;
+
+/* The trainer's position (a new trainer: zeros, best_val_loss NaN).  NB_ERR_NULL for NULL. */
+nb_status nb_trainer_position(const nb_trainer *tr, nb_train_position *pos);
 
 #ifdef __cplusplus
 }

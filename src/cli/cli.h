@@ -33,6 +33,12 @@ typedef struct cli_cmd {
 /* Parses argv (after the subcommand name).  Returns CLI_OK, or CLI_USAGE after printing an
    error; *help_shown is set when --help printed the help (the caller then exits 0). */
 int cli_parse(cli_cmd *cmd, int argc, char **argv, bool *help_shown);
+/* Whether a cli_parse of this process showed --help (the command then ends without running:
+   under mpirun, cli_mpi_join tells the other ranks). */
+bool cli_help_was_shown(void);
+/* cli_parse for a command's first lines: true when the command goes on, false when it ends
+   here, with *rc its exit status (CLI_OK after --help, CLI_USAGE after a usage error). */
+bool cli_begin(cli_cmd *cmd, int argc, char **argv, int *rc);
 const char *cli_get(const cli_cmd *cmd, const char *name);
 bool cli_flag(const cli_cmd *cmd, const char *name);
 /* Value parsers: print an error naming the option and return false on bad input. */

@@ -12,6 +12,14 @@ static cli_opt opts[] = {
     CLI_DATA_OPTS,
 };
 
+static const char help[] =
+    "Prints the model's loss on a labelled table and, for classifiers, the accuracy "
+    "and the\nconfusion matrix; for regression, RMSE, MAE and R2 per target column "
+    "(and overall) in the\ntargets' own units. The model's standardisation is "
+    "applied to the data first; class labels\nare matched to the class names "
+    "stored in the model. Without a target option, the columns\nnamed like the "
+    "model's targets are the targets.";
+
 /* Rows: true class; columns: predicted class.  One output means a 0.5 threshold. */
 static void confusion(const nb_tensor *Y, const nb_tensor *T, char **names, size_t k)
 {
@@ -111,7 +119,7 @@ static int evaluate(const char *model_path, nb_model *m, nb_dataset *d)
     if (!classify) {
         /* On the raw table (the library standardises the features and maps the predictions
            back to the targets' units); then the loss in the units the model was trained in. */
-        st = nb_net_evaluate_regression(&r, m->net, m->norm, m->target_norm, &d->X, &d->T);
+        st = nb_net_evaluate_regression(m->net, m->norm, m->target_norm, &d->X, &d->T, &r);
         if (st == NB_OK && m->target_norm)
             st = nb_norm_apply(m->target_norm, &d->T);
     }
@@ -147,16 +155,9 @@ int cmd_eval(int argc, char **argv)
 {
     cli_cmd cmd = {"eval", "--model MODEL --data FILE [--label-column C | --target-columns LIST | "
                    "--targets T.npy] [options]",
-                   "Prints the model's loss on a labelled table and, for classifiers, the accuracy "
-                   "and the\nconfusion matrix; for regression, RMSE, MAE and R2 per target column "
-                   "(and overall) in the\ntargets' own units. The model's standardisation is "
-                   "applied to the data first; class labels\nare matched to the class names "
-                   "stored in the model. Without a target option, the columns\nnamed like the "
-                   "model's targets are the targets.",
-                   opts, sizeof opts / sizeof *opts, NULL, NULL};
-    bool help;
-    int rc = cli_parse(&cmd, argc, argv, &help);
-    if (rc != CLI_OK || help)
+                   help, opts, sizeof opts / sizeof *opts, NULL, NULL};
+    int rc;
+    if (!cli_begin(&cmd, argc, argv, &rc))
         return rc;
     const char *path = cli_get(&cmd, "model");
     if (!path)

@@ -35,9 +35,8 @@ int cmd_export(int argc, char **argv)
                    "activations are listed in the\nheader's __metadata__ "
                    "as \"nablas.activations\"; class names and the loss are not exported.",
                    NULL, 0, NULL, NULL};
-    bool help;
-    int rc = cli_parse(&cmd, n_rest, rest, &help);
-    if (rc != CLI_OK || help)
+    int rc;
+    if (!cli_begin(&cmd, n_rest, rest, &rc))
         return rc;
     if (n_pos != 2)
         return cli_usage_error("export", "usage: nablas export MODEL FILE.safetensors");

@@ -14,6 +14,15 @@ static cli_opt opts[] = {
     {"loss", "NAME", "the model's loss for eval: mse, bce or softmax-ce (default mse)", NULL},
 };
 
+static const char help[] =
+    "Builds a model from a safetensors file laid out as a PyTorch nn.Sequential "
+    "of nn.Linear\nlayers: {i}.weight (out x in) and {i}.bias for increasing "
+    "indices i (activation modules\nmay take indices in between).  The input "
+    "width comes from the first weight; --layers\ngives each layer's units "
+    "(checked against the file) and activation; without it the\nactivations "
+    "come from the file's metadata, which nablas export writes (PyTorch's\n"
+    "weights alone do not say them).  F32, F16, BF16 and F64 tensors are read.  The model takes raw inputs (no standardisation).";
+
 static bool parse_loss(const char *s, nb_loss *out)
 {
     for (int l = 0; l < NB_LOSS_COUNT; l++)
@@ -59,20 +68,59 @@ static int shape_error(const char *path, const char *spec, const nb_layer_spec *
     return rc;
 }
 
+/* The message for a failed nb_safetensors_load of path (with_layers: --layers was given). */
+static int load_error(const char *path, nb_status st, bool with_layers)
+{
+    if (st == NB_ERR_IO)
+        return cli_error("import", "cannot read %s", path);
+    if (st == NB_ERR_ARG && !with_layers)
+        return cli_error("import", "%s does not name its activations (it was not written by "
+                         "nablas export): give --layers", path);
+    if (st == NB_ERR_SHAPE)
+        return cli_error("import", "%s: its tensors are not a chain of layers (a weight is not "
+                         "2-D, or widths do not follow)", path);
+    if (st == NB_ERR_LIMIT)
+        return cli_error("import", "%s: its header length exceeds 100000000 bytes (not a "
+                         "safetensors file, or damaged)", path);
+    if (st == NB_ERR_UNSUPPORTED)
+        return cli_error("import", "%s: %s (only {i}.weight / {i}.bias tensors of F32, F16, "
+                         "BF16 or F64)", path, nb_status_str(st));
+    return cli_error("import", "%s: %s", path, nb_status_str(st));
+}
+
+/* What the imported network holds, where it came from and where it went. */
+static void summary(const nb_net *net, const char *from, const char *out)
+{
+    printf("imported %zu-", nb_net_inputs(net));
+    for (size_t l = 0; l < nb_net_num_layers(net); l++) {
+        nb_layer_spec s;
+        nb_net_layer(net, l, &s);
+        printf("%s%zu:%s", l ? "," : "", s.units, nb_act_name(s.act));
+    }
+    printf(" network (%zu parameters) from %s; model saved to %s\n", nb_net_num_params(net),
+           from, out);
+}
+
+/* Saves the imported network as a model file at out and says what it holds. */
+static int save(nb_net *net, nb_loss loss, const char *from, const char *out)
+{
+    nb_model m = {.net = net, .loss = loss};
+    errno = 0;
+    nb_status st = nb_model_save(&m, out);
+    int e = errno; /* the writer's reason (no space left, read-only, ...) */
+    if (st == NB_OK)
+        summary(net, from, out);
+    return st == NB_OK ? CLI_OK
+                       : cli_error("import", "cannot save %s: %s", out,
+                                   st == NB_ERR_IO && e ? strerror(e) : nb_status_str(st));
+}
+
 int cmd_import(int argc, char **argv)
 {
     cli_cmd cmd = {"import", "FILE.safetensors --out MODEL [--layers SPEC] [options]",
-                   "Builds a model from a safetensors file laid out as a PyTorch nn.Sequential "
-                   "of nn.Linear\nlayers: {i}.weight (out x in) and {i}.bias for increasing "
-                   "indices i (activation modules\nmay take indices in between).  The input "
-                   "width comes from the first weight; --layers\ngives each layer's units "
-                   "(checked against the file) and activation; without it the\nactivations "
-                   "come from the file's metadata, which nablas export writes (PyTorch's\n"
-                   "weights alone do not say them).  F32, F16, BF16 and F64 tensors are read.  The model takes raw inputs (no standardisation).",
-                   opts, sizeof opts / sizeof *opts, "FILE.safetensors", NULL};
-    bool help;
-    int rc = cli_parse(&cmd, argc, argv, &help);
-    if (rc != CLI_OK || help)
+                   help, opts, sizeof opts / sizeof *opts, "FILE.safetensors", NULL};
+    int rc;
+    if (!cli_begin(&cmd, argc, argv, &rc))
         return rc;
     const char *spec = cli_get(&cmd, "layers"), *out = cli_get(&cmd, "out"),
                *ls = cli_get(&cmd, "loss");
@@ -104,22 +152,8 @@ int cmd_import(int argc, char **argv)
         return rc;
     }
     free(L);
-    if (st == NB_ERR_IO)
-        return cli_error("import", "cannot read %s", cmd.pos_value);
-    if (st == NB_ERR_ARG && !spec)
-        return cli_error("import", "%s does not name its activations (it was not written by "
-                         "nablas export): give --layers", cmd.pos_value);
-    if (st == NB_ERR_SHAPE)
-        return cli_error("import", "%s: its tensors are not a chain of layers (a weight is not "
-                         "2-D, or widths do not follow)", cmd.pos_value);
-    if (st == NB_ERR_LIMIT)
-        return cli_error("import", "%s: its header length exceeds 100000000 bytes (not a "
-                         "safetensors file, or damaged)", cmd.pos_value);
-    if (st == NB_ERR_UNSUPPORTED)
-        return cli_error("import", "%s: %s (only {i}.weight / {i}.bias tensors of F32, F16, "
-                         "BF16 or F64)", cmd.pos_value, nb_status_str(st));
     if (st != NB_OK)
-        return cli_error("import", "%s: %s", cmd.pos_value, nb_status_str(st));
+        return load_error(cmd.pos_value, st, spec != NULL);
     nb_layer_spec last;
     nb_net_layer(net, nb_net_num_layers(net) - 1, &last);
     if (loss == NB_LOSS_SOFTMAX_CE && last.act != NB_ACT_IDENTITY) {
@@ -127,23 +161,7 @@ int cmd_import(int argc, char **argv)
         return cli_usage_error("import", "--loss softmax-ce takes logits: the last layer's "
                                          "activation must be identity");
     }
-    nb_model m = {.net = net, .loss = loss};
-    errno = 0;
-    st = nb_model_save(&m, out);
-    int e = errno; /* the writer's reason (no space left, read-only, ...) */
-    if (st == NB_OK) {
-        printf("imported %zu-", nb_net_inputs(net));
-        for (size_t l = 0; l < nb_net_num_layers(net); l++) {
-            nb_layer_spec s;
-            nb_net_layer(net, l, &s);
-            printf("%s%zu:%s", l ? "," : "", s.units, nb_act_name(s.act));
-        }
-        printf(" network (%zu parameters) from %s; model saved to %s\n", nb_net_num_params(net),
-               cmd.pos_value, out);
-    } else {
-        rc = cli_error("import", "cannot save %s: %s", out,
-                       st == NB_ERR_IO && e ? strerror(e) : nb_status_str(st));
-    }
+    rc = save(net, loss, cmd.pos_value, out);
     nb_net_free(net);
     return rc;
 }

@@ -11,6 +11,11 @@ static cli_opt opts[] = {
     {"features", "N", "show the standardisation of up to N features (default 8)", NULL},
 };
 
+static const char help[] =
+    "Verifies a model file (format, sizes, CRC-32 checksum) and prints its "
+    "architecture,\nparameter count, loss, input standardisation and class names. "
+    "A damaged file is reported\nwith the reason and exit status 1.";
+
 static void show_names(const char *label, char *const *names, size_t n, size_t max)
 {
     if (!n)
@@ -120,14 +125,9 @@ static int show_checkpoint(const char *path)
 
 int cmd_info(int argc, char **argv)
 {
-    cli_cmd cmd = {"info", "MODEL",
-                   "Verifies a model file (format, sizes, CRC-32 checksum) and prints its "
-                   "architecture,\nparameter count, loss, input standardisation and class names. "
-                   "A damaged file is reported\nwith the reason and exit status 1.",
-                   opts, sizeof opts / sizeof *opts, "MODEL", NULL};
-    bool help;
-    int rc = cli_parse(&cmd, argc, argv, &help);
-    if (rc != CLI_OK || help)
+    cli_cmd cmd = {"info", "MODEL", help, opts, sizeof opts / sizeof *opts, "MODEL", NULL};
+    int rc;
+    if (!cli_begin(&cmd, argc, argv, &rc))
         return rc;
     if (!cmd.pos_value)
         return cli_usage_error("info", "which model? usage: nablas info MODEL");

@@ -23,6 +23,16 @@ static cli_opt opts[] = {
                             "logits", NULL},
 };
 
+static const char help[] =
+    "Writes the model's outputs for every row of a table: to a .npy file as a "
+    "float32 array, or\nto a CSV file with a header (for classifiers: one "
+    "probability column per class and the\npredicted class). Columns named by "
+    "--label-column or --target-columns are ignored, and so\nare, without being "
+    "named, the columns named like the model's targets. A model trained\nwith "
+    "--standardize-targets answers in the targets' own units. --jacobian writes "
+    "each row's\nderivatives of those outputs with respect to the inputs, in "
+    "the data's units.";
+
 /* A CSV field, quoted only when it has to be. */
 static void put_field(FILE *f, const char *s)
 {
@@ -133,7 +143,7 @@ static int write_jacobian(const char *path, const nb_model *m, const nb_tensor *
         }
     size_t shape[3] = {X->rows, k, n};
     errno = 0;
-    st = nb_npy_write_nd(path, J.data, 3, shape);
+    st = nb_npy_write_nd(J.data, 3, shape, path);
     nb_tensor_free(&J);
     if (st != NB_OK)
         return cli_error("predict", "cannot write %s: %s", path,
@@ -163,7 +173,7 @@ static int predict(const char *out, nb_model *m, nb_dataset *d, const char *data
     int rc = check_outputs_finite("predict", data, &Y);
     if (rc == CLI_OK && cli_ends_with(out, ".npy")) {
         errno = 0;
-        st = nb_npy_write(out, &Y);
+        st = nb_npy_write(&Y, out);
         rc = st == NB_OK ? CLI_OK : cli_error("predict", "cannot write %s: %s", out,
                                               errno ? strerror(errno) : nb_status_str(st));
     } else if (rc == CLI_OK) {
@@ -178,18 +188,9 @@ static int predict(const char *out, nb_model *m, nb_dataset *d, const char *data
 int cmd_predict(int argc, char **argv)
 {
     cli_cmd cmd = {"predict", "--model MODEL --data FILE --out FILE.csv|FILE.npy [--jacobian FILE.npy] [options]",
-                   "Writes the model's outputs for every row of a table: to a .npy file as a "
-                   "float32 array, or\nto a CSV file with a header (for classifiers: one "
-                   "probability column per class and the\npredicted class). Columns named by "
-                   "--label-column or --target-columns are ignored, and so\nare, without being "
-                   "named, the columns named like the model's targets. A model trained\nwith "
-                   "--standardize-targets answers in the targets' own units. --jacobian writes "
-                   "each row's\nderivatives of those outputs with respect to the inputs, in "
-                   "the data's units.",
-                   opts, sizeof opts / sizeof *opts, NULL, NULL};
-    bool help;
-    int rc = cli_parse(&cmd, argc, argv, &help);
-    if (rc != CLI_OK || help)
+                   help, opts, sizeof opts / sizeof *opts, NULL, NULL};
+    int rc;
+    if (!cli_begin(&cmd, argc, argv, &rc))
         return rc;
     const char *path = cli_get(&cmd, "model"), *out = cli_get(&cmd, "out");
     const char *jac = cli_get(&cmd, "jacobian"), *of = cli_get(&cmd, "jacobian-of");

@@ -37,7 +37,7 @@ static int dispatch(int argc, char **argv)
         return CLI_OK;
     }
     if (strcmp(argv[1], "--version") == 0) {
-        printf("nablas %d.%d.%d\n", NB_VERSION_MAJOR, NB_VERSION_MINOR, NB_VERSION_PATCH);
+        printf("nablas %s\n", nb_version());
         return CLI_OK;
     }
     cli_signals_install();

@@ -86,7 +86,7 @@ int cli_mpi_join(const char *cmd, int rc)
        wait in; after a run every rank went through, all meet here once more. */
     if (!started || last_failed)
         return rc;
-    if (early || aside) {
+    if (early || aside || cli_help_was_shown()) {
         agree(cmd, CLI_MPI_EARLY, false);
         return rc;
     }

@@ -32,8 +32,9 @@ int cli_mpi_agree(const char *cmd, int rc);
    puts a cli_mpi_agree before anything else collective (the data read, the training).
    Returns the agreed status, or rc when this rank ended early. */
 int cli_mpi_join(const char *cmd, int rc);
-/* This rank ends without training (it showed --help): its cli_mpi_join tells the others,
-   which then fail ("another rank ended without training") instead of waiting for it. */
+/* This rank ends without training: its cli_mpi_join tells the others, which then fail
+   ("another rank ended without training") instead of waiting for it.  A rank that showed
+   --help (cli_help_was_shown) counts as one. */
 void cli_mpi_early(void);
 /* Runs a command other than train (or nablas --help, --version, a usage error) as
    run(argc, argv).  Under an MPI launcher it starts MPI first and ends as cli_mpi_early does,

@@ -63,6 +63,10 @@ static cli_opt *find(cli_cmd *cmd, const char *name, size_t len)
     return NULL;
 }
 
+static bool help_was_shown; /* cli_help_was_shown */
+
+bool cli_help_was_shown(void) { return help_was_shown; }
+
 int cli_parse(cli_cmd *cmd, int argc, char **argv, bool *help_shown)
 {
     *help_shown = false;
@@ -71,7 +75,7 @@ int cli_parse(cli_cmd *cmd, int argc, char **argv, bool *help_shown)
         if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
             print_help(cmd);
             *help_shown = true;
-            cli_mpi_early(); /* under mpirun the other ranks must not wait for this one */
+            help_was_shown = true; /* under mpirun the other ranks must not wait for this one */
             return CLI_OK;
         }
         if (strncmp(a, "--", 2) != 0 || a[2] == '\0') {
@@ -105,6 +109,13 @@ int cli_parse(cli_cmd *cmd, int argc, char **argv, bool *help_shown)
     return CLI_OK;
 }
 
+bool cli_begin(cli_cmd *cmd, int argc, char **argv, int *rc)
+{
+    bool help;
+    *rc = cli_parse(cmd, argc, argv, &help);
+    return *rc == CLI_OK && !help;
+}
+
 const char *cli_get(const cli_cmd *cmd, const char *name)
 {
     for (size_t i = 0; i < cmd->n_opts; i++)
@@ -115,6 +126,23 @@ const char *cli_get(const cli_cmd *cmd, const char *name)
 
 bool cli_flag(const cli_cmd *cmd, const char *name) { return cli_get(cmd, name) != NULL; }
 
+/* v, the value of --name, as a decimal integer >= 0 into *x (*overflow: it did not fit); false
+   after a usage error if it is not one.  strtoull skips blanks and takes a sign: a '-' is always
+   refused, a leading '+' or blank only when digits_only. */
+static bool parse_unsigned(const cli_cmd *cmd, const char *name, const char *v, bool digits_only,
+                           unsigned long long *x, bool *overflow)
+{
+    char *end;
+    errno = 0;
+    *x = strtoull(v, &end, 10);
+    *overflow = errno == ERANGE;
+    if (!*v || *end || v[0] == '-' || (digits_only && (v[0] == '+' || v[0] == ' '))) {
+        cli_usage_error(cmd->name, "--%s: '%s' is not a non-negative integer", name, v);
+        return false;
+    }
+    return true;
+}
+
 bool cli_u64(const cli_cmd *cmd, const char *name, uint64_t dflt, uint64_t *out)
 {
     const char *v = cli_get(cmd, name);
@@ -122,14 +150,11 @@ bool cli_u64(const cli_cmd *cmd, const char *name, uint64_t dflt, uint64_t *out)
         *out = dflt;
         return true;
     }
-    char *end;
-    errno = 0;
-    unsigned long long x = strtoull(v, &end, 10);
-    if (!*v || *end || v[0] == '-') {
-        cli_usage_error(cmd->name, "--%s: '%s' is not a non-negative integer", name, v);
+    unsigned long long x;
+    bool overflow;
+    if (!parse_unsigned(cmd, name, v, false, &x, &overflow))
         return false;
-    }
-    if (errno == ERANGE) {
+    if (overflow) {
         cli_usage_error(cmd->name, "--%s %s is out of range: at most %llu", name, v,
                         (unsigned long long)UINT64_MAX);
         return false;
@@ -146,14 +171,11 @@ bool cli_size_range(const cli_cmd *cmd, const char *name, size_t dflt, size_t mi
         *out = dflt;
         return true;
     }
-    char *end;
-    errno = 0;
-    unsigned long long x = strtoull(v, &end, 10);
-    if (!*v || *end || v[0] == '-' || v[0] == '+' || v[0] == ' ') {
-        cli_usage_error(cmd->name, "--%s: '%s' is not a non-negative integer", name, v);
+    unsigned long long x;
+    bool overflow;
+    if (!parse_unsigned(cmd, name, v, true, &x, &overflow))
         return false;
-    }
-    if (errno == ERANGE || x < min || x > max) {
+    if (overflow || x < min || x > max) {
         cli_usage_error(cmd->name, "--%s %s is out of range: give %zu to %zu", name, v, min, max);
         return false;
     }

@@ -5,7 +5,8 @@
 
 #include <stdbool.h>
 #include <stddef.h>
-#include "nablas.h"
+#include "nablas/status.h"
+#include "nablas/tensor.h"
 
 /* ThreadSanitizer: its runtime starts after the dynamic loader has run the target_clones
    (ifunc) resolvers, which then crash on their instrumented code; a TSan build takes the

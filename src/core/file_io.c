@@ -35,6 +35,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/base.h"
 #include "core/file_io.h"
 
 nb__tmp_hook_fn nb__tmp_hook;
@@ -350,6 +351,19 @@ int nb__probe_dir(const char *dir)
     }
     free(tmp);
     return e;
+}
+
+nb_status nb__load_decoded(const char *path, size_t max_size, nb__prefix_fn check,
+                           nb__decode_fn decode, void *obj)
+{
+    if (!path || !obj)
+        return NB_ERR_NULL;
+    unsigned char *data;
+    size_t size;
+    NB_TRY(nb__read_checked(path, max_size, check, NULL, &data, &size));
+    nb_status st = decode(obj, data, size);
+    free(data);
+    return st;
 }
 
 nb_status nb__save_encoded(const char *path, nb__encode_fn encode, const void *obj)

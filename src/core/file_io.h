@@ -6,7 +6,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
-#include "nablas.h"
+#include "nablas/status.h"
 
 /* A format's verdict on the first n bytes of its input (eof: there are no more): NB_OK for a
    complete, valid file, NB_ERR_TRUNCATED for a proper prefix (read on), any other status to
@@ -54,9 +54,20 @@ enum { NB__TMP_SUFFIX_LEN = 6 };
 typedef void (*nb__tmp_hook_fn)(const char *tmp_path);
 extern nb__tmp_hook_fn nb__tmp_hook;
 
+/* The public atomic writer (nablas/data.h, whose contract it follows), declared again here so
+   that core, which does not see the data layer's header, compiles it against its prototype. */
+nb_status nb_write_file_atomic(const char *path, const void *data, size_t size);
+
 /* The one save path of the file formats: encode obj into a malloc'd buffer, write it to path
    atomically (nb_write_file_atomic), free the buffer. */
 typedef nb_status (*nb__encode_fn)(const void *obj, void **data, size_t *size);
 nb_status nb__save_encoded(const char *path, nb__encode_fn encode, const void *obj);
+
+/* The one load path of the file formats: read path (nb__read_checked with check and no context,
+   at most max_size bytes), decode the bytes into obj, free them.  NB_ERR_NULL if path or obj is
+   NULL. */
+typedef nb_status (*nb__decode_fn)(void *obj, const unsigned char *data, size_t size);
+nb_status nb__load_decoded(const char *path, size_t max_size, nb__prefix_fn check,
+                           nb__decode_fn decode, void *obj);
 
 #endif

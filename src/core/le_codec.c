@@ -42,37 +42,26 @@ uint64_t nb__le_get_u64(const uint8_t *p)
     return v;
 }
 
-/* A float's bits as an integer: memcpy is the defined way to reinterpret them (the integer's
-   byte order then follows the float's, which is the same on every supported host). */
-void nb__le_put_f32(uint8_t *p, float v)
-{
-    uint32_t u;
-    memcpy(&u, &v, sizeof u);
-    nb__le_put_u32(p, u);
-}
+/* A float's bits as an integer of its width: memcpy is the defined way to reinterpret them
+   (the integer's byte order then follows the float's, which is the same on every supported
+   host).  One definition for both widths: nb__le_{put,get}_f32 and nb__le_{put,get}_f64. */
+#define LE_FLOAT(BITS, FLOAT)                            \
+    void nb__le_put_f##BITS(uint8_t *p, FLOAT v)         \
+    {                                                    \
+        uint##BITS##_t u;                                \
+        memcpy(&u, &v, sizeof u);                        \
+        nb__le_put_u##BITS(p, u);                        \
+    }                                                    \
+    FLOAT nb__le_get_f##BITS(const uint8_t *p)           \
+    {                                                    \
+        uint##BITS##_t u = nb__le_get_u##BITS(p);        \
+        FLOAT v;                                         \
+        memcpy(&v, &u, sizeof v);                        \
+        return v;                                        \
+    }
 
-float nb__le_get_f32(const uint8_t *p)
-{
-    uint32_t u = nb__le_get_u32(p);
-    float v;
-    memcpy(&v, &u, sizeof v);
-    return v;
-}
-
-void nb__le_put_f64(uint8_t *p, double v)
-{
-    uint64_t u;
-    memcpy(&u, &v, sizeof u);
-    nb__le_put_u64(p, u);
-}
-
-double nb__le_get_f64(const uint8_t *p)
-{
-    uint64_t u = nb__le_get_u64(p);
-    double v;
-    memcpy(&v, &u, sizeof v);
-    return v;
-}
+LE_FLOAT(32, float)
+LE_FLOAT(64, double)
 
 void nb__le_put_f32s(uint8_t *p, const float *v, size_t n)
 {

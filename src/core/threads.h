@@ -26,6 +26,13 @@ int nb__threads_for(size_t m, size_t n, size_t k);
    when the count changes (a few ns; it is process-global, see nablas/threads.h). */
 void nb__blas_threads_for(size_t m, size_t n, size_t k);
 
+/* The limit nb_get_threads() returns, and OpenBLAS's count, set to n >= 1 (nb_set_threads;
+   core/thread_limit.c). */
+void nb__threads_set_limit(int n);
+
+/* OpenBLAS on n threads, calling it only when the count changes (core/thread_limit.c). */
+void nb__blas_threads_set(int n);
+
 /* OpenBLAS on one thread (nb__pool_run, before its parts start; they skip the two calls
    above, which would race on OpenBLAS's process-global count). */
 void nb__blas_threads_one(void);

@@ -139,8 +139,9 @@ static nb_status check_ragged(const nb__csv_table *t, size_t ncols, nb_io_error 
     return NB_OK;
 }
 
-static nb_status fill(const nb__csv_table *t, const nb_csv_opts *o, const plan *p, size_t first,
-                      nb_dataset *d, nb_io_error *err)
+/* The numeric columns: features into X, target columns (without a label column) into T. */
+static nb_status fill_numbers(const nb__csv_table *t, const plan *p, size_t first, nb_dataset *d,
+                              nb_io_error *err)
 {
     size_t rows = t->n_recs - first;
     NB_TRY(nb_tensor_alloc(&d->X, rows, p->n_feat));
@@ -156,70 +157,88 @@ static nb_status fill(const nb__csv_table *t, const nb_csv_opts *o, const plan *
                 return number_error(st, t, r, j, err);
         }
     }
-    if (p->n_targ) {
-        NB_TRY(nb_tensor_alloc(&d->T, rows, p->n_targ));
-        for (size_t r = first; r < t->n_recs; r++)
-            for (size_t k = 0; k < p->n_targ; k++) {
-                nb_status st = parse_number(nb__csv_field(t, r, p->targ[k]),
-                                            &d->T.data[(r - first) * p->n_targ + k]);
-                if (st != NB_OK)
-                    return number_error(st, t, r, p->targ[k], err);
-            }
-    }
-    if (p->label) {
-        size_t col = p->label_col;
-        for (size_t r = first; r < t->n_recs; r++) {
-            const char *s = nb__csv_field(t, r, col);
-            char buf[48];
-            if (!*s)
-                return nb__csv_fail(err, NB_ERR_PARSE, nb__csv_field_line(t, r, col), col + 1,
-                            "missing value (empty label)");
-            if (strlen(s) > NB__CSV_MAX_NAME)
-                return nb__csv_fail(err, NB_ERR_PARSE, nb__csv_field_line(t, r, col), col + 1,
-                                    "class label longer than %d bytes: '%s'", NB__CSV_MAX_NAME,
-                                    nb__csv_shown(s, buf));
+    if (!p->n_targ)
+        return NB_OK;
+    NB_TRY(nb_tensor_alloc(&d->T, rows, p->n_targ));
+    for (size_t r = first; r < t->n_recs; r++)
+        for (size_t k = 0; k < p->n_targ; k++) {
+            nb_status st = parse_number(nb__csv_field(t, r, p->targ[k]),
+                                        &d->T.data[(r - first) * p->n_targ + k]);
+            if (st != NB_OK)
+                return number_error(st, t, r, p->targ[k], err);
         }
-        nb__csv_classes c;
-        nb_status st = nb__csv_classes_make(t, first, col, o, &c, err);
-        if (st == NB_OK)
-            st = nb_tensor_alloc(&d->T, rows, c.n);
-        for (size_t r = first; st == NB_OK && r < t->n_recs; r++) {
-            const char *s = nb__csv_field(t, r, col);
-            long k = nb__csv_class_of(&c, s);
-            char buf[48];
-            if (k < 0)
-                st = nb__csv_fail(err, NB_ERR_PARSE, nb__csv_field_line(t, r, col), col + 1,
-                                  "unknown class '%s' (%zu classes known)", nb__csv_shown(s, buf), c.n);
-            else
-                d->T.data[(r - first) * c.n + (size_t)k] = 1.0f;
-        }
-        nb__csv_classes_free(&c, st == NB_OK); /* on success the names move to the dataset */
-        if (st != NB_OK)
-            return st;
-        d->class_names = c.names;
-        d->n_classes = c.n;
-    }
-    if (o->header) {
-        d->feature_names = calloc(p->n_feat, sizeof *d->feature_names);
-        if (!d->feature_names)
-            return NB_ERR_NOMEM;
-        size_t f = 0;
-        for (size_t j = 0; j < p->ncols; j++)
-            if (p->role[j] == 0 && !(d->feature_names[f++] = nb__csv_dup(nb__csv_field(t, 0, j))))
-                return NB_ERR_NOMEM;
-    }
-    size_t n_names = p->label ? 1 : p->n_targ;
-    if (o->header && n_names) {
-        d->target_names = calloc(n_names, sizeof *d->target_names);
-        if (!d->target_names)
-            return NB_ERR_NOMEM;
-        d->n_target_names = n_names;
-        for (size_t k = 0; k < n_names; k++)
-            if (!(d->target_names[k] = nb__csv_dup(nb__csv_field(t, 0, p->label ? p->label_col
-                                                                                 : p->targ[k]))))
-                return NB_ERR_NOMEM;
-    }
     return NB_OK;
+}
+
+/* The label column: every label present and not too long, then the classes and T one-hot. */
+static nb_status fill_labels(const nb__csv_table *t, const nb_csv_opts *o, const plan *p,
+                             size_t first, nb_dataset *d, nb_io_error *err)
+{
+    size_t col = p->label_col;
+    for (size_t r = first; r < t->n_recs; r++) {
+        const char *s = nb__csv_field(t, r, col);
+        char buf[48];
+        if (!*s)
+            return nb__csv_fail(err, NB_ERR_PARSE, nb__csv_field_line(t, r, col), col + 1,
+                                "missing value (empty label)");
+        if (strlen(s) > NB__CSV_MAX_NAME)
+            return nb__csv_fail(err, NB_ERR_PARSE, nb__csv_field_line(t, r, col), col + 1,
+                                "class label longer than %d bytes: '%s'", NB__CSV_MAX_NAME,
+                                nb__csv_shown(s, buf));
+    }
+    nb__csv_classes c;
+    nb_status st = nb__csv_classes_make(t, first, col, o, &c, err);
+    if (st == NB_OK)
+        st = nb_tensor_alloc(&d->T, t->n_recs - first, c.n);
+    for (size_t r = first; st == NB_OK && r < t->n_recs; r++) {
+        const char *s = nb__csv_field(t, r, col);
+        long k = nb__csv_class_of(&c, s);
+        char buf[48];
+        if (k < 0)
+            st = nb__csv_fail(err, NB_ERR_PARSE, nb__csv_field_line(t, r, col), col + 1,
+                              "unknown class '%s' (%zu classes known)", nb__csv_shown(s, buf), c.n);
+        else
+            d->T.data[(r - first) * c.n + (size_t)k] = 1.0f;
+    }
+    nb__csv_classes_free(&c, st == NB_OK); /* on success the names move to the dataset */
+    if (st != NB_OK)
+        return st;
+    d->class_names = c.names;
+    d->n_classes = c.n;
+    return NB_OK;
+}
+
+/* The header's names of the feature and target columns. */
+static nb_status fill_names(const nb__csv_table *t, const plan *p, nb_dataset *d)
+{
+    d->feature_names = calloc(p->n_feat, sizeof *d->feature_names);
+    if (!d->feature_names)
+        return NB_ERR_NOMEM;
+    size_t f = 0;
+    for (size_t j = 0; j < p->ncols; j++)
+        if (p->role[j] == 0 && !(d->feature_names[f++] = nb__csv_dup(nb__csv_field(t, 0, j))))
+            return NB_ERR_NOMEM;
+    size_t n_names = p->label ? 1 : p->n_targ;
+    if (!n_names)
+        return NB_OK;
+    d->target_names = calloc(n_names, sizeof *d->target_names);
+    if (!d->target_names)
+        return NB_ERR_NOMEM;
+    d->n_target_names = n_names;
+    for (size_t k = 0; k < n_names; k++)
+        if (!(d->target_names[k] = nb__csv_dup(nb__csv_field(t, 0, p->label ? p->label_col
+                                                                             : p->targ[k]))))
+            return NB_ERR_NOMEM;
+    return NB_OK;
+}
+
+static nb_status fill(const nb__csv_table *t, const nb_csv_opts *o, const plan *p, size_t first,
+                      nb_dataset *d, nb_io_error *err)
+{
+    NB_TRY(fill_numbers(t, p, first, d, err));
+    if (p->label)
+        NB_TRY(fill_labels(t, o, p, first, d, err));
+    return o->header ? fill_names(t, p, d) : NB_OK;
 }
 
 nb_csv_opts nb_csv_opts_default(void)

@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include "core/base.h"
+#include "nablas/data.h"
 
 enum { NB__CSV_MAX_CLASSES = 65536, NB__CSV_MAX_NAME = 255 };
 

@@ -3,6 +3,8 @@
 #include <string.h>
 
 #include "core/base.h"
+#include "nablas/data.h"
+#include "nablas/rng.h"
 
 void nb_dataset_free(nb_dataset *d)
 {

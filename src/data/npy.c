@@ -7,6 +7,7 @@
 #include "core/file_io.h"
 #include "core/base.h"
 #include "core/le_codec.h"
+#include "nablas/data.h"
 
 static const unsigned char NPY_MAGIC[6] = {0x93, 'N', 'U', 'M', 'P', 'Y'};
 #define MAX_NPY_FILE (SIZE_MAX / 2)
@@ -298,16 +299,14 @@ static nb_status npy_prefix(const unsigned char *b, size_t n, bool eof, void *ct
     return st == NB_OK && !eof ? NB_ERR_TRUNCATED : st;
 }
 
+static nb_status decode_npy(void *out, const unsigned char *data, size_t size)
+{
+    return nb_npy_read_mem(out, data, size);
+}
+
 nb_status nb_npy_read(nb_tensor *out, const char *path)
 {
-    if (!path || !out)
-        return NB_ERR_NULL;
-    unsigned char *data;
-    size_t size;
-    NB_TRY(nb__read_checked(path, MAX_NPY_FILE, npy_prefix, NULL, &data, &size));
-    nb_status st = nb_npy_read_mem(out, data, size);
-    free(data);
-    return st;
+    return nb__load_decoded(path, MAX_NPY_FILE, npy_prefix, decode_npy, out);
 }
 
 /* ---- writing -------------------------------------------------------------------------------- */
@@ -384,7 +383,7 @@ static nb_status encode_npy_nd(const void *a, void **data, size_t *size)
     return nb_npy_write_nd_mem(data, size, x->values, x->ndim, x->shape);
 }
 
-nb_status nb_npy_write_nd(const char *path, const float *values, size_t ndim, const size_t *shape)
+nb_status nb_npy_write_nd(const float *values, size_t ndim, const size_t *shape, const char *path)
 {
     if (!values || !shape)
         return NB_ERR_NULL;
@@ -394,7 +393,7 @@ nb_status nb_npy_write_nd(const char *path, const float *values, size_t ndim, co
     return nb__save_encoded(path, encode_npy_nd, &a);
 }
 
-nb_status nb_npy_write(const char *path, const nb_tensor *t)
+nb_status nb_npy_write(const nb_tensor *t, const char *path)
 {
     return nb__save_encoded(path, encode_npy, t);
 }

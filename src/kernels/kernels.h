@@ -3,7 +3,10 @@
 #ifndef NB_KERNELS_KERNELS_H
 #define NB_KERNELS_KERNELS_H
 
+#include <stdint.h>
+
 #include "core/base.h"
+#include "nablas/kernels.h"
 
 /* Non-zero: the kernels take their portable loops even where vector ones exist (set by the
    tests, tests/portable.c, to cover both). */

@@ -5,6 +5,8 @@
 #include <stdlib.h>
 
 #include "kernels/kernels.h"
+#include "nablas/gradcheck.h"
+#include "nablas/rng.h"
 
 nb_gradcheck_opts nb_gradcheck_opts_default(void)
 {

@@ -2,10 +2,13 @@
    include/nablas/metrics.h.  Two passes: the targets' means first, so that the total sum of
    squares is a sum of squared deviations (no cancellation). */
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/base.h"
+#include "nablas/infer.h"
+#include "nablas/metrics.h"
 
 enum { CHUNK = 1024 }; /* rows predicted at a time */
 
@@ -91,8 +94,8 @@ void nb_regression_metrics_free(nb_regression_metrics *m)
     memset(m, 0, sizeof *m);
 }
 
-nb_status nb_regression_metrics_compute(nb_regression_metrics *out, const nb_tensor *Y,
-                                        const nb_tensor *T)
+nb_status nb_regression_metrics_compute(const nb_tensor *Y, const nb_tensor *T,
+                                        nb_regression_metrics *out)
 {
     if (!out)
         return NB_ERR_NULL;
@@ -107,9 +110,9 @@ nb_status nb_regression_metrics_compute(nb_regression_metrics *out, const nb_ten
     return st;
 }
 
-nb_status nb_net_evaluate_regression(nb_regression_metrics *out, const nb_net *net,
-                                     const nb_norm *norm, const nb_norm *target_norm,
-                                     const nb_tensor *X, const nb_tensor *T)
+nb_status nb_net_evaluate_regression(const nb_net *net, const nb_norm *norm,
+                                     const nb_norm *target_norm, const nb_tensor *X,
+                                     const nb_tensor *T, nb_regression_metrics *out)
 {
     if (!out || !net)
         return NB_ERR_NULL;

@@ -4,24 +4,13 @@
 #include <string.h>
 
 #include "net/network.h"
-
-static void free_workspace(nb_net *net)
-{
-    free(net->acts);
-    free(net->gbuf[0]);
-    free(net->gbuf[1]);
-    free(net->drop);
-    free(net->pre);
-    net->acts = net->gbuf[0] = net->gbuf[1] = net->drop = net->pre = NULL;
-    net->cap_batch = net->drop_cap = 0;
-    net->ready = false;
-}
+#include "nablas/rng.h"
 
 void nb_net_free(nb_net *net)
 {
     if (!net)
         return;
-    free_workspace(net);
+    nb__net_free_workspace(net);
     nb__split_free(net);
     nb__bf16_free(net->bf16);
     free(net->params);
@@ -185,57 +174,6 @@ nb_status nb_net_layer_params(nb_net *net, size_t layer, nb_tensor *W, nb_tensor
 nb_status nb_net_layer_grads(nb_net *net, size_t layer, nb_tensor *dW, nb_tensor *db)
 {
     return layer_views(net, net ? net->grads : NULL, layer, dW, db);
-}
-
-/* The dropped outputs, laid out as the activations, when a layer has dropout. */
-static nb_status reserve_drop(nb_net *net, size_t batch, size_t per_row)
-{
-    if (!net->any_dropout || batch <= net->drop_cap)
-        return NB_OK;
-    float *d = nb__alloc_floats(batch * per_row);
-    if (!d)
-        return NB_ERR_NOMEM;
-    free(net->drop);
-    net->drop = d;
-    net->drop_cap = batch;
-    return NB_OK;
-}
-
-nb_status nb__net_reserve(nb_net *net, size_t batch)
-{
-    size_t per_row = net->act_off[net->n_layers - 1] + net->layers[net->n_layers - 1].out;
-    if (batch <= net->cap_batch)
-        return reserve_drop(net, net->cap_batch, per_row);
-    if (batch > SIZE_MAX / sizeof(float) / per_row || batch > SIZE_MAX / sizeof(float) / net->max_width)
-        return NB_ERR_OVERFLOW;
-    float *acts = nb__alloc_floats(batch * per_row);
-    float *g0 = nb__alloc_floats(batch * net->max_width);
-    float *g1 = nb__alloc_floats(batch * net->max_width);
-    /* z_per_row <= per_row: no overflow */
-    float *pre = net->z_per_row ? nb__alloc_floats(batch * net->z_per_row) : NULL;
-    if (!acts || !g0 || !g1 || (net->z_per_row && !pre)) {
-        free(acts);
-        free(g0);
-        free(g1);
-        free(pre);
-        return NB_ERR_NOMEM; /* the old workspace stays as it was */
-    }
-    free_workspace(net);
-    net->acts = acts;
-    net->pre = pre;
-    net->gbuf[0] = g0;
-    net->gbuf[1] = g1;
-    net->cap_batch = batch;
-    return reserve_drop(net, batch, per_row);
-}
-
-nb_status nb_net_reserve(nb_net *net, size_t max_batch)
-{
-    if (!net)
-        return NB_ERR_NULL;
-    if (max_batch == 0)
-        return NB_ERR_SHAPE;
-    return nb__net_reserve(net, max_batch);
 }
 
 const float *nb__forward(const nb_net *net, const nb__fwd_ws *ws, const float *X, size_t n)

@@ -5,6 +5,7 @@
 
 #include "kernels/dense_bf16.h"
 #include "kernels/kernels.h"
+#include "nablas/net.h"
 
 typedef struct nb_layer {
     size_t in, out;
@@ -82,8 +83,10 @@ struct nb_net {
     bool ready; /* a forward ran on the current parameters and activations */
 };
 
-/* Grows the workspace to hold `batch` rows (no-op if it already does). */
+/* Grows the workspace to hold `batch` rows (no-op if it already does; net/workspace.c). */
 nb_status nb__net_reserve(nb_net *net, size_t batch);
+/* Frees the workspace (the network no longer holds a forward pass). */
+void nb__net_free_workspace(nb_net *net);
 /* nb__net_reserve, and what the network's precision needs for training batches of `batch`
    rows (net/precision.c), so that the steps allocate nothing and cannot fail. */
 nb_status nb__net_prepare(nb_net *net, size_t batch);

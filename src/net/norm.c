@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "core/base.h"
+#include "nablas/data.h"
 
 struct nb_norm {
     size_t n;

@@ -11,6 +11,7 @@
 #include "core/pool.h"
 #include "core/threads.h"
 #include "net/network.h"
+#include "nablas/threads.h"
 
 static atomic_int policy; /* NB_SPLIT_AUTO, _OFF or _ALWAYS */
 

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "optim/optim.h"
+#include "nablas/threads.h"
 
 #if defined(__SSE2__) || defined(__x86_64__)
 #include <xmmintrin.h>

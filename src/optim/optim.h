@@ -7,6 +7,7 @@
 
 #include "core/base.h" /* NB_CLONES, NB_INLINE */
 #include "core/pool.h"
+#include "nablas/optim.h"
 
 enum { NB_OPTIM_MAX_STATE = 3 };
 

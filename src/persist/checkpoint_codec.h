@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "nablas/checkpoint.h"
 #include "train/trainer.h"
 
 enum { NB__CKPT_PAYLOAD_VERSION = 1 };

@@ -5,6 +5,8 @@
 #include <stdlib.h>
 
 #include "core/base.h"
+#include "nablas/infer.h"
+#include "nablas/kernels.h"
 #include "nablas/predict.h"
 
 struct nb_predictor {

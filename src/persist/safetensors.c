@@ -256,29 +256,35 @@ static nb_status st_prefix(const unsigned char *b, size_t n, bool eof, void *ctx
     return eof ? NB_OK : NB_ERR_TRUNCATED; /* nb__st_parse judges the whole file */
 }
 
+typedef struct load_args {
+    nb_net **net;
+    const nb_layer_spec *layers;
+    size_t n_layers;
+} load_args;
+
+static nb_status decode_load(void *obj, const unsigned char *data, size_t size)
+{
+    const load_args *a = obj;
+    return nb_safetensors_load_mem(a->net, data, size, a->layers, a->n_layers);
+}
+
 nb_status nb_safetensors_load(nb_net **net, const char *path, const nb_layer_spec *layers,
                               size_t n_layers)
 {
     if (!net || !path || (!layers && n_layers))
         return NB_ERR_NULL;
-    unsigned char *data;
-    size_t size;
-    NB_TRY(nb__read_checked(path, MAX_FILE, st_prefix, NULL, &data, &size));
-    nb_status st = nb_safetensors_load_mem(net, data, size, layers, n_layers);
-    free(data);
-    return st;
+    load_args a = {net, layers, n_layers};
+    return nb__load_decoded(path, MAX_FILE, st_prefix, decode_load, &a);
+}
+
+static nb_status decode_fill(void *net, const unsigned char *data, size_t size)
+{
+    return nb_safetensors_fill_mem(net, data, size);
 }
 
 nb_status nb_safetensors_fill(nb_net *net, const char *path)
 {
-    if (!net || !path)
-        return NB_ERR_NULL;
-    unsigned char *data;
-    size_t size;
-    NB_TRY(nb__read_checked(path, MAX_FILE, st_prefix, NULL, &data, &size));
-    nb_status st = nb_safetensors_fill_mem(net, data, size);
-    free(data);
-    return st;
+    return nb__load_decoded(path, MAX_FILE, st_prefix, decode_fill, net);
 }
 
 /* ---- export --------------------------------------------------------------------------------- */

@@ -3,6 +3,7 @@
 #define NB_TRAIN_FULLBATCH_H
 
 #include "core/base.h"
+#include "nablas/fullbatch.h"
 
 /* NULL, empty or mis-shaped X (rows x inputs) / T (rows x outputs), or dimensions BLAS cannot
    take. */

@@ -286,7 +286,7 @@ static nb_status run(lb *c, const nb_lbfgs_opts *o, nb_lbfgs_report *r)
         r->grad_norm = gmax;
         r->step = t;
         if (o->on_iteration) {
-            nb_fb_info info = {n_iter, o->iterations, loss, -1.0, gmax, 0.0, t, c->evals};
+            nb_fb_info info = {n_iter, o->iterations, loss, NAN, gmax, 0.0, t, c->evals};
             if (o->on_iteration(&info, o->user)) {
                 r->stop = NB_FB_STOP_CALLBACK;
                 break;

@@ -177,7 +177,7 @@ static nb_status run(lm_ws *w, nb_net *net, const lm_data *D, const nb_lm_opts *
     double sse = normal_equations(w, net, D->X, D->T, D->rows);
     if (!isfinite(sse) || !nb__fb_finite(w->g, P))
         return NB_ERR_NONFINITE;
-    double gnorm = grad_norm(w, n_el), mu = o->mu, vloss = -1.0, vbest = INFINITY;
+    double gnorm = grad_norm(w, n_el), mu = o->mu, vloss = NAN, vbest = INFINITY;
     double best_loss = sse / n_el, best_grad = gnorm;
     size_t it = 0, fails = 0, best_it = 0;
     bool val = D->Xv != NULL;

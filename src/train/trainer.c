@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "nablas/rng.h"
 #include "train/trainer.h"
 
 nb_status nb_trainer_create(nb_trainer **out, nb_net *net)

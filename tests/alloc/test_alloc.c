@@ -190,6 +190,34 @@ Test(alloc, net_train)
     }
 }
 
+/* nb_net_clone makes five blocks for an fp32 network (the network, its layers, the layers'
+   activation offsets, parameters, gradients) and no workspace; the copy, once warmed up, trains
+   a steady-state epoch without allocating, as the original does.  One BLAS thread. */
+Test(alloc, net_clone)
+{
+    cr_assert_eq(nb_set_threads(1), NB_OK);
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        const case_def *c = &cases[i];
+        data d = make(c);
+        nb_net *copy = NULL;
+        alloc_count_start();
+        nb_status st = nb_net_clone(&copy, d.net);
+        size_t n = alloc_count_stop();
+        cr_assert_eq(st, NB_OK);
+        cr_expect_eq(n, 5, "%s: %zu allocations in nb_net_clone", c->name, n);
+        nb_net *orig = d.net;
+        d.net = copy;
+        cr_assert_eq(epoch(&d, c), NB_OK); /* warm-up: the copy's workspace */
+        alloc_count_start();
+        st = epoch(&d, c);
+        n = alloc_count_stop();
+        cr_assert_eq(st, NB_OK);
+        cr_expect_eq(n, 0, "%s: %zu allocations in a steady-state epoch of the copy", c->name, n);
+        nb_net_free(orig);
+        drop(&d);
+    }
+}
+
 /* Prediction allocates nothing once its workspace exists: nb_infer_predict after
    nb_infer_ctx_create (inputs of any row count, processed in chunks of max_batch), and
    nb_net_predict after nb_net_reserve.  One BLAS thread: nothing of OpenBLAS's to discount. */

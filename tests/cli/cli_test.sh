@@ -587,7 +587,7 @@ PY
     one_line; has err "header length exceeds 100000000 bytes"
     [ ! -e x.nbm ] || fail "a model was written after an error"
     ;;
-# ---- issue 11: one case per numbered item; each failed before the fix ----------------------
+# ---- output paths, non-finite input, overwritten inputs: each case failed before its fix ---
 i11_1_outputs_refused) # devices, FIFOs, sockets, directories are refused; a symlink is followed
     blobs
     args=(train --data blobs.csv --label-column species --layers 3 --epochs 1)
@@ -837,7 +837,7 @@ i11_9_messages) # impossible values, repeated options, CR line ends, a failing p
     one_line
     run 0 info small.nbm
     ;;
-checkpoint_resume) # issue 12: a run killed after epoch 3 and resumed ends bit-identical
+checkpoint_resume) # a run killed after epoch 3 and resumed ends bit-identical
     blobs
     run 0 train --help
     has out "--checkpoint FILE"

@@ -152,6 +152,34 @@ Test(lbfgs, stop_reasons)
     fb_free(&pb);
 }
 
+typedef struct nan_count {
+    size_t calls, nan;
+} nan_count;
+
+static int val_is_nan(const nb_fb_info *info, void *user)
+{
+    nan_count *c = user;
+    c->calls++;
+    c->nan += isnan(info->val_loss) != 0;
+    return 0;
+}
+
+/* L-BFGS has no validation rows: its info's val_loss is "no value", NaN. */
+Test(lbfgs, val_loss_is_nan)
+{
+    fb_problem pb = fb_surrogate(50, 1);
+    nb_lbfgs_opts o = nb_lbfgs_opts_default();
+    o.iterations = 3;
+    nan_count c = {0, 0};
+    o.on_iteration = val_is_nan;
+    o.user = &c;
+    nb_lbfgs_report rep;
+    cr_assert_eq(nb_net_train_lbfgs(pb.net, &pb.X, &pb.T, &o, &rep), NB_OK);
+    cr_assert_gt(c.calls, 0);
+    cr_expect_eq(c.nan, c.calls, "val_loss NaN in %zu of %zu calls", c.nan, c.calls);
+    fb_free(&pb);
+}
+
 Test(lbfgs, bad_arguments_leave_the_network_untouched)
 {
     fb_problem pb = fb_surrogate(50, 1);

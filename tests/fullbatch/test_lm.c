@@ -208,6 +208,25 @@ static void check_mu_rules(const trace *t, double mu, double loss, double mu_max
     }
 }
 
+/* Without validation rows the validation loss is "no value": NaN (as in nablas/net.h), in the
+   callback's info and in the report. */
+Test(lm, no_validation_loss_is_nan)
+{
+    fb_problem pb = fb_surrogate(60, 2);
+    nb_lm_opts o = nb_lm_opts_default();
+    o.iterations = 3;
+    trace t = {0};
+    o.on_iteration = record;
+    o.user = &t;
+    nb_lm_report r;
+    cr_assert_eq(nb_net_train_lm(pb.net, &pb.X, &pb.T, &o, &r), NB_OK);
+    cr_assert_gt(t.n, 0);
+    for (size_t i = 0; i < t.n; i++)
+        cr_expect(isnan(t.val[i]), "iteration %zu: val_loss %g", i + 1, t.val[i]);
+    cr_expect(isnan(r.val_loss), "report val_loss %g", r.val_loss);
+    fb_free(&pb);
+}
+
 /* From a small initial mu the Gauss-Newton steps overshoot on a tanh network, so mu rises;
    after successes it falls. */
 Test(lm, mu_rises_and_falls_as_trainlm)

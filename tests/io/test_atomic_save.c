@@ -124,7 +124,7 @@ Test(atomic_save, relative_path_in_the_working_directory)
     nb_net_free(back);
 }
 
-/* ---- issue 11: what the writer may replace, modes, temporary names, bounded reads ------------ */
+/* ---- what the writer may replace, modes, temporary names, bounded reads ------------------------ */
 
 Test(atomic_save, new_files_follow_the_umask_and_replaced_files_keep_their_mode)
 {

@@ -85,7 +85,7 @@ Test(npy_nd, file_and_errors)
     cr_expect_eq(nb_npy_write_nd_mem(&d, &n, v, 3, (size_t[]){SIZE_MAX / 2, 4, 2}),
                  NB_ERR_OVERFLOW);
     cr_expect(d == (void *)&shape && n == 7, "outputs untouched");
-    cr_expect_eq(nb_npy_write_nd("/nonexistent/dir/j.npy", v, 3, shape), NB_ERR_IO);
-    cr_expect_eq(nb_npy_write_nd(NULL, v, 3, shape), NB_ERR_NULL);
-    cr_expect_eq(nb_npy_write_nd("x.npy", v, 0, shape), NB_ERR_SHAPE);
+    cr_expect_eq(nb_npy_write_nd(v, 3, shape, "/nonexistent/dir/j.npy"), NB_ERR_IO);
+    cr_expect_eq(nb_npy_write_nd(v, 3, shape, NULL), NB_ERR_NULL);
+    cr_expect_eq(nb_npy_write_nd(v, 0, shape, "x.npy"), NB_ERR_SHAPE);
 }

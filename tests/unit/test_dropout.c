@@ -1,4 +1,4 @@
-/* Dropout as a layer property (issue 12): the kept fraction, a finite-difference gradient check
+/* Dropout as a layer property: the kept fraction, a finite-difference gradient check
    with a frozen mask, evaluation and prediction untouched, exact repetition, error paths. */
 #include <criterion/criterion.h>
 #include <math.h>

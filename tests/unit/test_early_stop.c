@@ -1,4 +1,4 @@
-/* Early stopping (issue 12): validation loss in the callback, patience, restore_best; and the
+/* Early stopping: validation loss in the callback, patience, restore_best; and the
    loop's non-finite stop with every optimizer and with dropout. */
 #include <criterion/criterion.h>
 #include <math.h>

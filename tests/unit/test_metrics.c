@@ -72,7 +72,7 @@ Test(metrics, compute_matches_the_definitions_on_odd_shapes)
             y[i] = t[i] + (float)(10.0 * nb_rng_uniform(&rng) - 3.0);
         nb_tensor Y = nb_tensor_view(y, rows, cols), T = nb_tensor_view(t, rows, cols);
         nb_regression_metrics m;
-        cr_assert_eq(nb_regression_metrics_compute(&m, &Y, &T), NB_OK);
+        cr_assert_eq(nb_regression_metrics_compute(&Y, &T, &m), NB_OK);
         ref r = naive(y, t, rows, cols);
         assert_matches(&m, &r, rows, cols);
         nb_regression_metrics_free(&m);
@@ -89,14 +89,14 @@ Test(metrics, known_values_and_constant_columns)
     float y[] = {2, 7, 3, 7, 4, 7, 5, 7}, t[] = {1, 7, 2, 7, 3, 7, 4, 7};
     nb_tensor Y = nb_tensor_view(y, 4, 2), T = nb_tensor_view(t, 4, 2);
     nb_regression_metrics m;
-    cr_assert_eq(nb_regression_metrics_compute(&m, &Y, &T), NB_OK);
+    cr_assert_eq(nb_regression_metrics_compute(&Y, &T, &m), NB_OK);
     cr_assert(m.rmse[0] == 1 && m.mae[0] == 1 && fabs(m.r2[0] - 0.2) < 1e-15);
     cr_assert(m.rmse[1] == 0 && m.mae[1] == 0 && m.r2[1] == 1);
     cr_assert(fabs(m.rmse_all - sqrt(0.5)) < 1e-15 && m.mae_all == 0.5);
     cr_assert(fabs(m.r2_all - 0.6) < 1e-15);
     nb_regression_metrics_free(&m);
     y[1] = 8; /* the constant column now missed once: R² 0 */
-    cr_assert_eq(nb_regression_metrics_compute(&m, &Y, &T), NB_OK);
+    cr_assert_eq(nb_regression_metrics_compute(&Y, &T, &m), NB_OK);
     cr_assert_eq(m.r2[1], 0);
     nb_regression_metrics_free(&m);
     nb_regression_metrics_free(&m); /* safe twice */
@@ -131,7 +131,7 @@ Test(metrics, network_evaluation_in_the_targets_units)
             y[i * out + j] = y[i * out + j] * ts[j] + tm[j];
     ref r = naive(y, t, rows, out);
     nb_regression_metrics m;
-    cr_assert_eq(nb_net_evaluate_regression(&m, net, norm, tnorm, &X, &T), NB_OK);
+    cr_assert_eq(nb_net_evaluate_regression(net, norm, tnorm, &X, &T, &m), NB_OK);
     for (size_t j = 0; j < out; j++) { /* float predictions: agree to float rounding */
         cr_assert(fabs(m.rmse[j] - r.rmse[j]) <= 1e-5 * r.rmse[j]);
         cr_assert(fabs(m.mae[j] - r.mae[j]) <= 1e-5 * r.mae[j]);
@@ -143,7 +143,7 @@ Test(metrics, network_evaluation_in_the_targets_units)
     /* without standardisations: the plain outputs */
     cr_assert_eq(nb_net_predict(net, &X, &Y), NB_OK);
     r = naive(y, t, rows, out);
-    cr_assert_eq(nb_net_evaluate_regression(&m, net, NULL, NULL, &X, &T), NB_OK);
+    cr_assert_eq(nb_net_evaluate_regression(net, NULL, NULL, &X, &T, &m), NB_OK);
     cr_assert(fabs(m.rmse_all - r.rmse_all) <= 1e-6 * r.rmse_all);
     nb_regression_metrics_free(&m);
     nb_norm_free(norm);
@@ -164,15 +164,15 @@ Test(metrics, argument_errors_leave_the_output_alone)
     nb_regression_metrics m;
     memset(&m, 0x5a, sizeof m);
     nb_regression_metrics before = m;
-    cr_assert_eq(nb_regression_metrics_compute(NULL, &Y, &T), NB_ERR_NULL);
-    cr_assert_eq(nb_regression_metrics_compute(&m, NULL, &T), NB_ERR_NULL);
-    cr_assert_eq(nb_regression_metrics_compute(&m, &Y, NULL), NB_ERR_NULL);
-    cr_assert_eq(nb_regression_metrics_compute(&m, &Y, &T3), NB_ERR_SHAPE);
+    cr_assert_eq(nb_regression_metrics_compute(&Y, &T, NULL), NB_ERR_NULL);
+    cr_assert_eq(nb_regression_metrics_compute(NULL, &T, &m), NB_ERR_NULL);
+    cr_assert_eq(nb_regression_metrics_compute(&Y, NULL, &m), NB_ERR_NULL);
+    cr_assert_eq(nb_regression_metrics_compute(&Y, &T3, &m), NB_ERR_SHAPE);
     t[3] = NAN;
-    cr_assert_eq(nb_regression_metrics_compute(&m, &Y, &T), NB_ERR_ARG);
+    cr_assert_eq(nb_regression_metrics_compute(&Y, &T, &m), NB_ERR_ARG);
     t[3] = 4;
     y[5] = INFINITY;
-    cr_assert_eq(nb_regression_metrics_compute(&m, &Y, &T), NB_ERR_NONFINITE);
+    cr_assert_eq(nb_regression_metrics_compute(&Y, &T, &m), NB_ERR_NONFINITE);
     y[5] = 6;
     nb_layer_spec L[] = {{2, NB_ACT_IDENTITY, 0}};
     nb_net *net;
@@ -180,13 +180,13 @@ Test(metrics, argument_errors_leave_the_output_alone)
     float one[3] = {0, 0, 0}, sd[3] = {1, 1, 1};
     nb_norm *n3;
     cr_assert_eq(nb_norm_create(&n3, 3, one, sd), NB_OK);
-    cr_assert_eq(nb_net_evaluate_regression(&m, NULL, NULL, NULL, &X, &T), NB_ERR_NULL);
-    cr_assert_eq(nb_net_evaluate_regression(NULL, net, NULL, NULL, &X, &T), NB_ERR_NULL);
-    cr_assert_eq(nb_net_evaluate_regression(&m, net, NULL, NULL, &X, &T3), NB_ERR_SHAPE);
-    cr_assert_eq(nb_net_evaluate_regression(&m, net, NULL, NULL, &Y, &T), NB_ERR_SHAPE);
-    cr_assert_eq(nb_net_evaluate_regression(&m, net, NULL, n3, &X, &T), NB_ERR_SHAPE);
+    cr_assert_eq(nb_net_evaluate_regression(NULL, NULL, NULL, &X, &T, &m), NB_ERR_NULL);
+    cr_assert_eq(nb_net_evaluate_regression(net, NULL, NULL, &X, &T, NULL), NB_ERR_NULL);
+    cr_assert_eq(nb_net_evaluate_regression(net, NULL, NULL, &X, &T3, &m), NB_ERR_SHAPE);
+    cr_assert_eq(nb_net_evaluate_regression(net, NULL, NULL, &Y, &T, &m), NB_ERR_SHAPE);
+    cr_assert_eq(nb_net_evaluate_regression(net, NULL, n3, &X, &T, &m), NB_ERR_SHAPE);
     cr_assert_eq(memcmp(&m, &before, sizeof m), 0);
-    cr_assert_eq(nb_net_evaluate_regression(&m, net, n3, NULL, &X, &T), NB_OK);
+    cr_assert_eq(nb_net_evaluate_regression(net, n3, NULL, &X, &T, &m), NB_OK);
     nb_regression_metrics_free(&m);
     nb_norm_free(n3);
     nb_net_free(net);

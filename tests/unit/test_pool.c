@@ -14,6 +14,7 @@
 
 #include "core/pool.h"
 #include "net/network.h"
+#include "nablas.h"
 
 enum { RUNS = 500 };
 

@@ -23,7 +23,7 @@ static bool all_finite(const float *p, size_t n)
     return true;
 }
 
-/* Two one-hot classes, a tanh hidden layer, identity outputs and BCE at lr 10: the diverging
+/* Two one-hot classes, a tanh hidden layer, identity outputs and BCE at lr 10: a diverging
    run (`--layers 16:tanh,2 --loss bce --lr 10`).  Outputs leave (0, 1), BCE's
    clamped gradient explodes and the parameters overflow within a few steps. */
 enum { BR = 64, BIN = 4, BOUT = 2 };
