@@ -11,7 +11,7 @@
 
 #include "bench_util.h"
 #include "core/threads.h"        /* nb__blas_threads_for, as nb__dense_fwd calls it */
-#include "kernels/dense_row.h"   /* the few-rows path, for --row-crossover */
+
 #include "kernels/dense_small.h" /* the library's internal small-size kernels, for --crossover */
 #include "naive_kernels.h"
 
@@ -236,7 +236,7 @@ static void fwd_by(int way, const float *X, const float *W, const float *b, floa
 
 /* --row-crossover: a few rows' forward product by the few-rows path, the small path (where it
    applies) and sgemm, the three taking turns sample by sample (sets NB_ROW_MAX in
-   src/kernels/dense_row.h).  Run it under each OPENBLAS_CORETYPE: sgemm's fixed cost is the
+   src/kernels/dense_small.h).  Run it under each OPENBLAS_CORETYPE: sgemm's fixed cost is the
    kernel set's. */
 static void row_crossover(bu_json *js, double min_s)
 {

@@ -1,12 +1,11 @@
 /* Dense layer kernels: Z = X W + b forward; X^T G, column sums of G and G W^T backward.
    The matrix products are OpenBLAS sgemm calls, or the small-size path (dense_small.c) for
-   layers where a BLAS call costs more than its arithmetic, or the few-rows path (dense_row.c)
+   layers where a BLAS call costs more than its arithmetic, or the few-rows path (dense_small.c)
    for batches of a few rows. */
 #include <cblas.h>
 #include <string.h>
 
 #include "core/threads.h"
-#include "kernels/dense_row.h"
 #include "kernels/dense_small.h"
 #include "kernels/kernels.h"
 

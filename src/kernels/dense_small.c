@@ -1,5 +1,6 @@
 /* The dense layer's small-size path: for layers so small that an OpenBLAS call costs more than
-   its arithmetic (the tiny networks of workloads W1 and W4).  Weights are repacked into panels
+   its arithmetic (the tiny networks of workloads W1 and W4), and the few-rows path for a
+   batch of a few rows through any layer (single-row inference).  Weights are repacked into panels
    of 4, 8 or 16 columns (the narrowest that holds a row, else 16) padded with zeros, and the
    loops are written on GCC vectors of that many floats (dense_small_w.h, once per width):
    loops with a short run-time trip count are otherwise vectorised badly or not at all, and a
@@ -57,6 +58,22 @@ void nb__small_fwd(const float *X, const float *W, const float *b, float *Z, siz
     case 4: fwd_w4(X, W, b, Z, batch, in, out, relu_out); break;
     case 8: fwd_w8(X, W, b, Z, batch, in, out, relu_out); break;
     default: fwd_w16(X, W, b, Z, batch, in, out, relu_out); break;
+    }
+}
+
+bool nb__dense_row(size_t batch, size_t in, size_t out)
+{
+    /* each row reads all of W: more than one row only while W stays in cache */
+    return batch == 1 || (batch <= NB_ROW_MAX && in * out <= NB_ROW_MAX_W);
+}
+
+void nb__row_fwd(const float *X, const float *W, const float *b, float *Z, size_t batch,
+                 size_t in, size_t out, bool relu_out)
+{
+    switch (width(out)) {
+    case 4: row_w4(X, W, b, Z, batch, in, out, relu_out); break;
+    case 8: row_w8(X, W, b, Z, batch, in, out, relu_out); break;
+    default: row_w16(X, W, b, Z, batch, in, out, relu_out); break;
     }
 }
 
@@ -125,6 +142,16 @@ bool nb__dense_small(size_t batch, size_t in, size_t out)
 }
 void nb__small_fwd(const float *X, const float *W, const float *b, float *Z, size_t batch,
                    size_t in, size_t out, bool relu_out)
+{
+    (void)X, (void)W, (void)b, (void)Z, (void)batch, (void)in, (void)out, (void)relu_out;
+}
+bool nb__dense_row(size_t batch, size_t in, size_t out)
+{
+    (void)batch, (void)in, (void)out;
+    return false;
+}
+void nb__row_fwd(const float *X, const float *W, const float *b, float *Z, size_t batch,
+                 size_t in, size_t out, bool relu_out)
 {
     (void)X, (void)W, (void)b, (void)Z, (void)batch, (void)in, (void)out, (void)relu_out;
 }

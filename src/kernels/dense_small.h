@@ -19,6 +19,19 @@ enum {
     NB_SMALL_MAX_MNK = 65536 /* batch * in * out: above this sgemm is faster */
 };
 
+/* One row always takes the few-rows path (nb__dense_fwd); up to NB_ROW_MAX rows do while W has
+   at most NB_ROW_MAX_W floats (each row reads all of W, which must then stay in cache): the
+   crossover nablas-bench-kernels --row-crossover measures against the small path and sgemm. */
+enum { NB_ROW_MAX = 4, NB_ROW_MAX_W = 65536 };
+
+/* True if a batch x in x out product takes the few-rows path: W read where it lies, nothing
+   packed, no BLAS call, so single-row inference does not depend on the BLAS kernel set. */
+bool nb__dense_row(size_t batch, size_t in, size_t out);
+/* Z = X W (+ b), through ReLU if relu_out, row by row: each element as nb__small_fwd computes
+   it, so a row gives the same bits on either path (and alone or in any batch they take). */
+void nb__row_fwd(const float *X, const float *W, const float *b, float *Z, size_t batch,
+                 size_t in, size_t out, bool relu_out);
+
 /* True if a batch x in x out layer takes the small path. */
 bool nb__dense_small(size_t batch, size_t in, size_t out);
 /* Z = X W (+ b), through ReLU if relu_out. */

@@ -229,6 +229,67 @@ static void FN(colsum)(const float *restrict G, size_t batch, size_t out, float 
     }
 }
 
+/* The few-rows path: Z = X W (+ b) one row at a time, W read where it lies (its row k holds the
+   weights of input k for every output: panel c of it is one vector load, lanes past `out`
+   from the next row, zeros at W's end), so nothing is packed.  Each element is computed as
+   panel_product computes it (a sum over k in order from zero, then the bias, the same vector
+   expressions), so a row gives the same bits here as on the small path; four panels at a time
+   so that their chains overlap. */
+/* Panel c of row k of W, wholly inside that row (c * CW + CW <= out): one vector load. */
+NB_INLINE vec FN(w_panel)(const float *W, size_t out, size_t k, size_t c)
+{
+    vec w;
+    memcpy(&w, W + k * out + c * CW, sizeof w);
+    return w;
+}
+
+NB_CLONES
+static void FN(row)(const float *restrict X, const float *restrict W, const float *restrict b,
+                    float *restrict Z, size_t batch, size_t in, size_t out, bool rl)
+{
+    size_t np = (out + CW - 1) / CW, full = out / CW, total = in * out;
+    for (size_t i = 0; i < batch; i++) {
+        const float *a = X + i * in;
+        float *z = Z + i * out;
+        size_t c = 0;
+        for (; c + 4 <= full; c += 4) { /* four whole panels */
+            vec s0 = {0}, s1 = {0}, s2 = {0}, s3 = {0};
+            for (size_t k = 0; k < in; k++) {
+                s0 += a[k] * FN(w_panel)(W, out, k, c);
+                s1 += a[k] * FN(w_panel)(W, out, k, c + 1);
+                s2 += a[k] * FN(w_panel)(W, out, k, c + 2);
+                s3 += a[k] * FN(w_panel)(W, out, k, c + 3);
+            }
+            if (b) {
+                s0 += FN(w_panel)(b, out, 0, c);
+                s1 += FN(w_panel)(b, out, 0, c + 1);
+                s2 += FN(w_panel)(b, out, 0, c + 2);
+                s3 += FN(w_panel)(b, out, 0, c + 3);
+            }
+            FN(store)(z + c * CW, FN(relu)(s0, rl), CW);
+            FN(store)(z + (c + 1) * CW, FN(relu)(s1, rl), CW);
+            FN(store)(z + (c + 2) * CW, FN(relu)(s2, rl), CW);
+            FN(store)(z + (c + 3) * CW, FN(relu)(s3, rl), CW);
+        }
+        for (; c < full; c++) { /* whole panels one at a time */
+            vec s = {0};
+            for (size_t k = 0; k < in; k++)
+                s += a[k] * FN(w_panel)(W, out, k, c);
+            if (b)
+                s += FN(w_panel)(b, out, 0, c);
+            FN(store)(z + c * CW, FN(relu)(s, rl), CW);
+        }
+        if (c < np) { /* the last, partial panel: lanes past out from the next row of W */
+            vec s = {0};
+            for (size_t k = 0; k < in; k++)
+                s += a[k] * FN(g_panel)(W, total, out, k, c);
+            if (b)
+                s += FN(g_panel)(b, out, out, 0, c);
+            FN(store)(z + c * CW, FN(relu)(s, rl), out - c * CW);
+        }
+    }
+}
+
 #undef vec
 #undef ivec
 #undef dvec

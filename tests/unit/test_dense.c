@@ -216,12 +216,13 @@ Test(dense, bias_gradient_accumulates_in_double)
     free(g);
 }
 
-/* The few-rows path (batch <= 4) computes each row on its own: a row gives the same bits alone
-   as inside a batch of up to four (an inference context of max_batch 1 and nb_net_predict on a
-   few rows agree). */
-Test(dense, a_row_alone_gives_the_bits_it_gets_in_a_few_rows_batch)
+/* The few-rows path (batch <= 4) computes each element as the small path does: a row gives the
+   same bits alone as inside a batch on either path (an inference context of max_batch 1 and
+   nb_net_predict on many rows agree), for every vector width (outputs 3, 8, 37). */
+Test(dense, a_row_alone_gives_the_bits_it_gets_in_a_batch)
 {
-    static const shape3 cases[] = {{4, 13, 37}, {4, 16, 3}, {3, 64, 128}, {2, 32, 200}};
+    static const shape3 cases[] = {{4, 13, 37}, {4, 16, 3},  {3, 64, 128}, {2, 32, 200},
+                                   {9, 13, 37}, {12, 16, 3}, {7, 5, 8},    {8, 32, 1}};
     for (size_t t = 0; t < sizeof cases / sizeof *cases; t++) {
         shape3 sh = cases[t];
         dense_case c;
@@ -243,11 +244,11 @@ Test(dense, a_row_alone_gives_the_bits_it_gets_in_a_few_rows_batch)
     }
 }
 
-/* The same through a ReLU network (the ReLU fused into the product). */
-Test(dense, a_relu_network_row_alone_gives_its_bits_in_a_few_rows_batch)
+/* The same through a ReLU network (the ReLU fused into the product), a batch on the small path. */
+Test(dense, a_relu_network_row_alone_gives_its_bits_in_a_batch)
 {
-    enum { B = 4, IN = 5 };
-    nb_layer_spec spec[] = {{24, NB_ACT_RELU, 0}, {70, NB_ACT_RELU, 0}, {3, NB_ACT_IDENTITY, 0}};
+    enum { B = 9, IN = 5 };
+    nb_layer_spec spec[] = {{24, NB_ACT_RELU, 0}, {40, NB_ACT_RELU, 0}, {3, NB_ACT_IDENTITY, 0}};
     nb_net *net;
     cr_assert_eq(nb_net_create(&net, IN, spec, 3, 11), NB_OK);
     float x[B * IN], yb[B * 3], y1[3];
