@@ -9,6 +9,7 @@
 
 #include "cli/cli.h"
 #include "cli/layers.h"
+#include "cli/memory.h"
 #include "cli/mpi_cli.h"
 #include "cli/plot.h"
 #include "cli/progress.h"
@@ -231,6 +232,14 @@ static int train(cli_cmd *cmd, nb_dataset *d, nb_layer_spec *L, size_t n_layers,
     if (rc != CLI_OK || (rc = check_arch(d, L, n_layers, loss)) != CLI_OK)
         return rc;
     const char *optimizer = cli_get(cmd, "optimizer");
+    /* before anything of the network is allocated; each rank knows only its own memory */
+    if ((rc = cli_mpi_agree("train", cli_check_memory(cmd, d->X.cols, L, n_layers,
+                                                      cli_fullbatch_is(optimizer) || batch > d->X.rows
+                                                          ? d->X.rows : batch,
+                                                      to.use_optim ? &to.optim : NULL,
+                                                      optimizer && !strcmp(optimizer, "lm"))))
+        != CLI_OK)
+        return rc;
     const char *ck_path = cli_get(cmd, "checkpoint"), *resume = cli_get(cmd, "resume");
     if ((ck_path || resume) && (rc = cli_ckpt_usable(cmd, optimizer)) != CLI_OK)
         return rc;
@@ -512,6 +521,9 @@ static int train_cmd(int argc, char **argv)
     bool drop_ok = cli_double(&cmd, "dropout", 0.0, 0.0, 1.0, &drop);
     if (drop_ok && drop >= 1.0)
         drop_ok = cli_usage_error("train", "--dropout must be at least 0 and below 1") == CLI_OK;
+    else if (drop_ok && (float)drop >= 1.0f) /* the check above passed in double */
+        drop_ok = cli_usage_error("train", "--dropout %s rounds to 1 in single precision: give "
+                                           "at most 0.9999999", cli_get(&cmd, "dropout")) == CLI_OK;
     if (!drop_ok) {
         free(L);
         return CLI_USAGE;

@@ -55,6 +55,8 @@ static nb_status parse_number(const char *s, float *out)
     double v = strtod(s, &end);
     if (end == s || *end != '\0')
         return NB_ERR_PARSE;
+    if (strpbrk(s, "xX")) /* strtod reads C's hexadecimal floats: 0x10 is 16, not a typo */
+        return NB_ERR_UNSUPPORTED;
     if (!isfinite(v) || !isfinite((float)v))
         return NB_ERR_ARG;
     *out = (float)v;
@@ -69,6 +71,9 @@ static nb_status number_error(nb_status why, const nb__csv_table *t, size_t rec,
     size_t line = nb__csv_field_line(t, rec, col);
     if (why == NB_ERR_SHAPE)
         return nb__csv_fail(err, NB_ERR_PARSE, line, col + 1, "missing value (empty field)");
+    if (why == NB_ERR_UNSUPPORTED)
+        return nb__csv_fail(err, NB_ERR_PARSE, line, col + 1, "hexadecimal number '%s': give "
+                            "numbers in decimal", nb__csv_shown(s, buf));
     if (why == NB_ERR_ARG)
         return nb__csv_fail(err, NB_ERR_PARSE, line, col + 1, "not a finite float: '%s'",
                             nb__csv_shown(s, buf));
