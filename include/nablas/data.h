@@ -126,6 +126,9 @@ nb_status nb_csv_read_mem(nb_dataset *out, const char *text, size_t len, const n
    NB_ERR_UNSUPPORTED (fortran_order, big-endian, other dtypes, 0-D or > 2-D), NB_ERR_SHAPE
    (an empty array). */
 nb_status nb_npy_read(nb_tensor *out, const char *path);
+/* As nb_npy_read; on NB_ERR_UNSUPPORTED err (if not NULL) says why: the dtype, Fortran order,
+   big-endian data, the number of dimensions (its message is empty for other statuses). */
+nb_status nb_npy_read_err(nb_tensor *out, const char *path, nb_io_error *err);
 nb_status nb_npy_read_mem(nb_tensor *out, const void *data, size_t size);
 
 /* Writes t as a 2-D little-endian float32 array (format 1.0), atomically. */
