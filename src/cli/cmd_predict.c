@@ -115,7 +115,7 @@ static int predict(const char *out, nb_model *m, nb_dataset *d, const char *data
     /* The inference API applies the model's standardisation itself. */
     nb_infer_ctx *ctx;
     nb_tensor Y;
-    nb_status st = nb_infer_ctx_create(&ctx, m->net, m->norm, 256);
+    nb_status st = nb_infer_ctx_create(&ctx, m->net, m->norm, cli_infer_batch(d->X.rows));
     if (st != NB_OK)
         return cli_error("predict", "%s", nb_status_str(st));
     st = nb_tensor_alloc(&Y, d->X.rows, outs);
