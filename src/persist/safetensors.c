@@ -242,10 +242,18 @@ nb_status nb_safetensors_fill_mem(nb_net *net, const void *data, size_t size)
 }
 
 /* The bounded reader's check (file_io.h): the 8-byte header length and the header's first
-   byte are judged as soon as they arrive (so /dev/zero fails at once), the rest at the end. */
+   byte are judged as soon as they arrive (so /dev/zero fails at once); once the header is
+   complete, the size it declares bounds the read: a byte past it is refused at once (a pipe
+   of zeros after a valid header, a sparse file larger than its header says), so that no more
+   is read than the header declares and a chunk. */
+typedef struct st_read {
+    bool known;
+    uint64_t total; /* the declared size, once known */
+} st_read;
+
 static nb_status st_prefix(const unsigned char *b, size_t n, bool eof, void *ctx)
 {
-    (void)ctx;
+    st_read *r = ctx;
     if (n >= 8) {
         uint64_t hlen = nb__le_get_u64(b); /* in nb__st_parse's order */
         if (hlen > NB__ST_MAX_HEADER)
@@ -253,6 +261,16 @@ static nb_status st_prefix(const unsigned char *b, size_t n, bool eof, void *ctx
         if (hlen == 0 || (n > 8 && b[8] != '{'))
             return NB_ERR_CORRUPT;
     }
+    if (!r->known) {
+        nb_status st = nb__st_declared_size(b, n, &r->total);
+        if (st != NB_OK && st != NB_ERR_TRUNCATED)
+            return st;
+        r->known = st == NB_OK;
+    }
+    if (r->known && r->total > MAX_FILE)
+        return NB_ERR_LIMIT;
+    if (r->known && n > r->total)
+        return NB_ERR_CORRUPT; /* trailing bytes: the ranges must tile the rest exactly */
     return eof ? NB_OK : NB_ERR_TRUNCATED; /* nb__st_parse judges the whole file */
 }
 
@@ -263,7 +281,8 @@ nb_status nb_safetensors_load(nb_net **net, const char *path, const nb_layer_spe
         return NB_ERR_NULL;
     unsigned char *data;
     size_t size;
-    NB_TRY(nb__read_checked(path, MAX_FILE, st_prefix, NULL, &data, &size));
+    st_read r = {false, 0};
+    NB_TRY(nb__read_checked(path, MAX_FILE, st_prefix, &r, &data, &size));
     nb_status st = nb_safetensors_load_mem(net, data, size, layers, n_layers);
     free(data);
     return st;
@@ -275,7 +294,8 @@ nb_status nb_safetensors_fill(nb_net *net, const char *path)
         return NB_ERR_NULL;
     unsigned char *data;
     size_t size;
-    NB_TRY(nb__read_checked(path, MAX_FILE, st_prefix, NULL, &data, &size));
+    st_read r = {false, 0};
+    NB_TRY(nb__read_checked(path, MAX_FILE, st_prefix, &r, &data, &size));
     nb_status st = nb_safetensors_fill_mem(net, data, size);
     free(data);
     return st;
