@@ -176,6 +176,19 @@ PY
     one_line
     [ ! -e c.nbm ] || fail "model written"
     ;;
+standardize_training_rows)
+    # --standardize fits on the training rows only: of x = 0, 1, 100, 1000 two rows train, so
+    # the stored mean is the mean of a pair (0.5, 50, 50.5, 500, 500.5 or 550), never 275.25
+    printf 'x,y\n0,1\n1,2\n100,3\n1000,4\n' >s.csv
+    run 0 train --data s.csv --target-columns y --layers 1 --epochs 1 --validation 0.5 \
+        --standardize --out s.nbm
+    run 0 info s.nbm
+    mean=$(sed -n 's/^  feature 0    mean \([^ ]*\) .*/\1/p' out)
+    case $mean in
+    0.5|50|50.5|500|500.5|550) ;;
+    *) cat out; fail "the mean $mean is not that of two training rows" ;;
+    esac
+    ;;
 *)
     fail "unknown case"
     ;;
