@@ -109,7 +109,8 @@ nb_csv_opts nb_csv_opts_default(void);
 
 /* Reads a CSV file / a buffer of len bytes into *out.  err may be NULL.
    NB_ERR_IO: the file cannot be read; NB_ERR_PARSE: bad content (err says where and why),
-   including a file without data rows and binary data (a NUL byte: the file reader stops at
+   including a header naming two columns alike, a hexadecimal number (0x10: strtod would
+   read it, a CSV means decimal), a file without data rows and binary data (a NUL byte: the file reader stops at
    the first chunk that holds one); NB_ERR_LIMIT: the file is larger than NB_CSV_MAX_BYTES
    (read in chunks: a pipe or device is read only that far); NB_ERR_ARG: bad options (e.g. an
    unknown column). */
