@@ -109,7 +109,8 @@ nb_csv_opts nb_csv_opts_default(void);
 
 /* Reads a CSV file / a buffer of len bytes into *out.  err may be NULL.
    NB_ERR_IO: the file cannot be read; NB_ERR_PARSE: bad content (err says where and why),
-   including a file without data rows and binary data (a NUL byte: the file reader stops at
+   including a header naming two columns alike, a hexadecimal number (0x10: strtod would
+   read it, a CSV means decimal), a file without data rows and binary data (a NUL byte: the file reader stops at
    the first chunk that holds one); NB_ERR_LIMIT: the file is larger than NB_CSV_MAX_BYTES
    (read in chunks: a pipe or device is read only that far); NB_ERR_ARG: bad options (e.g. an
    unknown column). */
@@ -126,6 +127,9 @@ nb_status nb_csv_read_mem(nb_dataset *out, const char *text, size_t len, const n
    NB_ERR_UNSUPPORTED (fortran_order, big-endian, other dtypes, 0-D or > 2-D), NB_ERR_SHAPE
    (an empty array). */
 nb_status nb_npy_read(nb_tensor *out, const char *path);
+/* As nb_npy_read; on NB_ERR_UNSUPPORTED err (if not NULL) says why: the dtype, Fortran order,
+   big-endian data, the number of dimensions (its message is empty for other statuses). */
+nb_status nb_npy_read_err(nb_tensor *out, const char *path, nb_io_error *err);
 nb_status nb_npy_read_mem(nb_tensor *out, const void *data, size_t size);
 
 /* Writes t as a 2-D little-endian float32 array (format 1.0), atomically (the object first,

@@ -285,6 +285,31 @@ typedef struct nb_train_position {
 /* The trainer's position (a new trainer: zeros, best_val_loss NaN).  NB_ERR_NULL for NULL. */
 nb_status nb_trainer_position(const nb_trainer *tr, nb_train_position *pos);
 
+/* ---- memory ----------------------------------------------------------------------------- */
+
+/* What training a network of these layers would allocate, in bytes, computed from the specs
+   alone (nothing is allocated): so that a caller can refuse a network that cannot fit before
+   creating it.  Each figure saturates at SIZE_MAX when it does not fit a size_t. */
+typedef struct nb_net_memory {
+    size_t params;      /* the parameters (nb_net_num_params floats) */
+    size_t grads;       /* their gradients, as many */
+    size_t optimizer;   /* the optimizer's state buffers (0 for plain SGD) */
+    size_t trainer;     /* the trainer's parameter copy and gathered batch (inputs + outputs) */
+    size_t activations; /* the batch workspace: every layer's outputs, two gradient buffers of
+                           batch x the widest layer, the dropped outputs with dropout, and the
+                           pre-activations of the layers whose derivative needs them (GELU,
+                           SiLU, ELU) */
+    size_t total;       /* the sum */
+} nb_net_memory;
+
+/* Fills *out for a network on `inputs` features with these layers, trained in batches of
+   `batch` rows with the optimizer `optim` (NULL: plain SGD, no state).  The training data
+   themselves are not counted (the caller holds them already).  NB_ERR_NULL: out or layers
+   NULL; NB_ERR_SHAPE: inputs, n_layers, batch or a layer's units 0; NB_ERR_ARG: an unknown
+   optimizer kind.  *out is set only on success. */
+nb_status nb_net_memory_estimate(nb_net_memory *out, size_t inputs, const nb_layer_spec *layers,
+                                 size_t n_layers, size_t batch, const nb_optim_opts *optim);
+
 #ifdef __cplusplus
 }
 #endif

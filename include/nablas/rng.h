@@ -14,6 +14,9 @@ extern "C" {
 
 typedef struct nb_rng { uint64_t s[4]; } nb_rng;
 
+/* A NULL generator is answered as the getters of the API answer a NULL object: nb_rng_seed
+   does nothing and every draw returns 0 (nothing is read or written). */
+
 void     nb_rng_seed(nb_rng *r, uint64_t seed);
 uint64_t nb_rng_next(nb_rng *r);                    /* 64 random bits */
 double   nb_rng_uniform(nb_rng *r);                 /* [0, 1), 53 random bits */

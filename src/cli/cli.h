@@ -92,6 +92,10 @@ int cli_check_columns(const char *cmd, const char *path, const nb_model *m, cons
    distinct values than half the rows), pointing to --target-columns. */
 int cli_check_label_column(const char *cmd, const char *column, const nb_dataset *d);
 
+/* Rows per inference pass for a table of `rows` rows: 256, or fewer when there are fewer rows
+   (the workspace is rows x the widest layer: 3 rows of a million columns need 3 rows' worth). */
+static inline size_t cli_infer_batch(size_t rows) { return rows < 1 ? 1 : rows < 256 ? rows : 256; }
+
 /* Loads a model, printing the error on failure. */
 int cli_load_model(const char *cmd, const char *path, nb_model *m);
 

@@ -84,7 +84,7 @@ static int check_finite_outputs(const nb_model *m, const nb_tensor *X)
 {
     nb_infer_ctx *ctx;
     nb_tensor Y = {0, 0, NULL};
-    nb_status st = nb_infer_ctx_create(&ctx, m->net, m->norm, 256);
+    nb_status st = nb_infer_ctx_create(&ctx, m->net, m->norm, cli_infer_batch(X->rows));
     if (st != NB_OK)
         return cli_error("eval", "%s", nb_status_str(st));
     st = nb_tensor_alloc(&Y, X->rows, nb_net_outputs(m->net));

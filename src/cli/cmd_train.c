@@ -9,6 +9,7 @@
 
 #include "cli/cli.h"
 #include "cli/layers.h"
+#include "cli/memory.h"
 #include "cli/mpi_cli.h"
 #include "cli/plot.h"
 #include "cli/progress.h"
@@ -252,6 +253,15 @@ static int read_options(job *j)
                                j->optimizer);
     int rc = cli_train_optim(cmd, &j->to);
     if (rc != CLI_OK || (rc = check_arch(j->d, j->L, j->n_layers, j->loss)) != CLI_OK)
+        return rc;
+    /* before anything of the network is allocated; each rank knows only its own memory */
+    size_t mem_batch = cli_fullbatch_is(j->optimizer) || j->batch > j->d->X.rows ? j->d->X.rows
+                                                                                  : j->batch;
+    if ((rc = cli_mpi_agree("train", cli_check_memory(cmd, j->d->X.cols, j->L, j->n_layers,
+                                                      mem_batch,
+                                                      j->to.use_optim ? &j->to.optim : NULL,
+                                                      j->optimizer && !strcmp(j->optimizer, "lm"))))
+        != CLI_OK)
         return rc;
     j->ck_path = cli_get(cmd, "checkpoint");
     j->resume = cli_get(cmd, "resume");
@@ -615,6 +625,9 @@ static int train_cmd(int argc, char **argv)
     bool drop_ok = cli_double(&cmd, "dropout", 0.0, 0.0, 1.0, &drop);
     if (drop_ok && drop >= 1.0)
         drop_ok = cli_usage_error("train", "--dropout must be at least 0 and below 1") == CLI_OK;
+    else if (drop_ok && (float)drop >= 1.0f) /* the check above passed in double */
+        drop_ok = cli_usage_error("train", "--dropout %s rounds to 1 in single precision: give "
+                                           "at most 0.9999999", cli_get(&cmd, "dropout")) == CLI_OK;
     if (!drop_ok) {
         free(L);
         return CLI_USAGE;

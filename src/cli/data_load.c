@@ -75,15 +75,18 @@ static int load_npy(const cli_cmd *cmd, const cli_data_req *req, const char *pat
                                           "give .npy targets with --targets FILE.npy");
     if (req->need_targets && !tpath)
         return cli_usage_error(cmd->name, ".npy data need their targets: --targets FILE.npy");
-    nb_status st = nb_npy_read(&d->X, path);
+    nb_io_error err;
+    nb_status st = nb_npy_read_err(&d->X, path, &err);
     if (st != NB_OK)
-        return cli_error(cmd->name, "%s: %s", path, nb_status_str(st));
+        return cli_error(cmd->name, "%s: %s", path, err.message[0] ? err.message
+                                                                    : nb_status_str(st));
     d->n_features = d->X.cols;
     int rc = check_finite(cmd->name, path, &d->X);
     if (rc != CLI_OK || !tpath)
         return rc;
-    if ((st = nb_npy_read(&d->T, tpath)) != NB_OK)
-        return cli_error(cmd->name, "%s: %s", tpath, nb_status_str(st));
+    if ((st = nb_npy_read_err(&d->T, tpath, &err)) != NB_OK)
+        return cli_error(cmd->name, "%s: %s", tpath, err.message[0] ? err.message
+                                                                     : nb_status_str(st));
     if (d->T.rows != d->X.rows)
         return cli_error(cmd->name, "%s has %zu rows but %s has %zu", tpath, d->T.rows, path,
                          d->X.rows);

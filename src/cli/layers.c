@@ -28,6 +28,11 @@ bool cli_parse_layers(const char *spec, nb_layer_spec **out, size_t *n, char *wh
     size_t count = 1;
     for (const char *p = spec; *p; p++)
         count += *p == ',';
+    if (count > NB_MODEL_MAX_LAYERS) { /* it could train, but never be saved */
+        snprintf(why, why_len, "%zu layers: a model file holds at most %u", count,
+                 NB_MODEL_MAX_LAYERS);
+        return false;
+    }
     nb_layer_spec *L = calloc(count, sizeof *L);
     if (!L) {
         snprintf(why, why_len, "out of memory");
@@ -69,10 +74,11 @@ bool cli_parse_layers(const char *spec, nb_layer_spec **out, size_t *n, char *wh
                     memcpy(num, colon + 1, nl);
                     num[nl] = '\0';
                     p = strtod(num, &e);
-                    if (*e)
+                    if (*e || strpbrk(num, "xX")) /* no hexadecimal floats */
                         p = -1.0;
                 }
-                if (!(p >= 0.0 && p < 1.0) || (p > 0.0 && i + 1 == count)) {
+                /* (float)p is what trains: a p just below 1 may round up to 1 */
+                if (!(p >= 0.0 && (float)p < 1.0f) || (p > 0.0 && i + 1 == count)) {
                     snprintf(why, why_len, "layer %zu: '%.*s': dropout must be a number in "
                              "[0, 1), on hidden layers only", i + 1, (int)len, s);
                     free(L);

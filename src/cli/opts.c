@@ -201,6 +201,10 @@ bool cli_double(const cli_cmd *cmd, const char *name, double dflt, double min, d
         cli_usage_error(cmd->name, "--%s: '%s' is not a number", name, v);
         return false;
     }
+    if (strpbrk(v, "xX")) { /* strtod reads C's hexadecimal floats (0x1p3 is 8) */
+        cli_usage_error(cmd->name, "--%s: '%s' is hexadecimal: give a decimal number", name, v);
+        return false;
+    }
     if (x < min || x > max) {
         cli_usage_error(cmd->name, "--%s must be between %g and %g", name, min, max);
         return false;

@@ -12,7 +12,8 @@
     {"min-grad", "X", "lm: stop when the MSE gradient norm falls below X (default 1e-7)", NULL}, \
     {"max-fail", "N", "lm with --validation: stop after N iterations without a better "         \
                       "validation loss and keep the best parameters (default 6)", NULL},        \
-    {"max-mem", "MIB", "lm: refuse to run if J^T J and its factor need more (default 256)", NULL}, \
+    {"max-mem", "MIB", "refuse to train if the network's estimated memory needs more (default: " \
+                       "the memory available); lm: also if J^T J and its factor do (default 256)", NULL}, \
     {"history", "N", "lbfgs: curvature pairs kept (default 100)", NULL},                         \
     {"line-search", "NAME", "lbfgs: strong-wolfe (default) or none (fixed step --lr)", NULL}
 

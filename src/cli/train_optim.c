@@ -142,6 +142,10 @@ int cli_train_optim(const cli_cmd *cmd, cli_train_optim_t *out)
         !cli_double(cmd, "eps", o.eps, 0.0, 1e6, &o.eps) ||
         !cli_double(cmd, "alpha", o.alpha, 0.0, 1.0, &o.alpha))
         return CLI_USAGE;
+    if (cli_get(cmd, "eps") && o.eps == 0.0) /* the training would stop as "diverged" */
+        return cli_usage_error(cmd->name, "--eps 0 divides by zero wherever a gradient and its "
+                                          "moment are 0 (a dead unit, a constant input): give "
+                                          "a small positive value such as 1e-8");
     o.nesterov = cli_flag(cmd, "nesterov");
     o.amsgrad = cli_flag(cmd, "amsgrad");
     o.centered = cli_flag(cmd, "centered");

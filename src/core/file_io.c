@@ -354,13 +354,13 @@ int nb__probe_dir(const char *dir)
 }
 
 nb_status nb__load_decoded(const char *path, size_t max_size, nb__prefix_fn check,
-                           nb__decode_fn decode, void *obj)
+                           void *check_ctx, nb__decode_fn decode, void *obj)
 {
     if (!path || !obj)
         return NB_ERR_NULL;
     unsigned char *data;
     size_t size;
-    NB_TRY(nb__read_checked(path, max_size, check, NULL, &data, &size));
+    NB_TRY(nb__read_checked(path, max_size, check, check_ctx, &data, &size));
     nb_status st = decode(obj, data, size);
     free(data);
     return st;

@@ -63,11 +63,11 @@ nb_status nb_write_file_atomic(const char *path, const void *data, size_t size);
 typedef nb_status (*nb__encode_fn)(const void *obj, void **data, size_t *size);
 nb_status nb__save_encoded(const char *path, nb__encode_fn encode, const void *obj);
 
-/* The one load path of the file formats: read path (nb__read_checked with check and no context,
+/* The one load path of the file formats: read path (nb__read_checked with check and its ctx,
    at most max_size bytes), decode the bytes into obj, free them.  NB_ERR_NULL if path or obj is
    NULL. */
 typedef nb_status (*nb__decode_fn)(void *obj, const unsigned char *data, size_t size);
 nb_status nb__load_decoded(const char *path, size_t max_size, nb__prefix_fn check,
-                           nb__decode_fn decode, void *obj);
+                           void *check_ctx, nb__decode_fn decode, void *obj);
 
 #endif

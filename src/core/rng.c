@@ -23,6 +23,8 @@ void nb_rng_seed(nb_rng *r, uint64_t seed)
 
 uint64_t nb_rng_next(nb_rng *r)
 {
+    if (!r)
+        return 0;
     uint64_t *s = r->s;
     uint64_t result = rotl(s[1] * 5, 7) * 9;
     uint64_t t = s[1] << 17;
@@ -35,10 +37,15 @@ uint64_t nb_rng_next(nb_rng *r)
     return result;
 }
 
-double nb_rng_uniform(nb_rng *r) { return (double)(nb_rng_next(r) >> 11) * 0x1.0p-53; }
+double nb_rng_uniform(nb_rng *r)
+{
+    return r ? (double)(nb_rng_next(r) >> 11) * 0x1.0p-53 : 0.0;
+}
 
 double nb_rng_normal(nb_rng *r)
 {
+    if (!r)
+        return 0.0;
     double u1 = 1.0 - nb_rng_uniform(r); /* (0, 1]: log is finite */
     double u2 = nb_rng_uniform(r);
     return sqrt(-2.0 * log(u1)) * cos(6.283185307179586 * u2);
@@ -46,7 +53,7 @@ double nb_rng_normal(nb_rng *r)
 
 uint64_t nb_rng_below(nb_rng *r, uint64_t n)
 {
-    if (n == 0)
+    if (!r || n == 0)
         return 0;
     uint64_t limit = -n % n; /* reject the low values that would bias the modulo */
     uint64_t x;

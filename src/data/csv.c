@@ -55,6 +55,8 @@ static nb_status parse_number(const char *s, float *out)
     double v = strtod(s, &end);
     if (end == s || *end != '\0')
         return NB_ERR_PARSE;
+    if (strpbrk(s, "xX")) /* strtod reads C's hexadecimal floats: 0x10 is 16, not a typo */
+        return NB_ERR_UNSUPPORTED;
     if (!isfinite(v) || !isfinite((float)v))
         return NB_ERR_ARG;
     *out = (float)v;
@@ -69,6 +71,9 @@ static nb_status number_error(nb_status why, const nb__csv_table *t, size_t rec,
     size_t line = nb__csv_field_line(t, rec, col);
     if (why == NB_ERR_SHAPE)
         return nb__csv_fail(err, NB_ERR_PARSE, line, col + 1, "missing value (empty field)");
+    if (why == NB_ERR_UNSUPPORTED)
+        return nb__csv_fail(err, NB_ERR_PARSE, line, col + 1, "hexadecimal number '%s': give "
+                            "numbers in decimal", nb__csv_shown(s, buf));
     if (why == NB_ERR_ARG)
         return nb__csv_fail(err, NB_ERR_PARSE, line, col + 1, "not a finite float: '%s'",
                             nb__csv_shown(s, buf));
@@ -83,6 +88,41 @@ typedef struct plan {
     size_t label_col;
 } plan;
 
+typedef struct named_col {
+    const char *name;
+    size_t col;
+} named_col;
+
+static int by_name(const void *a, const void *b)
+{
+    const named_col *x = a, *y = b;
+    int c = strcmp(x->name, y->name);
+    return c ? c : (x->col > y->col) - (x->col < y->col);
+}
+
+/* Header names must differ: a column is found by name, so of two equal names the second could
+   never be chosen, and a model's feature check would match the wrong column.  Sorted, so that
+   a million columns take n log n. */
+static nb_status check_unique_names(const nb__csv_table *t, size_t ncols, nb_io_error *err)
+{
+    named_col *v = malloc(ncols * sizeof *v); /* ncols fields exist: the product fits */
+    if (!v)
+        return NB_ERR_NOMEM;
+    for (size_t j = 0; j < ncols; j++)
+        v[j] = (named_col){nb__csv_field(t, 0, j), j};
+    qsort(v, ncols, sizeof *v, by_name);
+    nb_status st = NB_OK;
+    for (size_t k = 1; k < ncols && st == NB_OK; k++)
+        if (strcmp(v[k - 1].name, v[k].name) == 0) {
+            char buf[48];
+            st = nb__csv_fail(err, NB_ERR_PARSE, nb__csv_field_line(t, 0, v[k].col),
+                              v[k].col + 1, "column name '%s' is also the name of column %zu: "
+                              "names must differ", nb__csv_shown(v[k].name, buf), v[k - 1].col + 1);
+        }
+    free(v);
+    return st;
+}
+
 static nb_status make_plan(const nb__csv_table *t, const nb_csv_opts *o, plan *p, nb_io_error *err)
 {
     size_t ncols = t->rec[1] - t->rec[0];
@@ -91,6 +131,8 @@ static nb_status make_plan(const nb__csv_table *t, const nb_csv_opts *o, plan *p
     p->targ = calloc(ncols, sizeof *p->targ);
     if (!p->role || !p->targ)
         return NB_ERR_NOMEM;
+    if (o->header)
+        NB_TRY(check_unique_names(t, ncols, err));
     if (o->label_column) {
         NB_TRY(resolve_column(t, o->header, ncols, o->label_column, strlen(o->label_column),
                               &p->label_col, err));

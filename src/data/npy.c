@@ -1,5 +1,6 @@
 /* NPY arrays: a defensive reader (the header is a Python dict literal, parsed by a small
    tokenizer that never reads past the header) and a float32 writer. */
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,7 +22,22 @@ typedef struct header {
     size_t itemsize;
     bool have_descr, have_fortran, have_shape, fortran, big_endian;
     size_t ndim, dims[2];
+    char descr[3];     /* order, type, size */
+    nb_io_error *err;  /* the reason of an unsupported array (nb_npy_read_err), or NULL */
 } header;
+
+/* NB_ERR_UNSUPPORTED, saying why in h->err. */
+static nb_status unsupported(const header *h, const char *fmt, ...)
+{
+    if (h->err) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(h->err->message, sizeof h->err->message, fmt, ap);
+        va_end(ap);
+        h->err->line = h->err->column = 0;
+    }
+    return NB_ERR_UNSUPPORTED;
+}
 
 /* ---- header parsing ------------------------------------------------------------------------- */
 
@@ -94,9 +110,12 @@ static bool integer(cursor *c, size_t *v)
 
 static nb_status parse_descr(const char *d, size_t len, header *h)
 {
+    static const char *supported = "f4, f8, i1, i2, i4, i8, u1, u2, u4, u8, b1";
     if (len != 3)
-        return NB_ERR_UNSUPPORTED;
+        return unsupported(h, "dtype '%.*s' is not supported (%s)", (int)(len < 20 ? len : 20),
+                           d, supported);
     char order = d[0], type = d[1], size = d[2];
+    memcpy(h->descr, d, 3);
     if (order != '<' && order != '|' && order != '>' && order != '=')
         return NB_ERR_CORRUPT;
     h->itemsize = (size_t)(size - '0');
@@ -105,18 +124,19 @@ static nb_status parse_descr(const char *d, size_t len, header *h)
     case 'i': h->k = K_INT; break;
     case 'u': h->k = K_UINT; break;
     case 'b': h->k = K_BOOL; break;
-    default: return NB_ERR_UNSUPPORTED;
+    default: return unsupported(h, "dtype '%.3s' is not supported (%s)", d, supported);
     }
     bool ok = (h->k == K_FLOAT && (h->itemsize == 4 || h->itemsize == 8))
               || ((h->k == K_INT || h->k == K_UINT)
                   && (h->itemsize == 1 || h->itemsize == 2 || h->itemsize == 4 || h->itemsize == 8))
               || (h->k == K_BOOL && h->itemsize == 1);
     if (!ok)
-        return NB_ERR_UNSUPPORTED;
+        return unsupported(h, "dtype '%.3s' is not supported (%s)", d, supported);
     /* '=' is native order in NumPy's own terms; files always say '<' or '>' (or '|'). */
     h->big_endian = (order == '>' && h->itemsize > 1);
     if (order == '=' && h->itemsize > 1)
-        return NB_ERR_UNSUPPORTED;
+        return unsupported(h, "dtype '%.3s' has no byte order: save it as '<%c%c'", d, type,
+                           size);
     return NB_OK;
 }
 
@@ -189,8 +209,14 @@ static nb_status parse_header(const char *s, size_t n, header *h)
     skip_ws(&c);
     if (c.i != c.n || !h->have_descr || !h->have_fortran || !h->have_shape)
         return NB_ERR_CORRUPT;
-    if (h->fortran || h->big_endian || h->ndim == 0 || h->ndim > 2)
-        return NB_ERR_UNSUPPORTED;
+    if (h->fortran)
+        return unsupported(h, "the array is in Fortran order (column-major): save it in C order "
+                              "(numpy.ascontiguousarray)");
+    if (h->big_endian)
+        return unsupported(h, "the array is big-endian ('%.3s'): save it little-endian "
+                              "(a.astype('<%c%c'))", h->descr, h->descr[1], h->descr[2]);
+    if (h->ndim == 0 || h->ndim > 2)
+        return unsupported(h, "the array has %zu dimensions: give a 1-D or 2-D array", h->ndim);
     return NB_OK;
 }
 
@@ -223,7 +249,7 @@ static float element(const unsigned char *p, const header *h)
 /* Everything but the conversion: the header, the shape and the body's exact length.  Every
    proper prefix of a valid file gives NB_ERR_TRUNCATED (the bounded reader relies on it). */
 static nb_status npy_layout(const unsigned char *b, size_t size, header *hp, size_t *data_off,
-                            size_t *rows_out, size_t *cols_out)
+                            size_t *rows_out, size_t *cols_out, nb_io_error *err)
 {
     if (size < 6 || memcmp(b, NPY_MAGIC, 6) != 0)
         return size < 6 && (size == 0 || memcmp(b, NPY_MAGIC, size) == 0) ? NB_ERR_TRUNCATED
@@ -248,11 +274,13 @@ static nb_status npy_layout(const unsigned char *b, size_t size, header *hp, siz
     if (b[7] != 0)
         return NB_ERR_VERSION;
     if (hlen > MAX_NPY_HEADER)
-        return NB_ERR_UNSUPPORTED;
+        return unsupported(&(header){.err = err}, "the header is %zu bytes long (at most %zu)",
+                           hlen, MAX_NPY_HEADER);
     if (size - hoff < hlen)
         return NB_ERR_TRUNCATED;
     header h;
     memset(&h, 0, sizeof h);
+    h.err = err;
     NB_TRY(parse_header((const char *)b + hoff, hlen, &h));
     size_t rows = h.dims[0], cols = h.ndim == 2 ? h.dims[1] : 1;
     if (rows == 0 || cols == 0)
@@ -277,8 +305,9 @@ nb_status nb_npy_read_mem(nb_tensor *out, const void *data, size_t size)
         return NB_ERR_NULL;
     const unsigned char *b = data;
     header h;
-    size_t off, rows, cols;
-    NB_TRY(npy_layout(b, size, &h, &off, &rows, &cols));
+    memset(&h, 0, sizeof h); /* set by npy_layout; cleared for the compiler's flow analysis */
+    size_t off = 0, rows = 0, cols = 0;
+    NB_TRY(npy_layout(b, size, &h, &off, &rows, &cols, NULL));
     nb_tensor t;
     NB_TRY(nb_tensor_alloc(&t, rows, cols));
     const unsigned char *p = b + off;
@@ -292,10 +321,9 @@ nb_status nb_npy_read_mem(nb_tensor *out, const void *data, size_t size)
    means trailing bytes: read on until npy_layout says so. */
 static nb_status npy_prefix(const unsigned char *b, size_t n, bool eof, void *ctx)
 {
-    (void)ctx;
     header h;
     size_t off, rows, cols;
-    nb_status st = npy_layout(b, n, &h, &off, &rows, &cols);
+    nb_status st = npy_layout(b, n, &h, &off, &rows, &cols, ctx);
     return st == NB_OK && !eof ? NB_ERR_TRUNCATED : st;
 }
 
@@ -304,9 +332,16 @@ static nb_status decode_npy(void *out, const unsigned char *data, size_t size)
     return nb_npy_read_mem(out, data, size);
 }
 
+nb_status nb_npy_read_err(nb_tensor *out, const char *path, nb_io_error *err)
+{
+    if (err)
+        err->message[0] = '\0';
+    return nb__load_decoded(path, MAX_NPY_FILE, npy_prefix, err, decode_npy, out);
+}
+
 nb_status nb_npy_read(nb_tensor *out, const char *path)
 {
-    return nb__load_decoded(path, MAX_NPY_FILE, npy_prefix, decode_npy, out);
+    return nb_npy_read_err(out, path, NULL);
 }
 
 /* ---- writing -------------------------------------------------------------------------------- */

@@ -50,7 +50,7 @@ static nb_status check_opts(const nb_optim_opts *o)
     return NB_OK;
 }
 
-static size_t state_count(const nb_optim_opts *o)
+size_t nb__optim_state_count(const nb_optim_opts *o)
 {
     switch (o->kind) {
     case NB_OPTIM_SGD:
@@ -72,7 +72,7 @@ nb_status nb_optim_create(nb_optim **opt, size_t n_params, const nb_optim_opts *
     if (n_params == 0)
         return NB_ERR_ARG;
     NB_TRY(check_opts(opts));
-    size_t ns = state_count(opts);
+    size_t ns = nb__optim_state_count(opts);
     /* each buffer starts on a 64-byte boundary: a stride of whole 16-float lines */
     if (n_params > SIZE_MAX / sizeof(float) - 15)
         return NB_ERR_OVERFLOW;

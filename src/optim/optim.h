@@ -23,6 +23,9 @@ struct nb_optim {
     float *block;                      /* one aligned allocation for all of them */
 };
 
+/* The state buffers an optimizer with these (valid) options keeps. */
+size_t nb__optim_state_count(const nb_optim_opts *o);
+
 /* One update each; the step count is that of the update being made (1 for the first). */
 void nb__optim_sgd(const nb_optim *opt, float *p, const float *g, uint64_t step);
 void nb__optim_adam(const nb_optim *opt, float *p, const float *g, uint64_t step);

@@ -242,10 +242,18 @@ nb_status nb_safetensors_fill_mem(nb_net *net, const void *data, size_t size)
 }
 
 /* The bounded reader's check (file_io.h): the 8-byte header length and the header's first
-   byte are judged as soon as they arrive (so /dev/zero fails at once), the rest at the end. */
+   byte are judged as soon as they arrive (so /dev/zero fails at once); once the header is
+   complete, the size it declares bounds the read: a byte past it is refused at once (a pipe
+   of zeros after a valid header, a sparse file larger than its header says), so that no more
+   is read than the header declares and a chunk. */
+typedef struct st_read {
+    bool known;
+    uint64_t total; /* the declared size, once known */
+} st_read;
+
 static nb_status st_prefix(const unsigned char *b, size_t n, bool eof, void *ctx)
 {
-    (void)ctx;
+    st_read *r = ctx;
     if (n >= 8) {
         uint64_t hlen = nb__le_get_u64(b); /* in nb__st_parse's order */
         if (hlen > NB__ST_MAX_HEADER)
@@ -253,6 +261,16 @@ static nb_status st_prefix(const unsigned char *b, size_t n, bool eof, void *ctx
         if (hlen == 0 || (n > 8 && b[8] != '{'))
             return NB_ERR_CORRUPT;
     }
+    if (!r->known) {
+        nb_status st = nb__st_declared_size(b, n, &r->total);
+        if (st != NB_OK && st != NB_ERR_TRUNCATED)
+            return st;
+        r->known = st == NB_OK;
+    }
+    if (r->known && r->total > MAX_FILE)
+        return NB_ERR_LIMIT;
+    if (r->known && n > r->total)
+        return NB_ERR_CORRUPT; /* trailing bytes: the ranges must tile the rest exactly */
     return eof ? NB_OK : NB_ERR_TRUNCATED; /* nb__st_parse judges the whole file */
 }
 
@@ -274,7 +292,8 @@ nb_status nb_safetensors_load(nb_net **net, const char *path, const nb_layer_spe
     if (!net || !path || (!layers && n_layers))
         return NB_ERR_NULL;
     load_args a = {net, layers, n_layers};
-    return nb__load_decoded(path, MAX_FILE, st_prefix, decode_load, &a);
+    st_read r = {false, 0};
+    return nb__load_decoded(path, MAX_FILE, st_prefix, &r, decode_load, &a);
 }
 
 static nb_status decode_fill(void *net, const unsigned char *data, size_t size)
@@ -284,7 +303,8 @@ static nb_status decode_fill(void *net, const unsigned char *data, size_t size)
 
 nb_status nb_safetensors_fill(nb_net *net, const char *path)
 {
-    return nb__load_decoded(path, MAX_FILE, st_prefix, decode_fill, net);
+    st_read r = {false, 0};
+    return nb__load_decoded(path, MAX_FILE, st_prefix, &r, decode_fill, net);
 }
 
 /* ---- export --------------------------------------------------------------------------------- */

@@ -203,6 +203,41 @@ nb_status nb__st_parse(nb__st_file *out, const void *bytes, size_t size)
     return NB_OK;
 }
 
+nb_status nb__st_declared_size(const void *header, size_t n, uint64_t *total)
+{
+    const uint8_t *p = header;
+    if (n < 8)
+        return NB_ERR_TRUNCATED;
+    uint64_t hlen = nb__le_get_u64(p);
+    if (hlen > MAX_HEADER)
+        return NB_ERR_LIMIT;
+    if (hlen > n - 8)
+        return NB_ERR_TRUNCATED;
+    if (hlen == 0 || p[8] != '{')
+        return NB_ERR_CORRUPT;
+    json_error_t err;
+    json_t *root = json_loadb((const char *)p + 8, (size_t)hlen, JSON_REJECT_DUPLICATES, &err);
+    if (!root)
+        return NB_ERR_CORRUPT;
+    /* the data buffer ends where the last range ends (nb__st_parse checks that the ranges tile
+       it); a malformed entry is left to nb__st_parse, which will refuse it */
+    uint64_t end = 0;
+    const char *key;
+    json_t *v;
+    json_object_foreach(root, key, v) {
+        json_t *off = json_is_object(v) ? json_object_get(v, "data_offsets") : NULL;
+        json_t *e = json_is_array(off) && json_array_size(off) == 2 ? json_array_get(off, 1) : NULL;
+        if (e && json_is_integer(e) && json_integer_value(e) > 0
+            && (uint64_t)json_integer_value(e) > end)
+            end = (uint64_t)json_integer_value(e);
+    }
+    json_decref(root);
+    if (end > UINT64_MAX - 8 - hlen)
+        return NB_ERR_CORRUPT;
+    *total = 8 + hlen + end;
+    return NB_OK;
+}
+
 float nb__f16_to_f32(uint16_t h)
 {
     unsigned sign = h >> 15, e = (h >> 10) & 0x1f, m = h & 0x3ff;

@@ -40,6 +40,10 @@ typedef struct nb__st_file {
 #define NB__ST_MAX_HEADER 100000000u
 nb_status nb__st_parse(nb__st_file *out, const void *bytes, size_t size);
 void nb__st_free(nb__st_file *f);
+/* The size of the whole file the first n bytes' header declares (8 + header + the end of its
+   last data range), from the header alone: NB_ERR_TRUNCATED if the header is not complete
+   yet, NB_ERR_LIMIT / NB_ERR_CORRUPT for a header nb__st_parse would refuse as such. */
+nb_status nb__st_declared_size(const void *header, size_t n, uint64_t *total);
 
 /* Converts tensor t's elements (little-endian) to count floats.  NB_ERR_UNSUPPORTED for a
    dtype that is not F32/F16/BF16/F64; NB_ERR_NONFINITE if a value is NaN, infinite, or

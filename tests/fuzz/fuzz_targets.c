@@ -4,6 +4,7 @@
 
 #include "fuzz_targets.h"
 #include "persist/model_sections.h"
+#include "persist/st_format.h"
 #include "nablas.h"
 
 #define CHECK(cond) \
@@ -210,8 +211,13 @@ void nb_fuzz_safetensors(const uint8_t *data, size_t size)
         spec[l].dropout = 0; /* training-only; the file cannot set it */
     }
     nb_net *sentinel = (nb_net *)&spec, *net = sentinel;
+    /* the size the header declares, which bounds the file reader: any bytes, no crash */
+    uint64_t declared = 0;
+    nb_status ds = nb__st_declared_size(data + 1, size - 1, &declared);
     /* the layers the metadata names, if any: loads or fails cleanly, with the same widths */
     if (nb_safetensors_load_mem(&net, data + 1, size - 1, NULL, 0) == NB_OK) {
+        /* an accepted file is exactly as long as its header says: the reader stops there */
+        CHECK(ds == NB_OK && declared == size - 1);
         CHECK(nb_net_num_layers(net) >= 1);
         nb_net_free(net);
     } else {

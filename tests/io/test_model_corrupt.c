@@ -242,3 +242,26 @@ Test(model_corrupt, checksum_mismatch_and_random_garbage)
     }
     free(b);
 }
+
+Test(model_corrupt, width_and_inputs_beyond_the_limit_with_a_consistent_count)
+{
+    /* One layer of 2^31 units on 1 input with its true parameter count, 2 x 2^31: only the
+       width limit (NB_MODEL_MAX_WIDTH) can call it corrupt; without it the count matches
+       and the file reads as merely truncated. */
+    uint8_t b[100] = "NABLASMD";
+    nb__le_put_u32(b + 8, 1);
+    nb__le_put_u32(b + 20, 1);
+    nb__le_put_u64(b + 24, 1);
+    nb__le_put_u64(b + 32, (uint64_t)2 << 31);
+    nb__le_put_u64(b + 40, (uint64_t)1 << 31);
+    expect(b, sizeof b, NB_ERR_CORRUPT, "width 2^31", 0);
+    /* the same for the inputs: 2^31 inputs to one unit, (2^31 + 1) parameters */
+    nb__le_put_u64(b + 24, (uint64_t)1 << 31);
+    nb__le_put_u64(b + 32, ((uint64_t)1 << 31) + 1);
+    nb__le_put_u64(b + 40, 1);
+    expect(b, sizeof b, NB_ERR_CORRUPT, "inputs 2^31", 0);
+    /* at the limit itself the count is consistent and the file is only truncated */
+    nb__le_put_u64(b + 24, 0x7fffffff);
+    nb__le_put_u64(b + 32, 0x80000000u);
+    expect(b, sizeof b, NB_ERR_TRUNCATED, "inputs 2^31 - 1", 0);
+}

@@ -78,6 +78,17 @@ Test(rng, seeding_is_deterministic_and_seed_dependent)
     nb_rng_seed(NULL, 1); /* a NULL generator is ignored */
 }
 
+Test(rng, null_generator_draws_zero)
+{
+    /* every function answers NULL alike: no write, no read, 0 */
+    nb_rng_seed(NULL, 7);
+    cr_assert_eq(nb_rng_next(NULL), 0);
+    cr_assert_eq(nb_rng_uniform(NULL), 0.0);
+    cr_assert_eq(nb_rng_normal(NULL), 0.0);
+    cr_assert_eq(nb_rng_below(NULL, 10), 0);
+    cr_assert_eq(nb_rng_below(NULL, 0), 0);
+}
+
 Test(rng, uniform_and_normal_statistics)
 {
     enum { N = 200000 };
