@@ -78,8 +78,8 @@ static int import_onnx(const char *path, const char *out, const char *loss_opt, 
     if (st == NB_ERR_IO)
         return cli_error("import", "cannot read %s", path);
     if (st != NB_OK && err.node[0])
-        return cli_error("import", "%s: node '%s' (%s): %s (%s)", path, err.node, err.op_type,
-                         err.reason, nb_status_str(st));
+        return cli_error("import", "%s: node '%s' (%s): %s", path, err.node, err.op_type,
+                         err.reason);
     if (st != NB_OK)
         return cli_error("import", "%s: %s (%s)", path, err.reason[0] ? err.reason : "cannot be "
                          "imported", nb_status_str(st));

@@ -111,6 +111,16 @@ static nb_status parse_names(const char *text, size_t want, size_t alt, size_t *
     return NB_OK;
 }
 
+bool nb__onnx_meta_softmax_ce(const NbOnnx__ModelProto *mp)
+{
+    for (size_t k = 0; k < mp->n_metadata_props; k++) {
+        const NbOnnx__StringStringEntryProto *e = mp->metadata_props[k];
+        if (e->key && e->value && strcmp(e->key, "nablas.loss") == 0)
+            return strcmp(e->value, loss_names[NB_LOSS_SOFTMAX_CE]) == 0;
+    }
+    return false;
+}
+
 nb_status nb__onnx_meta_get(nb_model *m, const NbOnnx__ModelProto *mp, bool *loss_given)
 {
     size_t in = nb_net_inputs(m->net), out = nb_net_outputs(m->net);

@@ -850,6 +850,10 @@ static nb_status load_model(nb_model *m, const NbOnnx__ModelProto *mp, nb_onnx_e
     nb_model made = {.loss = NB_LOSS_MSE};
     if (st == NB_OK)
         st = finish(&w, &made, err);
+    /* nablas' export of a softmax-ce model: the graph gives probabilities, the model logits */
+    if (st == NB_OK && !made.target_norm && w.layers[w.n_layers - 1].act == NB_ACT_SOFTMAX
+        && nb__onnx_meta_softmax_ce(mp))
+        w.layers[w.n_layers - 1].act = NB_ACT_IDENTITY;
     if (st == NB_OK)
         st = build_net(&made.net, &w, inputs, err);
     bool loss_given = false;

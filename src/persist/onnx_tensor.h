@@ -52,4 +52,8 @@ nb_status nb__onnx_meta_put(const nb_model *m, NbOnnx__StringStringEntryProto *e
 void nb__onnx_meta_free(NbOnnx__StringStringEntryProto *e, size_t n);
 nb_status nb__onnx_meta_get(nb_model *m, const NbOnnx__ModelProto *mp, bool *loss_given);
 
+/* True when the metadata names the softmax-ce loss (export then ends the graph with a Softmax
+   over the logits, as nablas predict does). */
+bool nb__onnx_meta_softmax_ce(const NbOnnx__ModelProto *mp);
+
 #endif

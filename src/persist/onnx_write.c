@@ -143,6 +143,10 @@ static nb_status build_graph(out_graph *g, const nb_model *m)
         NB_TRY(add_init(g, wn, net->params + ly->w_off, ly->in, ly->out));
         NB_TRY(add_init(g, bn, net->params + ly->b_off, ly->out, 0));
         const char *op = act_op(ly->act);
+        /* a softmax-ce model's network gives logits: the graph gives what nablas predict
+           does, the probabilities */
+        if (last && m->loss == NB_LOSS_SOFTMAX_CE && ly->act == NB_ACT_IDENTITY)
+            op = act_op(NB_ACT_SOFTMAX);
         const char *z = last && !op && !m->target_norm ? "output" : name(g, "dense%zu.z", l);
         add_node(g, "Gemm", name(g, "dense%zu", l), z, cur, wn, bn);
         cur = z;
@@ -151,7 +155,7 @@ static nb_status build_graph(out_graph *g, const nb_model *m)
             NbOnnx__NodeProto *n = add_node(g, op, name(g, "act%zu", l), h, cur, NULL, NULL);
             if (ly->act == NB_ACT_LEAKY_RELU)
                 add_attr(g, n, "alpha", false, 0, 0.01f);
-            if (ly->act == NB_ACT_SOFTMAX)
+            if (op[0] == 'S' && op[1] == 'o') /* Softmax */
                 add_attr(g, n, "axis", true, 1, 0.0f);
             cur = h;
         }
