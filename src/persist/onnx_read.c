@@ -130,14 +130,20 @@ static bool affine_is_identity(const walk *w)
     return true;
 }
 
-/* W, b <- W diag(a), b a + c: the pending affine map folded into the pending linear map. */
+/* W, b <- W diag(a), b a + c: the pending affine map folded into the pending linear map.  An
+   identity part is skipped, not applied: -0 + 0 would turn a bias of -0 into +0, and the
+   import of an export must give back every bit. */
 static void fold_affine(walk *w)
 {
-    for (size_t i = 0; i < w->lin_in; i++)
-        for (size_t o = 0; o < w->width; o++)
-            w->W[i * w->width + o] *= w->a[o];
-    for (size_t o = 0; o < w->width; o++)
-        w->b[o] = w->b[o] * w->a[o] + w->c[o];
+    for (size_t o = 0; o < w->width; o++) {
+        if (w->a[o] != 1.0) {
+            for (size_t i = 0; i < w->lin_in; i++)
+                w->W[i * w->width + o] *= w->a[o];
+            w->b[o] *= w->a[o];
+        }
+        if (w->c[o] != 0.0)
+            w->b[o] += w->c[o];
+    }
 }
 
 static nb_status push_layer(walk *w, nb_act act)
@@ -203,7 +209,8 @@ static nb_status add_linear(walk *w, double *Wn, double *bn, size_t K, size_t ou
     } else { /* after an activation: the affine map scales the rows of the new weight */
         for (size_t k = 0; k < K; k++)
             for (size_t o = 0; o < out; o++) {
-                bn[o] += w->c[k] * Wn[k * out + o];
+                if (w->c[k] != 0.0) /* (skipped when 0: see fold_affine) */
+                    bn[o] += w->c[k] * Wn[k * out + o];
                 Wn[k * out + o] *= w->a[k];
             }
         w->W = Wn;
@@ -806,7 +813,8 @@ static nb_status finish(walk *w, nb_model *m, nb_onnx_error *err)
             layer_out *L = &w->layers[0];
             for (size_t i = 0; i < L->in; i++)
                 for (size_t o = 0; o < L->out; o++) {
-                    L->b[o] += w->in_c[i] * L->W[i * L->out + o];
+                    if (w->in_c[i] != 0.0)
+                        L->b[o] += w->in_c[i] * L->W[i * L->out + o];
                     L->W[i * L->out + o] *= w->in_a[i];
                 }
         }
