@@ -61,7 +61,33 @@ ACTS = {
     "sigmoid": torch.sigmoid,
     "tanh": torch.tanh,
     "softmax": lambda z: torch.softmax(z, dim=1),
+    "gelu": lambda z: checked(z, 0.5 * z.detach() * torch.special.erfc(-z.detach() * 0.5 ** 0.5),
+                              F.gelu),
+    "gelu_tanh": lambda z: checked(
+        z, z.detach() * torch.sigmoid(2.0 * (2.0 / np.pi) ** 0.5 * (z.detach() + 0.044715 * z.detach() ** 3)),
+        lambda t: F.gelu(t, approximate="tanh")),
+    "silu": F.silu,
+    "softplus": F.softplus,  # beta 1, threshold 20
+    "elu": lambda z: checked(z, torch.where(z > 0, z, torch.expm1(z.clamp(max=0.0))).detach(), F.elu),
 }
+# The activations added after the first six: they also get a "wide" case (make_acts_wide).
+WIDE_ACTS = ["gelu", "gelu_tanh", "silu", "softplus", "elu"]
+
+
+def checked(z, a, f):
+    """PyTorch's activation f(z) with its values replaced by a's, the same function written in
+    a form that stays accurate in float64 where PyTorch's CPU kernel cancels (GELU's
+    1 + erf(z / sqrt 2) and its tanh form are 0 below z = -8.3 and wrong by 1e-2 relative at
+    z = -7.6; F.elu's exp(z) - 1 is 0 at z = -1e-30).  a must agree with f within 1e-15
+    absolute (the size of that cancellation); the gradient is f's own (autograd)."""
+    y = f(z)
+    with torch.no_grad():
+        fin = torch.isfinite(y) & torch.isfinite(a)
+        ok = (torch.isnan(a) == torch.isnan(y)) & (fin | torch.isnan(y) | (a == y))
+        ok &= ~fin | ((a - y).abs() <= 1e-15 * torch.clamp(y.abs(), min=1.0))
+        assert bool(ok.all()), "activation reference differs from PyTorch's"
+        fix = torch.where(fin, a - y, torch.zeros_like(a))
+    return y + fix
 
 
 def shape_tag(shape):
@@ -94,6 +120,26 @@ def make_acts(rng):
             for n, arr, dt in [("Z", Z, F32), ("G", G, F32), ("A", A.detach(), F64),
                                ("dZ", tZ.grad, F64)]:
                 save("act", tag + "_" + n, arr, dt)
+    make_acts_wide(np.random.default_rng(21))  # its own generator: the cases above stay
+
+
+def make_acts_wide(rng):
+    """<name>_wide_1x600: the tails and edges of the newer activations, where a careless form
+    loses accuracy: z down to -14 (GELU's z Phi(z) is near float's smallest normal there),
+    around softplus' threshold 20, tiny |z| (ELU's expm1, GELU's Phi(0)), and up to 30."""
+    grid = np.linspace(-14.0, 30.0, 441)
+    near20 = 20.0 + np.linspace(-0.01, 0.01, 41)
+    tiny = np.concatenate([s * 10.0 ** -np.arange(1.0, 11.0) for s in (1.0, -1.0)])
+    rest = rng.standard_normal(600 - grid.size - near20.size - tiny.size) * 4.0
+    Z = np.concatenate([grid, near20, tiny, rest]).astype(np.float32).reshape(1, 600)
+    G = f32(rng, (1, 600))
+    for name in WIDE_ACTS:
+        tZ = t64(Z, True)
+        A = ACTS[name](tZ)
+        A.backward(t64(G))
+        for n, arr, dt in [("Z", Z, F32), ("G", G, F32), ("A", A.detach(), F64),
+                           ("dZ", tZ.grad, F64)]:
+            save("act", name + "_wide_1x600_" + n, arr, dt)
 
 
 def loss_case(tag, Y, T, fn):

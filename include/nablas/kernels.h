@@ -5,6 +5,8 @@
 #ifndef NABLAS_KERNELS_H
 #define NABLAS_KERNELS_H
 
+#include <stdbool.h>
+
 #include "tensor.h"
 
 #ifdef __cplusplus
@@ -31,16 +33,35 @@ typedef enum nb_act {
     NB_ACT_SIGMOID,    /* overflow-free: finite for any finite z */
     NB_ACT_TANH,
     NB_ACT_SOFTMAX,    /* row-wise, max-subtracted */
+    NB_ACT_GELU,       /* z Phi(z), Phi the normal CDF (PyTorch's GELU, approximate='none') */
+    NB_ACT_GELU_TANH,  /* z (1 + tanh(sqrt(2/pi) (z + 0.044715 z^3))) / 2 (approximate='tanh') */
+    NB_ACT_SILU,       /* z sigmoid(z) (swish) */
+    NB_ACT_SOFTPLUS,   /* log(1 + exp(z)), and z where z > 20 (PyTorch: beta 1, threshold 20) */
+    NB_ACT_ELU,        /* z for z > 0, exp(z) - 1 otherwise (alpha 1) */
     NB_ACT_COUNT       /* number of activations; not an activation */
 } nb_act;
+/* The numeric values above are recorded in model files: new ones are only ever appended. */
 
 /* In place: Z <- f(Z). */
 nb_status nb_act_forward(nb_act act, nb_tensor *Z);
 
-/* A = f(Z) as forward left it (same shape as G).  In place: G <- dL/dZ from G = dL/dA. */
+/* True if act's derivative needs the pre-activation Z and not only A = f(Z): GELU, GELU_TANH
+   and SiLU (not monotonic, so A does not determine Z) and ELU (exp(z) from A = exp(z) - 1
+   loses its accuracy for z << 0); false for the others and for an unknown value. */
+bool nb_act_needs_input(nb_act act);
+
+/* A = f(Z) as forward left it (same shape as G).  In place: G <- dL/dZ from G = dL/dA.
+   NB_ERR_ARG for an activation that needs Z (nb_act_needs_input): use nb_act_backward_z. */
 nb_status nb_act_backward(nb_act act, const nb_tensor *A, nb_tensor *G);
 
-/* Lower-case name ("relu", "leaky_relu", ...), or NULL for an unknown value. */
+/* The same for every activation, from the pre-activation Z and A = f(Z) (both as forward
+   computed them, same shape as G; Z may be NULL where !nb_act_needs_input(act)).  In place:
+   G <- f'(Z) G elementwise (softmax: each row times its Jacobian).  G must not overlap Z or A
+   (NB_ERR_ALIAS); NB_ERR_NULL, NB_ERR_SHAPE, NB_ERR_ARG as nb_act_backward. */
+nb_status nb_act_backward_z(nb_act act, const nb_tensor *Z, const nb_tensor *A, nb_tensor *G);
+
+/* Lower-case name ("relu", "leaky_relu", "gelu", "gelu_tanh", "silu", "softplus", "elu", ...),
+   or NULL for an unknown value. */
 const char *nb_act_name(nb_act act);
 
 /* ---- losses -------------------------------------------------------------------------------- */

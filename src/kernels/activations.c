@@ -1,6 +1,7 @@
-/* Activation kernels, in place over a whole batch.  Sigmoid never overflows (exp of a
-   non-positive number only); softmax subtracts each row's maximum (except where no exp can
-   overflow or underflow without it: softmax_short_rows). */
+/* Activation kernels over a whole batch, and their derivatives.  Sigmoid never overflows (exp
+   of a non-positive number only); softmax subtracts each row's maximum (except where no exp can
+   overflow or underflow without it: softmax_short_rows).  GELU, SiLU, softplus and ELU: see
+   the numerics notes at their kernels below and docs/numerics.md. */
 #include <math.h>
 #include <string.h>
 
@@ -39,6 +40,66 @@ static inline float tanh_f(float z)
     return a < 0.2f ? small : (a >= 0.2f ? big : z); /* NaN stays NaN */
 }
 
+
+#define SQRT1_2 0.70710678118654752440
+#define INV_SQRT_2PI 0.39894228040143267794
+#define GELU_B 0.79788456080286535588 /* sqrt(2 / pi) */
+#define GELU_K 0.044715
+#define SOFTPLUS_THRESHOLD 20.0f
+
+/* The scalar forms (vector tails, and builds without GCC's vectors) through libm in double:
+   accurate to the float rounding everywhere, tails included. */
+static inline float gelu_s(float z)
+{
+    double x = z;
+    return (float)(0.5 * x * erfc(-x * SQRT1_2));
+}
+
+static inline float gelu_tanh_s(float z) /* z sigmoid(2u) = z (1 + tanh u) / 2, no cancellation */
+{
+    double x = z, u = GELU_B * (x + GELU_K * x * x * x);
+    return (float)(x / (1.0 + exp(-2.0 * u)));
+}
+
+static inline float silu_s(float z)
+{
+    double x = z;
+    return (float)(x / (1.0 + exp(-x)));
+}
+
+static inline float softplus_s(float z)
+{
+    return z > SOFTPLUS_THRESHOLD ? z : (float)log1p(exp((double)z));
+}
+
+static inline float elu_s(float z) { return z > 0.0f ? z : expm1f(z); }
+
+/* Their derivatives: 1 - sigmoid(v) is taken as sigmoid(-v), never by a subtraction. */
+static inline float gelu_d(float z)
+{
+    double x = z;
+    return (float)(0.5 * erfc(-x * SQRT1_2) + x * exp(-0.5 * x * x) * INV_SQRT_2PI);
+}
+
+static inline float gelu_tanh_d(float z)
+{
+    double x = z, u = GELU_B * (x + GELU_K * x * x * x);
+    double s = 1.0 / (1.0 + exp(-2.0 * u)), oms = 1.0 / (1.0 + exp(2.0 * u));
+    return (float)(s + 2.0 * x * GELU_B * (1.0 + 3.0 * GELU_K * x * x) * s * oms);
+}
+
+static inline float silu_d(float z)
+{
+    double x = z, s = 1.0 / (1.0 + exp(-x)), oms = 1.0 / (1.0 + exp(x));
+    return (float)(s * (1.0 + x * oms));
+}
+
+/* from A = softplus(z): sigmoid(z) = 1 - exp(-A); 1 above the threshold, as PyTorch */
+static inline float softplus_d(float a) { return a > SOFTPLUS_THRESHOLD ? 1.0f : -expm1f(-a); }
+
+/* from Z: exp(z) where z <= 0 (A + 1 would lose exp(z)'s relative accuracy for z << 0) */
+static inline float elu_d(float z) { return z > 0.0f ? 1.0f : (float)exp((double)z); }
+
 #ifdef NB_HAVE_VMATH
 NB_INLINE nb_vf vsigmoid(nb_vf z)
 {
@@ -62,6 +123,169 @@ NB_INLINE nb_vf vtanh(nb_vf z)
     nb_vf th = (0.0f - em1) / (2.0f + em1); /* 0 - em1: +0, not -0, at z = 0 */
     return (nb_vf)((nb_vu)th | ((nb_vu)z & 0x80000000u)); /* th >= 0 (or NaN) */
 }
+
+
+/* GELU: z Phi(z) with Phi(z) = erfc(-z / sqrt 2) / 2, and erfc(x) for x >= 0 as Numerical
+   Recipes' erfcc, t exp(-x^2 + P(t)) with t = 1 / (1 + x / 2): relative error at most 1.05e-7
+   for x in [0, 20] (checked against libm), one formula for every x, so the negative tail,
+   where z Phi(z) is tiny, keeps its relative accuracy (1 - erf(x) would cancel).  In double:
+   exp(-x^2) of a float x^2 would lose x^2 ulp (1e-5 at z = -13).  Phi = 1 - erfc / 2 for
+   z >= 0.  |z| > 37: exp(-x^2) is 0 (nb__vexp_neg_d's underflow). */
+NB_INLINE nb_vf vgelu(nb_vf z)
+{
+    nb_vf a = (nb_vf)((nb_vu)z & 0x7fffffffu);
+    nb_vd zd = __builtin_convertvector(z, nb_vd);
+    nb_vd x = __builtin_convertvector(a, nb_vd) * SQRT1_2;
+    nb_vd t = 1.0 / (1.0 + 0.5 * x);
+    nb_vd p = 0.17087277 * t - 0.82215223;
+    p = p * t + 1.48851587;
+    p = p * t - 1.13520398;
+    p = p * t + 0.27886807;
+    p = p * t - 0.18628806;
+    p = p * t + 0.09678418;
+    p = p * t + 0.37409196;
+    p = p * t + 1.00002368;
+    p = p * t - 1.26551223;
+    nb_vd half_erfc = 0.5 * t * nb__vexp_neg_d(p - x * x, a > 37.0f);
+    nb_vd phi = nb__vsel_dd(zd < 0.0, half_erfc, 1.0 - half_erfc);
+    return __builtin_convertvector(zd * phi, nb_vf);
+}
+
+/* sigmoid(v) and 1 - sigmoid(v) of doubles v, each without cancellation; lanes where
+   `under` (|v| beyond exp's range, by a float comparison) take exp(-|v|) = 0 */
+NB_INLINE nb_vd vsigmoid_d(nb_vd v, nb_vi under, nb_vd *one_minus)
+{
+    nb_vl neg = v < 0.0;
+    nb_vd e = nb__vexp_neg_d(nb__vsel_dd(neg, v, -v), under); /* exp(-|v|) */
+    nb_vd r = 1.0 / (1.0 + e);
+    *one_minus = nb__vsel_dd(neg, r, e * r);
+    return nb__vsel_dd(neg, e * r, r);
+}
+
+/* GELU, tanh form: z (1 + tanh u) / 2 = z sigmoid(2u), u = sqrt(2/pi) (z + 0.044715 z^3), which
+   does not cancel for z < 0.  u in double: its float rounding, times |2u| up to 700 in exp,
+   would cost up to 1e-5 in the tail.  |z| > 21: |2u| > 708, exp(-|2u|) = 0. */
+NB_INLINE nb_vf vgelu_tanh(nb_vf z)
+{
+    nb_vf a = (nb_vf)((nb_vu)z & 0x7fffffffu);
+    nb_vd x = __builtin_convertvector(z, nb_vd), oms;
+    nb_vd u2 = (2.0 * GELU_B) * (x + GELU_K * x * x * x);
+    return __builtin_convertvector(x * vsigmoid_d(u2, a > 21.0f, &oms), nb_vf);
+}
+
+/* SiLU: z sigmoid(z) in float (z is exact, so exp(-|z|) keeps nb__vexpf's few ulp) */
+NB_INLINE nb_vf vsilu(nb_vf z) { return z * vsigmoid(z); }
+
+/* log1p(y) for y in [0, 1] as log(u) y / (u - 1) with u = 1 + y rounded (Goldberg): the
+   division cancels the rounding of u, so small y keep their relative accuracy */
+NB_INLINE nb_vf vlog1p_unit(nb_vf y)
+{
+    nb_vf u = 1.0f + y, d = u - 1.0f;
+    nb_vf q = nb__vlogf_pos(u) * y / nb__vsel(d == 0.0f, nb__vsplat(1.0f), d);
+    return nb__vsel(d == 0.0f, y, q);
+}
+
+/* softplus: max(z, 0) + log1p(exp(-|z|)) (no overflow, and exp(z) itself for very negative z);
+   z above the threshold, as PyTorch.  NaN stays NaN. */
+NB_INLINE nb_vf vsoftplus(nb_vf z)
+{
+    nb_vf a = (nb_vf)((nb_vu)z & 0x7fffffffu);
+    nb_vf r = nb__vsel(z > 0.0f, z, (nb_vf){0}) + vlog1p_unit(nb__vexpf(-a));
+    r = nb__vsel(z > SOFTPLUS_THRESHOLD, z, r);
+    return nb__vsel(z == z, r, z);
+}
+
+/* expm1 of x in [-inf, 0] (NaN stays NaN): nb__vexpm1_reduced, as vtanh; -1 below -87 */
+NB_INLINE nb_vf vexpm1_neg(nb_vf x)
+{
+    x = nb__vsel(x < -87.0f, nb__vsplat(-87.0f), x);
+    nb_vf scale, p = nb__vexpm1_reduced(x, &scale);
+    return scale * p + (scale - 1.0f);
+}
+
+/* ELU: z for z > 0, expm1(z) otherwise (accurate relative to z near 0, where exp(z) - 1
+   would cancel) */
+NB_INLINE nb_vf velu(nb_vf z)
+{
+    return nb__vsel(z > 0.0f, z, vexpm1_neg(nb__vsel(z > 0.0f, (nb_vf){0}, z)));
+}
+
+/* The derivatives, G *= f'.  GELU: Phi(z) + z phi(z), with Phi(z) = A / z (relative to A's
+   rounding, so no erfc again; 1/2 where |z| < 1e-10, where A / z may be subnormal noise) and
+   phi the normal density in float. */
+NB_INLINE nb_vf vgelu_d(nb_vf z, nb_vf A)
+{
+    nb_vf a = (nb_vf)((nb_vu)z & 0x7fffffffu);
+    nb_vi tiny = a < 1e-10f;
+    nb_vf cdf = nb__vsel(tiny, nb__vsplat(0.5f), A / nb__vsel(tiny, nb__vsplat(1.0f), z));
+    return cdf + z * ((float)INV_SQRT_2PI * nb__vexpf(-0.5f * z * z));
+}
+
+/* GELU tanh form: s + 2 z b (1 + 3 k z^2) s (1 - s), s = sigmoid(2u); both sigmoids from one
+   exp, 1 - s never by subtraction (it is the whole term for z > 3) */
+NB_INLINE nb_vf vgelu_tanh_d(nb_vf z)
+{
+    nb_vf a = (nb_vf)((nb_vu)z & 0x7fffffffu);
+    nb_vd x = __builtin_convertvector(z, nb_vd), oms;
+    nb_vd s = vsigmoid_d((2.0 * GELU_B) * (x + GELU_K * x * x * x), a > 21.0f, &oms);
+    nb_vd d = s + (2.0 * GELU_B) * x * (1.0 + (3.0 * GELU_K) * x * x) * s * oms;
+    return __builtin_convertvector(d, nb_vf);
+}
+
+/* SiLU: s (1 + z (1 - s)), s = sigmoid(z), 1 - s from the same exp */
+NB_INLINE nb_vf vsilu_d(nb_vf z)
+{
+    nb_vf a = (nb_vf)((nb_vu)z & 0x7fffffffu);
+    nb_vf e = nb__vexpf(-a);
+    nb_vf r = 1.0f / (1.0f + e), er = e * r;
+    nb_vi pos = z >= 0.0f;
+    return nb__vsel(pos, r, er) * (1.0f + z * nb__vsel(pos, er, r));
+}
+
+/* softplus from A: -expm1(-A), 1 above the threshold */
+NB_INLINE nb_vf vsoftplus_d(nb_vf A)
+{
+    return nb__vsel(A > SOFTPLUS_THRESHOLD, nb__vsplat(1.0f), 0.0f - vexpm1_neg(-A));
+}
+
+/* ELU from Z: exp(z) where z <= 0 (NaN stays NaN), else 1 */
+NB_INLINE nb_vf velu_d(nb_vf z)
+{
+    return nb__vsel(z > 0.0f, nb__vsplat(1.0f), nb__vexpf(nb__vsel(z > 0.0f, (nb_vf){0}, z)));
+}
+
+/* dst[i] = f(src[i]); dst may be src.  Two vectors per iteration (two exp chains overlap),
+   each loaded before it is stored; scalar tail. */
+#define NB_MAP(S, D, n, vf, sf)                                        \
+    do {                                                               \
+        size_t i_ = 0;                                                 \
+        for (; i_ + 2 * NB_VW <= (n); i_ += 2 * NB_VW) {               \
+            nb_vf a_, b_;                                              \
+            memcpy(&a_, (S) + i_, sizeof a_);                          \
+            memcpy(&b_, (S) + i_ + NB_VW, sizeof b_);                  \
+            a_ = vf(a_);                                               \
+            b_ = vf(b_);                                               \
+            memcpy((D) + i_, &a_, sizeof a_);                          \
+            memcpy((D) + i_ + NB_VW, &b_, sizeof b_);                  \
+        }                                                              \
+        for (; i_ < (n); i_++)                                         \
+            (D)[i_] = sf((S)[i_]);                                     \
+    } while (0)
+
+/* G[i] *= d(X[i]) (d a derivative from one input: Z or A); vector and scalar tail */
+#define NB_SCALE_BY(X, G, n, vd, sd)                                   \
+    do {                                                               \
+        size_t i_ = 0;                                                 \
+        for (; i_ + NB_VW <= (n); i_ += NB_VW) {                       \
+            nb_vf x_, g_;                                              \
+            memcpy(&x_, (X) + i_, sizeof x_);                          \
+            memcpy(&g_, (G) + i_, sizeof g_);                          \
+            g_ *= vd(x_);                                              \
+            memcpy((G) + i_, &g_, sizeof g_);                          \
+        }                                                              \
+        for (; i_ < (n); i_++)                                         \
+            (G)[i_] *= sd((X)[i_]);                                    \
+    } while (0)
 
 /* f over Z in place, two vectors per iteration so that two exp chains overlap; scalar tail */
 #define NB_MAP_INPLACE(Z, n, vf, sf)                                   \
@@ -164,6 +388,22 @@ NB_INLINE void softmax_bwd_short_rows(const float *A, float *G, size_t rows, siz
 }
 #endif
 
+#ifdef NB_HAVE_VMATH
+#define ACT_MAP(S, D, n, vf, sf) NB_MAP(S, D, n, vf, sf)
+#define ACT_SCALE(X, G, n, vd, sd) NB_SCALE_BY(X, G, n, vd, sd)
+#else
+#define ACT_MAP(S, D, n, vf, sf)           \
+    do {                                   \
+        for (size_t i_ = 0; i_ < (n); i_++) \
+            (D)[i_] = sf((S)[i_]);         \
+    } while (0)
+#define ACT_SCALE(X, G, n, vd, sd)         \
+    do {                                   \
+        for (size_t i_ = 0; i_ < (n); i_++) \
+            (G)[i_] *= sd((X)[i_]);        \
+    } while (0)
+#endif
+
 /* inlined, so that the short-row path is compiled for each clone of nb__act_fwd */
 static inline __attribute__((always_inline)) void softmax_rows(float *Z, size_t rows, size_t cols)
 {
@@ -223,13 +463,54 @@ void nb__act_fwd(nb_act act, float *restrict Z, size_t rows, size_t cols)
     case NB_ACT_SOFTMAX:
         softmax_rows(Z, rows, cols);
         break;
+    case NB_ACT_GELU:
+        ACT_MAP(Z, Z, n, vgelu, gelu_s);
+        break;
+    case NB_ACT_GELU_TANH:
+        ACT_MAP(Z, Z, n, vgelu_tanh, gelu_tanh_s);
+        break;
+    case NB_ACT_SILU:
+        ACT_MAP(Z, Z, n, vsilu, silu_s);
+        break;
+    case NB_ACT_SOFTPLUS:
+        ACT_MAP(Z, Z, n, vsoftplus, softplus_s);
+        break;
+    case NB_ACT_ELU:
+        ACT_MAP(Z, Z, n, velu, elu_s);
+        break;
     case NB_ACT_COUNT:
         break;
     }
 }
 
 NB_CLONES
-void nb__act_bwd(nb_act act, const float *restrict A, float *restrict G, size_t rows, size_t cols)
+void nb__act_fwd_to(nb_act act, const float *Z, float *A, size_t rows, size_t cols)
+{
+    size_t n = rows * cols;
+    switch (act) { /* the ones the network keeps Z for: one pass from Z into A */
+    case NB_ACT_GELU:
+        ACT_MAP(Z, A, n, vgelu, gelu_s);
+        break;
+    case NB_ACT_GELU_TANH:
+        ACT_MAP(Z, A, n, vgelu_tanh, gelu_tanh_s);
+        break;
+    case NB_ACT_SILU:
+        ACT_MAP(Z, A, n, vsilu, silu_s);
+        break;
+    case NB_ACT_ELU:
+        ACT_MAP(Z, A, n, velu, elu_s);
+        break;
+    default:
+        if (A != Z)
+            memcpy(A, Z, n * sizeof(float));
+        nb__act_fwd(act, A, rows, cols);
+        break;
+    }
+}
+
+NB_CLONES
+void nb__act_bwd(nb_act act, const float *restrict Z, const float *restrict A, float *restrict G,
+                 size_t rows, size_t cols)
 {
     size_t n = rows * cols;
     switch (act) {
@@ -269,6 +550,34 @@ void nb__act_bwd(nb_act act, const float *restrict A, float *restrict G, size_t 
                 g[j] = a[j] * (g[j] - d);
         }
         break;
+    case NB_ACT_GELU: {
+        size_t i = 0;
+#ifdef NB_HAVE_VMATH
+        for (; i + NB_VW <= n; i += NB_VW) {
+            nb_vf z, a, g;
+            memcpy(&z, Z + i, sizeof z);
+            memcpy(&a, A + i, sizeof a);
+            memcpy(&g, G + i, sizeof g);
+            g *= vgelu_d(z, a);
+            memcpy(G + i, &g, sizeof g);
+        }
+#endif
+        for (; i < n; i++)
+            G[i] *= gelu_d(Z[i]);
+        break;
+    }
+    case NB_ACT_GELU_TANH:
+        ACT_SCALE(Z, G, n, vgelu_tanh_d, gelu_tanh_d);
+        break;
+    case NB_ACT_SILU:
+        ACT_SCALE(Z, G, n, vsilu_d, silu_d);
+        break;
+    case NB_ACT_SOFTPLUS:
+        ACT_SCALE(A, G, n, vsoftplus_d, softplus_d);
+        break;
+    case NB_ACT_ELU:
+        ACT_SCALE(Z, G, n, velu_d, elu_d);
+        break;
     case NB_ACT_COUNT:
         break;
     }
@@ -283,16 +592,37 @@ nb_status nb_act_forward(nb_act act, nb_tensor *Z)
     return NB_OK;
 }
 
-nb_status nb_act_backward(nb_act act, const nb_tensor *A, nb_tensor *G)
+bool nb_act_needs_input(nb_act act) { return nb__act_needs_z(act); }
+
+/* The checks both backward entry points share; Z is checked where given or needed. */
+static nb_status check_bwd(nb_act act, const nb_tensor *Z, const nb_tensor *A, const nb_tensor *G)
 {
     NB_TRY(nb__check_tensor(A));
     NB_TRY(nb__check_tensor(G));
     if (!nb__act_valid(act))
         return NB_ERR_ARG;
+    if (Z || nb__act_needs_z(act))
+        NB_TRY(nb__check_shape(Z, A->rows, A->cols));
     NB_TRY(nb__check_shape(G, A->rows, A->cols));
-    if (nb__overlap(A, G))
+    if (nb__overlap(A, G) || nb__overlap(Z, G))
         return NB_ERR_ALIAS;
-    nb__act_bwd(act, A->data, G->data, G->rows, G->cols);
+    return NB_OK;
+}
+
+nb_status nb_act_backward_z(nb_act act, const nb_tensor *Z, const nb_tensor *A, nb_tensor *G)
+{
+    NB_TRY(check_bwd(act, Z, A, G));
+    nb__act_bwd(act, Z ? Z->data : NULL, A->data, G->data, G->rows, G->cols);
+    return NB_OK;
+}
+
+nb_status nb_act_backward(nb_act act, const nb_tensor *A, nb_tensor *G)
+{
+    /* A stands in for Z in the checks: the ones that need Z are refused after them */
+    NB_TRY(check_bwd(act, nb__act_valid(act) && nb__act_needs_z(act) ? A : NULL, A, G));
+    if (nb__act_needs_z(act))
+        return NB_ERR_ARG;
+    nb__act_bwd(act, NULL, A->data, G->data, G->rows, G->cols);
     return NB_OK;
 }
 
@@ -302,6 +632,9 @@ const char *nb_act_name(nb_act act)
         [NB_ACT_IDENTITY] = "identity", [NB_ACT_RELU] = "relu",
         [NB_ACT_LEAKY_RELU] = "leaky_relu", [NB_ACT_SIGMOID] = "sigmoid",
         [NB_ACT_TANH] = "tanh",         [NB_ACT_SOFTMAX] = "softmax",
+        [NB_ACT_GELU] = "gelu",         [NB_ACT_GELU_TANH] = "gelu_tanh",
+        [NB_ACT_SILU] = "silu",         [NB_ACT_SOFTPLUS] = "softplus",
+        [NB_ACT_ELU] = "elu",
     };
     return nb__act_valid(act) ? names[act] : NULL;
 }

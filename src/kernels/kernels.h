@@ -26,7 +26,14 @@ void nb__dense_dx(const float *G, const float *W, float *dX, size_t batch, size_
 void nb__dense_update(const float *X, const float *G, float *W, float *b, size_t batch,
                       size_t in, size_t out, float lr);
 void nb__act_fwd(nb_act act, float *Z, size_t rows, size_t cols);
-void nb__act_bwd(nb_act act, const float *A, float *G, size_t rows, size_t cols);
+/* A = f(Z) out of place (the network keeps Z for the activations that need it); A may also
+   be Z. */
+void nb__act_fwd_to(nb_act act, const float *Z, float *A, size_t rows, size_t cols);
+/* The one derivative of every activation: G <- f'(Z) G elementwise (softmax: each row of G
+   times its Jacobian), from the pre-activation Z and A = f(Z) as forward left them.  Z is read
+   only where nb__act_needs_z(act) and may be NULL elsewhere.  G = 1 gives f'(Z) itself for the
+   elementwise activations. */
+void nb__act_bwd(nb_act act, const float *Z, const float *A, float *G, size_t rows, size_t cols);
 double nb__loss_fwd(nb_loss kind, const float *Y, const float *T, size_t rows, size_t cols);
 void nb__loss_bwd(nb_loss kind, const float *Y, const float *T, float *G, size_t rows, size_t cols);
 /* nb__loss_bwd for rows of a batch of total_rows (>= rows): the gradient of the whole batch's
@@ -46,6 +53,12 @@ void nb__dropout_bwd(float *G, size_t n, float p, uint64_t key, size_t first);
 bool nb__all_finite(const float *v, size_t n);
 
 static inline bool nb__act_valid(nb_act a) { return (unsigned)a < (unsigned)NB_ACT_COUNT; }
+/* True if the derivative of act needs Z, not only A: GELU and SiLU are not monotonic (A does
+   not determine Z), and ELU's exp(z) = A + 1 would lose its relative accuracy for z << 0. */
+static inline bool nb__act_needs_z(nb_act a)
+{
+    return a == NB_ACT_GELU || a == NB_ACT_GELU_TANH || a == NB_ACT_SILU || a == NB_ACT_ELU;
+}
 static inline bool nb__loss_valid(nb_loss l) { return (unsigned)l < (unsigned)NB_LOSS_COUNT; }
 
 #endif

@@ -76,7 +76,7 @@ nb_status nb_infer_predict(nb_infer_ctx *ctx, const nb_tensor *X, nb_tensor *Y)
             NB_TRY(nb_norm_apply_to(ctx->norm, &src, &dst));
             x = ctx->xn;
         }
-        nb__fwd_ws ws = {NULL, 0, {ctx->buf[0], ctx->buf[1]}, NULL, NULL, 0, 0};
+        nb__fwd_ws ws = {NULL, 0, NULL, {ctx->buf[0], ctx->buf[1]}, NULL, NULL, 0, 0};
         memcpy(Y->data + start * out, nb__forward(net, &ws, x, n), n * out * sizeof(float));
     }
     return NB_OK;

@@ -24,7 +24,7 @@ void nb__net_jacobian_rows(nb_net *net, const float *X, size_t n, size_t k, doub
     for (size_t l = net->n_layers; l-- > 0;) {
         const nb_layer *L = &net->layers[l];
         const float *A_prev = l ? nb__net_act(net, l - 1) : X;
-        nb__act_bwd(L->act, nb__net_act(net, l), G, n, L->out);
+        nb__act_bwd(L->act, nb__net_pre(net, l), nb__net_act(net, l), G, n, L->out);
         /* A batched backward would sum A_prev^T G over the rows; the Jacobian keeps each row's
            term apart: row i's dW is the outer product a_prev_i g_i^T, its db is g_i. */
         for (size_t i = 0; i < n; i++) {

@@ -11,7 +11,8 @@ static void free_workspace(nb_net *net)
     free(net->gbuf[0]);
     free(net->gbuf[1]);
     free(net->drop);
-    net->acts = net->gbuf[0] = net->gbuf[1] = net->drop = NULL;
+    free(net->pre);
+    net->acts = net->gbuf[0] = net->gbuf[1] = net->drop = net->pre = NULL;
     net->cap_batch = net->drop_cap = 0;
     net->ready = false;
 }
@@ -72,7 +73,7 @@ nb_status nb_net_create(nb_net **out, size_t inputs, const nb_layer_spec *specs,
     net->n_layers = n_layers;
     net->n_params = n_params;
     net->max_width = max_width;
-    size_t off = 0, act_off = 0;
+    size_t off = 0, act_off = 0, z_off = 0;
     in = inputs;
     for (size_t l = 0; l < n_layers; l++) {
         nb_layer *L = &net->layers[l];
@@ -86,8 +87,11 @@ nb_status nb_net_create(nb_net **out, size_t inputs, const nb_layer_spec *specs,
         off = L->b_off + L->out;
         net->act_off[l] = act_off;
         act_off += L->out;
+        L->z_off = z_off;
+        z_off += nb__act_needs_z(L->act) ? L->out : 0;
         in = L->out;
     }
+    net->z_per_row = z_off;
     nb_net_init_params(net, seed);
     *out = net;
     return NB_OK;
@@ -209,14 +213,18 @@ nb_status nb__net_reserve(nb_net *net, size_t batch)
     float *acts = nb__alloc_floats(batch * per_row);
     float *g0 = nb__alloc_floats(batch * net->max_width);
     float *g1 = nb__alloc_floats(batch * net->max_width);
-    if (!acts || !g0 || !g1) {
+    /* z_per_row <= per_row: no overflow */
+    float *pre = net->z_per_row ? nb__alloc_floats(batch * net->z_per_row) : NULL;
+    if (!acts || !g0 || !g1 || (net->z_per_row && !pre)) {
         free(acts);
         free(g0);
         free(g1);
+        free(pre);
         return NB_ERR_NOMEM; /* the old workspace stays as it was */
     }
     free_workspace(net);
     net->acts = acts;
+    net->pre = pre;
     net->gbuf[0] = g0;
     net->gbuf[1] = g1;
     net->cap_batch = batch;
@@ -239,8 +247,14 @@ const float *nb__forward(const nb_net *net, const nb__fwd_ws *ws, const float *X
     for (size_t l = 0; l < net->n_layers; l++) {
         const nb_layer *L = &net->layers[l];
         A = ws->acts ? ws->acts + ws->cap * net->act_off[l] : ws->buf[l & 1];
-        nb__dense_act_fwd_p(ws->bf16, l, in, net->params + L->w_off, net->params + L->b_off, A,
-                            n, L->in, L->out, L->act);
+        const float *W = net->params + L->w_off, *b = net->params + L->b_off;
+        if (ws->pre && nb__act_needs_z(L->act)) { /* Z kept for backward, A = f(Z) beside it */
+            float *Z = ws->pre + ws->cap * L->z_off;
+            nb__dense_act_fwd_p(ws->bf16, l, in, W, b, Z, n, L->in, L->out, NB_ACT_IDENTITY);
+            nb__act_fwd_to(L->act, Z, A, n, L->out);
+        } else {
+            nb__dense_act_fwd_p(ws->bf16, l, in, W, b, A, n, L->in, L->out, L->act);
+        }
         in = A;
         if (ws->drop && L->dropout > 0.0f) { /* never the last layer (nb_net_create) */
             float *D = ws->drop + ws->cap * net->act_off[l];
@@ -263,7 +277,7 @@ const float *nb__net_layer_input(const nb_net *net, size_t l)
 
 void nb__net_forward(nb_net *net, const float *X, size_t batch)
 {
-    nb__fwd_ws ws = {net->acts, net->cap_batch, {NULL, NULL}, NULL, NULL, 0, 0};
+    nb__fwd_ws ws = {net->acts, net->cap_batch, net->pre, {NULL, NULL}, NULL, NULL, 0, 0};
     nb__forward(net, &ws, X, batch);
     net->x_last = X;
     net->batch_last = batch;
@@ -275,7 +289,7 @@ void nb__net_forward_train(nb_net *net, const float *X, size_t batch)
 {
     /* nb__net_prepare made drop as large as acts (drop_cap == cap_batch) */
     bool drop = net->drop_on && net->any_dropout && net->drop;
-    nb__fwd_ws ws = {net->acts, net->cap_batch, {NULL, NULL}, net->bf16,
+    nb__fwd_ws ws = {net->acts, net->cap_batch, net->pre, {NULL, NULL}, net->bf16,
                      drop ? net->drop : NULL, net->drop_seed, net->drop_row0};
     nb__forward(net, &ws, X, batch);
     net->x_last = X;
@@ -356,7 +370,7 @@ static void backward(nb_net *net, float *grads, float lr, void (*done)(void *, s
         if (net->dropped_last && L->dropout > 0.0f) /* the forward's mask, regenerated */
             nb__dropout_bwd(G, batch * L->out, L->dropout, nb__dropout_key(net->drop_seed, 0, l),
                             net->drop_row0 * L->out);
-        nb__act_bwd(L->act, nb__net_act(net, l), G, batch, L->out);
+        nb__act_bwd(L->act, nb__net_pre(net, l), nb__net_act(net, l), G, batch, L->out);
         /* the first layer's input gradient is never needed */
         if (grads && done) { /* the weight gradient first, so that its sum can start */
             nb__dense_bwd_p(net->bf16, l, A_prev, W, G, grads + L->w_off, grads + L->b_off,

@@ -11,6 +11,7 @@ typedef struct nb_layer {
     nb_act act;
     float dropout; /* probability of dropping an output in training; 0: none */
     size_t w_off, b_off; /* offsets into the parameter and gradient buffers */
+    size_t z_off; /* where nb__act_needs_z(act): its pre-activation at pre + cap * z_off */
 } nb_layer;
 
 /* Where a forward pass writes each layer's output: with acts set, layer l goes to
@@ -19,6 +20,10 @@ typedef struct nb_layer {
 typedef struct nb__fwd_ws {
     float *acts;
     size_t cap;
+    /* With acts: the pre-activations Z of the layers whose derivative needs them
+       (nb__act_needs_z), layer l's at pre + cap * z_off (the others keep only A).  NULL (and
+       always without acts): none kept. */
+    float *pre;
     float *buf[2];
     nb__bf16 *bf16; /* training in bf16 (net/precision.c); NULL: fp32 products */
     /* Training with dropout: layer l's dropped output goes to drop + cap * act_off[l] (its
@@ -39,6 +44,10 @@ struct nb_net {
     size_t cap_batch;
     size_t *act_off;
     float *acts, *gbuf[2];
+    /* The kept pre-activations (nb__fwd_ws.pre), z_per_row floats per row (the widths of the
+       layers that need them; 0 and pre NULL when none does). */
+    size_t z_per_row;
+    float *pre;
 
     /* bf16 products in training (net/precision.c); NULL: fp32. */
     nb__bf16 *bf16;
@@ -73,6 +82,13 @@ nb_status nb__net_prepare(nb_net *net, size_t batch);
 static inline float *nb__net_act(const nb_net *net, size_t l)
 {
     return net->acts + net->cap_batch * net->act_off[l];
+}
+/* Pre-activation of layer l for the current workspace if the network keeps it (its
+   activation needs it: nb__act_needs_z), else NULL; what nb__act_bwd takes as Z. */
+static inline const float *nb__net_pre(const nb_net *net, size_t l)
+{
+    return nb__act_needs_z(net->layers[l].act) ? net->pre + net->cap_batch * net->layers[l].z_off
+                                              : NULL;
 }
 /* The input of layer l in the last training forward: the previous layer's (dropped) output,
    or X. */

@@ -43,6 +43,7 @@ int nb__split_parts(const nb_net *net, size_t rows)
 static void free_shard(nb_net *s)
 {
     free(s->acts);
+    free(s->pre);
     free(s->gbuf[0]);
     free(s->gbuf[1]);
     free(s->drop);
@@ -65,6 +66,7 @@ static void sync(nb_net *s, const nb_net *net)
     *s = *net;
     s->grads = own.grads;
     s->acts = own.acts;
+    s->pre = own.pre;
     s->gbuf[0] = own.gbuf[0];
     s->gbuf[1] = own.gbuf[1];
     s->cap_batch = own.cap_batch;

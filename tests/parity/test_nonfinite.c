@@ -48,20 +48,20 @@ static nb_tensor load(const char *name, size_t rows, npy_array *keep)
 static void act_case(nb_act act, const char *tag, size_t rows)
 {
     char name[96];
-    npy_array a[4];
-    static const char *const part[] = {"Z", "G", "A", "dZ"};
-    nb_tensor t[4];
-    for (int k = 0; k < 4; k++) {
+    npy_array a[5];
+    static const char *const part[] = {"Z", "G", "A", "dZ", "Z"};
+    nb_tensor t[5]; /* t[4]: Z kept, for the activations whose derivative needs it */
+    for (int k = 0; k < 5; k++) {
         snprintf(name, sizeof name, "act_%s_%s", tag, part[k]);
         t[k] = load(name, rows, &a[k]);
     }
     cr_assert_eq(nb_act_forward(act, &t[0]), NB_OK);
-    cr_assert_eq(nb_act_backward(act, &t[0], &t[1]), NB_OK);
+    cr_assert_eq(nb_act_backward_z(act, &t[4], &t[0], &t[1]), NB_OK);
     snprintf(name, sizeof name, "%s A", tag);
     same(t[0].data, a[2].data, a[2].n, 1e-30, name);
     snprintf(name, sizeof name, "%s dZ", tag);
     same(t[1].data, a[3].data, a[3].n, finite_max(&a[3]), name); /* max norm, as test_kernels */
-    for (int k = 0; k < 4; k++) {
+    for (int k = 0; k < 5; k++) {
         free(t[k].data);
         npy_free(&a[k]);
     }

@@ -183,6 +183,38 @@ double ref_act_scalar(nb_act act, double z)
         return z >= 0.0 ? 1.0 / (1.0 + exp(-z)) : exp(z) / (1.0 + exp(z));
     case NB_ACT_TANH:
         return tanh(z);
+    case NB_ACT_GELU:
+        return 0.5 * z * erfc(-z / sqrt(2.0));
+    case NB_ACT_GELU_TANH:
+        return 0.5 * z * (1.0 + tanh(0.79788456080286535588 * (z + 0.044715 * z * z * z)));
+    case NB_ACT_SILU:
+        return z / (1.0 + exp(-z));
+    case NB_ACT_SOFTPLUS:
+        return z > 20.0 ? z : log1p(exp(z));
+    case NB_ACT_ELU:
+        return z > 0.0 ? z : expm1(z);
+    default:
+        return NAN;
+    }
+}
+
+double ref_act_deriv(nb_act act, double z)
+{
+    double s = 1.0 / (1.0 + exp(-z)), u, t;
+    switch (act) {
+    case NB_ACT_GELU:
+        return 0.5 * erfc(-z / sqrt(2.0)) + z * exp(-0.5 * z * z) / 2.50662827463100050242;
+    case NB_ACT_GELU_TANH:
+        u = 0.79788456080286535588 * (z + 0.044715 * z * z * z);
+        t = tanh(u);
+        return 0.5 * (1.0 + t)
+               + 0.5 * z * (1.0 - t * t) * 0.79788456080286535588 * (1.0 + 3.0 * 0.044715 * z * z);
+    case NB_ACT_SILU:
+        return s * (1.0 + z * (1.0 - s));
+    case NB_ACT_SOFTPLUS:
+        return z > 20.0 ? 1.0 : s;
+    case NB_ACT_ELU:
+        return z > 0.0 ? 1.0 : exp(z);
     default:
         return NAN;
     }
@@ -207,9 +239,14 @@ void ref_act_fwd(nb_act act, const float *Z, double *A, size_t rows, size_t cols
     }
 }
 
-void ref_act_bwd(nb_act act, const float *A, const float *G, double *out, size_t rows,
-                 size_t cols)
+void ref_act_bwd(nb_act act, const float *Z, const float *A, const float *G, double *out,
+                 size_t rows, size_t cols)
 {
+    if (act >= NB_ACT_GELU) { /* the newer ones: from Z */
+        for (size_t i = 0; i < rows * cols; i++)
+            out[i] = G[i] * ref_act_deriv(act, Z[i]);
+        return;
+    }
     for (size_t i = 0; i < rows; i++) {
         const float *a = A + i * cols, *g = G + i * cols;
         double *o = out + i * cols, dot = 0.0;

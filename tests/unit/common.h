@@ -47,10 +47,12 @@ void ref_dense_bwd(const float *X, const float *W, const float *G, double *dW, d
                    double *dX, size_t batch, size_t in, size_t out);
 
 double ref_act_scalar(nb_act act, double z); /* every activation but softmax */
+double ref_act_deriv(nb_act act, double z);  /* f'(z) of GELU onwards */
 void ref_act_fwd(nb_act act, const float *Z, double *A, size_t rows, size_t cols);
-/* dL/dZ from A = f(Z) and G = dL/dA. */
-void ref_act_bwd(nb_act act, const float *A, const float *G, double *out, size_t rows,
-                 size_t cols);
+
+/* dL/dZ from G = dL/dA: from A for the first six activations, from Z for GELU onwards. */
+void ref_act_bwd(nb_act act, const float *Z, const float *A, const float *G, double *out,
+                 size_t rows, size_t cols);
 
 double ref_loss_fwd(nb_loss kind, const float *Y, const float *T, size_t rows, size_t cols);
 void ref_loss_bwd(nb_loss kind, const float *Y, const float *T, double *G, size_t rows,

@@ -235,6 +235,43 @@ Test(errors_kernels, activations, .init = pool_init)
     for (size_t k = 0; k < 3; k++) {
         REJECTS(NB_ERR_ARG, nb_act_forward((nb_act)unknown[k], &A));
         REJECTS(NB_ERR_ARG, nb_act_backward((nb_act)unknown[k], &A, &G));
+        REJECTS(NB_ERR_ARG, nb_act_backward_z((nb_act)unknown[k], &A, &A, &G));
+        cr_assert(!nb_act_needs_input((nb_act)unknown[k]));
+    }
+}
+
+/* nb_act_backward_z: Z checked where the activation needs it or where it is given; the
+   activations that need Z are refused by nb_act_backward (valid arguments otherwise). */
+Test(errors_kernels, activations_with_z, .init = pool_init)
+{
+    nb_tensor Z = V(0, 3, 4), A = V(20, 3, 4), G = V(100, 3, 4), bad;
+    for (int a = 0; a < NB_ACT_COUNT; a++) {
+        nb_act act = (nb_act)a;
+        bool needs = act == NB_ACT_GELU || act == NB_ACT_GELU_TANH || act == NB_ACT_SILU
+                     || act == NB_ACT_ELU;
+        cr_assert_eq(nb_act_needs_input(act), needs, "%s", nb_act_name(act));
+        if (needs) {
+            REJECTS(NB_ERR_ARG, nb_act_backward(act, &A, &G));
+            REJECTS(NB_ERR_NULL, nb_act_backward_z(act, NULL, &A, &G));
+        }
+        REJECTS(NB_ERR_NULL, nb_act_backward_z(act, &Z, NULL, &G));
+        REJECTS(NB_ERR_NULL, nb_act_backward_z(act, &Z, &A, NULL));
+        bad = nb_tensor_view(NULL, 3, 4);
+        REJECTS(NB_ERR_NULL, nb_act_backward_z(act, &bad, &A, &G));
+        bad = V(0, 4, 3);
+        REJECTS(NB_ERR_SHAPE, nb_act_backward_z(act, &bad, &A, &G));
+        bad = V(0, 3, 5);
+        REJECTS(NB_ERR_SHAPE, nb_act_backward_z(act, &bad, &A, &G));
+        bad = V(100, 3, 5);
+        REJECTS(NB_ERR_SHAPE, nb_act_backward_z(act, &Z, &A, &bad));
+        bad = V(5, 3, 4); /* G overlaps Z */
+        REJECTS(NB_ERR_ALIAS, nb_act_backward_z(act, &Z, &A, &bad));
+        bad = V(25, 3, 4); /* G overlaps A */
+        REJECTS(NB_ERR_ALIAS, nb_act_backward_z(act, &Z, &A, &bad));
+        bad = V(100, 3, 4); /* G overlaps neither: accepted */
+        cr_assert_eq(nb_act_backward_z(act, &Z, &A, &bad), NB_OK, "%s", nb_act_name(act));
+        if (!needs)
+            cr_assert_eq(nb_act_backward_z(act, NULL, &A, &G), NB_OK, "%s", nb_act_name(act));
     }
 }
 

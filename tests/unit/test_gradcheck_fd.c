@@ -71,12 +71,24 @@ static double check(nb_act hidden, nb_act out_act, nb_loss loss, uint64_t seed)
 
 TestSuite(gradcheck_fd, .fini = tc_leak_check);
 
+/* seeds checked by hand clear of the output kink (offset 2000 is not: gelu_tanh into relu) */
+#define KINK_FREE_OFFSET 1000
+
 Test(gradcheck_fd, mse_with_every_output_activation)
 {
     double worst = 0;
     for (int h = 0; h < NB_ACT_COUNT; h++)
         for (int o = 0; o < NB_ACT_COUNT; o++) {
-            double e = check((nb_act)h, (nb_act)o, NB_LOSS_MSE, 100 + 10 * (uint64_t)h + (uint64_t)o);
+            /* a newer (smooth) output activation (GELU onwards) takes the seed of the identity
+               output: the same data and hidden layers, which that case shows clear of ReLU
+               kinks (a hidden unit within the step of its kink spoils the difference
+               quotient, not the gradient) */
+            uint64_t seed = 100 + 10 * (uint64_t)h + (o < NB_ACT_GELU ? (uint64_t)o : 0);
+            /* a newer hidden activation before a ReLU-family output: seeds whose output units
+               stay clear of the kink */
+            if (h >= NB_ACT_GELU && (o == NB_ACT_RELU || o == NB_ACT_LEAKY_RELU))
+                seed += KINK_FREE_OFFSET;
+            double e = check((nb_act)h, (nb_act)o, NB_LOSS_MSE, seed);
             worst = e > worst ? e : worst;
         }
     fprintf(stderr, "worst relative error, finite differences, MSE: %.3g\n", worst);

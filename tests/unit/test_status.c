@@ -34,7 +34,8 @@ Test(status, out_of_range_codes_have_a_message)
 
 Test(status, act_and_loss_names)
 {
-    const char *acts[] = {"identity", "relu", "leaky_relu", "sigmoid", "tanh", "softmax"};
+    const char *acts[] = {"identity", "relu",      "leaky_relu", "sigmoid",  "tanh", "softmax",
+                          "gelu",     "gelu_tanh", "silu",       "softplus", "elu"};
     cr_assert_eq(sizeof acts / sizeof *acts, NB_ACT_COUNT);
     for (int a = 0; a < NB_ACT_COUNT; a++)
         cr_assert_str_eq(nb_act_name((nb_act)a), acts[a]);
