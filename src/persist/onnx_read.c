@@ -177,6 +177,14 @@ static nb_status emit(walk *w, nb_act act)
 static nb_status add_linear(walk *w, double *Wn, double *bn, size_t K, size_t out, bool has_bias)
 {
     size_t n_in = w->width;
+    if (w->have_lin) { /* two linear maps in a row: a layer with the identity activation */
+        nb_status st = emit(w, NB_ACT_IDENTITY);
+        if (st != NB_OK) {
+            free(Wn);
+            free(bn);
+            return st;
+        }
+    }
     if (!w->started) {
         w->in_a = w->a; /* the affine map before the first layer: the input's */
         w->in_c = w->c;
@@ -186,26 +194,6 @@ static nb_status add_linear(walk *w, double *Wn, double *bn, size_t K, size_t ou
         w->b = bn;
         w->lin_in = K;
         w->started = true;
-    } else if (w->have_lin) { /* two linear maps in a row compose */
-        fold_affine(w);
-        double *W2 = calloc(w->lin_in * out + 1, sizeof *W2);
-        if (!W2) {
-            free(Wn);
-            free(bn);
-            return NB_ERR_NOMEM;
-        }
-        for (size_t i = 0; i < w->lin_in; i++)
-            for (size_t k = 0; k < K; k++)
-                for (size_t o = 0; o < out; o++)
-                    W2[i * out + o] += w->W[i * K + k] * Wn[k * out + o];
-        for (size_t k = 0; k < K; k++)
-            for (size_t o = 0; o < out; o++)
-                bn[o] += w->b[k] * Wn[k * out + o];
-        free(w->W);
-        free(w->b);
-        free(Wn);
-        w->W = W2;
-        w->b = bn;
     } else { /* after an activation: the affine map scales the rows of the new weight */
         for (size_t k = 0; k < K; k++)
             for (size_t o = 0; o < out; o++) {
@@ -342,7 +330,8 @@ static nb_status linear(walk *w, const NbOnnx__NodeProto *nd, size_t idx, bool g
             Wn[k * out + o] = alpha * B->v[tb ? o * K + k : k * out + o];
     for (size_t o = 0; o < out; o++)
         bn[o] = C ? beta * C->v[C->n == 1 ? 0 : o] : 0.0;
-    return add_linear(w, Wn, bn, K, out, gemm);
+    nb_status st = add_linear(w, Wn, bn, K, out, gemm);
+    return st == NB_ERR_LIMIT ? FAIL(st, "more than %u layers", NB_MODEL_MAX_LAYERS) : st;
 }
 
 /* Softmax / LogSoftmax over the columns of [batch, width]: axis 1 or -1.  (Before opset 13
@@ -451,6 +440,106 @@ static nb_status no_op(walk *w, const NbOnnx__NodeProto *nd, size_t idx, const c
     return NB_OK;
 }
 
+/* ---- activations written as several nodes ---------------------------------------------------- */
+
+/* An operand of a pattern step: the pattern's input, the output of an earlier step, or a scalar
+   constant (within 1e-6 relative: exporters round them to float). */
+enum { OP_X = -1, OP_K = -2, OP_NONE = -3 };
+
+typedef struct pstep {
+    const char *op;
+    int a, b;       /* operands: OP_X, OP_K, OP_NONE (unary) or a step index */
+    double ka, kb;  /* the constants of OP_K operands */
+} pstep;
+
+/* torch.onnx.export's GELU before opset 20: x * (erf(x / sqrt 2) + 1) * 0.5 */
+static const pstep GELU_ERF[] = {
+    {"Div", OP_X, OP_K, 0, 1.4142135623730951}, {"Erf", 0, OP_NONE, 0, 0},
+    {"Add", 1, OP_K, 0, 1.0}, {"Mul", OP_X, 2, 0, 0}, {"Mul", 3, OP_K, 0, 0.5}};
+/* its tanh form: x * (tanh(sqrt(2 / pi) (x + 0.044715 x^3)) + 1) * 0.5 */
+static const pstep GELU_TANH[] = {
+    {"Mul", OP_X, OP_X, 0, 0}, {"Mul", OP_X, 0, 0, 0}, {"Mul", OP_K, 1, 0.044715, 0},
+    {"Add", OP_X, 2, 0, 0}, {"Mul", OP_K, 3, 0.7978845608028654, 0}, {"Tanh", 4, OP_NONE, 0, 0},
+    {"Add", OP_K, 5, 1.0, 0}, {"Mul", OP_X, 6, 0, 0}, {"Mul", OP_K, 7, 0.5, 0}};
+/* SiLU: x * sigmoid(x) */
+static const pstep SILU[] = {{"Sigmoid", OP_X, OP_NONE, 0, 0}, {"Mul", OP_X, 0, 0, 0}};
+
+static bool operand_is(const walk *w, const char *in, int code, double k, const char *x,
+                       const NbOnnx__NodeProto *const *steps)
+{
+    if (!in)
+        return false;
+    if (code == OP_X)
+        return strcmp(in, x) == 0;
+    if (code == OP_K) {
+        const nb__onnx_const *c = find_const(w, in);
+        return c && c->n == 1 && !c->is_int && fabs(c->v[0] - k) <= 1e-6 * fabs(k);
+    }
+    return strcmp(in, steps[code]->output[0]) == 0;
+}
+
+/* True when the nodes at order[p..] are pattern pat (n steps) on the value x; the commutative
+   Add and Mul match either order of their operands. */
+static bool match(const walk *w, const NbOnnx__GraphProto *g, const size_t *order, size_t n_order,
+                  size_t p, const pstep *pat, size_t n, const char *x)
+{
+    const NbOnnx__NodeProto *steps[16];
+    if (p + n > n_order)
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        const NbOnnx__NodeProto *nd = g->node[order[p + i]];
+        const pstep *s = &pat[i];
+        bool unary = s->b == OP_NONE;
+        if (!nd->op_type || strcmp(nd->op_type, s->op) != 0 || nd->n_attribute
+            || nd->n_output != 1 || !nd->output[0] || !nd->output[0][0]
+            || nd->n_input != (unary ? 1u : 2u) || (nd->domain && nd->domain[0]))
+            return false;
+        steps[i] = nd;
+        bool comm = s->op[0] == 'A' || s->op[0] == 'M';
+        if (unary ? !operand_is(w, nd->input[0], s->a, s->ka, x, steps)
+                  : !((operand_is(w, nd->input[0], s->a, s->ka, x, steps)
+                       && operand_is(w, nd->input[1], s->b, s->kb, x, steps))
+                      || (comm && operand_is(w, nd->input[0], s->b, s->kb, x, steps)
+                          && operand_is(w, nd->input[1], s->a, s->ka, x, steps))))
+            return false;
+    }
+    return true;
+}
+
+/* A multi-node activation at order[*p] on *cur: advances *p past it, 0 when there is none. */
+static nb_status patterns(walk *w, const NbOnnx__GraphProto *g, const size_t *order,
+                          size_t n_order, size_t *p, const char **cur, bool *matched)
+{
+    static const struct {
+        const pstep *pat;
+        size_t n;
+        nb_act act;
+    } all[] = {{GELU_ERF, 5, NB_ACT_GELU}, {GELU_TANH, 9, NB_ACT_GELU_TANH}, {SILU, 2, NB_ACT_SILU}};
+    *matched = false;
+    for (size_t k = 0; k < sizeof all / sizeof *all; k++) {
+        if (!match(w, g, order, n_order, *p, all[k].pat, all[k].n, *cur))
+            continue;
+        const NbOnnx__NodeProto *nd = g->node[order[*p]], *last = g->node[order[*p + all[k].n - 1]];
+        size_t idx = order[*p];
+        if (w->log_softmax)
+            return FAIL(NB_ERR_UNSUPPORTED, "follows LogSoftmax, which nablas reads only as the "
+                                            "last node of a classifier");
+        if (find_const(w, last->output[0]))
+            return FAIL(NB_ERR_CORRUPT, "output '%s' is also a constant", last->output[0]);
+        if (!w->have_lin || w->transposed)
+            return FAIL(NB_ERR_UNSUPPORTED, "an activation (%s) must follow a dense layer (Gemm "
+                        "or MatMul): nablas applies one per layer", nb_act_name(all[k].act));
+        nb_status st = emit(w, all[k].act);
+        if (st != NB_OK)
+            return st == NB_ERR_LIMIT ? FAIL(st, "more than %u layers", NB_MODEL_MAX_LAYERS) : st;
+        *cur = last->output[0];
+        *p += all[k].n;
+        *matched = true;
+        return NB_OK;
+    }
+    return NB_OK;
+}
+
 /* One node of the chain; *cur becomes its output. */
 static nb_status step(walk *w, const NbOnnx__NodeProto *nd, size_t idx, const char **cur, int opset)
 {
@@ -494,6 +583,30 @@ static nb_status step(walk *w, const NbOnnx__NodeProto *nd, size_t idx, const ch
                              : activation(w, nd, idx, op[0] == 'R'   ? NB_ACT_RELU
                                                       : op[0] == 'S' ? NB_ACT_SIGMOID
                                                                      : NB_ACT_TANH);
+    } else if (strcmp(op, "Softplus") == 0 || strcmp(op, "Erf") == 0) {
+        st = op[0] == 'E' ? FAIL(NB_ERR_UNSUPPORTED, "Erf outside the GELU pattern x * (erf(x / "
+                                 "sqrt 2) + 1) * 0.5")
+             : nd->n_attribute ? FAIL(NB_ERR_UNSUPPORTED, "has attributes")
+                               : activation(w, nd, idx, NB_ACT_SOFTPLUS);
+    } else if (strcmp(op, "Elu") == 0) {
+        static const char *const allowed[] = {"alpha", NULL};
+        bool ok = true;
+        double alpha = attr_float(nd, "alpha", 1.0, &ok);
+        if (unknown_attr(nd, allowed) || !ok)
+            st = FAIL(NB_ERR_UNSUPPORTED, "attributes other than alpha");
+        else if ((float)alpha != 1.0f)
+            st = FAIL(NB_ERR_UNSUPPORTED, "alpha %g: nablas' ELU has alpha 1", alpha);
+        else
+            st = activation(w, nd, idx, NB_ACT_ELU);
+    } else if (strcmp(op, "Gelu") == 0) { /* opset 20 */
+        static const char *const allowed[] = {"approximate", NULL};
+        const NbOnnx__AttributeProto *a = attr(nd, "approximate");
+        bool tanh_form = a && a->has_s && a->s.len == 4 && memcmp(a->s.data, "tanh", 4) == 0;
+        bool none = !a || (a->has_s && a->s.len == 4 && memcmp(a->s.data, "none", 4) == 0);
+        if (unknown_attr(nd, allowed) || (!tanh_form && !none))
+            st = FAIL(NB_ERR_UNSUPPORTED, "approximate must be \"none\" or \"tanh\"");
+        else
+            st = activation(w, nd, idx, tanh_form ? NB_ACT_GELU_TANH : NB_ACT_GELU);
     } else if (strcmp(op, "LeakyRelu") == 0) {
         static const char *const allowed[] = {"alpha", NULL};
         bool ok = true;
@@ -849,9 +962,21 @@ static nb_status load_model(nb_model *m, const NbOnnx__ModelProto *mp, nb_onnx_e
     size_t inputs = width;
     if (st == NB_OK)
         st = reset_affine(&w, width);
+    size_t *order = malloc((g->n_node ? g->n_node : 1) * sizeof *order), n_order = 0;
+    if (st == NB_OK && !order)
+        st = NB_ERR_NOMEM;
     for (size_t k = 0; k < g->n_node && st == NB_OK; k++)
         if (!is_constant(g->node[k]))
-            st = step(&w, g->node[k], k, &cur, opset);
+            order[n_order++] = k;
+    for (size_t p = 0; p < n_order && st == NB_OK;) {
+        bool matched;
+        st = patterns(&w, g, order, n_order, &p, &cur, &matched);
+        if (st == NB_OK && !matched) {
+            st = step(&w, g->node[order[p]], order[p], &cur, opset);
+            p++;
+        }
+    }
+    free(order);
     if (st == NB_OK && strcmp(cur, g->output[0]->name) != 0)
         st = nb__onnx_fail(err, NULL, 0, NB_ERR_UNSUPPORTED, "the graph's output '%s' is not "
                            "the end of its chain of nodes ('%s')", g->output[0]->name, cur);

@@ -39,10 +39,10 @@ static char *name(out_graph *g, const char *fmt, size_t i)
     return s;
 }
 
-/* A float32 initializer of 1 or 2 dims (dims[1] == 0: one) from n floats. */
+/* A float32 initializer of 1 or 2 dims (d1 == 0: one; d0 == 0: a scalar) from n floats. */
 static nb_status add_init(out_graph *g, const char *nm, const float *v, size_t d0, size_t d1)
 {
-    size_t n = d1 ? d0 * d1 : d0;
+    size_t n = d0 == 0 ? 1 : d1 ? d0 * d1 : d0;
     for (size_t i = 0; i < n; i++)
         if (!isfinite(v[i]))
             return NB_ERR_NONFINITE;
@@ -51,7 +51,7 @@ static nb_status add_init(out_graph *g, const char *nm, const float *v, size_t d
     int64_t *dims = g->dims[g->n_inits];
     dims[0] = (int64_t)d0;
     dims[1] = (int64_t)d1;
-    t->n_dims = d1 ? 2 : 1;
+    t->n_dims = d0 == 0 ? 0 : d1 ? 2 : 1;
     t->dims = dims;
     t->has_data_type = 1;
     t->data_type = NB__ONNX_FLOAT;
@@ -119,13 +119,82 @@ static const char *act_op(nb_act a)
         return "Tanh";
     case NB_ACT_SOFTMAX:
         return "Softmax";
+    case NB_ACT_SOFTPLUS:
+        return "Softplus";
+    case NB_ACT_ELU:
+        return "Elu";
     default:
         return NULL;
     }
 }
 
+/* The scalar constants of the GELU and SiLU patterns, written once. */
+static nb_status pattern_consts(out_graph *g, const nb_net *net)
+{
+    bool erf = false, tanh_form = false;
+    for (size_t l = 0; l < net->n_layers; l++) {
+        erf = erf || net->layers[l].act == NB_ACT_GELU;
+        tanh_form = tanh_form || net->layers[l].act == NB_ACT_GELU_TANH;
+    }
+    static const float one = 1.0f, half = 0.5f, sqrt2 = 1.41421356f, kappa = 0.044715f,
+                       beta = 0.797884561f; /* sqrt(2 / pi) */
+    if (erf || tanh_form) {
+        NB_TRY(add_init(g, "gelu.one", &one, 0, 0));
+        NB_TRY(add_init(g, "gelu.half", &half, 0, 0));
+    }
+    if (erf)
+        NB_TRY(add_init(g, "gelu.sqrt2", &sqrt2, 0, 0));
+    if (tanh_form) {
+        NB_TRY(add_init(g, "gelu.kappa", &kappa, 0, 0));
+        NB_TRY(add_init(g, "gelu.beta", &beta, 0, 0));
+    }
+    return NB_OK;
+}
+
+/* GELU, its tanh form and SiLU as torch.onnx.export writes them before opset 20 (nodes
+   "act{l}.*"), from z into h. */
+static void pattern_nodes(out_graph *g, nb_act act, size_t l, const char *z, const char *h)
+{
+    if (act == NB_ACT_SILU) {
+        const char *s = name(g, "dense%zu.sigmoid", l);
+        add_node(g, "Sigmoid", name(g, "act%zu.sigmoid", l), s, z, NULL, NULL);
+        add_node(g, "Mul", name(g, "act%zu.mul", l), h, z, s, NULL);
+        return;
+    }
+    if (act == NB_ACT_GELU) { /* z * (erf(z / sqrt 2) + 1) * 0.5 */
+        const char *a = name(g, "dense%zu.div", l), *e = name(g, "dense%zu.erf", l),
+                   *p = name(g, "dense%zu.add", l), *m = name(g, "dense%zu.mul", l);
+        add_node(g, "Div", name(g, "act%zu.div", l), a, z, "gelu.sqrt2", NULL);
+        add_node(g, "Erf", name(g, "act%zu.erf", l), e, a, NULL, NULL);
+        add_node(g, "Add", name(g, "act%zu.add", l), p, e, "gelu.one", NULL);
+        add_node(g, "Mul", name(g, "act%zu.mul", l), m, z, p, NULL);
+        add_node(g, "Mul", name(g, "act%zu.half", l), h, m, "gelu.half", NULL);
+        return;
+    }
+    /* z * (tanh(sqrt(2 / pi) (z + 0.044715 z^3)) + 1) * 0.5 */
+    const char *sq = name(g, "dense%zu.sq", l), *cu = name(g, "dense%zu.cube", l),
+               *kc = name(g, "dense%zu.kcube", l), *in = name(g, "dense%zu.inner", l),
+               *sc = name(g, "dense%zu.scaled", l), *th = name(g, "dense%zu.tanh", l),
+               *p1 = name(g, "dense%zu.add", l), *m = name(g, "dense%zu.mul", l);
+    add_node(g, "Mul", name(g, "act%zu.sq", l), sq, z, z, NULL);
+    add_node(g, "Mul", name(g, "act%zu.cube", l), cu, z, sq, NULL);
+    add_node(g, "Mul", name(g, "act%zu.kcube", l), kc, "gelu.kappa", cu, NULL);
+    add_node(g, "Add", name(g, "act%zu.inner", l), in, z, kc, NULL);
+    add_node(g, "Mul", name(g, "act%zu.scaled", l), sc, "gelu.beta", in, NULL);
+    add_node(g, "Tanh", name(g, "act%zu.tanh", l), th, sc, NULL, NULL);
+    add_node(g, "Add", name(g, "act%zu.add", l), p1, "gelu.one", th, NULL);
+    add_node(g, "Mul", name(g, "act%zu.mul", l), m, z, p1, NULL);
+    add_node(g, "Mul", name(g, "act%zu.half", l), h, "gelu.half", m, NULL);
+}
+
+static bool is_pattern(nb_act a)
+{
+    return a == NB_ACT_GELU || a == NB_ACT_GELU_TANH || a == NB_ACT_SILU;
+}
+
 static nb_status build_graph(out_graph *g, const nb_model *m)
 {
+    NB_TRY(pattern_consts(g, m->net));
     const nb_net *net = m->net;
     const char *cur = "input";
     size_t in = net->inputs;
@@ -142,7 +211,7 @@ static nb_status build_graph(out_graph *g, const nb_model *m)
         const char *wn = name(g, "dense%zu.weight", l), *bn = name(g, "dense%zu.bias", l);
         NB_TRY(add_init(g, wn, net->params + ly->w_off, ly->in, ly->out));
         NB_TRY(add_init(g, bn, net->params + ly->b_off, ly->out, 0));
-        const char *op = act_op(ly->act);
+        const char *op = is_pattern(ly->act) ? "pattern" : act_op(ly->act);
         /* a softmax-ce model's network gives logits: the graph gives what nablas predict
            does, the probabilities */
         if (last && m->loss == NB_LOSS_SOFTMAX_CE && ly->act == NB_ACT_IDENTITY)
@@ -152,10 +221,17 @@ static nb_status build_graph(out_graph *g, const nb_model *m)
         cur = z;
         if (op) {
             const char *h = last && !m->target_norm ? "output" : name(g, "dense%zu.act", l);
+            if (is_pattern(ly->act)) {
+                pattern_nodes(g, ly->act, l, cur, h);
+                cur = h;
+                continue;
+            }
             NbOnnx__NodeProto *n = add_node(g, op, name(g, "act%zu", l), h, cur, NULL, NULL);
+            if (ly->act == NB_ACT_ELU)
+                add_attr(g, n, "alpha", false, 0, 1.0f);
             if (ly->act == NB_ACT_LEAKY_RELU)
                 add_attr(g, n, "alpha", false, 0, 0.01f);
-            if (op[0] == 'S' && op[1] == 'o') /* Softmax */
+            if (strcmp(op, "Softmax") == 0)
                 add_attr(g, n, "axis", true, 1, 0.0f);
             cur = h;
         }
@@ -244,14 +320,16 @@ nb_status nb_onnx_save_mem(void **data, size_t *size, const nb_model *m)
     if (!data || !size || !m)
         return NB_ERR_NULL;
     NB_TRY(check_model(m));
-    size_t L = m->net->n_layers, nodes = 2 * L + 4, inits = 2 * L + 4;
+    /* per layer: a Gemm and up to 9 activation nodes (GELU's tanh form), 2 initializers, 32
+       names; 4 nodes and 4 initializers of the standardisations, 5 pattern constants */
+    size_t L = m->net->n_layers, nodes = 10 * L + 4, inits = 2 * L + 9;
     out_graph g = {0};
     g.nodes = calloc(nodes, sizeof *g.nodes);
     g.node_ptrs = calloc(nodes, sizeof *g.node_ptrs);
     g.inits = calloc(inits, sizeof *g.inits);
     g.init_ptrs = calloc(inits, sizeof *g.init_ptrs);
     g.dims = calloc(inits, sizeof *g.dims);
-    g.names = calloc(6 * L + 4, sizeof *g.names);
+    g.names = calloc(32 * L + 4, sizeof *g.names);
     g.strs = calloc(4 * nodes, sizeof *g.strs);
     g.attrs = calloc(L + 1, sizeof *g.attrs);
     g.attr_ptrs = calloc(L + 1, sizeof *g.attr_ptrs);

@@ -3,11 +3,14 @@
 
 Usage: onnx_roundtrip.py NABLAS SRCDIR CASE
   to_ort              models trained by `nablas train` (standardised inputs and targets, every
-                      activation, a softmax-ce classifier), `nablas export F.onnx`:
+                      activation (GELU, its tanh form and SiLU as torch writes them: Div/Erf/
+                      Add/Mul/Mul, Mul/Mul/Mul/Add/Mul/Tanh/Add/Mul/Mul, Sigmoid/Mul), a
+                      softmax-ce classifier), `nablas export F.onnx`:
                       onnx.checker.check_model passes and ONNX Runtime (npm's onnxruntime-node
                       under Debian's nodejs) predicts as `nablas predict`; the import of the
                       export gives back the same model (`nablas info` and predictions)
   from_torch_opsetN   torch.onnx.export (N = 9, 13, 17) of Sequentials with each activation
+                      (ReLU, LeakyReLU, Tanh, Sigmoid, GELU both forms, SiLU, Softplus, ELU)
                       (and Dropout, Flatten, a standardisation, Softmax / LogSoftmax at the end):
                       `nablas import` then `nablas predict` == PyTorch
   helper_graphs       graphs built with onnx.helper: MatMul + Add, Gemm with transA (after a
@@ -115,17 +118,21 @@ def to_ort(exe, srcdir):
         f.write("a,b,c,d,label\n")
         for row, c in zip(X, label):
             f.write(",".join(f"{x:.6g}" for x in row) + f",k{c}\n")
-    common = ["--epochs", "8", "--batch", "16", "--lr", "0.02", "--seed", "4"]
+    common = ["--epochs", "8", "--batch", "16", "--seed", "4"]
     models = [
         ("regression, --standardize, --standardize-targets",
          ["--data", "r.csv", "--target-columns", "y,z", "--layers", "16:tanh,8:leaky_relu,2",
-          "--standardize", "--standardize-targets"]),
+          "--standardize", "--standardize-targets", "--lr", "0.02"]),
         ("relu / sigmoid / softmax, mse",
          ["--data", "r.csv", "--target-columns", "y,z", "--layers",
-          "12:relu,8:sigmoid,2:softmax"]),
+          "12:relu,8:sigmoid,2:softmax", "--lr", "0.02"]),
+        ("gelu / gelu_tanh / silu / softplus / elu, --standardize",
+         ["--data", "r.csv", "--target-columns", "y,z", "--layers",
+          "12:gelu,10:gelu_tanh,8:silu,6:softplus,5:elu,2", "--standardize",
+          "--standardize-targets", "--lr", "0.005"]),
         ("classifier, softmax-ce, --standardize",
          ["--data", "c.csv", "--label-column", "label", "--layers", "10:relu,3",
-          "--standardize"]),
+          "--standardize", "--lr", "0.02"]),
     ]
     for what, args in models:
         nablas(exe, "train", *common, *args, "--out", "m.nbm")
@@ -138,6 +145,9 @@ def to_ort(exe, srcdir):
         if not dim0.dim_param:
             sys.exit("FAIL: the batch dimension is not dynamic")
         want = predict(exe, "m.nbm", X)
+        if np.ptp(want[:, 0]) < 1e-3 * max(1.0, float(np.max(np.abs(want[:, 0])))):
+            sys.exit(f"FAIL: {what}: the trained model's outputs barely vary (a dead network "
+                     "would hide differences)")
         compare(f"ONNX Runtime vs nablas predict ({what})", ort_predict(ort, srcdir, "m.onnx", X),
                 want)
         compare(f"ONNX Runtime, 1 row ({what})", ort_predict(ort, srcdir, "m.onnx", X[:1]),
@@ -170,7 +180,9 @@ def from_torch(exe, opset):
             return (x - mean) / std
 
     acts = {"relu": torch.nn.ReLU, "leaky_relu": torch.nn.LeakyReLU, "tanh": torch.nn.Tanh,
-            "sigmoid": torch.nn.Sigmoid}
+            "sigmoid": torch.nn.Sigmoid, "gelu": torch.nn.GELU,
+            "gelu_tanh": lambda: torch.nn.GELU(approximate="tanh"), "silu": torch.nn.SiLU,
+            "softplus": torch.nn.Softplus, "elu": torch.nn.ELU}
     cases = []
     for name, act in acts.items():
         cases.append((name, [torch.nn.Linear(5, 16), act(), torch.nn.Linear(16, 8), act(),
@@ -190,7 +202,9 @@ def from_torch(exe, opset):
             want = model(X).numpy()
         torch.onnx.export(model, X[:2], "t.onnx", opset_version=opset, input_names=["x"],
                           output_names=["y"], dynamic_axes={"x": {0: "n"}, "y": {0: "n"}})
-        nablas(exe, "import", "t.onnx", "--out", "m.nbm")
+        out = nablas(exe, "import", "t.onnx", "--out", "m.nbm").stdout
+        if what in acts and f":{what}," not in out:
+            sys.exit(f"FAIL: {what} was not read as that activation: {out}")
         got = predict(exe, "m.nbm", X.numpy())
         if log_probs:  # the model holds the logits with softmax-ce: predict gives probabilities
             want = np.exp(want)

@@ -519,6 +519,144 @@ Test(onnx_bounds, refusals_name_the_node)
     expect(&g, 13, NB_OK, NULL);
 }
 
+static pb attr_str(const char *name, const char *v)
+{
+    pb a = {0};
+    pb_str(&a, 1, name);
+    pb_str(&a, 4, v);
+    pb_int(&a, 20, 3);
+    return a;
+}
+
+/* The baseline's Relu replaced by op (with attr, may be NULL) at opset; the layer's activation
+   must come out as act, or the load fail with want naming "act". */
+static void expect_act(const char *op, pb *attr, int64_t opset, nb_status want, nb_act act)
+{
+    graph_parts g = baseline();
+    free(g.nodes[1].b);
+    g.nodes[1] = node("act", op, (const char *[]){"z", NULL}, "y", attr);
+    if (want != NB_OK) {
+        expect(&g, opset, want, "act");
+        return;
+    }
+    pb gr = assemble(&g);
+    size_t size;
+    uint8_t *data = model(&gr, opset, &size);
+    nb_model m;
+    cr_assert_eq(nb_onnx_load_mem(&m, data, size, NULL), NB_OK, "%s", op);
+    nb_layer_spec s;
+    nb_net_layer(m.net, 0, &s);
+    cr_expect_eq(s.act, act, "%s: %s", op, nb_act_name(s.act));
+    nb_model_free(&m);
+    free(data);
+}
+
+Test(onnx_bounds, single_node_activations)
+{
+    expect_act("Softplus", NULL, 13, NB_OK, NB_ACT_SOFTPLUS);
+    expect_act("Elu", NULL, 13, NB_OK, NB_ACT_ELU);
+    pb a1 = attr_float("alpha", 1.0f), a2 = attr_float("alpha", 0.5f);
+    expect_act("Elu", &a1, 13, NB_OK, NB_ACT_ELU);
+    expect_act("Elu", &a2, 13, NB_ERR_UNSUPPORTED, NB_ACT_ELU); /* nablas' ELU has alpha 1 */
+    /* Gelu (opset 20): both forms, and no other */
+    expect_act("Gelu", NULL, 20, NB_OK, NB_ACT_GELU);
+    pb none = attr_str("approximate", "none"), tanh_form = attr_str("approximate", "tanh"),
+       other = attr_str("approximate", "fast");
+    expect_act("Gelu", &none, 20, NB_OK, NB_ACT_GELU);
+    expect_act("Gelu", &tanh_form, 20, NB_OK, NB_ACT_GELU_TANH);
+    expect_act("Gelu", &other, 20, NB_ERR_UNSUPPORTED, NB_ACT_GELU);
+    /* Erf alone is not an activation nablas has */
+    expect_act("Erf", NULL, 13, NB_ERR_UNSUPPORTED, NB_ACT_GELU);
+}
+
+/* GELU as torch writes it (Div, Erf, Add, Mul, Mul) with constant c in place of sqrt 2: read as
+   GELU when c is sqrt 2 within 1e-6; otherwise the Div is an affine map and Erf is refused. */
+static pb const_node(const char *name, float v)
+{
+    const int64_t none[1] = {0};
+    pb t = tensor_raw(name, none, 0, T_FLOAT, &v, 4), a = {0};
+    pb_str(&a, 1, "value");
+    pb_msg(&a, 5, &t);
+    pb_int(&a, 20, 4);
+    return node(NULL, "Constant", (const char *[]){NULL}, name, &a);
+}
+
+static void gelu_pattern(float c, nb_status want)
+{
+    /* Constant nodes between the pattern's nodes, as torch writes them */
+    pb nodes[] = {
+        node("gemm", "Gemm", (const char *[]){"x", "W", "b", NULL}, "z", NULL),
+        const_node("c", c),
+        node("div", "Div", (const char *[]){"z", "c", NULL}, "d", NULL),
+        node("erf", "Erf", (const char *[]){"d", NULL}, "e", NULL),
+        const_node("one", 1.0f),
+        node("add", "Add", (const char *[]){"e", "one", NULL}, "f", NULL),
+        node("mul", "Mul", (const char *[]){"z", "f", NULL}, "m", NULL),
+        const_node("half", 0.5f),
+        node("half_mul", "Mul", (const char *[]){"m", "half", NULL}, "y", NULL),
+    };
+    pb gr = {0};
+    for (size_t k = 0; k < sizeof nodes / sizeof *nodes; k++)
+        pb_msg(&gr, 1, &nodes[k]);
+    pb w = tensor_raw("W", WD, 2, T_FLOAT, W, sizeof W), b = tensor_floats("b", BD, 1, B, 2);
+    pb in = value("x", 3, false), out = value("y", 2, false);
+    pb_msg(&gr, 5, &w);
+    pb_msg(&gr, 5, &b);
+    pb_msg(&gr, 11, &in);
+    pb_msg(&gr, 12, &out);
+    size_t size;
+    uint8_t *data = model(&gr, 13, &size);
+    nb_model m;
+    nb_onnx_error err;
+    nb_status st = nb_onnx_load_mem(&m, data, size, &err);
+    cr_expect_eq(st, want, "c = %g: %s (%s: %s)", c, nb_status_str(st), err.node, err.reason);
+    if (st == NB_OK) {
+        nb_layer_spec s;
+        nb_net_layer(m.net, 0, &s);
+        cr_expect_eq(s.act, NB_ACT_GELU);
+        cr_expect_eq(nb_net_num_layers(m.net), 1);
+        nb_model_free(&m);
+    } else {
+        cr_expect_str_eq(err.node, "erf");
+    }
+    free(data);
+}
+
+Test(onnx_bounds, gelu_pattern_constants)
+{
+    gelu_pattern(1.41421356f, NB_OK);
+    gelu_pattern(1.4142135f, NB_OK); /* float's rounding of sqrt 2 */
+    gelu_pattern(1.5f, NB_ERR_UNSUPPORTED);
+}
+
+Test(onnx, every_activation_round_trips)
+{
+    for (int a = 0; a < NB_ACT_COUNT; a++) {
+        nb_layer_spec spec[2] = {{5, (nb_act)a, 0}, {3, (nb_act)a, 0}};
+        nb_net *net;
+        cr_assert_eq(nb_net_create(&net, 4, spec, 2, 11), NB_OK);
+        nb_model m = {.net = net, .loss = NB_LOSS_MSE};
+        void *data;
+        size_t size;
+        cr_assert_eq(nb_onnx_save_mem(&data, &size, &m), NB_OK, "%s", nb_act_name((nb_act)a));
+        nb_model b;
+        nb_onnx_error err;
+        cr_assert_eq(nb_onnx_load_mem(&b, data, size, &err), NB_OK, "%s: %s: %s",
+                     nb_act_name((nb_act)a), err.node, err.reason);
+        for (size_t l = 0; l < 2; l++) {
+            nb_layer_spec s;
+            nb_net_layer(b.net, l, &s);
+            cr_expect_eq(s.act, (nb_act)a, "%s came back as %s", nb_act_name((nb_act)a),
+                         nb_act_name(s.act));
+        }
+        size_t np = nb_net_num_params(net);
+        cr_expect_eq(memcmp(nb_net_params(b.net), nb_net_params(net), np * sizeof(float)), 0);
+        nb_model_free(&b);
+        free(data);
+        nb_net_free(net);
+    }
+}
+
 /* ---- round trips ------------------------------------------------------------------------------- */
 
 static char *names3[] = {"alpha", "beta", "gamma"}, *names2[] = {"u", "v"};
