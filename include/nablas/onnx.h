@@ -4,10 +4,13 @@
    onnx.checker accept: one graph input "input" of shape [batch, inputs] (batch symbolic, any
    size), one output "output" of shape [batch, outputs], float32 throughout.  Its nodes are,
    in order: the input standardisation as Sub(mean) and Div(std) when the model has one; per
-   dense layer a Gemm (weight in x out, bias out) and one node for its activation (none for
-   identity: Relu, LeakyRelu alpha 0.01, Sigmoid, Tanh, Softmax axis 1); the target
-   standardisation as Mul(std) and Add(mean).  The graph therefore takes and returns the
-   user's units.  metadata_props holds "nablas.loss" and, when the model has them,
+   dense layer a Gemm (weight in x out, bias out) and its activation (none for identity; Relu,
+   LeakyRelu alpha 0.01, Sigmoid, Tanh, Softmax axis 1, Softplus, Elu alpha 1 as one node;
+   GELU as Div/Erf/Add/Mul/Mul, its tanh form as Mul/Mul/Mul/Add/Mul/Tanh/Add/Mul/Mul and SiLU
+   as Sigmoid/Mul, the nodes torch.onnx.export writes before opset 20); a final Softmax for a
+   softmax-ce model (whose network gives logits: the graph gives the probabilities nablas
+   predict gives); the target standardisation as Mul(std) and Add(mean).  The graph takes and
+   returns the user's units.  metadata_props holds "nablas.loss" and, when the model has them,
    "nablas.class_names", "nablas.feature_names" and "nablas.target_names" (JSON arrays of
    strings).
 
@@ -15,14 +18,16 @@
    beta, transA after a Transpose, transB), MatMul followed by Add, element-wise Sub, Div, Mul,
    Add with constants (read as the input standardisation before the first layer, as the target
    standardisation after the last, folded into the layers elsewhere), Relu, LeakyRelu (alpha
-   0.01 only: nablas' slope), Sigmoid, Tanh, Softmax and LogSoftmax over the last axis
-   (LogSoftmax only as the graph's last node: the model then outputs logits with the
-   softmax-ce loss), Identity, Dropout, Flatten and Reshape that keep [batch, width],
-   Transpose (only into a Gemm with transA), Constant nodes and initializers (also when listed
-   as graph inputs), float32, float16, bfloat16 and float64 data in raw_data or the typed
-   fields.  Anything else is refused; err then names the node and its op type.  The loss and
-   the names come from nablas' metadata when present (loss otherwise MSE, or softmax-ce after
-   LogSoftmax).
+   0.01 only: nablas' slope), Sigmoid, Tanh, Softplus, Elu (alpha 1 only), Gelu (opset 20) and
+   the three patterns above, Softmax and LogSoftmax over the last axis (LogSoftmax only as the
+   graph's last node: the model then holds the logits with the softmax-ce loss; the same for a
+   final Softmax when the metadata names softmax-ce), Identity, Dropout, Flatten and Reshape
+   that keep [batch, width], Transpose (only into a Gemm with transA), Constant nodes and
+   initializers (also when listed as graph inputs), float32, float16, bfloat16 and float64
+   data in raw_data or the typed fields.  Two dense layers in a row give a layer with the
+   identity activation.  Anything else is refused; err then names the node and its op type.
+   The loss and the names come from nablas' metadata when present (loss otherwise MSE, or
+   softmax-ce after LogSoftmax).
 
    The reader checks every claim of the file: at most NB_ONNX_MAX_FILE bytes (NB_ERR_LIMIT);
    the protobuf must parse (NB_ERR_CORRUPT); a tensor's dims (at most 8, each below 2^31) must
