@@ -814,7 +814,7 @@ static size_t first_width(const walk *w, const NbOnnx__GraphProto *g)
         if ((!gemm && strcmp(op, "MatMul") != 0) || nd->n_input < 2)
             continue;
         const nb__onnx_const *B = find_const(w, nd->input[1]);
-        if (!B || B->ndim != 2)
+        if (!B || B->ndim != 2 || B->dims[0] == 0 || B->dims[1] == 0)
             return 0;
         bool ok = true;
         bool tb = gemm && attr_int(nd, "transB", 0, &ok) == 1;
@@ -956,9 +956,16 @@ static nb_status load_model(nb_model *m, const NbOnnx__ModelProto *mp, nb_onnx_e
     nb_status st = collect_consts(&w, g);
     if (st == NB_OK)
         st = graph_input(&w, g, &cur, &width);
-    if (st == NB_OK && !width && !(width = first_width(&w, g)))
-        st = nb__onnx_fail(err, NULL, 0, NB_ERR_UNSUPPORTED, "the input's width is neither "
-                           "stated nor that of a first Gemm or MatMul");
+    /* the width comes from the first weight, whose values are in the file: a stated width
+       alone could claim any size */
+    size_t first = st == NB_OK ? first_width(&w, g) : 0;
+    if (st == NB_OK && !first)
+        st = nb__onnx_fail(err, NULL, 0, NB_ERR_UNSUPPORTED, "no Gemm or MatMul with a "
+                           "constant 2-D weight");
+    if (st == NB_OK && width && width != first)
+        st = nb__onnx_fail(err, NULL, 0, NB_ERR_SHAPE, "the input has %zu features, the first "
+                           "weight takes %zu", width, first);
+    width = first;
     size_t inputs = width;
     if (st == NB_OK)
         st = reset_affine(&w, width);

@@ -459,7 +459,14 @@ Test(onnx_bounds, graph_structure)
     g = baseline(); /* the stated width disagrees with the weight */
     free(g.in.b);
     g.in = value("x", 4, false);
-    expect(&g, 13, NB_ERR_SHAPE, "gemm");
+    expect(&g, 13, NB_ERR_SHAPE, NULL);
+    g = baseline(); /* a huge stated width with no weight to back it */
+    free(g.in.b);
+    g.in = value("x", 0x7fffffff, false);
+    free(g.w.b);
+    const int64_t empty[2] = {0x7fffffff, 0};
+    g.w = tensor_raw("W", empty, 2, T_FLOAT, NULL, 0);
+    expect(&g, 13, NB_ERR_UNSUPPORTED, NULL);
     g = baseline(); /* no stated width: the first Gemm's */
     free(g.in.b);
     g.in = value("x", 0, false);
