@@ -957,18 +957,10 @@ static nb_status load_model(nb_model *m, const NbOnnx__ModelProto *mp, nb_onnx_e
     if (st == NB_OK)
         st = graph_input(&w, g, &cur, &width);
     /* the width comes from the first weight, whose values are in the file: a stated width
-       alone could claim any size */
+       alone could claim any size.  Without one (0), the walk refuses the first node that
+       needs a width, by name. */
     size_t first = st == NB_OK ? first_width(&w, g) : 0;
-    if (st == NB_OK && !first) {
-        size_t k = 0; /* name the first Gemm or MatMul, if there is one */
-        while (k < g->n_node && !(g->node[k]->op_type
-                                  && (strcmp(g->node[k]->op_type, "Gemm") == 0
-                                      || strcmp(g->node[k]->op_type, "MatMul") == 0)))
-            k++;
-        st = nb__onnx_fail(err, k < g->n_node ? g->node[k] : NULL, k, NB_ERR_UNSUPPORTED,
-                           "no Gemm or MatMul with a constant 2-D weight of nonzero size");
-    }
-    if (st == NB_OK && width && width != first)
+    if (st == NB_OK && first && width && width != first)
         st = nb__onnx_fail(err, NULL, 0, NB_ERR_SHAPE, "the input has %zu features, the first "
                            "weight takes %zu", width, first);
     width = first;
