@@ -58,6 +58,7 @@ module nablas
     type(c_ptr) :: ctx = c_null_ptr
     integer :: inputs = 0, outputs = 0
   end type
+  public :: nb_load_onnx, nb_save_onnx, nb_has_onnx
 
   type, bind(C) :: nb_layer_spec
     integer(c_size_t) :: units
@@ -115,6 +116,23 @@ module nablas
       type(c_ptr), intent(out) :: net, norm, target_norm
       integer(c_int), intent(out) :: loss
       character(kind=c_char), intent(in) :: path(*)
+    end function
+    integer(c_int) function c_fortran_save_onnx(net, loss, norm, target_norm, path) &
+        bind(C, name='nb_fortran_save_onnx')
+      import :: c_ptr, c_int, c_char
+      type(c_ptr), value :: net, norm, target_norm
+      integer(c_int), value :: loss
+      character(kind=c_char), intent(in) :: path(*)
+    end function
+    integer(c_int) function c_fortran_load_onnx(net, loss, norm, target_norm, path) &
+        bind(C, name='nb_fortran_load_onnx')
+      import :: c_ptr, c_int, c_char
+      type(c_ptr), intent(out) :: net, norm, target_norm
+      integer(c_int), intent(out) :: loss
+      character(kind=c_char), intent(in) :: path(*)
+    end function
+    integer(c_int) function c_fortran_onnx_available() bind(C, name='nb_fortran_onnx_available')
+      import :: c_int
     end function
     type(c_ptr) function c_norm_mean(n) bind(C, name='nb_norm_mean')
       import :: c_ptr
@@ -282,6 +300,39 @@ contains
     made%loss = int(l)
     call nb_free(net)
     net = made
+  end function
+
+  ! Loads an ONNX file (docs/onnx.md: what nablas exports, torch.onnx.export's MLPs, ...) with
+  ! its standardisations and loss.  As nb_load: on failure net is unchanged.  NB_ERR_UNSUPPORTED
+  ! for a graph nablas cannot represent, or when the library was built without ONNX
+  ! (nb_has_onnx() is then false).
+  integer function nb_load_onnx(net, path) result(status)
+    type(nb_net), intent(inout) :: net
+    character(len=*), intent(in) :: path
+    type(nb_net) :: made
+    integer(c_int) :: l
+    status = c_fortran_load_onnx(made%net, l, made%norm, made%target_norm, c_string(path))
+    if (status /= NB_OK) return
+    made%loss = int(l)
+    call nb_free(net)
+    net = made
+  end function
+
+  ! Saves the network as an ONNX file (opset 13, atomically) with its standardisations as graph
+  ! nodes and `loss` (default: the loss it was loaded with) in its metadata.
+  integer function nb_save_onnx(net, path, loss) result(status)
+    type(nb_net), intent(in) :: net
+    character(len=*), intent(in) :: path
+    integer, intent(in), optional :: loss
+    integer(c_int) :: l
+    l = int(net%loss, c_int)
+    if (present(loss)) l = int(loss, c_int)
+    status = c_fortran_save_onnx(net%net, l, net%norm, net%target_norm, c_string(path))
+  end function
+
+  ! True when the library reads and writes ONNX (built with the onnx feature).
+  logical function nb_has_onnx()
+    nb_has_onnx = c_fortran_onnx_available() /= 0
   end function
 
   ! y(outputs, rows) = the network's outputs for x(inputs, rows).

@@ -37,24 +37,59 @@ nb_status nb_fortran_load(nb_net **net, int *loss, nb_norm **norm, nb_norm **tar
 nb_status nb_fortran_save(const nb_net *net, int loss, const nb_norm *norm,
                           const nb_norm *target_norm, const char *path);
 
+/* Hands what Fortran keeps of a loaded model to it (names are not kept). */
+static nb_status take_model(nb_status st, nb_model *m, nb_net **net, int *loss, nb_norm **norm,
+                            nb_norm **target_norm)
+{
+    if (st != NB_OK)
+        return st;
+    *net = m->net;
+    *loss = (int)m->loss;
+    *norm = m->norm;
+    *target_norm = m->target_norm;
+    m->net = NULL;
+    m->norm = NULL;
+    m->target_norm = NULL;
+    nb_model_free(m);
+    return NB_OK;
+}
+
 nb_status nb_fortran_load(nb_net **net, int *loss, nb_norm **norm, nb_norm **target_norm,
                           const char *path)
 {
     if (!net || !loss || !norm || !target_norm)
         return NB_ERR_NULL;
     nb_model m;
-    nb_status st = nb_model_load(&m, path);
-    if (st != NB_OK)
-        return st;
-    *net = m.net;
-    *loss = (int)m.loss;
-    *norm = m.norm;
-    *target_norm = m.target_norm;
-    m.net = NULL;
-    m.norm = NULL;
-    m.target_norm = NULL;
-    nb_model_free(&m);
-    return NB_OK;
+    return take_model(nb_model_load(&m, path), &m, net, loss, norm, target_norm);
+}
+
+/* ONNX files (nb_onnx_load / nb_onnx_save): NB_ERR_UNSUPPORTED in a build without ONNX. */
+nb_status nb_fortran_load_onnx(nb_net **net, int *loss, nb_norm **norm, nb_norm **target_norm,
+                               const char *path);
+nb_status nb_fortran_save_onnx(const nb_net *net, int loss, const nb_norm *norm,
+                               const nb_norm *target_norm, const char *path);
+int nb_fortran_onnx_available(void);
+
+nb_status nb_fortran_load_onnx(nb_net **net, int *loss, nb_norm **norm, nb_norm **target_norm,
+                               const char *path)
+{
+    if (!net || !loss || !norm || !target_norm)
+        return NB_ERR_NULL;
+    nb_model m;
+    return take_model(nb_onnx_load(&m, path, NULL), &m, net, loss, norm, target_norm);
+}
+
+nb_status nb_fortran_save_onnx(const nb_net *net, int loss, const nb_norm *norm,
+                               const nb_norm *target_norm, const char *path)
+{
+    nb_model m = {.net = (nb_net *)net, .loss = (nb_loss)loss, .norm = (nb_norm *)norm,
+                  .target_norm = (nb_norm *)target_norm};
+    return nb_onnx_save(&m, path);
+}
+
+int nb_fortran_onnx_available(void)
+{
+    return nb_onnx_available();
 }
 
 nb_status nb_fortran_save(const nb_net *net, int loss, const nb_norm *norm,

@@ -12,6 +12,7 @@ program test_fortran
   call standardised_model()
   call errors()
   call derivatives()
+  call onnx_files()
   if (failures > 0) then
     print '(i0, a)', failures, ' check(s) failed'
     error stop 1
@@ -269,6 +270,36 @@ contains
                'nb_deriv_create: bad mode')
     call nb_deriv_free(ctx)
     call nb_deriv_free(ctx)
+    call nb_free(net)
+  end subroutine
+
+  ! ONNX (only with the onnx feature): the standardised model from C saved as ONNX and loaded
+  ! back predicts bit-identically; a missing file and a non-ONNX file fail cleanly.  Without
+  ! the feature, both calls say NB_ERR_UNSUPPORTED.
+  subroutine onnx_files()
+    type(nb_net) :: net, back
+    real(c_float), target :: x(3, 6), y(2, 6), y2(2, 6)
+    integer :: r
+    if (.not. nb_has_onnx()) then
+      call check(nb_load_onnx(back, 'std.onnx') == NB_ERR_UNSUPPORTED, &
+                 'no ONNX in this build: nb_load_onnx says NB_ERR_UNSUPPORTED')
+      return
+    end if
+    do r = 1, 6
+      x(:, r) = [1.0 + 0.7 * r, 2.0 - 0.2 * r, 3.0 + real(mod(r, 3))]
+    end do
+    call check(nb_load(net, 'std.nbm') == NB_OK, 'nb_load the standardised model')
+    call check(nb_predict(net, x, y) == NB_OK, 'nb_predict it')
+    call check(nb_save_onnx(net, 'std.onnx') == NB_OK, 'nb_save_onnx')
+    call check(nb_load_onnx(back, 'std.onnx') == NB_OK, 'nb_load_onnx')
+    call check(nb_num_inputs(back) == 3, 'ONNX: the same inputs')
+    call check(nb_num_outputs(back) == 2, 'ONNX: the same outputs')
+    call check(nb_predict(back, x, y2) == NB_OK, 'nb_predict the ONNX model')
+    call check(same_bits(y2, y), 'ONNX round trip: the same predictions, standardisations kept')
+    call check(nb_load_onnx(back, 'does/not/exist.onnx') == NB_ERR_IO, 'ONNX: missing file')
+    call check(nb_load_onnx(back, 'std.nbm') /= NB_OK, 'ONNX: a model file is not ONNX')
+    call check(nb_num_inputs(back) == 3, 'a failed ONNX load leaves the network as it was')
+    call nb_free(back)
     call nb_free(net)
   end subroutine
 end program

@@ -22,5 +22,6 @@
 #include "nablas/safetensors.h"
 #include "nablas/precision.h"
 #include "nablas/checkpoint.h"
+#include "nablas/onnx.h"
 
 #endif

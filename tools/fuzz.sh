@@ -16,14 +16,14 @@ else
     meson configure "$build" -Dfuzz=true >/dev/null
 fi
 if ! ninja -C "$build" tests/fuzz/fuzz_model tests/fuzz/fuzz_csv tests/fuzz/fuzz_npy \
-        tests/fuzz/fuzz_safetensors \
+        tests/fuzz/fuzz_safetensors tests/fuzz/fuzz_onnx \
         >"$build/fuzz-build.log" 2>&1; then
     echo "fuzz.sh: building the fuzz targets failed:" >&2
     tail -n 40 "$build/fuzz-build.log" >&2
     exit 1
 fi
 status=0
-for target in model csv npy safetensors; do
+for target in model csv npy safetensors onnx; do
     work="$build/corpus/$target"
     crashes="$build/crashes/$target"
     mkdir -p "$work" "$crashes"

@@ -4,7 +4,9 @@
 #   tools/setup.sh            build, tests (with the MPI suite) and demo
 #   tools/setup.sh --fuzz     also clang + libFuzzer runtime
 #   tools/setup.sh --peers    also PyTorch, NumPy and FANN for bench/peers
-#   tools/setup.sh --interop  also PyTorch and NumPy for the interop tests (tools/test.sh does)
+#   tools/setup.sh --interop  also PyTorch, NumPy, python3-onnx and nodejs/npm for the interop
+#                             tests (tools/test.sh does; tools/ort-setup.sh then fetches npm's
+#                             onnxruntime-node)
 #   tools/setup.sh --fortran  also gfortran for the Fortran module and its test (tools/test.sh does)
 #   tools/setup.sh --digits   also scikit-learn, whose package holds the 8x8 digits data set
 #                             (tools/make_digits.py, docs/digits.md)
@@ -14,6 +16,7 @@ set -euo pipefail
 
 packages=(gcc libc6-dev meson ninja-build pkg-config libopenblas-dev liblapacke-dev libcriterion-dev zlib1g-dev
           libjansson-dev libdnnl-dev
+          libprotobuf-c-dev protobuf-c-compiler # the optional -Donnx feature (ONNX import/export)
           libopenmpi-dev openmpi-bin # Open MPI: the optional -Dmpi feature and its test suite
           libgsl-dev # GSL: the optional -Dgsl feature, only for examples/deriv_newton.c (not the library)
           strace procps) # strace: tests/cli delays a save with it to signal it mid-write; procps: pkill finds the process under strace
@@ -22,7 +25,9 @@ for arg in "$@"; do
     --fuzz) packages+=(clang libclang-rt-14-dev) ;;
     --peers) packages+=(python3 python3-torch python3-numpy libfann-dev) ;;
     --static) packages+=(libgfortran-12-dev) ;;
-    --interop) packages+=(python3 python3-torch python3-numpy) ;;
+    --interop) packages+=(python3 python3-torch python3-numpy python3-onnx nodejs)
+               # NodeSource's nodejs carries npm itself (and conflicts with Debian's npm)
+               command -v npm >/dev/null || packages+=(npm) ;;
     --fortran) packages+=(gfortran) ;;
     --digits) packages+=(python3 python3-sklearn) ;;
     *) echo "setup.sh: unknown option $arg" >&2; exit 2 ;;

@@ -5,6 +5,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash tools/setup.sh --interop --fortran # PyTorch for the interop suite, gfortran for fortran
+# ONNX Runtime for the interop suite (npm's onnxruntime-node; its tests say so and skip without)
+bash tools/ort-setup.sh || echo "test.sh: onnxruntime-node could not be installed" >&2
 
 passed=0 failed=0 skipped=0
 run_suite() { # build dir, then meson setup options

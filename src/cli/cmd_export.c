@@ -1,9 +1,37 @@
-/* nablas export: a model's network as a PyTorch-style safetensors file. */
+/* nablas export: a model's network as a PyTorch-style safetensors file, or the whole model as
+   an ONNX file (chosen by the .onnx extension). */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "cli/cli.h"
+
+static bool is_onnx(const char *path)
+{
+    size_t n = strlen(path);
+    return n >= 5 && strcmp(path + n - 5, ".onnx") == 0;
+}
+
+static int export_onnx(const nb_model *m, const char *model_path, const char *path)
+{
+    nb_status st = nb_onnx_save(m, path);
+    if (st == NB_OK) {
+        printf("exported %zu layers (%zu parameters%s%s) to %s as ONNX opset %d\n",
+               nb_net_num_layers(m->net), nb_net_num_params(m->net),
+               m->norm ? ", input standardisation as Sub/Div" : "",
+               m->target_norm ? ", target standardisation as Mul/Add" : "", path, NB_ONNX_OPSET);
+        return CLI_OK;
+    }
+    if (st == NB_ERR_UNSUPPORTED && !nb_onnx_available())
+        return cli_error("export", "this build of nablas has no ONNX support (configure with "
+                         "-Donnx=enabled and libprotobuf-c-dev, protobuf-c-compiler)");
+    if (st == NB_ERR_UNSUPPORTED)
+        return cli_error("export", "%s: a class or column name is not UTF-8 (ONNX metadata "
+                         "holds them as JSON)", model_path);
+    if (st == NB_ERR_IO)
+        return cli_error("export", "cannot write %s", path);
+    return cli_error("export", "%s: %s", path, nb_status_str(st));
+}
 
 int cmd_export(int argc, char **argv)
 {
@@ -23,8 +51,12 @@ int cmd_export(int argc, char **argv)
                                    argv[i]);
         }
     }
-    cli_cmd cmd = {"export", "MODEL FILE.safetensors",
-                   "Writes the network of MODEL (atomically) as a safetensors file that PyTorch "
+    cli_cmd cmd = {"export", "MODEL FILE.safetensors|FILE.onnx",
+                   "With FILE.onnx, writes the whole model as ONNX (opset 13): Sub/Div for the "
+                   "input\nstandardisation, Gemm and an activation node per layer, Mul/Add for "
+                   "the target\nstandardisation, so the graph takes and returns your units; "
+                   "loss, class and column\nnames in its metadata (docs/onnx.md).  Otherwise "
+                   "writes the network of MODEL (atomically) as a safetensors file that PyTorch "
                    "loads into an\nnn.Sequential of nn.Linear layers with one activation module "
                    "after each layer whose\nactivation is not identity: a 4-16:relu,3 network "
                    "becomes 0.weight (16 x 4), 0.bias (16),\n2.weight (3 x 16), 2.bias (3), all "
@@ -39,7 +71,7 @@ int cmd_export(int argc, char **argv)
     if (!cli_begin(&cmd, n_rest, rest, &rc))
         return rc;
     if (n_pos != 2)
-        return cli_usage_error("export", "usage: nablas export MODEL FILE.safetensors");
+        return cli_usage_error("export", "usage: nablas export MODEL FILE.safetensors|FILE.onnx");
     const char *inputs[] = {pos[0]};
     cli_output outs[] = {{NULL, pos[1]}};
     if ((rc = cli_check_outputs("export", outs, 1, inputs, 1)) != CLI_OK)
@@ -47,6 +79,11 @@ int cmd_export(int argc, char **argv)
     nb_model m;
     if ((rc = cli_load_model("export", pos[0], &m)) != CLI_OK)
         return rc;
+    if (is_onnx(pos[1])) {
+        rc = export_onnx(&m, pos[0], pos[1]);
+        nb_model_free(&m);
+        return rc;
+    }
     errno = 0;
     nb_status st = nb_safetensors_save(m.net, m.norm, m.target_norm, pos[1]);
     int e = errno; /* the writer's reason (no space left, read-only, ...) */

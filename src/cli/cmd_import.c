@@ -1,4 +1,5 @@
-/* nablas import: a PyTorch-style safetensors file (nn.Sequential of nn.Linear) as a model. */
+/* nablas import: a PyTorch-style safetensors file (nn.Sequential of nn.Linear) or an ONNX file
+   (chosen by the .onnx extension) as a model. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,11 +12,14 @@ static cli_opt opts[] = {
     {"layers", "SPEC", "the layers as for train, e.g. 16:relu,3 (default: the activations "
                        "nablas export wrote in the file's metadata)", NULL},
     {"out", "MODEL", "where to write the model (required)", NULL},
-    {"loss", "NAME", "the model's loss for eval: mse, bce or softmax-ce (default mse)", NULL},
+    {"loss", "NAME", "the model's loss for eval: mse, bce or softmax-ce (default mse; ONNX: "
+                     "the file's, softmax-ce after a final LogSoftmax)", NULL},
 };
 
 static const char help[] =
-    "Builds a model from a safetensors file laid out as a PyTorch nn.Sequential "
+    "Builds a model from an ONNX file (by its .onnx extension: the layers, "
+    "activations,\nstandardisations, names and loss come from the file; "
+    "docs/onnx.md says what is read)\nor from a safetensors file laid out as a PyTorch nn.Sequential "
     "of nn.Linear\nlayers: {i}.weight (out x in) and {i}.bias for increasing "
     "indices i (activation modules\nmay take indices in between).  The input "
     "width comes from the first weight; --layers\ngives each layer's units "
@@ -115,9 +119,69 @@ static int save(nb_net *net, nb_loss loss, const char *from, const char *out)
                                    st == NB_ERR_IO && e ? strerror(e) : nb_status_str(st));
 }
 
+static bool is_onnx(const char *path)
+{
+    size_t n = strlen(path);
+    return n >= 5 && strcmp(path + n - 5, ".onnx") == 0;
+}
+
+/* An ONNX file: the model (network, standardisations, names, loss) comes from the file. */
+static int import_onnx(const char *path, const char *out, const char *loss_opt, nb_loss loss)
+{
+    nb_model m;
+    nb_onnx_error err;
+    nb_status st = nb_onnx_load(&m, path, &err);
+    if (st == NB_ERR_UNSUPPORTED && !nb_onnx_available())
+        return cli_error("import", "this build of nablas has no ONNX support (configure with "
+                         "-Donnx=enabled and libprotobuf-c-dev, protobuf-c-compiler)");
+    if (st == NB_ERR_IO)
+        return cli_error("import", "cannot read %s", path);
+    if (st != NB_OK && err.node[0])
+        return cli_error("import", "%s: node '%s' (%s): %s", path, err.node, err.op_type,
+                         err.reason);
+    if (st != NB_OK)
+        return cli_error("import", "%s: %s (%s)", path, err.reason[0] ? err.reason : "cannot be "
+                         "imported", nb_status_str(st));
+    if (loss_opt) {
+        nb_layer_spec last;
+        nb_net_layer(m.net, nb_net_num_layers(m.net) - 1, &last);
+        if (loss == NB_LOSS_SOFTMAX_CE && last.act != NB_ACT_IDENTITY) {
+            nb_model_free(&m);
+            return cli_usage_error("import", "--loss softmax-ce takes logits: the last layer's "
+                                             "activation must be identity");
+        }
+        if (loss != NB_LOSS_MSE && m.target_norm) {
+            nb_model_free(&m);
+            return cli_usage_error("import", "--loss %s: the file has a target "
+                                   "standardisation, which goes only with mse", loss_opt);
+        }
+        m.loss = loss;
+    }
+    int rc = CLI_OK;
+    errno = 0;
+    st = nb_model_save(&m, out);
+    int e = errno; /* the writer's reason (no space left, read-only, ...) */
+    if (st == NB_OK) {
+        printf("imported %zu-", nb_net_inputs(m.net));
+        for (size_t l = 0; l < nb_net_num_layers(m.net); l++) {
+            nb_layer_spec s;
+            nb_net_layer(m.net, l, &s);
+            printf("%s%zu:%s", l ? "," : "", s.units, nb_act_name(s.act));
+        }
+        printf(" network (%zu parameters%s%s) from %s; model saved to %s\n",
+               nb_net_num_params(m.net), m.norm ? ", input standardisation" : "",
+               m.target_norm ? ", target standardisation" : "", path, out);
+    } else {
+        rc = cli_error("import", "cannot save %s: %s", out,
+                       st == NB_ERR_IO && e ? strerror(e) : nb_status_str(st));
+    }
+    nb_model_free(&m);
+    return rc;
+}
+
 int cmd_import(int argc, char **argv)
 {
-    cli_cmd cmd = {"import", "FILE.safetensors --out MODEL [--layers SPEC] [options]",
+    cli_cmd cmd = {"import", "FILE.safetensors|FILE.onnx --out MODEL [--layers SPEC] [options]",
                    help, opts, sizeof opts / sizeof *opts, "FILE.safetensors", NULL};
     int rc;
     if (!cli_begin(&cmd, argc, argv, &rc))
@@ -134,6 +198,12 @@ int cmd_import(int argc, char **argv)
     nb_loss loss = NB_LOSS_MSE;
     if (ls && !parse_loss(ls, &loss))
         return cli_usage_error("import", "--loss: unknown loss '%s' (mse, bce, softmax-ce)", ls);
+    if (is_onnx(cmd.pos_value)) {
+        if (spec)
+            return cli_usage_error("import", "--layers is for safetensors files: an ONNX file "
+                                             "describes its layers");
+        return import_onnx(cmd.pos_value, out, ls, loss);
+    }
     nb_layer_spec *L = NULL;
     size_t n = 0;
     char why[200];

@@ -252,3 +252,33 @@ void nb_fuzz_safetensors(const uint8_t *data, size_t size)
     nb_net_free(back);
     nb_net_free(net);
 }
+
+/* ONNX: the importer either refuses (leaving the model untouched) or gives a model whose export
+   loads back to the same parameters and predicts finite numbers on zeros. */
+void nb_fuzz_onnx(const uint8_t *data, size_t size)
+{
+    if (!nb_onnx_available())
+        return;
+    nb_model m, sentinel;
+    memset(&sentinel, 0xa5, sizeof sentinel);
+    m = sentinel;
+    nb_onnx_error err;
+    if (nb_onnx_load_mem(&m, data, size, &err) != NB_OK) {
+        CHECK(memcmp(&m, &sentinel, sizeof m) == 0);
+        CHECK(memchr(err.reason, 0, sizeof err.reason) && memchr(err.node, 0, sizeof err.node));
+        return;
+    }
+    CHECK(m.net && nb_net_num_layers(m.net) >= 1);
+    void *again;
+    size_t again_size;
+    CHECK(nb_onnx_save_mem(&again, &again_size, &m) == NB_OK);
+    nb_model back;
+    CHECK(nb_onnx_load_mem(&back, again, again_size, NULL) == NB_OK);
+    size_t np = nb_net_num_params(m.net);
+    CHECK(nb_net_num_params(back.net) == np && nb_net_inputs(back.net) == nb_net_inputs(m.net));
+    CHECK(memcmp(nb_net_params(back.net), nb_net_params(m.net), np * sizeof(float)) == 0);
+    CHECK(back.loss == m.loss && !back.norm == !m.norm && !back.target_norm == !m.target_norm);
+    free(again);
+    nb_model_free(&back);
+    nb_model_free(&m);
+}

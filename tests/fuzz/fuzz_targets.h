@@ -12,5 +12,6 @@ void nb_fuzz_model(const uint8_t *data, size_t size);
 void nb_fuzz_csv(const uint8_t *data, size_t size);
 void nb_fuzz_npy(const uint8_t *data, size_t size);
 void nb_fuzz_safetensors(const uint8_t *data, size_t size);
+void nb_fuzz_onnx(const uint8_t *data, size_t size);
 
 #endif

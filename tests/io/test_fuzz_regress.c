@@ -54,3 +54,8 @@ Test(fuzz_regress, safetensors_inputs)
     cr_assert_gt(run_dir("corpus", "safetensors", nb_fuzz_safetensors)
                  + run_dir("regressions", "safetensors", nb_fuzz_safetensors), 0);
 }
+
+Test(fuzz_regress, onnx_inputs)
+{
+    cr_assert_gt(run_dir("corpus", "onnx", nb_fuzz_onnx) + run_dir("regressions", "onnx", nb_fuzz_onnx), 0);
+}
