@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "kernels/dense_small.h"
+#include "nablas/threads.h"
 
 #ifdef NB_HAVE_SMALL_PATH
 
@@ -61,10 +62,26 @@ void nb__small_fwd(const float *X, const float *W, const float *b, float *Z, siz
     }
 }
 
+/* Whether OpenBLAS runs its AVX-512 kernels: their sgemm beats the row path from two rows on,
+   where the AVX2 (Haswell) and older kernels lose to it up to four rows and more
+   (nablas-bench-kernels --row-crossover under both, docs/performance.md).  Read once. */
+static bool blas_avx512(void)
+{
+    static _Atomic int known = -1; /* a benign race: every thread computes the same answer */
+    int v = known;
+    if (v < 0) {
+        const char *c = nb_blas_corename();
+        v = c && (strstr(c, "SkylakeX") || strstr(c, "Cooperlake") || strstr(c, "SapphireRapids"));
+        known = v;
+    }
+    return v;
+}
+
 bool nb__dense_row(size_t batch, size_t in, size_t out)
 {
     /* each row reads all of W: more than one row only while W stays in cache */
-    return batch == 1 || (batch <= NB_ROW_MAX && in * out <= NB_ROW_MAX_W);
+    return batch == 1
+           || (batch <= NB_ROW_MAX && in * out <= NB_ROW_MAX_W && !blas_avx512());
 }
 
 void nb__row_fwd(const float *X, const float *W, const float *b, float *Z, size_t batch,

@@ -20,8 +20,9 @@ enum {
 };
 
 /* One row always takes the few-rows path (nb__dense_fwd); up to NB_ROW_MAX rows do while W has
-   at most NB_ROW_MAX_W floats (each row reads all of W, which must then stay in cache): the
-   crossover nablas-bench-kernels --row-crossover measures against the small path and sgemm. */
+   at most NB_ROW_MAX_W floats (each row reads all of W, which must then stay in cache) and
+   OpenBLAS runs AVX2 or older kernels (its AVX-512 sgemm wins from two rows on): the crossover
+   nablas-bench-kernels --row-crossover measures against the small path and sgemm. */
 enum { NB_ROW_MAX = 4, NB_ROW_MAX_W = 65536 };
 
 /* True if a batch x in x out product takes the few-rows path: W read where it lies, nothing
