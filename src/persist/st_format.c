@@ -174,24 +174,32 @@ static nb_status parse_header(nb__st_file *f, const json_t *root)
     return check_ranges(f);
 }
 
+/* The header of the n bytes at p: its length (*hlen) and its JSON (*root, a new reference);
+   NB_ERR_TRUNCATED while the bytes do not hold it all. */
+static nb_status load_header(const uint8_t *p, size_t n, uint64_t *hlen, json_t **root)
+{
+    if (n < 8)
+        return NB_ERR_TRUNCATED;
+    *hlen = nb__le_get_u64(p);
+    if (*hlen > MAX_HEADER)
+        return NB_ERR_LIMIT;
+    if (*hlen > n - 8)
+        return NB_ERR_TRUNCATED;
+    if (*hlen == 0 || p[8] != '{')
+        return NB_ERR_CORRUPT;
+    json_error_t err;
+    *root = json_loadb((const char *)p + 8, (size_t)*hlen, JSON_REJECT_DUPLICATES, &err);
+    return *root ? NB_OK : NB_ERR_CORRUPT;
+}
+
 nb_status nb__st_parse(nb__st_file *out, const void *bytes, size_t size)
 {
     if (!out || !bytes)
         return NB_ERR_NULL;
     const uint8_t *p = bytes;
-    if (size < 8)
-        return NB_ERR_TRUNCATED;
-    uint64_t hlen = nb__le_get_u64(p);
-    if (hlen > MAX_HEADER)
-        return NB_ERR_LIMIT;
-    if (hlen > size - 8)
-        return NB_ERR_TRUNCATED;
-    if (hlen == 0 || p[8] != '{')
-        return NB_ERR_CORRUPT;
-    json_error_t err;
-    json_t *root = json_loadb((const char *)p + 8, (size_t)hlen, JSON_REJECT_DUPLICATES, &err);
-    if (!root)
-        return NB_ERR_CORRUPT;
+    uint64_t hlen;
+    json_t *root;
+    NB_TRY(load_header(p, size, &hlen, &root));
     nb__st_file f = {NULL, 0, p + 8 + hlen, size - 8 - (size_t)hlen, NULL};
     nb_status st = parse_header(&f, root);
     json_decref(root);
@@ -205,20 +213,9 @@ nb_status nb__st_parse(nb__st_file *out, const void *bytes, size_t size)
 
 nb_status nb__st_declared_size(const void *header, size_t n, uint64_t *total)
 {
-    const uint8_t *p = header;
-    if (n < 8)
-        return NB_ERR_TRUNCATED;
-    uint64_t hlen = nb__le_get_u64(p);
-    if (hlen > MAX_HEADER)
-        return NB_ERR_LIMIT;
-    if (hlen > n - 8)
-        return NB_ERR_TRUNCATED;
-    if (hlen == 0 || p[8] != '{')
-        return NB_ERR_CORRUPT;
-    json_error_t err;
-    json_t *root = json_loadb((const char *)p + 8, (size_t)hlen, JSON_REJECT_DUPLICATES, &err);
-    if (!root)
-        return NB_ERR_CORRUPT;
+    uint64_t hlen;
+    json_t *root;
+    NB_TRY(load_header(header, n, &hlen, &root));
     /* the data buffer ends where the last range ends (nb__st_parse checks that the ranges tile
        it); a malformed entry is left to nb__st_parse, which will refuse it */
     uint64_t end = 0;
