@@ -2,20 +2,7 @@
 # End-to-end cases for the activations GELU (erf and tanh forms), SiLU, softplus and ELU in the
 # nablas command: the layer spec, training, the model file, info, and the safetensors round
 # trip.  Run by meson test with $NABLAS, $PYTHON and $SRC set.  Usage: activations_test.sh CASE
-set -u
-case_name=$1
-work=$(mktemp -d /tmp/nablas-cli-act-XXXXXX)
-cd "$work" || exit 1
-trap 'rm -rf "$work"' EXIT
-
-fail() { echo "FAIL ($case_name): $*" >&2; exit 1; }
-run() {
-    local want=$1; shift
-    "$NABLAS" "$@" >out 2>err
-    local got=$?
-    [ "$got" -eq "$want" ] || { cat out err >&2; fail "nablas $* exited $got, expected $want"; }
-}
-has() { grep -qF -- "$2" "$1" || { cat "$1" >&2; fail "$1 lacks '$2'"; }; }
+. "$(dirname "$0")/harness.sh"
 
 ACTS="gelu gelu_tanh silu softplus elu"
 

@@ -4,21 +4,8 @@
 # links, outputs that cannot be files refused before training, the reason of a failed write,
 # --resume of a directory.  Run by meson test with $NABLAS, $PYTHON and $SRC set.
 # Usage: cli_guard.sh CASE
-set -u
-case_name=$1
-work=$(mktemp -d /tmp/nablas-guard-XXXXXX)
-trap 'rm -rf "$work"' EXIT
-cd "$work" || exit 1
-
-fail() { echo "FAIL ($case_name): $*" >&2; exit 1; }
+. "$(dirname "$0")/harness.sh"
 skip() { echo "SKIP ($case_name): $*"; exit 77; }
-run() {
-    local want=$1; shift
-    "$NABLAS" "$@" >out 2>err
-    local got=$?
-    [ "$got" -eq "$want" ] || { cat out err >&2; fail "nablas $* exited $got, expected $want"; }
-}
-has() { grep -qF -- "$2" "$1" || { cat "$1" >&2; fail "$1 lacks '$2'"; }; }
 blobs() { "$PYTHON" "$SRC/tools/make_blobs.py" --rows 300 "${1:-blobs.csv}" >/dev/null; }
 train_args=(train --data blobs.csv --label-column species --layers 8:relu,3 --batch 16 --lr 0.05
             --seed 3)

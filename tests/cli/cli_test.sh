@@ -1,21 +1,7 @@
 #!/bin/bash
 # End-to-end cases for the nablas command; run by meson test with $NABLAS (the executable),
 # $PYTHON and $SRC (the source root) set.  Usage: cli_test.sh CASE
-set -u
-case_name=$1
-work=$(mktemp -d /tmp/nablas-cli-XXXXXX)
-cd "$work" || exit 1
-
-fail() { echo "FAIL ($case_name): $*" >&2; exit 1; }
-# run EXPECTED_STATUS CMD...: runs nablas, keeps stdout/stderr in out/err, checks the status.
-run() {
-    local want=$1; shift
-    "$NABLAS" "$@" >out 2>err
-    local got=$?
-    [ "$got" -eq "$want" ] || { cat out err >&2; fail "nablas $* exited $got, expected $want"; }
-}
-has() { grep -qF -- "$2" "$1" || { cat "$1" >&2; fail "$1 lacks '$2'"; }; }
-one_line() { [ "$(wc -l <err)" -eq 1 ] || { cat err >&2; fail "stderr is not one line"; }; }
+. "$(dirname "$0")/harness.sh"
 blobs() { "$PYTHON" "$SRC/tools/make_blobs.py" --rows 300 "${1:-blobs.csv}"; }
 train_blobs() {
     blobs

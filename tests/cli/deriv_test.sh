@@ -1,20 +1,7 @@
 #!/bin/bash
 # End-to-end cases of `nablas predict --jacobian`; run by meson test with $NABLAS, $PYTHON and
 # $SRC set, as cli_test.sh.  Usage: deriv_test.sh CASE
-set -u
-case_name=$1
-work=$(mktemp -d /tmp/nablas-cli-deriv-XXXXXX)
-cd "$work" || exit 1
-trap 'rm -rf "$work"' EXIT
-
-fail() { echo "FAIL ($case_name): $*" >&2; exit 1; }
-run() {
-    local want=$1; shift
-    "$NABLAS" "$@" >out 2>err
-    local got=$?
-    [ "$got" -eq "$want" ] || { cat out err >&2; fail "nablas $* exited $got, expected $want"; }
-}
-has() { grep -qF -- "$2" "$1" || { cat "$1" >&2; fail "$1 lacks '$2'"; }; }
+. "$(dirname "$0")/harness.sh"
 regression_model() {
     "$PYTHON" "$SRC/tools/make_regression.py" --rows 400 --seed 3 reg.csv
     run 0 train --data reg.csv --target-columns price,rent --layers 16:tanh,16:tanh,2 \

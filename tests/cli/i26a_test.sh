@@ -2,21 +2,7 @@
 # End-to-end cases of the reliability round 3 (part A): the memory rule, readers bounded by
 # what they declare, names, option limits and messages.  Run by meson test with $NABLAS,
 # $PYTHON and $SRC set.  Usage: i26a_test.sh CASE
-set -u
-case_name=$1
-work=$(mktemp -d /tmp/nablas-i26a-XXXXXX)
-cd "$work" || exit 1
-trap 'rm -rf "$work"' EXIT
-
-fail() { echo "FAIL ($case_name): $*" >&2; exit 1; }
-run() {
-    local want=$1; shift
-    "$NABLAS" "$@" >out 2>err
-    local got=$?
-    [ "$got" -eq "$want" ] || { cat out err >&2; fail "nablas $* exited $got, expected $want"; }
-}
-has() { grep -qF -- "$2" "$1" || { cat "$1" >&2; fail "$1 lacks '$2'"; }; }
-one_line() { [ "$(wc -l <err)" -eq 1 ] || { cat err >&2; fail "stderr is not one line"; }; }
+. "$(dirname "$0")/harness.sh"
 NUMPY=/usr/bin/python3   # Debian's python3-numpy
 blobs() { "$PYTHON" "$SRC/tools/make_blobs.py" --rows 300 "${1:-blobs.csv}"; }
 B=(--data blobs.csv --label-column species)

@@ -2,20 +2,7 @@
 # End-to-end cases of `nablas export F.onnx` and `nablas import F.onnx` (docs/onnx.md); run by
 # meson test with $NABLAS, $PYTHON and $SRC set, only in a build with the onnx feature.
 # Usage: onnx_test.sh CASE
-set -u
-case_name=$1
-work=$(mktemp -d /tmp/nablas-cli-onnx-XXXXXX)
-cd "$work" || exit 1
-
-fail() { echo "FAIL ($case_name): $*" >&2; exit 1; }
-run() {
-    local want=$1; shift
-    "$NABLAS" "$@" >out 2>err
-    local got=$?
-    [ "$got" -eq "$want" ] || { cat out err >&2; fail "nablas $* exited $got, expected $want"; }
-}
-has() { grep -qF -- "$2" "$1" || { cat "$1" >&2; fail "$1 lacks '$2'"; }; }
-one_line() { [ "$(wc -l <err)" -eq 1 ] || { cat err >&2; fail "stderr is not one line"; }; }
+. "$(dirname "$0")/harness.sh"
 
 case $case_name in
 onnx_round_trip)
