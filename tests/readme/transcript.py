@@ -10,8 +10,9 @@ tools/make_regression.py houses.csv), with `nablas` on PATH and `tools/demo.sh` 
 the demo the build made (DEMO).  A page may name commands that make the files its transcripts
 start from (a model trained in another page's session) in lines
 "<!-- transcript-setup: COMMAND -->"; they run first, and must succeed.  Numbers are compared as "#"
-(timings and the last digits of a float differ from machine to machine; the words, the lines
-and their order must not), and runs of spaces as one.  A block that follows the line
+(timings and the last digits of a float differ from machine to machine and from build to
+build, and so do checksums of floats; the words, the lines and their order must not), and runs
+of spaces as one.  A block that follows the line
 "<!-- transcript: varies by CPU -->" (an iterative method whose path depends on the last bit
 of a float) must run without error and end with the line the page shows.
 
@@ -26,6 +27,7 @@ import tempfile
 
 SETUP = re.compile(r"^<!-- transcript-setup: (.*) -->$", re.M)
 NUMBER = re.compile(r"-?[0-9]+(\.[0-9]+)?([eE][-+]?[0-9]+)?")
+HEX = re.compile(r"\b(?=[0-9a-f]*[0-9])[0-9a-f]{6,}\b")  # checksums: the bits of the floats
 
 
 VARIES = "<!-- transcript: varies by CPU -->"
@@ -66,7 +68,7 @@ def parse(lines):
 
 
 def norm(line):
-    return " ".join(NUMBER.sub("#", line).split())
+    return " ".join(NUMBER.sub("#", HEX.sub("#", line)).split())
 
 
 def main():
