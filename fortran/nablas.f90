@@ -21,6 +21,17 @@
 ! j(:, :, r) is that row's Jacobian matrix, as LAPACK wants it); nb_jvp fills jv(outputs, rows)
 ! with J v per row from v(inputs, rows); nb_vjp fills uj(inputs, rows) with u^T J per row from
 ! u(outputs, rows).  All in the data's units (the model's standardisations applied).
+!
+! Prediction in one call, as `nablas predict` answers (include/nablas/predict.h): a
+! type(nb_model) loaded by nb_model_load keeps the whole model file (network, standardisations,
+! loss, class names); a type(nb_predictor) made from it by nb_predictor_create predicts in the
+! user's units: regression in the targets' units (the target standardisation undone), softmax
+! probabilities for classifiers (each column of y sums to 1).  nb_predictor_run and
+! nb_predictor_classes take real(4) or real(8) arrays x(inputs, rows) without copies (real(8)
+! is narrowed to float in the predictor's own buffers, block by block; the network computes in
+! float32).  Classes are 1-based, as Fortran indexes: nb_class_name(model, k) is the name of
+! class k.  After nb_predictor_create nothing allocates; one predictor per thread.  The model
+! must outlive its predictors.
 module nablas
   use, intrinsic :: iso_c_binding
   implicit none
@@ -59,6 +70,27 @@ module nablas
     integer :: inputs = 0, outputs = 0
   end type
   public :: nb_load_onnx, nb_save_onnx, nb_has_onnx
+
+  ! A loaded model file; classes: the number of class names (0 for regression, or a
+  ! classifier saved without names); loss: NB_LOSS_*.
+  type, public :: nb_model
+    type(c_ptr) :: m = c_null_ptr
+    integer :: inputs = 0, outputs = 0, classes = 0, loss = NB_LOSS_MSE
+  end type
+  ! A predictor for one model (which must outlive it); one per thread.
+  type, public :: nb_predictor
+    type(c_ptr) :: p = c_null_ptr
+    integer :: inputs = 0, outputs = 0
+  end type
+  public :: nb_model_load, nb_model_free, nb_class_name, nb_predictor_create, nb_predictor_free
+  public :: nb_predictor_run, nb_predictor_classes
+  ! real(4) and real(8) arrays alike
+  interface nb_predictor_run
+    module procedure predictor_run_r4, predictor_run_r8
+  end interface
+  interface nb_predictor_classes
+    module procedure predictor_classes_r4, predictor_classes_r8
+  end interface
 
   type, bind(C) :: nb_layer_spec
     integer(c_size_t) :: units
@@ -193,6 +225,60 @@ module nablas
       import :: c_ptr, c_int, nb_tensor
       type(c_ptr), value :: ctx, y
       type(nb_tensor), intent(in) :: x, u, uj
+    end function
+    integer(c_int) function c_fortran_model_load(m, path) bind(C, name='nb_fortran_model_load')
+      import :: c_ptr, c_int, c_char
+      type(c_ptr), intent(out) :: m
+      character(kind=c_char), intent(in) :: path(*)
+    end function
+    subroutine c_fortran_model_free(m) bind(C, name='nb_fortran_model_free')
+      import :: c_ptr
+      type(c_ptr), value :: m
+    end subroutine
+    subroutine c_fortran_model_info(m, inputs, outputs, classes, loss) &
+        bind(C, name='nb_fortran_model_info')
+      import :: c_ptr, c_size_t, c_int
+      type(c_ptr), value :: m
+      integer(c_size_t), intent(out) :: inputs, outputs, classes
+      integer(c_int), intent(out) :: loss
+    end subroutine
+    type(c_ptr) function c_fortran_class_name(m, k) bind(C, name='nb_fortran_class_name')
+      import :: c_ptr, c_size_t
+      type(c_ptr), value :: m
+      integer(c_size_t), value :: k
+    end function
+    integer(c_int) function c_predictor_create(p, m, max_batch) bind(C, name='nb_predictor_create')
+      import :: c_ptr, c_int, c_size_t
+      type(c_ptr), intent(out) :: p
+      type(c_ptr), value :: m
+      integer(c_size_t), value :: max_batch
+    end function
+    subroutine c_predictor_free(p) bind(C, name='nb_predictor_free')
+      import :: c_ptr
+      type(c_ptr), value :: p
+    end subroutine
+    integer(c_int) function c_predictor_run(p, x, y) bind(C, name='nb_predictor_run')
+      import :: c_ptr, c_int, nb_tensor
+      type(c_ptr), value :: p
+      type(nb_tensor), intent(in) :: x, y
+    end function
+    integer(c_int) function c_predictor_classes(p, x, classes) bind(C, name='nb_predictor_classes')
+      import :: c_ptr, c_int, c_size_t, nb_tensor
+      type(c_ptr), value :: p
+      type(nb_tensor), intent(in) :: x
+      integer(c_size_t), intent(out) :: classes(*)
+    end function
+    integer(c_int) function c_predictor_run_f64(p, x, rows, y) bind(C, name='nb_predictor_run_f64')
+      import :: c_ptr, c_int, c_size_t
+      type(c_ptr), value :: p, x, y
+      integer(c_size_t), value :: rows
+    end function
+    integer(c_int) function c_predictor_classes_f64(p, x, rows, classes) &
+        bind(C, name='nb_predictor_classes_f64')
+      import :: c_ptr, c_int, c_size_t
+      type(c_ptr), value :: p, x
+      integer(c_size_t), value :: rows
+      integer(c_size_t), intent(out) :: classes(*)
     end function
     type(c_ptr) function c_status_str(status) bind(C, name='nb_status_str')
       import :: c_ptr, c_int
@@ -504,6 +590,134 @@ contains
     end if
   end function
 
+  ! Loads a model file (made by `nablas train`, import or nb_save) whole: network,
+  ! standardisations, loss, class names.  On success it replaces (and frees) what model held;
+  ! on failure model is unchanged.
+  integer function nb_model_load(model, path) result(status)
+    type(nb_model), intent(inout) :: model
+    character(len=*), intent(in) :: path
+    type(c_ptr) :: made
+    integer(c_size_t) :: inputs, outputs, classes
+    integer(c_int) :: loss
+    status = c_fortran_model_load(made, c_string(path))
+    if (status /= NB_OK) return
+    call nb_model_free(model)
+    call c_fortran_model_info(made, inputs, outputs, classes, loss)
+    model%m = made
+    model%inputs = int(inputs)
+    model%outputs = int(outputs)
+    model%classes = int(classes)
+    model%loss = int(loss)
+  end function
+
+  ! Releases the model; safe on a freed or never-loaded one.  Free its predictors first.
+  subroutine nb_model_free(model)
+    type(nb_model), intent(inout) :: model
+    call c_fortran_model_free(model%m)
+    model = nb_model()
+  end subroutine
+
+  ! The name of class k (1..model%classes), or '' for any other k or a model without names.
+  function nb_class_name(model, k) result(name)
+    type(nb_model), intent(in) :: model
+    integer, intent(in) :: k
+    character(len=:), allocatable :: name
+    name = ''
+    if (k < 1 .or. k > model%classes) return
+    name = c_text(c_fortran_class_name(model%m, int(k - 1, c_size_t)))
+  end function
+
+  ! A predictor for model, processing up to max_batch rows at a time (default 256; any number
+  ! of rows per call).  On success it replaces (and frees) what pred held; on failure pred is
+  ! unchanged.  NB_ERR_NULL for a model not loaded, NB_ERR_SHAPE for max_batch < 1.
+  integer function nb_predictor_create(pred, model, max_batch) result(status)
+    type(nb_predictor), intent(inout) :: pred
+    type(nb_model), intent(in) :: model
+    integer, intent(in), optional :: max_batch
+    type(c_ptr) :: made
+    integer(c_size_t) :: mb
+    mb = 256
+    if (present(max_batch)) then
+      status = NB_ERR_SHAPE
+      if (max_batch < 1) return
+      mb = int(max_batch, c_size_t)
+    end if
+    status = c_predictor_create(made, model%m, mb)
+    if (status /= NB_OK) return
+    call nb_predictor_free(pred)
+    pred%p = made
+    pred%inputs = model%inputs
+    pred%outputs = model%outputs
+  end function
+
+  ! Releases the predictor; safe on a freed or never-made one.
+  subroutine nb_predictor_free(pred)
+    type(nb_predictor), intent(inout) :: pred
+    call c_predictor_free(pred%p)
+    pred = nb_predictor()
+  end subroutine
+
+  ! nb_predictor_run(pred, x, y): y(outputs, rows) = the model's answer for x(inputs, rows),
+  ! both real(4) or both real(8).  NB_ERR_NULL (predictor not made), NB_ERR_SHAPE (widths or
+  ! row counts differ); y is untouched on failure.
+  integer function predictor_run_r4(pred, x, y) result(status)
+    type(nb_predictor), intent(inout) :: pred
+    real(c_float), intent(in), target, contiguous :: x(:, :)
+    real(c_float), intent(inout), target, contiguous :: y(:, :)
+    status = run_check(pred, size(x, 1), size(x, 2), size(y, 1), size(y, 2))
+    if (status /= NB_OK .or. size(x, 2) == 0) return
+    status = c_predictor_run(pred%p, tensor(x), tensor(y))
+  end function
+
+  integer function predictor_run_r8(pred, x, y) result(status)
+    type(nb_predictor), intent(inout) :: pred
+    real(c_double), intent(in), target, contiguous :: x(:, :)
+    real(c_double), intent(inout), target, contiguous :: y(:, :)
+    status = run_check(pred, size(x, 1), size(x, 2), size(y, 1), size(y, 2))
+    if (status /= NB_OK .or. size(x, 2) == 0) return
+    status = c_predictor_run_f64(pred%p, c_loc(x), int(size(x, 2), c_size_t), c_loc(y))
+  end function
+
+  ! nb_predictor_classes(pred, x, classes): classes(r) = the class (1-based) of column r of
+  ! x(inputs, rows), real(4) or real(8): the largest output, or for one output 2 if it is
+  ! >= 0.5, else 1.  NB_ERR_STATE for a regression model; classes is untouched on failure.
+  integer function predictor_classes_r4(pred, x, classes) result(status)
+    type(nb_predictor), intent(inout) :: pred
+    real(c_float), intent(in), target, contiguous :: x(:, :)
+    integer, intent(inout) :: classes(:)
+    integer(c_size_t) :: c(256)
+    type(nb_tensor) :: tx
+    integer :: s, n
+    status = run_check(pred, size(x, 1), size(x, 2), pred%outputs, size(classes))
+    if (status /= NB_OK) return
+    ! through a fixed buffer of C's size_t, 256 rows at a time: nothing allocates
+    do s = 1, size(x, 2), size(c)
+      n = min(size(c), size(x, 2) - s + 1)
+      tx%rows = int(n, c_size_t)
+      tx%cols = int(size(x, 1), c_size_t)
+      tx%data = c_loc(x(1, s))
+      status = c_predictor_classes(pred%p, tx, c)
+      if (status /= NB_OK) return
+      classes(s:s + n - 1) = int(c(1:n)) + 1
+    end do
+  end function
+
+  integer function predictor_classes_r8(pred, x, classes) result(status)
+    type(nb_predictor), intent(inout) :: pred
+    real(c_double), intent(in), target, contiguous :: x(:, :)
+    integer, intent(inout) :: classes(:)
+    integer(c_size_t) :: c(256)
+    integer :: s, n
+    status = run_check(pred, size(x, 1), size(x, 2), pred%outputs, size(classes))
+    if (status /= NB_OK) return
+    do s = 1, size(x, 2), size(c)
+      n = min(size(c), size(x, 2) - s + 1)
+      status = c_predictor_classes_f64(pred%p, c_loc(x(1, s)), int(n, c_size_t), c)
+      if (status /= NB_OK) return
+      classes(s:s + n - 1) = int(c(1:n)) + 1
+    end do
+  end function
+
   ! The text of a status code.
   function nb_message(status) result(msg)
     integer, intent(in) :: status
@@ -528,6 +742,35 @@ contains
     tensor%rows = int(size(a, 2), c_size_t)
     tensor%cols = int(size(a, 1), c_size_t)
     tensor%data = c_loc(a)
+  end function
+
+  ! The common checks of the predictor calls: made, x(inputs, rows), out(outputs, rows).
+  integer function run_check(pred, x_cols, x_rows, out_cols, out_rows) result(status)
+    type(nb_predictor), intent(in) :: pred
+    integer, intent(in) :: x_cols, x_rows, out_cols, out_rows
+    status = NB_ERR_NULL
+    if (.not. c_associated(pred%p)) return
+    status = NB_ERR_SHAPE
+    if (x_cols /= pred%inputs .or. out_cols /= pred%outputs .or. x_rows /= out_rows) return
+    status = NB_OK
+  end function
+
+  ! A NUL-terminated C string as a Fortran string ('' for NULL).
+  function c_text(p) result(text)
+    type(c_ptr), intent(in) :: p
+    character(len=:), allocatable :: text
+    character(kind=c_char), pointer :: chars(:)
+    integer :: n, i
+    if (.not. c_associated(p)) then
+      text = ''
+      return
+    end if
+    n = int(c_strlen(p))
+    call c_f_pointer(p, chars, [n])
+    allocate (character(len=n) :: text)
+    do i = 1, n
+      text(i:i) = chars(i)
+    end do
   end function
 
   function c_string(s) result(c)

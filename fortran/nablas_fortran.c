@@ -2,6 +2,8 @@
    those taking option structs that later versions extend (training's nb_train_opts, the
    derivative context's nb_deriv_opts) or a struct that grows with the file format (nb_model).
    The module passes the few options it sets and these start from the defaults. */
+#include <stdlib.h>
+
 #include "nablas.h"
 
 nb_status nb_fortran_train(nb_net *net, const nb_tensor *X, const nb_tensor *T, int loss,
@@ -116,4 +118,51 @@ nb_status nb_fortran_deriv_create(nb_deriv_ctx **ctx, const nb_net *net, const n
     o.probabilities = probabilities != 0;
     o.mode = (nb_deriv_mode)mode;
     return nb_deriv_ctx_create(ctx, net, &o, max_batch);
+}
+
+/* A whole model (nb_model, whose struct grows with the format) behind a pointer, for the
+   predictor: the network, its standardisations, loss and class names stay together. */
+nb_status nb_fortran_model_load(nb_model **out, const char *path);
+void nb_fortran_model_free(nb_model *m);
+void nb_fortran_model_info(const nb_model *m, size_t *inputs, size_t *outputs, size_t *classes,
+                           int *loss);
+const char *nb_fortran_class_name(const nb_model *m, size_t k);
+
+nb_status nb_fortran_model_load(nb_model **out, const char *path)
+{
+    if (!out || !path)
+        return NB_ERR_NULL;
+    nb_model *m = malloc(sizeof *m);
+    if (!m)
+        return NB_ERR_NOMEM;
+    nb_status st = nb_model_load(m, path);
+    if (st != NB_OK) {
+        free(m);
+        return st;
+    }
+    *out = m;
+    return NB_OK;
+}
+
+void nb_fortran_model_free(nb_model *m)
+{
+    nb_model_free(m);
+    free(m);
+}
+
+void nb_fortran_model_info(const nb_model *m, size_t *inputs, size_t *outputs, size_t *classes,
+                           int *loss)
+{
+    *inputs = m ? nb_net_inputs(m->net) : 0;
+    *outputs = m ? nb_net_outputs(m->net) : 0;
+    *classes = m && m->class_names ? m->n_classes : 0;
+    *loss = m ? (int)m->loss : 0;
+}
+
+/* The name of class k (0-based; NUL-terminated as loaded), or NULL. */
+const char *nb_fortran_class_name(const nb_model *m, size_t k)
+{
+    if (!m || !m->class_names || k >= m->n_classes)
+        return NULL;
+    return m->class_names[k];
 }

@@ -38,3 +38,31 @@ int nbf_test_make_model(const char *path, const float *x, size_t rows, float *y)
     nb_net_free(net);
     return (int)st;
 }
+
+int nbf_test_predict_file(const char *path, const float *x, size_t rows, size_t inputs, float *y,
+                          size_t outputs, int *classes);
+
+/* C's answer for the model file at path: y (rows x outputs) from nb_model_predict, and, when
+   classes is not NULL, the 1-based classes from nb_predictor_classes. */
+int nbf_test_predict_file(const char *path, const float *x, size_t rows, size_t inputs, float *y,
+                          size_t outputs, int *classes)
+{
+    nb_model m;
+    nb_status st = nb_model_load(&m, path);
+    if (st != NB_OK)
+        return (int)st;
+    nb_tensor X = {rows, inputs, (float *)x}, Y = {rows, outputs, y};
+    st = nb_model_predict(&m, &X, &Y);
+    nb_predictor *p = NULL;
+    if (st == NB_OK && classes)
+        st = nb_predictor_create(&p, &m, 16);
+    for (size_t i = 0; st == NB_OK && classes && i < rows; i++) {
+        size_t c;
+        nb_tensor Xi = {1, inputs, (float *)x + i * inputs};
+        st = nb_predictor_classes(p, &Xi, &c);
+        classes[i] = (int)c + 1;
+    }
+    nb_predictor_free(p);
+    nb_model_free(&m);
+    return (int)st;
+}

@@ -42,6 +42,27 @@ nb_status nb_predictor_run(nb_predictor *p, const nb_tensor *X, nb_tensor *Y);
    class names whose loss is MSE). */
 nb_status nb_predictor_classes(nb_predictor *p, const nb_tensor *X, size_t *classes);
 
+/* The same in double precision, for callers whose data are doubles (the network still computes
+   in float32).  x is rows x the network's inputs and y rows x its outputs, row-major doubles
+   in the caller's memory (a Fortran x(inputs, rows) is that matrix).  The predictor narrows
+   up to max_batch rows at a time into float buffers it made at create time (nothing
+   allocates), runs nb_predictor_run on them and widens the answers, so on inputs that are
+   floats already the results are the float path's, bit for bit, widened.  Narrowing rounds
+   to nearest as a cast does; a finite double beyond float's range becomes +-infinity (as an
+   IEEE cast would make it), so that row's outputs are non-finite as for any non-finite input;
+   nothing is refused for its value.  NB_ERR_NULL (p, x or y NULL; x may be NULL when rows is
+   0), NB_ERR_ALIAS (x and y overlap), NB_ERR_OVERFLOW (rows x width beyond size_t).  rows 0 is
+   a no-op.  On failure y is untouched; a failure in a later block (none is expected after
+   the checks) leaves the earlier blocks' rows written. */
+nb_status nb_predictor_run_f64(nb_predictor *p, const double *x, size_t rows, double *y);
+/* classes[i] as nb_predictor_classes for the double rows x (rows x inputs).  NB_ERR_NULL,
+   NB_ERR_STATE (not a classifier), NB_ERR_OVERFLOW. */
+nb_status nb_predictor_classes_f64(nb_predictor *p, const double *x, size_t rows,
+                                   size_t *classes);
+/* The network's widths, for callers that pass bare arrays (0 for a NULL predictor). */
+size_t nb_predictor_inputs(const nb_predictor *p);
+size_t nb_predictor_outputs(const nb_predictor *p);
+
 /* One call without a predictor: creates one for X's rows, runs it and frees it (so it
    allocates; use a predictor in a loop).  Statuses as nb_predictor_create and _run. */
 nb_status nb_model_predict(const nb_model *m, const nb_tensor *X, nb_tensor *Y);

@@ -1,5 +1,5 @@
 /* No heap allocation in prediction after its context exists: nb_predictor_run and
-   nb_predictor_classes on a softmax classifier and on a regression model with a target
+   nb_predictor_classes (and their _f64 twins) on a softmax classifier and on a regression model with a target
    standardisation, many rows in chunks. */
 #include <criterion/criterion.h>
 #include <stdlib.h>
@@ -27,12 +27,20 @@ static void check(nb_loss loss, bool target_norm)
     nb_predictor *p;
     cr_assert_eq(nb_predictor_create(&p, &m, 32), NB_OK); /* 100 rows: 4 chunks */
     size_t cls[ROWS];
+    static double xd[ROWS * IN], yd[ROWS * OUT];
+    for (size_t i = 0; i < ROWS * IN; i++)
+        xd[i] = x[i];
     alloc_count_start();
     nb_status s1 = nb_predictor_run(p, &X, &Y);
     nb_status s2 = loss == NB_LOSS_MSE ? NB_OK : nb_predictor_classes(p, &X, cls);
+    /* the double interface narrows through the predictor's own buffers */
+    nb_status s3 = nb_predictor_run_f64(p, xd, ROWS, yd);
+    nb_status s4 = loss == NB_LOSS_MSE ? NB_OK : nb_predictor_classes_f64(p, xd, ROWS, cls);
     size_t n = alloc_count_stop();
     cr_assert_eq(s1, NB_OK);
     cr_assert_eq(s2, NB_OK);
+    cr_assert_eq(s3, NB_OK);
+    cr_assert_eq(s4, NB_OK);
     cr_assert_eq(n, 0, "%zu allocations while predicting", n);
     nb_predictor_free(p);
     nb_net_free(m.net);
