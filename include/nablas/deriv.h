@@ -89,6 +89,28 @@ nb_status nb_deriv_jvp(nb_deriv_ctx *ctx, const nb_tensor *X, const nb_tensor *V
 nb_status nb_deriv_vjp(nb_deriv_ctx *ctx, const nb_tensor *X, const nb_tensor *U, nb_tensor *UJ,
                        nb_tensor *Y);
 
+/* The same in double precision, for callers whose data are doubles (the network still computes
+   in float32): bare row-major double arrays in the caller's memory, rows rows each: x
+   (rows x inputs), v (rows x inputs), u (rows x outputs), J (rows x (outputs * inputs), the
+   layout above; JT each row's block transposed), jv (rows x outputs), uj (rows x inputs), y
+   (rows x outputs, or NULL).  The context narrows up to max_batch rows at a time into float
+   buffers it made at creation (nothing allocates), runs the float call on them and widens
+   the results, so on inputs that are floats already they are the float call's, bit for bit.
+   Statuses as above: NB_ERR_NULL, NB_ERR_SHAPE (rows 0), NB_ERR_ALIAS (an output overlaps an
+   input or the other output), NB_ERR_NONFINITE (x, v or u holds a NaN, an infinity, or a
+   finite double that rounds to a float infinity, |value| >= FLT_MAX + half an ulp),
+   NB_ERR_OVERFLOW (rows x width beyond size_t); every input is checked before any output is
+   written.  The float buffers cost max_batch * (inputs * outputs + 2 * (inputs + outputs))
+   floats per context. */
+nb_status nb_deriv_jacobian_f64(nb_deriv_ctx *ctx, const double *x, size_t rows, double *J,
+                                double *y);
+nb_status nb_deriv_jacobian_t_f64(nb_deriv_ctx *ctx, const double *x, size_t rows, double *JT,
+                                  double *y);
+nb_status nb_deriv_jvp_f64(nb_deriv_ctx *ctx, const double *x, const double *v, size_t rows,
+                           double *jv, double *y);
+nb_status nb_deriv_vjp_f64(nb_deriv_ctx *ctx, const double *x, const double *u, size_t rows,
+                           double *uj, double *y);
+
 #ifdef __cplusplus
 }
 #endif

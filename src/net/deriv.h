@@ -43,7 +43,19 @@ struct nb_deriv_ctx {
     float *t[2];    /* t_cap floats each: the tangents of a block of rows, alternately */
     size_t t_cap;
     float *block;   /* the single allocation z, a, d, p, sm and xn live in */
+    float *f64;     /* the _f64 calls' float copies of a chunk (net/deriv_f64_buf.c) */
 };
+
+/* Makes ctx->f64 for a context whose other fields are set (net/deriv_f64_buf.c):
+   NB_ERR_OVERFLOW or NB_ERR_NOMEM; freed with the context. */
+nb_status nb__deriv_f64_alloc(nb_deriv_ctx *ctx);
+/* The _f64 calls' buffers in ctx->f64: x and the tangents in (max_batch x inputs each, or
+   outputs for u), the results out (max_batch x max(inputs * outputs, inputs, outputs)), y
+   (max_batch x outputs). */
+typedef struct nb__deriv_f64_bufs {
+    float *x, *w, *out, *y;
+} nb__deriv_f64_bufs;
+nb__deriv_f64_bufs nb__deriv_f64_layout(const nb_deriv_ctx *ctx);
 
 /* n rows of x through the network, keeping what the sweeps need; the output s(f(.)) of each
    row (before the target standardisation) is returned (n x outputs, in the context). */

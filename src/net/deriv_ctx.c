@@ -22,6 +22,7 @@ void nb_deriv_ctx_free(nb_deriv_ctx *ctx)
     if (!ctx)
         return;
     free(ctx->block);
+    free(ctx->f64);
     free(ctx->t[0]);
     free(ctx->t[1]);
     free(ctx->z);
@@ -119,6 +120,11 @@ nb_status nb_deriv_ctx_create(nb_deriv_ctx **out, const nb_net *net, const nb_de
     }
     if (o.norm)
         c->xn = p;
+    nb_status st = nb__deriv_f64_alloc(c);
+    if (st != NB_OK) {
+        nb_deriv_ctx_free(c);
+        return st;
+    }
     *out = c;
     return NB_OK;
 }
