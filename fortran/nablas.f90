@@ -20,7 +20,10 @@
 ! nb_jacobian fills j(outputs, inputs, rows) with j(i, k, r) = dy_i/dx_k of row r (each
 ! j(:, :, r) is that row's Jacobian matrix, as LAPACK wants it); nb_jvp fills jv(outputs, rows)
 ! with J v per row from v(inputs, rows); nb_vjp fills uj(inputs, rows) with u^T J per row from
-! u(outputs, rows).  All in the data's units (the model's standardisations applied).
+! u(outputs, rows).  All in the data's units (the model's standardisations applied).  The three
+! are generic: all arrays real(4), or all real(8) (narrowed to float in the context's own
+! buffers, block by block; the same bits as real(4) on real(4) values; NB_ERR_NONFINITE for a
+! value beyond real(4)'s range).
 !
 ! Prediction in one call, as `nablas predict` answers (include/nablas/predict.h): a
 ! type(nb_model) loaded by nb_model_load keeps the whole model file (network, standardisations,
@@ -90,6 +93,15 @@ module nablas
   end interface
   interface nb_predictor_classes
     module procedure predictor_classes_r4, predictor_classes_r8
+  end interface
+  interface nb_jacobian
+    module procedure jacobian_r4, jacobian_r8
+  end interface
+  interface nb_jvp
+    module procedure jvp_r4, jvp_r8
+  end interface
+  interface nb_vjp
+    module procedure vjp_r4, vjp_r8
   end interface
 
   type, bind(C) :: nb_layer_spec
@@ -279,6 +291,22 @@ module nablas
       type(c_ptr), value :: p, x
       integer(c_size_t), value :: rows
       integer(c_size_t), intent(out) :: classes(*)
+    end function
+    integer(c_int) function c_deriv_jacobian_t_f64(ctx, x, rows, jt, y) &
+        bind(C, name='nb_deriv_jacobian_t_f64')
+      import :: c_ptr, c_int, c_size_t
+      type(c_ptr), value :: ctx, x, jt, y
+      integer(c_size_t), value :: rows
+    end function
+    integer(c_int) function c_deriv_jvp_f64(ctx, x, v, rows, jv, y) bind(C, name='nb_deriv_jvp_f64')
+      import :: c_ptr, c_int, c_size_t
+      type(c_ptr), value :: ctx, x, v, jv, y
+      integer(c_size_t), value :: rows
+    end function
+    integer(c_int) function c_deriv_vjp_f64(ctx, x, u, rows, uj, y) bind(C, name='nb_deriv_vjp_f64')
+      import :: c_ptr, c_int, c_size_t
+      type(c_ptr), value :: ctx, x, u, uj, y
+      integer(c_size_t), value :: rows
     end function
     type(c_ptr) function c_status_str(status) bind(C, name='nb_status_str')
       import :: c_ptr, c_int
@@ -539,7 +567,7 @@ contains
   ! j(outputs, inputs, rows): j(:, :, r) = dy/dx of row r of x(inputs, rows); y(outputs, rows),
   ! if present, gets the outputs.  j's memory is C's rows x inputs x outputs, which
   ! nb_deriv_jacobian_t writes directly.
-  integer function nb_jacobian(ctx, x, j, y) result(status)
+  integer function jacobian_r4(ctx, x, j, y) result(status)
     type(nb_deriv), intent(inout) :: ctx
     real(c_float), intent(in), target, contiguous :: x(:, :)
     real(c_float), intent(inout), target, contiguous :: j(:, :, :)
@@ -561,7 +589,7 @@ contains
   end function
 
   ! jv(outputs, rows): J v for each row, v(inputs, rows) (forward mode).
-  integer function nb_jvp(ctx, x, v, jv, y) result(status)
+  integer function jvp_r4(ctx, x, v, jv, y) result(status)
     type(nb_deriv), intent(inout) :: ctx
     real(c_float), intent(in), target, contiguous :: x(:, :), v(:, :)
     real(c_float), intent(inout), target, contiguous :: jv(:, :)
@@ -576,7 +604,7 @@ contains
   end function
 
   ! uj(inputs, rows): u^T J for each row, u(outputs, rows) (reverse mode).
-  integer function nb_vjp(ctx, x, u, uj, y) result(status)
+  integer function vjp_r4(ctx, x, u, uj, y) result(status)
     type(nb_deriv), intent(inout) :: ctx
     real(c_float), intent(in), target, contiguous :: x(:, :), u(:, :)
     real(c_float), intent(inout), target, contiguous :: uj(:, :)
@@ -718,6 +746,63 @@ contains
     end do
   end function
 
+  ! The real(8) forms of nb_jacobian, nb_jvp and nb_vjp (C's nb_deriv_*_f64): the same
+  ! arrays in real(8), narrowed to float block by block in the context's own buffers.
+  integer function jacobian_r8(ctx, x, j, y) result(status)
+    type(nb_deriv), intent(inout) :: ctx
+    real(c_double), intent(in), target, contiguous :: x(:, :)
+    real(c_double), intent(inout), target, contiguous :: j(:, :, :)
+    real(c_double), intent(inout), target, contiguous, optional :: y(:, :)
+    type(c_ptr) :: py
+    status = NB_ERR_NULL
+    if (.not. c_associated(ctx%ctx)) return
+    status = NB_ERR_SHAPE
+    if (size(x, 1) /= ctx%inputs .or. size(j, 1) /= ctx%outputs .or. size(j, 2) /= ctx%inputs &
+        .or. size(j, 3) /= size(x, 2) .or. size(x, 2) < 1) return
+    py = c_null_ptr
+    if (present(y)) then
+      if (size(y, 1) /= ctx%outputs .or. size(y, 2) /= size(x, 2)) return
+      py = c_loc(y)
+    end if
+    status = c_deriv_jacobian_t_f64(ctx%ctx, c_loc(x), int(size(x, 2), c_size_t), c_loc(j), py)
+  end function
+
+  integer function jvp_r8(ctx, x, v, jv, y) result(status)
+    type(nb_deriv), intent(inout) :: ctx
+    real(c_double), intent(in), target, contiguous :: x(:, :), v(:, :)
+    real(c_double), intent(inout), target, contiguous :: jv(:, :)
+    real(c_double), intent(inout), target, contiguous, optional :: y(:, :)
+    type(c_ptr) :: py
+    status = deriv_check(ctx, x, ctx%inputs, v, ctx%outputs, jv)
+    if (status /= NB_OK) return
+    status = NB_ERR_SHAPE
+    py = c_null_ptr
+    if (present(y)) then
+      if (size(y, 1) /= ctx%outputs .or. size(y, 2) /= size(x, 2)) return
+      py = c_loc(y)
+    end if
+    status = c_deriv_jvp_f64(ctx%ctx, c_loc(x), c_loc(v), int(size(x, 2), c_size_t), c_loc(jv), &
+                             py)
+  end function
+
+  integer function vjp_r8(ctx, x, u, uj, y) result(status)
+    type(nb_deriv), intent(inout) :: ctx
+    real(c_double), intent(in), target, contiguous :: x(:, :), u(:, :)
+    real(c_double), intent(inout), target, contiguous :: uj(:, :)
+    real(c_double), intent(inout), target, contiguous, optional :: y(:, :)
+    type(c_ptr) :: py
+    status = deriv_check(ctx, x, ctx%outputs, u, ctx%inputs, uj)
+    if (status /= NB_OK) return
+    status = NB_ERR_SHAPE
+    py = c_null_ptr
+    if (present(y)) then
+      if (size(y, 1) /= ctx%outputs .or. size(y, 2) /= size(x, 2)) return
+      py = c_loc(y)
+    end if
+    status = c_deriv_vjp_f64(ctx%ctx, c_loc(x), c_loc(u), int(size(x, 2), c_size_t), c_loc(uj), &
+                             py)
+  end function
+
   ! The text of a status code.
   function nb_message(status) result(msg)
     integer, intent(in) :: status
@@ -752,6 +837,20 @@ contains
     if (.not. c_associated(pred%p)) return
     status = NB_ERR_SHAPE
     if (x_cols /= pred%inputs .or. out_cols /= pred%outputs .or. x_rows /= out_rows) return
+    status = NB_OK
+  end function
+
+  ! The real(8) JVP/VJP checks: a context, x(inputs, rows) with rows >= 1, w(w_rows, rows)
+  ! and r(r_rows, rows).
+  integer function deriv_check(ctx, x, w_rows, w, r_rows, r) result(status)
+    type(nb_deriv), intent(in) :: ctx
+    real(c_double), intent(in) :: x(:, :), w(:, :), r(:, :)
+    integer, intent(in) :: w_rows, r_rows
+    status = NB_ERR_NULL
+    if (.not. c_associated(ctx%ctx)) return
+    status = NB_ERR_SHAPE
+    if (size(x, 1) /= ctx%inputs .or. size(x, 2) < 1 .or. size(w, 1) /= w_rows .or. &
+        size(w, 2) /= size(x, 2) .or. size(r, 1) /= r_rows .or. size(r, 2) /= size(x, 2)) return
     status = NB_OK
   end function
 

@@ -28,6 +28,7 @@ program test_predictor
   call regression()
   call classifier()
   call errors()
+  call derivatives_r8()
   if (failures > 0) then
     print '(i0, a)', failures, ' check(s) failed'
     error stop 1
@@ -172,6 +173,45 @@ contains
     call check(k == NB_OK, 'no rows')
     call nb_predictor_free(pred)
     call nb_model_free(model)
+  end subroutine
+
+  ! nb_jacobian, nb_jvp and nb_vjp on real(8) arrays: the real(4) results widened, bit for bit.
+  subroutine derivatives_r8()
+    type(nb_net) :: net
+    type(nb_deriv) :: ctx
+    real(c_float) :: x(3, 5), v(3, 5), u(2, 5), j(2, 3, 5), y(2, 5), jv(2, 5), uj(3, 5)
+    real(c_double) :: x8(3, 5), v8(3, 5), u8(2, 5), j8(2, 3, 5), y8(2, 5), jv8(2, 5), uj8(3, 5)
+    integer :: r, i
+    do r = 1, 5
+      do i = 1, 3
+        x(i, r) = real(i, c_float) * 0.9 - real(r, c_float) * 0.6
+        v(i, r) = real(mod(i * r, 4), c_float) - 1.5
+      end do
+      u(:, r) = [real(r, c_float) * 0.5, 1.0 - r]
+    end do
+    x8 = real(x, c_double)
+    v8 = real(v, c_double)
+    u8 = real(u, c_double)
+    call check(nb_load(net, 'pred_reg.nbm') == NB_OK, 'nb_load for derivatives')
+    call check(nb_deriv_create(ctx, net, 2) == NB_OK, 'nb_deriv_create, chunks of 2 rows')
+    call check(nb_jacobian(ctx, x, j, y) == NB_OK, 'nb_jacobian real(4)')
+    call check(nb_jacobian(ctx, x8, j8, y8) == NB_OK, 'nb_jacobian real(8)')
+    call check(same_widened(reshape(j, [6, 5]), reshape(j8, [6, 5])), 'jacobian real(8) == real(4)')
+    call check(same_widened(y, y8), 'outputs real(8) == real(4)')
+    call check(maxval(abs(j8)) > 0, 'a nonzero Jacobian')
+    call check(nb_jvp(ctx, x, v, jv) == NB_OK, 'nb_jvp real(4)')
+    call check(nb_jvp(ctx, x8, v8, jv8) == NB_OK, 'nb_jvp real(8)')
+    call check(same_widened(jv, jv8), 'jvp real(8) == real(4)')
+    call check(nb_vjp(ctx, x, u, uj) == NB_OK, 'nb_vjp real(4)')
+    call check(nb_vjp(ctx, x8, u8, uj8) == NB_OK, 'nb_vjp real(8)')
+    call check(same_widened(uj, uj8), 'vjp real(8) == real(4)')
+    call check(nb_jvp(ctx, x8, v8(1:2, :), jv8) == NB_ERR_SHAPE, 'jvp: v of the wrong width')
+    call check(nb_vjp(ctx, x8, u8, uj8(:, 1:4)) == NB_ERR_SHAPE, 'vjp: uj of the wrong rows')
+    x8(2, 5) = 1d300
+    call check(nb_jacobian(ctx, x8, j8) == NB_ERR_NONFINITE, 'beyond real(4): NB_ERR_NONFINITE')
+    call nb_deriv_free(ctx)
+    call check(nb_jacobian(ctx, x8, j8) == NB_ERR_NULL, 'freed context: NB_ERR_NULL')
+    call nb_free(net)
   end subroutine
 
   subroutine errors()
