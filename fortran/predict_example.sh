@@ -3,8 +3,9 @@
 # then examples/fortran_predict.f90 on the model; each centre must get its own colour.
 # Usage: predict_example.sh NABLAS FORTRAN_PREDICT WORKDIR
 set -eu
-nablas=$1
-example=$2
+# meson passes the programs relative to the directory the test starts in
+nablas=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
+example=$(cd "$(dirname "$2")" && pwd)/$(basename "$2")
 dir=$3/predict_example
 mkdir -p "$dir"
 cd "$dir"
