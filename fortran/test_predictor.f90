@@ -235,7 +235,8 @@ contains
     y8 = 5
     call check(nb_predictor_run(pred, x8, y8(:, 1:3)) == NB_ERR_SHAPE, 'rows differ (real(8))')
     call check(nb_predictor_classes(pred, x, cls) == NB_ERR_SHAPE, 'classes size != rows')
-    call check(all(abs(y - 5) < 1e-30) .and. all(abs(y8 - 5) < 1d-300), 'outputs untouched on failure')
+    call check(all(abs(y - 5) < 1e-30) .and. all(abs(y8 - 5) < 1d-300), &
+               'outputs untouched on failure')
     call check(nb_message(NB_ERR_SHAPE) /= '', 'status text')
     call nb_predictor_free(pred)
     call nb_model_free(model)

@@ -46,7 +46,8 @@ nb_status nb_predictor_create(nb_predictor **out, const nb_model *m, size_t max_
     if (!p)
         return NB_ERR_NOMEM;
     *p = (nb_predictor){m, NULL, max_batch, inputs, outputs,
-                        nb__alloc_floats(max_batch * outputs), nb__alloc_floats(max_batch * inputs)};
+                        nb__alloc_floats(max_batch * outputs),
+                        nb__alloc_floats(max_batch * inputs)};
     nb_status st = p->rows && p->in ? nb_infer_ctx_create(&p->ctx, m->net, m->norm, max_batch)
                                     : NB_ERR_NOMEM;
     if (st != NB_OK) {

@@ -1,6 +1,6 @@
 /* No heap allocation in prediction after its context exists: nb_predictor_run and
-   nb_predictor_classes (and their _f64 twins) on a softmax classifier and on a regression model with a target
-   standardisation, many rows in chunks. */
+   nb_predictor_classes (and their _f64 twins) on a softmax classifier and on a regression
+   model with a target standardisation, many rows in chunks. */
 #include <criterion/criterion.h>
 #include <stdlib.h>
 
