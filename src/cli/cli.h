@@ -58,7 +58,8 @@ bool cli_ends_with(const char *s, const char *suffix);
 
 /* The options every data-reading subcommand shares. */
 #define CLI_DATA_OPTS                                                                          \
-    {"data", "FILE", "input table: a .csv file, or a .npy array of features", NULL},           \
+    {"data", "FILE", "input table: a .csv file (or .csv.gz), or a .npy array of features; - "  \
+     "reads standard input", NULL},                                                           \
     {"label-column", "NAME|INDEX", "CSV column of class labels (one-hot targets)", NULL},      \
     {"target-columns", "LIST", "comma-separated CSV columns of numeric targets", NULL},        \
     {"targets", "FILE.npy", "targets for .npy data: n x k as is, or n x 1 class indices", NULL}, \

@@ -530,6 +530,11 @@ static int interrupted(const job *j)
         return 128 + sig;
     fprintf(stderr, "nablas train: interrupted after epoch %zu of %zu; no model written; ",
             r->interrupted, j->epochs);
+    if (!j->ck_path && cli_fullbatch_is(j->optimizer)) {
+        fprintf(stderr, "the run is lost (--optimizer %s runs keep no checkpoint)\n",
+                j->optimizer);
+        return 128 + sig;
+    }
     if (!j->ck_path) {
         fprintf(stderr, "the run is lost: --checkpoint FILE would have kept it for --resume\n");
         return 128 + sig;
