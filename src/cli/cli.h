@@ -140,7 +140,8 @@ int cli_write_output(const char *cmd, const char *path, const void *data, size_t
    process by the same signal. */
 void cli_signals_install(void);
 /* on: the first SIGINT/SIGTERM is only recorded (cli_signal_caught), so that training can end
-   at an epoch's end; a second one ends the process as above.  off: every signal does. */
+   at an epoch's end (on a terminal, stderr says so at once); a second one ends the process as
+   above.  off: every signal does. */
 void cli_signals_defer(bool on);
 /* The signal recorded while deferring (SIGINT or SIGTERM), or 0. */
 int cli_signal_caught(void);

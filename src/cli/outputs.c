@@ -45,8 +45,11 @@ static void on_tmp(const char *path)
     sigprocmask(SIG_SETMASK, &old, NULL);
 }
 
-/* While training defers signals (cli_signals_defer), the first one is only recorded. */
-static volatile sig_atomic_t deferring, caught;
+/* While training defers signals (cli_signals_defer), the first one is only recorded (and, on
+   a terminal, acknowledged: an epoch can be long). */
+static volatile sig_atomic_t deferring, caught, ack;
+static const char ack_msg[] = "\nnablas train: stopping at the end of this epoch (again to stop "
+                              "at once)\n";
 
 /* Async-signal-safe: unlink, restore the default action, re-raise (the exit status then says
    which signal ended the process). */
@@ -54,6 +57,12 @@ static void on_signal(int sig)
 {
     if (deferring && !caught) {
         caught = sig;
+        if (ack) {
+            int e = errno; /* write is async-signal-safe; errno is the interrupted code's */
+            ssize_t w = write(STDERR_FILENO, ack_msg, sizeof ack_msg - 1);
+            (void)w;
+            errno = e;
+        }
         return;
     }
     if (tmp_armed)
@@ -111,7 +120,11 @@ int cli_write_output(const char *cmd, const char *path, const void *data, size_t
                                             e ? strerror(e) : nb_status_str(st));
 }
 
-void cli_signals_defer(bool on) { deferring = on; }
+void cli_signals_defer(bool on)
+{
+    ack = on && isatty(STDERR_FILENO);
+    deferring = on;
+}
 
 int cli_signal_caught(void) { return caught; }
 
