@@ -670,6 +670,9 @@ static int train_cmd(int argc, char **argv)
         return cli_usage_error("train", "--layers SPEC is required, e.g. --layers 64:relu,3");
     if (!out)
         return cli_usage_error("train", "--out MODEL is required");
+    if (cli_get(&cmd, "resume") && !strcmp(cli_get(&cmd, "resume"), "-"))
+        return cli_usage_error("train", "--resume -: a checkpoint is read from a file, not from "
+                                        "standard input: name the file (./- for a file named '-')");
     const char *inputs[] = {cli_get(&cmd, "data"), cli_get(&cmd, "targets"),
                             cli_get(&cmd, "resume")};
     cli_output outs[] = {{"out", out}, {"plot", cli_get(&cmd, "plot")},

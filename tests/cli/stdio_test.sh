@@ -117,6 +117,11 @@ refused) # what cannot be stdin or stdout says so, on one line, before any work
     has err "--out -: standard output takes only data (predict --out); this is written to a file"
     one_line
     [ ! -e ./- ] || fail "a file named - was written"
+    run 2 train --data blobs.csv --label-column species --layers 3 --resume - --out m.nbm
+    has err "--resume -: a checkpoint is read from a file, not from standard input"
+    one_line
+    run 2 train --data blobs.csv --label-column species --layers 3 --out m.nbm --plot -
+    has err "--plot -: standard output takes only data"
     run 2 predict --model c.nbm --data blobs.csv --out - --jacobian -
     has err "name the same file"
     run 2 predict --model c.nbm --data x.npy --targets - --out x.csv
