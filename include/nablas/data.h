@@ -113,7 +113,14 @@ nb_csv_opts nb_csv_opts_default(void);
    read it, a CSV means decimal), a file without data rows and binary data (a NUL byte: the file reader stops at
    the first chunk that holds one); NB_ERR_LIMIT: the file is larger than NB_CSV_MAX_BYTES
    (read in chunks: a pipe or device is read only that far); NB_ERR_ARG: bad options (e.g. an
-   unknown column). */
+   unknown column).
+   gzip.  Input that begins with the gzip magic bytes 1f 8b (a .csv.gz file, or such bytes on a
+   pipe) is decompressed first, one member or several concatenated, and the text it holds is
+   read as above (line and column count in that text).  The decompressed text has the same
+   limit, NB_ERR_LIMIT beyond NB_CSV_MAX_BYTES (the reader stops there: a decompression bomb
+   costs no more memory than a plain file at the limit), and a NUL byte in it stops the reader
+   (NB_ERR_PARSE); NB_ERR_TRUNCATED: the compressed data end early; NB_ERR_PARSE: corrupt data,
+   a failed CRC, bytes after the last member. */
 nb_status nb_csv_read(nb_dataset *out, const char *path, const nb_csv_opts *opts, nb_io_error *err);
 nb_status nb_csv_read_mem(nb_dataset *out, const char *text, size_t len, const nb_csv_opts *opts,
                           nb_io_error *err);

@@ -58,7 +58,8 @@ bool cli_ends_with(const char *s, const char *suffix);
 
 /* The options every data-reading subcommand shares. */
 #define CLI_DATA_OPTS                                                                          \
-    {"data", "FILE", "input table: a .csv file, or a .npy array of features", NULL},           \
+    {"data", "FILE", "input table: a .csv file (or .csv.gz), or a .npy array of features; - "  \
+     "reads standard input", NULL},                                                           \
     {"label-column", "NAME|INDEX", "CSV column of class labels (one-hot targets)", NULL},      \
     {"target-columns", "LIST", "comma-separated CSV columns of numeric targets", NULL},        \
     {"targets", "FILE.npy", "targets for .npy data: n x k as is, or n x 1 class indices", NULL}, \
@@ -117,9 +118,33 @@ typedef struct cli_output {
    error (with its strerror). */
 int cli_check_outputs(const char *cmd, const cli_output *outs, size_t n_out,
                       const char *const *inputs, size_t n_in);
+/* As cli_check_outputs, for data outputs (predictions): each may also be `-` or /dev/stdout
+   (standard output), a FIFO or a character device, which cli_write_output writes directly.
+   cli_check_outputs (models, checkpoints, plots: files replaced atomically) refuses `-`. */
+int cli_check_data_outputs(const char *cmd, const cli_output *outs, size_t n_out,
+                           const char *const *inputs, size_t n_in);
+/* Whether an output path means standard output (`-` or /dev/stdout). */
+bool cli_is_stdout(const char *path);
+/* How messages name an output or input path: "stdout" / "<stdin>" for `-`, else the path. */
+const char *cli_out_name(const char *path);
+const char *cli_in_name(const char *path);
+/* Whether a checked stream output is written directly (standard output, a FIFO, a character
+   device) rather than atomically: a command then says its "written to" line on stderr, so
+   that stdout carries only the data. */
+bool cli_output_direct(const char *path);
+/* Writes data to a checked output: standard output, a FIFO or a character device directly,
+   anything else atomically (nb_write_file_atomic).  CLI_OK, or CLI_FAIL after saying "cannot
+   write PATH: why". */
+int cli_write_output(const char *cmd, const char *path, const void *data, size_t len);
 /* SIGINT/SIGTERM remove the temporary file of an atomic write in progress, then end the
    process by the same signal. */
 void cli_signals_install(void);
+/* on: the first SIGINT/SIGTERM is only recorded (cli_signal_caught), so that training can end
+   at an epoch's end (on a terminal, stderr says so at once); a second one ends the process as
+   above.  off: every signal does. */
+void cli_signals_defer(bool on);
+/* The signal recorded while deferring (SIGINT or SIGTERM), or 0. */
+int cli_signal_caught(void);
 /* ---- optimizer, schedule, clipping options of train (train_optim.c) ----------------------- */
 
 #define CLI_OPTIM_OPTS                                                                         \

@@ -16,9 +16,11 @@
 static cli_opt opts[] = {
     {"model", "MODEL", "the model file (required)", NULL},
     CLI_DATA_OPTS,
-    {"out", "FILE", "where to write the predictions: FILE.csv or FILE.npy", NULL},
+    {"out", "FILE", "where to write the predictions: FILE.csv or FILE.npy; - (or /dev/stdout) "
+                    "for CSV on standard output", NULL},
     {"jacobian", "FILE.npy", "also (or instead) write d outputs / d inputs of every row, in the "
-                             "data's units: a float32 array rows x outputs x inputs", NULL},
+                             "data's units: a float32 array rows x outputs x inputs (- for "
+                             "standard output)", NULL},
     {"jacobian-of", "WHAT", "for classifiers: probabilities (default, what --out gets) or "
                             "logits", NULL},
 };
@@ -89,12 +91,16 @@ static int write_csv(const char *path, const nb_tensor *Y, const nb_model *m)
         free(buf);
         return cli_error("predict", "out of memory");
     }
-    errno = 0;
-    nb_status st = nb_write_file_atomic(path, buf, len);
-    int e = errno;
+    int rc = cli_write_output("predict", path, buf, len);
     free(buf);
-    return st == NB_OK ? CLI_OK : cli_error("predict", "cannot write %s: %s", path,
-                                            e ? strerror(e) : nb_status_str(st));
+    return rc;
+}
+
+/* The "written to" line: on stderr when the data go to stdout, a FIFO or a device (a pipe
+   then carries only the data). */
+static FILE *say_to(const char *path)
+{
+    return cli_output_direct(path) ? stderr : stdout;
 }
 
 /* A finite model on finite inputs can still overflow (inputs far outside what it was trained
@@ -142,14 +148,18 @@ static int write_jacobian(const char *path, const nb_model *m, const nb_tensor *
                                         "written", data, i / J.cols + 1);
         }
     size_t shape[3] = {X->rows, k, n};
-    errno = 0;
-    st = nb_npy_write_nd(J.data, 3, shape, path);
+    void *bytes = NULL;
+    size_t size = 0;
+    st = nb_npy_write_nd_mem(&bytes, &size, J.data, 3, shape);
     nb_tensor_free(&J);
     if (st != NB_OK)
-        return cli_error("predict", "cannot write %s: %s", path,
-                         errno ? strerror(errno) : nb_status_str(st));
-    printf("%zu Jacobians (%zu x %zu) written to %s\n", X->rows, k, n, path);
-    return CLI_OK;
+        return cli_error("predict", "cannot write %s: %s", cli_out_name(path), nb_status_str(st));
+    int rc = cli_write_output("predict", path, bytes, size);
+    free(bytes);
+    if (rc == CLI_OK)
+        fprintf(say_to(path), "%zu Jacobians (%zu x %zu) written to %s\n", X->rows, k, n,
+                cli_out_name(path));
+    return rc;
 }
 
 static int predict(const char *out, nb_model *m, nb_dataset *d, const char *data)
@@ -172,15 +182,17 @@ static int predict(const char *out, nb_model *m, nb_dataset *d, const char *data
     }
     int rc = check_outputs_finite("predict", data, &Y);
     if (rc == CLI_OK && cli_ends_with(out, ".npy")) {
-        errno = 0;
-        st = nb_npy_write(&Y, out);
-        rc = st == NB_OK ? CLI_OK : cli_error("predict", "cannot write %s: %s", out,
-                                              errno ? strerror(errno) : nb_status_str(st));
+        void *bytes = NULL;
+        size_t size = 0;
+        st = nb_npy_write_mem(&bytes, &size, &Y);
+        rc = st == NB_OK ? cli_write_output("predict", out, bytes, size)
+                         : cli_error("predict", "cannot write %s: %s", out, nb_status_str(st));
+        free(bytes);
     } else if (rc == CLI_OK) {
-        rc = write_csv(out, &Y, m);
+        rc = write_csv(out, &Y, m); /* stdout, /dev/stdout and other names: CSV */
     }
     if (rc == CLI_OK)
-        printf("%zu predictions written to %s\n", Y.rows, out);
+        fprintf(say_to(out), "%zu predictions written to %s\n", Y.rows, cli_out_name(out));
     nb_tensor_free(&Y);
     return rc;
 }
@@ -199,7 +211,7 @@ int cmd_predict(int argc, char **argv)
     if (!out && !jac)
         return cli_usage_error("predict", "--out FILE.csv|FILE.npy (or --jacobian FILE.npy) is "
                                           "required");
-    if (jac && !cli_ends_with(jac, ".npy"))
+    if (jac && !cli_ends_with(jac, ".npy") && !cli_is_stdout(jac))
         return cli_usage_error("predict", "--jacobian must name a .npy file");
     if (of && !jac)
         return cli_usage_error("predict", "--jacobian-of needs --jacobian");
@@ -207,7 +219,7 @@ int cmd_predict(int argc, char **argv)
         return cli_usage_error("predict", "--jacobian-of: probabilities or logits, not %s", of);
     const char *inputs[] = {path, cli_get(&cmd, "data"), cli_get(&cmd, "targets")};
     cli_output outs[] = {{"out", out}, {"jacobian", jac}};
-    if ((rc = cli_check_outputs("predict", outs, 2, inputs, 3)) != CLI_OK)
+    if ((rc = cli_check_data_outputs("predict", outs, 2, inputs, 3)) != CLI_OK)
         return rc;
     nb_model m;
     if ((rc = cli_load_model("predict", path, &m)) != CLI_OK)
@@ -221,10 +233,10 @@ int cmd_predict(int argc, char **argv)
     nb_dataset d;
     rc = cli_load_data(&cmd, &req, &d);
     if (rc == CLI_OK)
-        rc = predict(out, &m, &d, cli_get(&cmd, "data"));
+        rc = predict(out, &m, &d, cli_in_name(cli_get(&cmd, "data")));
     if (rc == CLI_OK && jac)
         rc = write_jacobian(jac, &m, &d.X, of && strcmp(of, "logits") == 0,
-                            cli_get(&cmd, "data"));
+                            cli_in_name(cli_get(&cmd, "data")));
     nb_dataset_free(&d);
     nb_model_free(&m);
     return rc;

@@ -67,6 +67,7 @@ typedef struct run {
     cli_note note;         /* the record of the options and the losses (train_record.h) */
     bool ck_failed;
     size_t stop_after;     /* tests only: NABLAS_TEST_STOP_AFTER (see stop_after_env) */
+    size_t interrupted;    /* SIGINT/SIGTERM ended the run after this epoch (0: not) */
 } run;
 
 /* The loss history grows with the epochs run, so that a huge --epochs allocates nothing up
@@ -122,6 +123,12 @@ static int on_epoch(const nb_epoch_info *info, void *user)
     if (r->ck_path && cli_mpi_any(cli_mpi_rank() == 0 &&
                                   cli_ckpt_save(r->tr, r->model, r->note.s, r->ck_path) != CLI_OK)) {
         r->ck_failed = true;
+        return 1;
+    }
+    /* Ctrl-C or SIGTERM: stop after this epoch, which the checkpoint above holds (every rank
+       alike under mpirun); at the last epoch the run is complete anyway */
+    if (info->epoch < info->epochs && cli_mpi_any(cli_signal_caught() != 0)) {
+        r->interrupted = info->epoch;
         return 1;
     }
     if (r->stop_after && info->epoch == r->stop_after) { /* a run killed after this epoch */
@@ -446,6 +453,7 @@ static void run_training(job *j)
                o.clip_norm > 0.0 ? "gradient norm clipped" : "no clipping");
     size_t done = j->resume ? resume_point(j) : 0;
     progress_begin(&r->prog, stdout, j->Xt.rows);
+    cli_signals_defer(true); /* the first Ctrl-C ends the run at the epoch's end (on_epoch) */
     r->prog.epoch0 = done;
     if (cli_mpi_active())
         r->prog.tty = false; /* mpirun hands rank 0 a pty whatever the final output is */
@@ -460,6 +468,7 @@ static void run_training(job *j)
     } else {
         j->st = cli_mpi_trainer_run(j->tr, &j->Xt, &j->Tt, &o, &rep); /* all ranks under mpirun */
     }
+    cli_signals_defer(false);
     progress_end(&r->prog);
     if (j->st == NB_OK && j->patience > 0)
         printf("early stopping: %s after epoch %zu; best epoch %zu (validation loss %.6g), "
@@ -489,10 +498,70 @@ static int save_model(job *j)
     return CLI_OK;
 }
 
+/* The command line as given (for the resume hint). */
+static int cmd_argc;
+static char **cmd_argv;
+
+/* A word as a POSIX shell reads it back: as it is, or in single quotes. */
+static void put_word(FILE *f, const char *w)
+{
+    if (*w && !w[strspn(w, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+                           "_-./:=,+@%")]) {
+        fputs(w, f);
+        return;
+    }
+    fputc('\'', f);
+    for (; *w; w++) {
+        if (*w == '\'')
+            fputs("'\\''", f); /* close, an escaped quote, reopen */
+        else
+            fputc(*w, f);
+    }
+    fputc('\'', f);
+}
+
+/* SIGINT/SIGTERM ended the run: one line on stderr, no model (the run did not finish: --out
+   keeps what it held); the exit status is the shell's for that signal (130 for SIGINT). */
+static int interrupted(const job *j)
+{
+    const run *r = &j->r;
+    int sig = cli_signal_caught();
+    if (cli_mpi_rank() != 0)
+        return 128 + sig;
+    fprintf(stderr, "nablas train: interrupted after epoch %zu of %zu; no model written; ",
+            r->interrupted, j->epochs);
+    if (!j->ck_path && cli_fullbatch_is(j->optimizer)) {
+        fprintf(stderr, "the run is lost (--optimizer %s runs keep no checkpoint)\n",
+                j->optimizer);
+        return 128 + sig;
+    }
+    if (!j->ck_path) {
+        fprintf(stderr, "the run is lost: --checkpoint FILE would have kept it for --resume\n");
+        return 128 + sig;
+    }
+    fputs("resume with: nablas train", stderr);
+    for (int i = 0; i < cmd_argc; i++) {
+        if (!strcmp(cmd_argv[i], "--resume") && i + 1 < cmd_argc) {
+            i++;
+            continue;
+        }
+        if (!strncmp(cmd_argv[i], "--resume=", 9))
+            continue;
+        fputc(' ', stderr);
+        put_word(stderr, cmd_argv[i]);
+    }
+    fputs(" --resume ", stderr);
+    put_word(stderr, j->ck_path);
+    fputc('\n', stderr);
+    return 128 + sig;
+}
+
 /* What the run ended with, said; the model and the loss curve written. */
 static int finish(job *j, int rc)
 {
     const run *r = &j->r;
+    if (r->interrupted && !r->ck_failed)
+        return cli_mpi_agree("train", interrupted(j));
     if (r->ck_failed)
         rc = CLI_FAIL; /* said in on_epoch */
     else if (r->no_memory)
@@ -591,6 +660,8 @@ static int train_cmd(int argc, char **argv)
                    CLI_MPI_HELP,
                    opts, sizeof opts / sizeof *opts, NULL, NULL};
     bool help;
+    cmd_argc = argc;
+    cmd_argv = argv;
     int rc = cli_parse(&cmd, argc, argv, &help);
     if (rc != CLI_OK || help)
         return rc;
@@ -599,6 +670,9 @@ static int train_cmd(int argc, char **argv)
         return cli_usage_error("train", "--layers SPEC is required, e.g. --layers 64:relu,3");
     if (!out)
         return cli_usage_error("train", "--out MODEL is required");
+    if (cli_get(&cmd, "resume") && !strcmp(cli_get(&cmd, "resume"), "-"))
+        return cli_usage_error("train", "--resume -: a checkpoint is read from a file, not from "
+                                        "standard input: name the file (./- for a file named '-')");
     const char *inputs[] = {cli_get(&cmd, "data"), cli_get(&cmd, "targets"),
                             cli_get(&cmd, "resume")};
     cli_output outs[] = {{"out", out}, {"plot", cli_get(&cmd, "plot")},

@@ -6,9 +6,12 @@
    input or another output; its directory must exist and take a new file (a temporary one is
    created and removed: /proc and /sys are refused here) and its name must fit NAME_MAX.  At
    save time the atomic writer looks again: an output that has become an input (a link changed
-   during the run) is refused then too (save_guard). */
+   during the run) is refused then too (save_guard).  A data output (cli_check_data_outputs) may
+   also be standard output (`-`, /dev/stdout), a FIFO or a character device: there is nothing
+   to replace atomically, so it is written directly (cli_write_output). */
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
@@ -42,10 +45,26 @@ static void on_tmp(const char *path)
     sigprocmask(SIG_SETMASK, &old, NULL);
 }
 
+/* While training defers signals (cli_signals_defer), the first one is only recorded (and, on
+   a terminal, acknowledged: an epoch can be long). */
+static volatile sig_atomic_t deferring, caught, ack;
+static const char ack_msg[] = "\nnablas train: stopping at the end of this epoch (again to stop "
+                              "at once)\n";
+
 /* Async-signal-safe: unlink, restore the default action, re-raise (the exit status then says
    which signal ended the process). */
 static void on_signal(int sig)
 {
+    if (deferring && !caught) {
+        caught = sig;
+        if (ack) {
+            int e = errno; /* write is async-signal-safe; errno is the interrupted code's */
+            ssize_t w = write(STDERR_FILENO, ack_msg, sizeof ack_msg - 1);
+            (void)w;
+            errno = e;
+        }
+        return;
+    }
     if (tmp_armed)
         unlink(tmp_path);
     signal(sig, SIG_DFL);
@@ -58,10 +77,56 @@ void cli_signals_install(void)
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_signal;
+    sa.sa_flags = SA_RESTART; /* a deferred signal must not fail a read or write with EINTR */
     sigemptyset(&sa.sa_mask);
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
 }
+
+/* write(2) until done (EINTR retried). */
+static bool write_all(int fd, const unsigned char *p, size_t len)
+{
+    while (len > 0) {
+        ssize_t w = write(fd, p, len);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            return false;
+        p += w;
+        len -= (size_t)w;
+    }
+    return true;
+}
+
+int cli_write_output(const char *cmd, const char *path, const void *data, size_t len)
+{
+    errno = 0;
+    if (cli_output_direct(path)) {
+        bool out = cli_is_stdout(path);
+        fflush(stdout); /* what the command printed before comes first */
+        int fd = out ? STDOUT_FILENO : open(path, O_WRONLY | O_CLOEXEC);
+        bool ok = fd >= 0 && write_all(fd, data, len);
+        int e = errno;
+        if (fd >= 0 && !out && close(fd) != 0 && ok) {
+            ok = false;
+            e = errno;
+        }
+        return ok ? CLI_OK : cli_error(cmd, "cannot write %s: %s", cli_out_name(path),
+                                       strerror(e ? e : EIO));
+    }
+    nb_status st = nb_write_file_atomic(path, data, len);
+    int e = errno;
+    return st == NB_OK ? CLI_OK : cli_error(cmd, "cannot write %s: %s", path,
+                                            e ? strerror(e) : nb_status_str(st));
+}
+
+void cli_signals_defer(bool on)
+{
+    ack = on && isatty(STDERR_FILENO);
+    deferring = on;
+}
+
+int cli_signal_caught(void) { return caught; }
 
 /* ---- output checks ------------------------------------------------------------------------ */
 
@@ -114,6 +179,25 @@ static bool same(const ident *a, const ident *b)
     return strcmp(a->name, b->name) == 0;
 }
 
+bool cli_is_stdout(const char *path)
+{
+    return path && (!strcmp(path, "-") || !strcmp(path, "/dev/stdout"));
+}
+
+const char *cli_out_name(const char *path) { return strcmp(path, "-") ? path : "stdout"; }
+
+const char *cli_in_name(const char *path) { return strcmp(path, "-") ? path : "<stdin>"; }
+
+bool cli_output_direct(const char *path)
+{
+    struct stat st;
+    return cli_is_stdout(path)
+           || (stat(path, &st) == 0 && (S_ISFIFO(st.st_mode) || S_ISCHR(st.st_mode)));
+}
+
+/* The outputs being checked are data outputs (cli_check_data_outputs). */
+static bool data_outputs;
+
 /* Checks one output; fills its identity (target: malloc'd, the link-followed path). */
 static int check_one(const char *cmd, const cli_output *o, char **target, ident *id)
 {
@@ -123,6 +207,20 @@ static int check_one(const char *cmd, const cli_output *o, char **target, ident 
     char what[PATH_MAX + 64];
     label(o, what, sizeof what);
     struct stat st;
+    if (!strcmp(o->path, "-") && !data_outputs)
+        return cli_usage_error(cmd, "%s: standard output takes only data (predict --out); this "
+                                    "is written to a file, atomically: name one (./- for a "
+                                    "file named '-')", what);
+    if (data_outputs && cli_is_stdout(o->path)) { /* two outputs to stdout are "the same file" */
+        *id = (ident){0, 0, "-"};
+        return CLI_OK;
+    }
+    if (data_outputs && stat(o->path, &st) == 0 && (S_ISFIFO(st.st_mode) || S_ISCHR(st.st_mode))) {
+        if (access(o->path, W_OK) != 0)
+            return cli_error(cmd, "%s: %s", what, strerror(errno));
+        *id = (ident){st.st_dev, st.st_ino, NULL};
+        return CLI_OK;
+    }
     /* as the kernel follows the path: /dev/stdout on a pipe is a FIFO */
     if (stat(o->path, &st) == 0 && !S_ISREG(st.st_mode))
         return cli_usage_error(cmd, "%s: %s; nablas writes only to a regular file or a new path",
@@ -280,5 +378,14 @@ int cli_check_outputs(const char *cmd, const cli_output *outs, size_t n_out,
     }
     for (size_t i = 0; i < done; i++)
         free(targets[i]);
+    return rc;
+}
+
+int cli_check_data_outputs(const char *cmd, const cli_output *outs, size_t n_out,
+                           const char *const *inputs, size_t n_in)
+{
+    data_outputs = true;
+    int rc = cli_check_outputs(cmd, outs, n_out, inputs, n_in);
+    data_outputs = false;
     return rc;
 }

@@ -11,6 +11,7 @@
 
 #include "data/csv_table.h"
 #include "core/file_io.h"
+#include "data/gzip.h"
 
 
 /* Resolves a column given by header name or by index (negative from the end). */
@@ -304,6 +305,26 @@ static nb_status check_opts(const nb_csv_opts *o, nb_io_error *err)
     return NB_OK;
 }
 
+/* gzip-compressed text: inflated (at most NB_CSV_MAX_BYTES, stopping at a NUL byte as the
+   file reader does), then read as the text it holds. */
+static nb_status read_gzip(nb_dataset *out, const char *gz, size_t len, const nb_csv_opts *opts,
+                           nb_io_error *err)
+{
+    unsigned char *text;
+    size_t size;
+    nb_status st = nb__gunzip(&text, &size, (const unsigned char *)gz, len, NB_CSV_MAX_BYTES,
+                              true, err);
+    if (st == NB_ERR_LIMIT)
+        return nb__csv_fail(err, st, 0, 0, "gzip data that decompress to more than the %zu MiB "
+                            "limit for CSV input (NB_CSV_MAX_BYTES; use .npy for bigger tables)",
+                            NB_CSV_MAX_BYTES >> 20);
+    if (st != NB_OK)
+        return st;
+    st = nb_csv_read_mem(out, (const char *)text, size, opts, err);
+    free(text);
+    return st;
+}
+
 nb_status nb_csv_read_mem(nb_dataset *out, const char *text, size_t len, const nb_csv_opts *opts,
                           nb_io_error *err)
 {
@@ -311,6 +332,8 @@ nb_status nb_csv_read_mem(nb_dataset *out, const char *text, size_t len, const n
         return NB_ERR_NULL;
     nb_csv_opts o = opts ? *opts : nb_csv_opts_default();
     NB_TRY(check_opts(&o, err));
+    if (nb__is_gzip((const unsigned char *)text, len))
+        return read_gzip(out, text, len, &o, err);
     char delim = o.delimiter ? o.delimiter : ',';
     nb__csv_table t;
     memset(&t, 0, sizeof t);
@@ -350,6 +373,8 @@ typedef struct nul_scan {
 static nb_status csv_prefix(const unsigned char *b, size_t n, bool eof, void *ctx)
 {
     nul_scan *sc = ctx;
+    if (nb__is_gzip(b, n)) /* compressed: read it all (nb_csv_read_mem inflates it) */
+        return eof ? NB_OK : NB_ERR_TRUNCATED;
     const unsigned char *nul = memchr(b + sc->done, '\0', n - sc->done);
     if (nul) {
         sc->nul_at = (size_t)(nul - b);
