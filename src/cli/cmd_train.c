@@ -269,7 +269,7 @@ static int read_options(job *j)
     size_t rows = j->d->X.rows;
     size_t epochs0 = cli_fullbatch_is(cli_get(cmd, "optimizer")) ? 20 : CLI_STOP_MAX_EPOCHS;
     if (!cli_size_range(cmd, "epochs", epochs0, 1, CLI_MAX_EPOCHS, &j->epochs)
-        || !cli_size(cmd, "batch", rows < 200 ? rows : 200, 1, &j->batch)
+        || !cli_size(cmd, "batch", (rows + 1) / 2 < 200 ? (rows + 1) / 2 : 200, 1, &j->batch)
         || !cli_u64(cmd, "seed", 0, &j->seed)
         || !cli_double(cmd, "validation", 0.0, 0.0, 0.9, &j->frac)
         || !cli_size(cmd, "patience", 0, 1, &j->patience))
