@@ -5,6 +5,10 @@ targets as they are), on the same splits: train_test_split(test_size=0.25, rando
 each seed s.  Prints the Markdown table of docs/defaults-vs-sklearn.md.
 
     /usr/bin/python3 tools/compare-sklearn.py NABLAS [--seeds 0,1,2,3,4]
+    /usr/bin/python3 tools/compare-sklearn.py --csv DIR [--seeds S]
+
+The second form only writes the split of seed S (default 0) as DIR/iris_train.csv,
+iris_test.csv, diabetes_train.csv and diabetes_test.csv (docs/first-hour.md starts from them).
 
 NABLAS is the built program (build/src/cli/nablas).  scikit-learn (python3-sklearn, installed
 by tools/setup.sh) reads both data sets from its own package: nothing is downloaded.  nablas is
@@ -46,13 +50,28 @@ def nablas(prog, args):
     return r.stdout
 
 
-def iris(prog, seed, tmp):
+def iris_csv(seed, tmp):
     d = load_iris()
     names = ["sepal_length", "sepal_width", "petal_length", "petal_width"]
     Xtr, Xte, ytr, yte = train_test_split(d.data, d.target, test_size=0.25, random_state=seed)
-    tr, te, m = (os.path.join(tmp, f) for f in ("iris_train.csv", "iris_test.csv", "iris.nbm"))
+    tr, te = (os.path.join(tmp, f) for f in ("iris_train.csv", "iris_test.csv"))
     write_csv(tr, Xtr, [d.target_names[i] for i in ytr], names, "species")
     write_csv(te, Xte, [d.target_names[i] for i in yte], names, "species")
+    return Xtr, Xte, ytr, yte, tr, te
+
+
+def diabetes_csv(seed, tmp):
+    d = load_diabetes(scaled=False)
+    Xtr, Xte, ytr, yte = train_test_split(d.data, d.target, test_size=0.25, random_state=seed)
+    tr, te = (os.path.join(tmp, f) for f in ("diabetes_train.csv", "diabetes_test.csv"))
+    write_csv(tr, Xtr, ["%g" % t for t in ytr], d.feature_names, "progression")
+    write_csv(te, Xte, ["%g" % t for t in yte], d.feature_names, "progression")
+    return Xtr, Xte, ytr, yte, tr, te
+
+
+def iris(prog, seed, tmp):
+    Xtr, Xte, ytr, yte, tr, te = iris_csv(seed, tmp)
+    m = os.path.join(tmp, "iris.nbm")
     nablas(prog, ["train", "--data", tr, "--label-column", "species", "--out", m])
     out = nablas(prog, ["eval", "--model", m, "--data", te, "--label-column", "species"])
     ours = float(re.search(r"^accuracy\s+([0-9.]+)%", out, re.M).group(1)) / 100
@@ -61,11 +80,8 @@ def iris(prog, seed, tmp):
 
 
 def diabetes(prog, seed, tmp):
-    d = load_diabetes(scaled=False)
-    Xtr, Xte, ytr, yte = train_test_split(d.data, d.target, test_size=0.25, random_state=seed)
-    tr, te, m = (os.path.join(tmp, f) for f in ("diab_train.csv", "diab_test.csv", "diab.nbm"))
-    write_csv(tr, Xtr, ["%g" % t for t in ytr], d.feature_names, "progression")
-    write_csv(te, Xte, ["%g" % t for t in yte], d.feature_names, "progression")
+    Xtr, Xte, ytr, yte, tr, te = diabetes_csv(seed, tmp)
+    m = os.path.join(tmp, "diabetes.nbm")
     nablas(prog, ["train", "--data", tr, "--target-columns", "progression", "--out", m])
     out = nablas(prog, ["eval", "--model", m, "--data", te, "--target-columns", "progression"])
     ours = float(re.search(r"^overall\s+\S+\s+\S+\s+(\S+)", out, re.M).group(1))
@@ -75,12 +91,22 @@ def diabetes(prog, seed, tmp):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("nablas")
-    ap.add_argument("--seeds", default="0,1,2,3,4")
+    ap.add_argument("nablas", nargs="?")
+    ap.add_argument("--seeds", default=None)
+    ap.add_argument("--csv", metavar="DIR", help="only write the CSV files of one split")
     ap.add_argument("--nablas-args", default="", help="options added to both `nablas train`s")
     a = ap.parse_args()
     EXTRA.extend(a.nablas_args.split())
-    seeds = [int(s) for s in a.seeds.split(",")]
+    if a.csv:
+        seed = int(a.seeds or "0")
+        for name, make in (("iris", iris_csv), ("diabetes", diabetes_csv)):
+            Xtr, Xte = make(seed, a.csv)[:2]
+            print("%s: %d training rows, %d test rows, %d features" % (name, len(Xtr), len(Xte),
+                                                                      Xtr.shape[1]))
+        return
+    if not a.nablas:
+        ap.error("give NABLAS (the program) or --csv DIR")
+    seeds = [int(s) for s in (a.seeds or "0,1,2,3,4").split(",")]
     warnings.simplefilter("ignore", ConvergenceWarning)  # 200 iterations, as their default
     rows = []
     with tempfile.TemporaryDirectory() as tmp:

@@ -569,8 +569,10 @@ static void bad_run_hint(const job *j, bool diverged, char *buf, size_t len)
         snprintf(buf, len, "try --optimizer adam (the default) in place of --optimizer %s", opt);
     else if (!lr)
         snprintf(buf, len, "try --lr %g or a wider --layers", j->to.optim.lr * 3.0);
+    else if (j->to.optim.lr > nb_optim_opts_default(j->to.optim.kind).lr)
+        snprintf(buf, len, "try a --lr below the %s given", lr);
     else
-        snprintf(buf, len, "try another --lr than the %s given, or a wider --layers", lr);
+        snprintf(buf, len, "try a --lr above the %s given, or a wider --layers", lr);
 }
 
 /* A run that ends no better than the baseline (the targets' mean for regression, the most
