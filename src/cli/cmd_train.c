@@ -33,7 +33,8 @@ static cli_opt opts[] = {
     {"loss", "NAME", "mse, bce or softmax-ce (default: softmax-ce for class labels, else mse)", NULL},
     {"epochs", "N", "passes over the training rows (default: up to 200, stopping once the "
      "training loss has not improved by 1e-4 for 10 epochs; lm and lbfgs 20)", NULL},
-    {"batch", "N", "rows per gradient step (default min(200, ceil(rows / 2)): two steps an epoch at least)", NULL},
+    {"batch", "N", "rows per gradient step (default min(200, ceil(rows / 2)): two steps an "
+     "epoch at least)", NULL},
     {"lr", "X", "learning rate (default 0.001 for adam and adamw, else 0.01)", NULL},
     CLI_OPTIM_OPTS,
     {"seed", "N", "seed for initialisation, shuffling and the validation split (default 0)", NULL},
