@@ -758,8 +758,9 @@ static int train_cmd(int argc, char **argv)
                    "T.npy) --out MODEL [--layers SPEC] [options]",
                    "Trains a network of dense layers on a table and saves it as a model file.\n"
                    "Classification: --label-column names the column of class labels; the last "
-                   "layer needs one\noutput per class (the default --layers has it). Regression: --target-columns lists the "
-                   "target columns. Every other column\nis a feature. Progress goes to stdout."
+                   "layer needs one\noutput per class. Regression: --target-columns lists the "
+                   "target columns. Every other column\nis a feature. Without --layers: one "
+                   "hidden layer of 100 relu units. Progress goes to stdout."
                    CLI_MPI_HELP,
                    opts, sizeof opts / sizeof *opts, NULL, NULL};
     bool help;
