@@ -8,8 +8,8 @@
 #                             tests (tools/test.sh does; tools/ort-setup.sh then fetches npm's
 #                             onnxruntime-node)
 #   tools/setup.sh --fortran  also gfortran for the Fortran module and its test (tools/test.sh does)
-#   tools/setup.sh --digits   also scikit-learn, whose package holds the 8x8 digits data set
-#                             (tools/make_digits.py, docs/digits.md)
+#   tools/setup.sh --digits   scikit-learn, whose package holds the 8x8 digits data set
+#                             (tools/make_digits.py, docs/digits.md): now in the base set too
 #   tools/setup.sh --static   also libgfortran's link library: OpenBLAS's
 #                             `pkg-config --static --libs` names -lgfortran
 set -euo pipefail
@@ -19,6 +19,7 @@ packages=(gcc libc6-dev meson ninja-build pkg-config libopenblas-dev liblapacke-
           libprotobuf-c-dev protobuf-c-compiler # the optional -Donnx feature (ONNX import/export)
           libopenmpi-dev openmpi-bin # Open MPI: the optional -Dmpi feature and its test suite
           libgsl-dev # GSL: the optional -Dgsl feature, only for examples/deriv_newton.c (not the library)
+          python3 python3-sklearn # scikit-learn's iris and diabetes: tests/cli/defaults_test.sh, docs/first-hour.md
           strace procps) # strace: tests/cli delays a save with it to signal it mid-write; procps: pkill finds the process under strace
 for arg in "$@"; do
   case "$arg" in

@@ -148,7 +148,7 @@ int cli_signal_caught(void);
 /* ---- optimizer, schedule, clipping options of train (train_optim.c) ----------------------- */
 
 #define CLI_OPTIM_OPTS                                                                         \
-    {"optimizer", "NAME", "sgd (default), adam, adamw or rmsprop (PyTorch's defaults); or full "   \
+    {"optimizer", "NAME", "adam (default), sgd, adamw or rmsprop (PyTorch's defaults); or full "   \
                           "batch: lm (Levenberg-Marquardt, MSE) or lbfgs (L-BFGS); with lm/lbfgs " \
                           "--epochs counts iterations", NULL},                                 \
     {"momentum", "X", "momentum in [0, 1) (sgd, rmsprop; default 0)", NULL},                   \

@@ -24,21 +24,27 @@ static cli_opt opts[] = {
     CLI_DATA_OPTS,
     {"layers", "SPEC",
      "layers UNITS[:ACT[:DROPOUT]],...; e.g. 64:relu:0.2,32:relu,3 (hidden default relu, last "
-     "identity; dropout in [0, 1), hidden layers only)", NULL},
+     "identity; dropout in [0, 1), hidden layers only; default 100:relu and one output per "
+     "class or target column)", NULL},
     {"dropout", "P", "dropout probability for every hidden layer whose spec gives none "
      "(default 0; in [0, 1))", NULL},
     {"patience", "N", "early stopping: stop after N epochs without a lower validation loss and "
      "keep the best epoch's parameters (needs --validation)", NULL},
     {"loss", "NAME", "mse, bce or softmax-ce (default: softmax-ce for class labels, else mse)", NULL},
-    {"epochs", "N", "passes over the training rows (default 20)", NULL},
-    {"batch", "N", "rows per gradient step (default 32)", NULL},
-    {"lr", "X", "learning rate (default 0.01; adam and adamw 0.001)", NULL},
+    {"epochs", "N", "passes over the training rows (default: up to 200, stopping once the "
+     "training loss has not improved by 1e-4 for 10 epochs; lm and lbfgs 20)", NULL},
+    {"batch", "N", "rows per gradient step (default min(200, ceil(rows / 2)): two steps an "
+     "epoch at least)", NULL},
+    {"lr", "X", "learning rate (default 0.001 for adam and adamw, else 0.01)", NULL},
     CLI_OPTIM_OPTS,
     {"seed", "N", "seed for initialisation, shuffling and the validation split (default 0)", NULL},
     {"validation", "FRACTION", "hold out this fraction of the rows, e.g. 0.2 (default 0)", NULL},
-    {"standardize", NULL, "standardise every feature with the training rows' mean and std", NULL},
+    {"standardize", NULL, "standardise every feature with the training rows' mean and std "
+     "(the default)", NULL},
+    {"no-standardize", NULL, "train on the features as they are", NULL},
     {"standardize-targets", NULL, "regression: also standardise the targets (stored in the "
-     "model; eval and predict answer in the targets' units)", NULL},
+     "model; eval and predict answer in the targets' units; the default for regression)", NULL},
+    {"no-standardize-targets", NULL, "regression: train on the targets as they are", NULL},
     {"out", "MODEL", "where to write the model (required)", NULL},
     {"plot", "FILE.svg", "also write the training/validation loss curves as an SVG image", NULL},
     {"checkpoint", "FILE", "after every epoch, save the run (model, optimizer state, position) "
@@ -68,7 +74,24 @@ typedef struct run {
     bool ck_failed;
     size_t stop_after;     /* tests only: NABLAS_TEST_STOP_AFTER (see stop_after_env) */
     size_t interrupted;    /* SIGINT/SIGTERM ended the run after this epoch (0: not) */
+    /* no --epochs: stop once the training loss stalls (CLI_STOP_TOL, CLI_STOP_EPOCHS) */
+    bool stop_on_loss, stalled;
+    double best_loss;
+    size_t no_gain;
 } run;
+
+/* One epoch's training loss through the stop rule; true once it says stop.  scikit-learn's
+   rule: an epoch that does not beat the best by the tolerance counts, any other resets. */
+static bool stalls(run *r, double loss)
+{
+    if (!(loss <= r->best_loss - CLI_STOP_TOL))
+        r->no_gain++;
+    else
+        r->no_gain = 0;
+    if (loss < r->best_loss)
+        r->best_loss = loss;
+    return r->no_gain >= CLI_STOP_EPOCHS;
+}
 
 /* The loss history grows with the epochs run, so that a huge --epochs allocates nothing up
    front. */
@@ -134,6 +157,10 @@ static int on_epoch(const nb_epoch_info *info, void *user)
     if (r->stop_after && info->epoch == r->stop_after) { /* a run killed after this epoch */
         fflush(NULL);
         raise(SIGKILL);
+    }
+    if (r->stop_on_loss && stalls(r, info->loss)) {
+        r->stalled = true;
+        return 1;
     }
     return 0;
 }
@@ -246,8 +273,11 @@ typedef struct job {
 static int read_options(job *j)
 {
     cli_cmd *cmd = j->cmd;
-    if (!cli_size_range(cmd, "epochs", 20, 1, CLI_MAX_EPOCHS, &j->epochs)
-        || !cli_size(cmd, "batch", 32, 1, &j->batch)
+    /* the defaults (docs/cli.md): scikit-learn's MLP's, but lm and lbfgs keep their 20 */
+    size_t rows = j->d->X.rows;
+    size_t epochs0 = cli_fullbatch_is(cli_get(cmd, "optimizer")) ? 20 : CLI_STOP_MAX_EPOCHS;
+    if (!cli_size_range(cmd, "epochs", epochs0, 1, CLI_MAX_EPOCHS, &j->epochs)
+        || !cli_size(cmd, "batch", (rows + 1) / 2 < 200 ? (rows + 1) / 2 : 200, 1, &j->batch)
         || !cli_u64(cmd, "seed", 0, &j->seed)
         || !cli_double(cmd, "validation", 0.0, 0.0, 0.9, &j->frac)
         || !cli_size(cmd, "patience", 0, 1, &j->patience))
@@ -280,7 +310,6 @@ static int read_options(job *j)
     if (cli_fullbatch_is(j->optimizer)
         && (rc = cli_fullbatch_parse(cmd, j->optimizer, j->epochs, j->loss, &j->fb)) != CLI_OK)
         return rc;
-    size_t rows = j->d->X.rows;
     j->n_val = (size_t)llround(j->frac * (double)rows);
     if (j->frac > 0 && (j->n_val == 0 || j->n_val >= rows))
         return cli_usage_error("train", "--validation %g of %zu rows leaves no %s rows", j->frac,
@@ -376,7 +405,10 @@ static int setup(job *j)
 {
     j->r = (run){.loss = j->loss, .Xv = j->Xv, .Tv = j->Tv,
                  .classify = j->d->n_classes > 0 || j->loss != NB_LOSS_MSE,
-                 .ck_path = j->ck_path};
+                 .ck_path = j->ck_path, .best_loss = INFINITY};
+    /* as the record says (cli_ckpt_record) */
+    j->r.stop_on_loss = !cli_get(j->cmd, "epochs") && j->patience == 0
+                        && !cli_fullbatch_is(j->optimizer);
     if (j->ck_path && !cli_note_init(&j->r.note, j->record, j->ck.note, j->ck.pos.epochs_done))
         j->st = NB_ERR_NOMEM;
     standardize(j);
@@ -432,6 +464,14 @@ static size_t resume_point(job *j)
     if (!r->no_memory)
         cli_note_losses(j->ck.note, done, r->train_loss, r->val_loss);
     r->ran = r->no_memory ? 0 : done;
+    /* the stop rule where the run stood (an epoch whose loss the note lacks is skipped) */
+    for (size_t e = 0; r->stop_on_loss && !r->no_memory && e < done && !r->stalled; e++)
+        if (!isnan(r->train_loss[e]))
+            r->stalled = stalls(r, r->train_loss[e]);
+    if (r->stalled && cli_mpi_rank() == 0)
+        fprintf(stderr, "nablas train: --resume %s: the training loss had stopped improving "
+                        "after epoch %zu: nothing to train; --out gets its final model\n",
+                j->resume, done);
     return done;
 }
 
@@ -459,6 +499,7 @@ static void run_training(job *j)
         r->prog.tty = false; /* mpirun hands rank 0 a pty whatever the final output is */
     if (r->no_memory) {
         j->st = NB_ERR_NOMEM;
+    } else if (r->stalled) { /* resumed after the stop rule ended the run */
     } else if (cli_fullbatch_is(j->optimizer)) {
         if (cli_get(j->cmd, "batch"))
             printf("note: --batch is ignored: --optimizer %s trains on the full batch\n",
@@ -470,6 +511,10 @@ static void run_training(job *j)
     }
     cli_signals_defer(false);
     progress_end(&r->prog);
+    if (j->st == NB_OK && r->stalled && r->ran > done)
+        printf("stopped after epoch %zu: the training loss did not improve by %g for %d "
+               "epochs (give --epochs N to train N epochs)\n", r->ran, CLI_STOP_TOL,
+               CLI_STOP_EPOCHS);
     if (j->st == NB_OK && j->patience > 0)
         printf("early stopping: %s after epoch %zu; best epoch %zu (validation loss %.6g), "
                "its parameters kept\n", rep.stopped_early ? "stopped" : "ran to the end",
@@ -554,6 +599,94 @@ static int interrupted(const job *j)
     put_word(stderr, j->ck_path);
     fputc('\n', stderr);
     return 128 + sig;
+/* The flag most likely to help a run that ended badly, as a hint ("" if none): flags the user
+   turned off first, then the rate, the length and the optimizer; never one already given. */
+static void bad_run_hint(const job *j, bool diverged, char *buf, size_t len)
+{
+    const cli_cmd *cmd = j->cmd;
+    double tstd = 0.0; /* the targets' largest std: large targets want standardising */
+    for (size_t c = 0; !j->tnorm && j->Tt.data && c < j->Tt.cols; c++) {
+        double m = 0.0, v = 0.0;
+        for (size_t i = 0; i < j->Tt.rows; i++)
+            m += j->Tt.data[i * j->Tt.cols + c];
+        m /= (double)j->Tt.rows;
+        for (size_t i = 0; i < j->Tt.rows; i++) {
+            double e = j->Tt.data[i * j->Tt.cols + c] - m;
+            v += e * e;
+        }
+        v = sqrt(v / (double)j->Tt.rows);
+        tstd = fmax(tstd, fabs(m) > v ? fabs(m) : v);
+    }
+    const char *lr = cli_get(cmd, "lr"), *ep = cli_get(cmd, "epochs");
+    const char *opt = cli_get(cmd, "optimizer");
+    if (cli_flag(cmd, "no-standardize-targets") && tstd > 10.0)
+        snprintf(buf, len, "the targets are large (up to %.3g) and not standardised: try "
+                           "--standardize-targets in place of --no-standardize-targets", tstd);
+    else if (cli_flag(cmd, "no-standardize"))
+        snprintf(buf, len, "the features are not standardised: try --standardize in place of "
+                           "--no-standardize");
+    else if (diverged && lr)
+        snprintf(buf, len, "try a --lr below the %s given", lr);
+    else if (diverged)
+        snprintf(buf, len, "try --lr %g (a tenth of the default)", j->to.optim.lr / 10.0);
+    else if (ep && j->r.ran == j->epochs)
+        snprintf(buf, len, "try more --epochs than the %s given", ep);
+    else if (opt && strcmp(opt, "adam") != 0 && !cli_fullbatch_is(opt))
+        snprintf(buf, len, "try --optimizer adam (the default) in place of --optimizer %s", opt);
+    else if (!lr)
+        snprintf(buf, len, "try --lr %g or a wider --layers", j->to.optim.lr * 3.0);
+    else if (j->to.optim.lr > nb_optim_opts_default(j->to.optim.kind).lr)
+        snprintf(buf, len, "try a --lr below the %s given", lr);
+    else
+        snprintf(buf, len, "try a --lr above the %s given, or a wider --layers", lr);
+}
+
+/* A run that ends no better than the baseline (the targets' mean for regression, the most
+   frequent class for classification) on its own training rows is said on stderr, with a hint;
+   the model is still written and the exit status stays 0 (docs/cli.md, "A bad run"). */
+static void check_run(job *j)
+{
+    run *r = &j->r;
+    if (cli_mpi_rank() != 0 || !r->net || !j->Xt.data || !j->Tt.data)
+        return;
+    char what[160] = "", hint[240];
+    if (!r->classify) {
+        nb_regression_metrics m = {0};
+        /* R² does not change under the targets' standardisation: the training units do */
+        if (nb_net_evaluate_regression(r->net, NULL, NULL, &j->Xt, &j->Tt, &m) != NB_OK)
+            return;
+        if (m.r2_all < 0.0)
+            snprintf(what, sizeof what, "R² %.3g on the training rows: worse than predicting "
+                                        "the targets' mean", m.r2_all);
+        nb_regression_metrics_free(&m);
+    } else {
+        nb_eval ev;
+        if (nb_net_evaluate(r->net, &j->Xt, &j->Tt, j->loss, &ev) != NB_OK)
+            return;
+        size_t k = j->Tt.cols, n = j->Tt.rows, best = 0;
+        for (size_t c = 0; c < (k == 1 ? 2 : k); c++) { /* rows of class c (one output: t >= 0.5) */
+            size_t count = 0;
+            for (size_t i = 0; i < n; i++) {
+                const float *t = j->Tt.data + i * k;
+                size_t arg = 0;
+                for (size_t q = 1; q < k; q++)
+                    if (t[q] > t[arg])
+                        arg = q;
+                count += k == 1 ? (size_t)((t[0] >= 0.5f) == (c == 1)) : (size_t)(arg == c);
+            }
+            best = count > best ? count : best;
+        }
+        double base = (double)best / (double)n;
+        if (!(ev.accuracy > base))
+            snprintf(what, sizeof what, "accuracy %.4g on the training rows: not above the "
+                                        "%.4g of always answering the most frequent class",
+                     ev.accuracy, base);
+    }
+    if (!what[0])
+        return;
+    bad_run_hint(j, false, hint, sizeof hint);
+    progress_break();
+    fprintf(stderr, "nablas train: warning: a bad model: %s; %s\n", what, hint);
 }
 
 /* What the run ended with, said; the model and the loss curve written. */
@@ -575,9 +708,14 @@ static int finish(job *j, int rc)
                                       "other options than this one", j->resume);
     else if (j->st != NB_OK)
         rc = cli_error("train", "%s", nb_status_str(j->st));
-    else if (r->diverged)
-        rc = cli_error("train", "training diverged (the loss is not finite); try a smaller --lr "
-                                "or --standardize; no model written");
+    else if (r->diverged) {
+        char hint[240];
+        bad_run_hint(j, true, hint, sizeof hint);
+        rc = cli_error("train", "training diverged (the loss is not finite): %s; no model "
+                                "written", hint);
+    }
+    if (rc == CLI_OK)
+        check_run(j);
     if (rc == CLI_OK && cli_mpi_rank() == 0)
         rc = save_model(j);
     const char *plot = cli_get(j->cmd, "plot");
@@ -640,6 +778,38 @@ static int train(cli_cmd *cmd, nb_dataset *d, nb_layer_spec *L, size_t n_layers,
 
 static int train_cmd(int argc, char **argv);
 
+/* Gives option `name` the value a default chose, so that the rest of the run (its record, its
+   messages) sees the effective value as if it had been given. */
+static void set_default(cli_cmd *cmd, const char *name, const char *value)
+{
+    for (size_t i = 0; i < cmd->n_opts; i++)
+        if (strcmp(cmd->opts[i].name, name) == 0 && !cmd->opts[i].value)
+            cmd->opts[i].value = value;
+}
+
+/* The defaults that do not depend on the data; a usage error (said) for a contradiction. */
+static int optimizer_default(cli_cmd *cmd)
+{
+    static const char *const pair[][2] = {{"standardize", "no-standardize"},
+                                          {"standardize-targets", "no-standardize-targets"}};
+    for (size_t i = 0; i < 2; i++)
+        if (cli_flag(cmd, pair[i][0]) && cli_flag(cmd, pair[i][1]))
+            return cli_usage_error("train", "--%s and --%s contradict each other", pair[i][0],
+                                   pair[i][1]);
+    if (cli_get(cmd, "optimizer"))
+        return CLI_OK;
+    /* options that only plain SGD took before adam became the default: said, not refused as
+       "not for adam" */
+    static const char *const sgd_only[] = {"momentum", "dampening", "nesterov"};
+    for (size_t i = 0; i < 3; i++)
+        if (cli_get(cmd, sgd_only[i]))
+            return cli_usage_error("train", "--%s is for --optimizer sgd or rmsprop, and the "
+                                            "default optimizer is adam: add --optimizer sgd",
+                                   sgd_only[i]);
+    set_default(cmd, "optimizer", "adam");
+    return CLI_OK;
+}
+
 int cmd_train(int argc, char **argv)
 {
     if (!cli_mpi_begin(&argc, &argv))
@@ -652,11 +822,12 @@ int cmd_train(int argc, char **argv)
 static int train_cmd(int argc, char **argv)
 {
     cli_cmd cmd = {"train", "--data FILE (--label-column C | --target-columns LIST | --targets "
-                   "T.npy) --layers SPEC --out MODEL [options]",
+                   "T.npy) --out MODEL [--layers SPEC] [options]",
                    "Trains a network of dense layers on a table and saves it as a model file.\n"
                    "Classification: --label-column names the column of class labels; the last "
                    "layer needs one\noutput per class. Regression: --target-columns lists the "
-                   "target columns. Every other column\nis a feature. Progress goes to stdout."
+                   "target columns. Every other column\nis a feature. Without --layers: one "
+                   "hidden layer of 100 relu units. Progress goes to stdout."
                    CLI_MPI_HELP,
                    opts, sizeof opts / sizeof *opts, NULL, NULL};
     bool help;
@@ -666,8 +837,6 @@ static int train_cmd(int argc, char **argv)
     if (rc != CLI_OK || help)
         return rc;
     const char *spec = cli_get(&cmd, "layers"), *out = cli_get(&cmd, "out");
-    if (!spec)
-        return cli_usage_error("train", "--layers SPEC is required, e.g. --layers 64:relu,3");
     if (!out)
         return cli_usage_error("train", "--out MODEL is required");
     if (cli_get(&cmd, "resume") && !strcmp(cli_get(&cmd, "resume"), "-"))
@@ -690,10 +859,12 @@ static int train_cmd(int argc, char **argv)
     const char *ps = cli_get(&cmd, "precision");
     if (ps && nb_precision_parse(&prec, ps) != NB_OK)
         return cli_usage_error("train", "--precision: unknown precision '%s' (fp32, bf16)", ps);
-    nb_layer_spec *L;
-    size_t n_layers;
+    if ((rc = optimizer_default(&cmd)) != CLI_OK)
+        return rc;
+    nb_layer_spec *L = NULL; /* without --layers: made once the data say how many outputs */
+    size_t n_layers = 0;
     char why[200];
-    if (!cli_parse_layers(spec, &L, &n_layers, why, sizeof why))
+    if (spec && !cli_parse_layers(spec, &L, &n_layers, why, sizeof why))
         return cli_usage_error("train", "--layers: %s", why);
     double drop = 0.0;
     bool drop_ok = cli_double(&cmd, "dropout", 0.0, 0.0, 1.0, &drop);
@@ -709,18 +880,33 @@ static int train_cmd(int argc, char **argv)
     for (size_t l = 0; l + 1 < n_layers; l++) /* hidden layers the spec left without dropout */
         if (L[l].dropout == 0.0f)
             L[l].dropout = (float)drop;
-    cli_data_req req = {true, L[n_layers - 1].units, NULL, 0, NULL};
+    cli_data_req req = {true, L ? L[n_layers - 1].units : 0, NULL, 0, NULL};
     nb_dataset d;
     rc = cli_load_data(&cmd, &req, &d);
+    char spec0[64]; /* the default --layers: scikit-learn's one hidden layer of 100 relu */
+    if (rc == CLI_OK && !L) {
+        snprintf(spec0, sizeof spec0, "100:relu,%zu", d.T.cols);
+        if (!cli_parse_layers(spec0, &L, &n_layers, why, sizeof why))
+            rc = cli_error("train", "--layers %s: %s", spec0, why);
+        for (size_t l = 0; L && l + 1 < n_layers; l++)
+            if (L[l].dropout == 0.0f)
+                L[l].dropout = (float)drop;
+        set_default(&cmd, "layers", spec0);
+    }
     const char *label = cli_get(&cmd, "label-column");
     if (rc == CLI_OK && label && d.n_classes > 0)
         rc = cli_check_label_column("train", label, &d);
     rc = cli_mpi_agree("train", rc); /* a rank that cannot read the data stops all */
     if (rc == CLI_OK && !ls && d.n_classes > 0)
         loss = NB_LOSS_SOFTMAX_CE; /* classes: softmax cross-entropy unless told otherwise */
-    if (rc == CLI_OK && cli_flag(&cmd, "standardize-targets") && (d.n_classes || loss != NB_LOSS_MSE))
+    bool regression = !d.n_classes && loss == NB_LOSS_MSE;
+    if (rc == CLI_OK && cli_flag(&cmd, "standardize-targets") && !regression)
         rc = cli_usage_error("train", "--standardize-targets is for regression targets "
                                       "(--target-columns with --loss mse)");
+    if (rc == CLI_OK && !cli_flag(&cmd, "no-standardize")) /* the defaults: both standardised */
+        set_default(&cmd, "standardize", "1");
+    if (rc == CLI_OK && regression && !cli_flag(&cmd, "no-standardize-targets"))
+        set_default(&cmd, "standardize-targets", "1");
     if (rc == CLI_OK)
         rc = train(&cmd, &d, L, n_layers, loss);
     nb_dataset_free(&d);

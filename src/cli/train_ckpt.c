@@ -151,7 +151,7 @@ char *cli_ckpt_record(const cli_cmd *cmd, const nb_dataset *d, const nb_layer_sp
     cli_run_desc desc = {d, topt, tval, L, n_layers, loss,
                          batch, epochs, patience, n_val, frac, seed, to,
                          cli_flag(cmd, "standardize"), cli_flag(cmd, "standardize-targets"),
-                         prec, nb_get_threads()};
+                         !cli_get(cmd, "epochs") && patience == 0, prec, nb_get_threads()};
     char *rec = cli_run_record(&desc);
     free(joined);
     return rec;

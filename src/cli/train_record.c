@@ -244,6 +244,10 @@ char *cli_run_record(const cli_run_desc *r)
     else
         put(&b, "--patience none\n");
     put(&b, "--restore-best %s\n", yes(r->patience > 0));
+    if (r->stop_on_loss)
+        put(&b, "--stop-on-training-loss tol %g for %d epochs\n", CLI_STOP_TOL, CLI_STOP_EPOCHS);
+    else
+        put(&b, "--stop-on-training-loss none\n");
     put(&b, "--precision %s\n", nb_precision_name(r->precision));
     put(&b, "--epochs %zu\n", r->epochs);
     /* Not compared: another thread count continues the same run, but its sums may be taken in

@@ -12,6 +12,13 @@
 /* The first line of every note nablas train writes. */
 #define CLI_RECORD_HEADER "nablas train checkpoint: the run's options (format 1)"
 
+/* Without --epochs (and --patience) nablas train stops once the training loss has not fallen
+   by CLI_STOP_TOL below its best for CLI_STOP_EPOCHS epochs in a row (scikit-learn's tol and
+   n_iter_no_change), after at most CLI_STOP_MAX_EPOCHS epochs. */
+#define CLI_STOP_TOL 1e-4
+#define CLI_STOP_EPOCHS 10
+#define CLI_STOP_MAX_EPOCHS 200
+
 /* What determines a run, after parsing and defaults: two runs with equal records (the epochs
    aside) take the same steps. */
 typedef struct cli_run_desc {
@@ -26,6 +33,7 @@ typedef struct cli_run_desc {
     uint64_t seed;
     const cli_train_optim_t *optim;
     bool standardize, standardize_targets;
+    bool stop_on_loss; /* --epochs not given: stop when the training loss stalls (CLI_STOP_*) */
     nb_precision precision;
     int threads; /* recorded for information only: not compared */
 } cli_run_desc;

@@ -28,7 +28,8 @@ safetensors)
     # and predicts the same bits
     "$PYTHON" "$SRC/tools/make_blobs.py" --rows 120 blobs.csv
     run 0 train --data blobs.csv --label-column species \
-        --layers 8:gelu,8:gelu_tanh,8:silu,8:softplus,8:elu,3 --epochs 3 --out m.nbm
+        --layers 8:gelu,8:gelu_tanh,8:silu,8:softplus,8:elu,3 --epochs 3 --optimizer sgd \
+        --batch 32 --no-standardize --out m.nbm
     run 0 export m.nbm m.safetensors
     has out "as 0.* 2.* 4.* 6.* 8.* 10.*"
     grep -qF '"nablas.activations":"gelu,gelu_tanh,silu,softplus,elu,identity"' m.safetensors \

@@ -108,7 +108,8 @@ with open("reg.csv", "w") as f:
         f.write(f"{a:.5f};{b:.5f};{2*a-b+r.gauss(0,0.01):.5f};{a+b:.5f}\n")
 PY
     run 0 train --data reg.csv --delimiter ';' --target-columns y,z --layers 16:tanh,2 --loss mse \
-        --epochs 60 --lr 0.1 --out r.nbm
+        --epochs 60 --lr 0.1 --optimizer sgd --batch 32 --no-standardize --no-standardize-targets \
+        --out r.nbm
     run 0 eval --model r.nbm --data reg.csv --delimiter ';' --target-columns y,z
     has out "(mse)"
     grep -q accuracy out && fail "accuracy for regression"
@@ -259,7 +260,8 @@ optimizers)
     for o in "--optimizer sgd --momentum 0.9 --nesterov --schedule step --step-size 20 --gamma 0.5" \
              "--optimizer adam --amsgrad --beta1 0.8 --beta2 0.99 --eps 1e-7 --schedule linear" \
              "--optimizer rmsprop --alpha 0.9 --momentum 0.5 --centered --lr 0.001" \
-             "--schedule onecycle --lr 0.1" "--momentum 0.9 --clip-norm 5"; do
+             "--optimizer sgd --schedule onecycle --lr 0.1" \
+             "--optimizer sgd --momentum 0.9 --clip-norm 5"; do
         # shellcheck disable=SC2086
         run 0 train --data blobs.csv --label-column species --layers 8:relu,3 --epochs 3 \
             --batch 16 --out o.nbm $o
@@ -281,12 +283,13 @@ error_optim)
     bad "--beta1 must be at least 0 and below 1" --optimizer adam --beta1 1
     bad "--beta2 must be at least 0 and below 1" --optimizer adamw --beta2 -0.5
     bad "--beta2: 'inf' is not a number" --optimizer adamw --beta2 inf
-    bad "--momentum must be at least 0 and below 1" --momentum 1.5
+    bad "--momentum must be at least 0 and below 1" --optimizer sgd --momentum 1.5
     bad "--weight-decay must be between" --weight-decay -1
     bad "--eps must be between" --optimizer rmsprop --eps -1e-8
     bad "--momentum applies to sgd and rmsprop, not to adam" --optimizer adam --momentum 0.9
-    bad "--beta1 applies to adam and adamw, not to sgd" --beta1 0.5
-    bad "--nesterov needs --momentum above 0" --nesterov
+    bad "--beta1 applies to adam and adamw, not to sgd" --optimizer sgd --beta1 0.5
+    bad "--nesterov needs --momentum above 0" --optimizer sgd --nesterov
+    bad "--nesterov is for --optimizer sgd or rmsprop, and the default optimizer is adam: add --optimizer sgd" --nesterov
     bad "--nesterov applies to sgd, not to rmsprop" --optimizer rmsprop --nesterov
     bad "--schedule: unknown 'exp'" --schedule exp
     bad "--gamma applies to --schedule step, not to cosine" --schedule cosine --gamma 0.5
@@ -498,7 +501,7 @@ progress_tty)
     # On a terminal the progress line is redrawn in place; an error must still start a line.
     blobs
     script -qec "'$NABLAS' train --data blobs.csv --label-column species --layers 16:relu,3 \
-        --epochs 50 --lr 1e6 --out m.nbm" /dev/null >tty.out 2>&1
+        --epochs 50 --lr 1e6 --optimizer sgd --batch 32 --no-standardize --out m.nbm" /dev/null >tty.out 2>&1
     [ $? -ne 0 ] || fail "diverging training succeeded"
     grep -q $'\033\\[K' tty.out || fail "no redrawn progress line: $(cat -v tty.out)"
     "$PYTHON" - <<'PY' || fail "error message not on its own line: $(cat -v tty.out)"
@@ -510,7 +513,8 @@ PY
     ;;
 safetensors)
     blobs
-    run 0 train --data blobs.csv --label-column species --layers 16:relu,3 --epochs 3 --out m.nbm
+    run 0 train --data blobs.csv --label-column species --layers 16:relu,3 --epochs 3 \
+        --optimizer sgd --batch 32 --no-standardize --out m.nbm
     run 0 export m.nbm m.safetensors
     has out "exported 2 layers (131 parameters) to m.safetensors as 0.* 2.*"
     run 0 import m.safetensors --layers 16:relu,3 --loss softmax-ce --out back.nbm
@@ -817,7 +821,8 @@ i11_9_messages) # impossible values, repeated options, CR line ends, a failing p
     run 0 train --data cr.csv --label-column c --layers 2 --epochs 1 --out cr.nbm
     has out "on 4 rows"
     # the plot fails after the model was saved (a file-size limit the SVG exceeds): exit 3
-    ( trap '' XFSZ; ulimit -f 1; "$NABLAS" "${args[@]}" --epochs 1 --out small.nbm \
+    ( trap '' XFSZ; ulimit -f 1; "$NABLAS" "${args[@]}" --epochs 1 --optimizer sgd --batch 32 \
+        --no-standardize --out small.nbm \
         --plot c.svg >out 2>err ); got=$?
     [ "$got" -eq 3 ] || { cat err; fail "plot failure exited $got, expected 3"; }
     has out "model saved to small.nbm"
@@ -920,7 +925,7 @@ error_resume) # every refused --checkpoint / --resume: its exit status and one-l
     bad 2 "--resume: --lr differs (checkpoint 0.001, now 0.002)" "${opts[@]}" --resume ck.nbm \
         --lr 0.002
     bad 2 "--resume: --standardize differs (checkpoint yes, now no)" \
-        "${opts[@]/--standardize/--lr=0.001}" --resume ck.nbm
+        "${opts[@]/--standardize/--no-standardize}" --resume ck.nbm
     bad 2 "--resume: --layers differs (checkpoint 8:relu:0,3:identity:0, now 8:relu:0.1,3:identity:0)" \
         "${opts[@]}" --dropout 0.1 --resume ck.nbm
     bad 2 "--resume: --optimizer differs (checkpoint adamw, now adam)" \

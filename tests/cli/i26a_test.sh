@@ -12,14 +12,16 @@ memory_refused)
     blobs
     # the network: 3 GiB of parameters and 36 GiB of activations, refused before any
     # of it is allocated (whatever this machine has: the test states the memory available)
-    NABLAS_TEST_MEM_AVAILABLE=16384 run 1 train "${B[@]}" --layers 100000000:relu,3 --out m.nbm
+    NABLAS_TEST_MEM_AVAILABLE=16384 run 1 train "${B[@]}" --layers 100000000:relu,3 \
+        --optimizer sgd --batch 32 --out m.nbm
     one_line
     has err "the network needs about 44.7 GiB to train (parameters 3.0 GiB, gradients 3.0 GiB"
     has err "but the memory available is 16.0 GiB (NABLAS_TEST_MEM_AVAILABLE)"
     has err "raise the limit with --max-mem 45777 (MiB)"
     [ ! -e m.nbm ] || fail "model written"
     # --max-mem below the need: refused with both sizes; raised: trains
-    run 1 train "${B[@]}" --layers 1000000:relu,3 --epochs 1 --max-mem 100 --out m.nbm
+    run 1 train "${B[@]}" --layers 1000000:relu,3 --epochs 1 --optimizer sgd --batch 32 \
+        --max-mem 100 --out m.nbm
     one_line
     has err "but --max-mem allows 100.0 MiB"
     has err "optimizer state 0 B"

@@ -118,14 +118,15 @@ def to_ort(exe, srcdir):
         f.write("a,b,c,d,label\n")
         for row, c in zip(X, label):
             f.write(",".join(f"{x:.6g}" for x in row) + f",k{c}\n")
-    common = ["--epochs", "8", "--batch", "16", "--seed", "4"]
+    common = ["--epochs", "8", "--batch", "16", "--seed", "4", "--optimizer", "sgd"]
     models = [
         ("regression, --standardize, --standardize-targets",
          ["--data", "r.csv", "--target-columns", "y,z", "--layers", "16:tanh,8:leaky_relu,2",
           "--standardize", "--standardize-targets", "--lr", "0.02"]),
         ("relu / sigmoid / softmax, mse",
          ["--data", "r.csv", "--target-columns", "y,z", "--layers",
-          "12:relu,8:sigmoid,2:softmax", "--lr", "0.02"]),
+          "12:relu,8:sigmoid,2:softmax", "--lr", "0.02", "--no-standardize",
+          "--no-standardize-targets"]),
         ("gelu / gelu_tanh / silu / softplus / elu, --standardize",
          ["--data", "r.csv", "--target-columns", "y,z", "--layers",
           "12:gelu,10:gelu_tanh,8:silu,6:softplus,5:elu,2", "--standardize",

@@ -132,10 +132,10 @@ def to_torch(exe, standardize, targets=False):
         for row, v in zip(X, t):
             f.write(",".join(f"{x:.6g}" for x in row) + f",{v:.6g}\n")
     args = ["train", "--data", "d.csv", "--target-columns", "y", "--layers",
-            "16:tanh,8:relu,1", "--epochs", "30", "--batch", "16", "--lr", "0.05", "--seed", "2",
-            "--out", "m.nbm"]
-    nablas(exe, *(args + (["--standardize"] if standardize else [])
-                      + (["--standardize-targets"] if targets else [])))
+            "16:tanh,8:relu,1", "--epochs", "30", "--batch", "16", "--optimizer", "sgd", "--lr",
+            "0.05", "--seed", "2", "--out", "m.nbm"]
+    nablas(exe, *(args + (["--standardize"] if standardize else ["--no-standardize"])
+                      + (["--standardize-targets"] if targets else ["--no-standardize-targets"])))
     nablas(exe, "export", "m.nbm", "m.safetensors")
     tensors, meta = read_safetensors("m.safetensors")
     if sorted(tensors) != ["0.bias", "0.weight", "2.bias", "2.weight", "4.bias", "4.weight"]:
@@ -201,8 +201,8 @@ def acts_to_torch(exe):
             f.write(",".join(f"{x:.6g}" for x in row) + f",{v:.6g}\n")
     spec = ",".join("12:" + name for name, _ in NEW_ACTS) + ",1"
     nablas(exe, "train", "--data", "d.csv", "--target-columns", "y", "--layers", spec,
-           "--epochs", "20", "--batch", "16", "--lr", "0.05", "--seed", "2", "--standardize",
-           "--out", "m.nbm")
+           "--epochs", "20", "--batch", "16", "--optimizer", "sgd", "--lr", "0.05", "--seed", "2",
+           "--standardize", "--no-standardize-targets", "--out", "m.nbm")
     nablas(exe, "export", "m.nbm", "m.safetensors")
     tensors, meta = read_safetensors("m.safetensors")
     names = ",".join(name for name, _ in NEW_ACTS) + ",identity"

@@ -17,7 +17,7 @@ mpi() { local np=$1; shift; timeout -k 10 240 mpirun --allow-run-as-root --overs
 "$PYTHON" "$SRC/tools/make_blobs.py" --rows 301 blobs.csv || fail "make_blobs"
 args=(train --data blobs.csv --label-column species --layers 16:relu,8:tanh,3 --epochs 4
       --batch 16 --lr 0.05 --seed 3 --validation 0.2 --standardize)
-"$NABLAS" "${args[@]}" --out one.nbm >one.out 2>one.err || { cat one.err; fail "single run"; }
+"$NABLAS" "${args[@]}" --optimizer sgd --out one.nbm >one.out 2>one.err || { cat one.err; fail "single run"; }
 
 # params_match A B: same length, equal bytes outside the parameters and the CRC, parameters
 # within 1e-6 of their largest magnitude (the layout: docs/model-format.md)
@@ -46,7 +46,7 @@ PY
 }
 
 for np in 2 3; do
-    mpi "$np" "$NABLAS" "${args[@]}" --out "p$np.nbm" >"p$np.out" 2>"p$np.err" \
+    mpi "$np" "$NABLAS" "${args[@]}" --optimizer sgd --out "p$np.nbm" >"p$np.out" 2>"p$np.err" \
         || { cat "p$np.out" "p$np.err"; fail "mpirun -np $np exited $?"; }
     params_match "p$np.nbm" one.nbm || fail "-np $np: model differs from the single run's"
     [ "$(grep -o 'epoch [ 0-9]*/4  loss' "p$np.out" | wc -l)" -eq 4 ] \
@@ -67,7 +67,7 @@ params_match adam3.nbm adam1.nbm || fail "adam, -np 3: model differs from the si
 # early stopping (--patience on the validation rows): every rank takes the same decision, so
 # the run stops after the single run's epoch and keeps the single run's best parameters
 pat=(train --data blobs.csv --label-column species --layers 16:relu,8:tanh,3 --epochs 60
-     --batch 16 --lr 0.2 --seed 3 --validation 0.2 --standardize --patience 3)  # stops after epoch 11 (best 8) here
+     --batch 16 --optimizer sgd --lr 0.2 --seed 3 --validation 0.2 --standardize --patience 3)  # stops after epoch 11 (best 8) here
 "$NABLAS" "${pat[@]}" --out pat1.nbm >pat1.out 2>pat1.err || { cat pat1.err; fail "single run with --patience"; }
 grep -q "early stopping: stopped after epoch" pat1.out \
     || { cat pat1.out; fail "the single run did not stop early (the test wants an early stop)"; }
