@@ -599,6 +599,8 @@ static int interrupted(const job *j)
     put_word(stderr, j->ck_path);
     fputc('\n', stderr);
     return 128 + sig;
+}
+
 /* The flag most likely to help a run that ended badly, as a hint ("" if none): flags the user
    turned off first, then the rate, the length and the optimizer; never one already given. */
 static void bad_run_hint(const job *j, bool diverged, char *buf, size_t len)
