@@ -6,10 +6,12 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "cli/threads_opt.h"
 
 static cli_opt opts[] = {
     {"model", "MODEL", "the model file (required)", NULL},
     CLI_DATA_OPTS,
+    CLI_THREADS_OPT,
 };
 
 static const char help[] =
@@ -198,6 +200,8 @@ int cmd_eval(int argc, char **argv)
     int rc;
     if (!cli_begin(&cmd, argc, argv, &rc))
         return rc;
+    if (!cli_threads_apply(&cmd))
+        return CLI_USAGE;
     const char *path = cli_get(&cmd, "model");
     if (!path)
         return cli_usage_error("eval", "--model MODEL is required");

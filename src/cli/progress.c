@@ -1,4 +1,5 @@
-/* Training progress: epoch n/N, losses, samples/s and time left. */
+/* Training progress: epoch n/N (iter n/N for the full-batch optimizers), losses, the learning
+   rate when it changes, samples/s and time left. */
 #define _POSIX_C_SOURCE 200809L
 #include <stdio.h>
 #include <time.h>
@@ -23,6 +24,7 @@ void progress_begin(progress *p, FILE *out, size_t rows)
     p->rows = rows;
     p->epoch0 = 0;
     p->open = false;
+    p->unit = "epoch";
     active = p;
 }
 
@@ -36,7 +38,7 @@ static void fmt_time(char *buf, size_t n, double s)
 }
 
 void progress_epoch(progress *p, size_t epoch, size_t epochs, double loss, double val_loss,
-                    double val_acc)
+                    double val_acc, double lr)
 {
     double elapsed = progress_now() - p->start;
     size_t ran = epoch > p->epoch0 ? epoch - p->epoch0 : 1; /* epochs timed by this process */
@@ -48,11 +50,13 @@ void progress_epoch(progress *p, size_t epoch, size_t epochs, double loss, doubl
         width++;
     if (p->tty)
         fputs("\r\033[K", p->out); /* back to the line start and clear it */
-    fprintf(p->out, "epoch %*zu/%zu  loss %.4f", width, epoch, epochs, loss);
+    fprintf(p->out, "%s %*zu/%zu  loss %.4f", p->unit, width, epoch, epochs, loss);
     if (val_loss >= 0)
         fprintf(p->out, "  val_loss %.4f", val_loss);
     if (val_acc >= 0)
         fprintf(p->out, "  val_acc %5.1f%%", 100.0 * val_acc);
+    if (lr >= 0)
+        fprintf(p->out, "  lr %.3g", lr);
     fprintf(p->out, "  %.0f samples/s  %s left", rate, left);
     if (!p->tty)
         fputc('\n', p->out);

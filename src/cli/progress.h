@@ -13,13 +13,15 @@ typedef struct progress {
     size_t rows;        /* training rows per epoch */
     size_t epoch0;      /* epochs done before this process (--resume); 0 after progress_begin */
     bool open;          /* a redrawn line is on the terminal, not yet ended */
+    const char *unit;   /* "epoch" (progress_begin's), or "iter" for the full-batch optimizers */
 } progress;
 
 double progress_now(void);
 void progress_begin(progress *p, FILE *out, size_t rows);
-/* val_loss / val_acc < 0: not shown. */
+/* val_loss / val_acc / lr < 0: not shown (lr: the rate of the epoch's last step, shown when a
+   schedule or a warm-up changes it). */
 void progress_epoch(progress *p, size_t epoch, size_t epochs, double loss, double val_loss,
-                    double val_acc);
+                    double val_acc, double lr);
 void progress_end(progress *p);
 /* Ends the line of the running progress display, if one is open (cli_error calls it, so that
    an error message never lands in the middle of a progress line). */
