@@ -3,8 +3,10 @@
    of a single run; nb_mpi_trainer_run gives each rank its slice of every batch; rank 0 saves
    the model and the --checkpoint. */
 #include <limits.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "cli/cli.h"
 #include "cli/mpi_cli.h"
@@ -17,6 +19,34 @@ static int rank, size = 1;
 static bool last_failed; /* the last cli_mpi_agree found a failure: every rank is stopping */
 static bool early;       /* this rank ends without training (--help): cli_mpi_early */
 static bool aside;       /* this rank runs another command than train: cli_mpi_aside */
+static char held[1024];  /* the first error message of this rank (not rank 0) since the last
+                            agreement: "nablas CMD: rank N: MESSAGE", or "" */
+
+bool cli_mpi_hold(const char *cmd, const char *fmt, va_list ap)
+{
+    if (!started || rank == 0)
+        return false;
+    if (held[0]) /* the first message says why; what follows is its consequence */
+        return true;
+    int n = snprintf(held, sizeof held, "nablas %s: ", cmd);
+    char *body = held + n;
+    size_t room = sizeof held - (size_t)n;
+    vsnprintf(body, room, fmt, ap);
+    if (strncmp(body, "rank ", 5) != 0) { /* name the rank, unless the message does */
+        char tmp[sizeof held];
+        snprintf(tmp, sizeof tmp, "%s", body);
+        snprintf(body, room, "rank %d: %s", rank, tmp);
+    }
+    return true;
+}
+
+/* Prints this rank's held message, if any, and forgets it. */
+static void say_held(void)
+{
+    if (held[0])
+        fprintf(stderr, "%s\n", held);
+    held[0] = '\0';
+}
 
 static bool launched_by_mpirun(void)
 {
@@ -40,6 +70,7 @@ bool cli_mpi_begin(int *argc, char ***argv)
 
 void cli_mpi_end(void)
 {
+    say_held(); /* no agreement came after it: say it here */
     if (started)
         MPI_Finalize();
     started = false;
@@ -52,14 +83,25 @@ int cli_mpi_size(void) { return size; }
 /* An exit status above every CLI_* one: a rank that ends without taking part in the run. */
 enum { CLI_MPI_EARLY = 100 };
 
-/* The agreement: the largest status, and the lowest rank that is still in the run (which
-   alone says that another rank stopped it), in one allreduce. */
+/* The agreement: the largest status, the lowest rank that is still in the run (which alone
+   says that another rank stopped it, when no failing rank holds a message) and the lowest rank
+   holding a message, in one allreduce.  Held messages are said by one rank, or dropped when
+   rank 0 failed (it said why). */
 static int agree(const char *cmd, int rc, bool in_run)
 {
-    int v[2] = {rc, in_run ? -rank : INT_MIN}, all[2] = {rc, v[1]};
-    if (MPI_Allreduce(v, all, 2, MPI_INT, MPI_MAX, MPI_COMM_WORLD) != MPI_SUCCESS)
+    int v[4] = {rc, in_run ? -rank : INT_MIN, held[0] && rc != CLI_OK ? -rank : INT_MIN,
+                rank == 0 ? rc : INT_MIN};
+    int all[4] = {rc, v[1], v[2], v[3]};
+    if (MPI_Allreduce(v, all, 4, MPI_INT, MPI_MAX, MPI_COMM_WORLD) != MPI_SUCCESS) {
+        say_held();
         return cli_error(cmd, "MPI failed");
+    }
     last_failed = all[0] != CLI_OK;
+    /* rank 0's own failure was said by rank 0; else the lowest rank holding a message says it */
+    bool rank0_failed = all[3] != CLI_OK && all[3] != INT_MIN;
+    if (!rank0_failed && all[2] != INT_MIN && rank == -all[2])
+        say_held();
+    held[0] = '\0';
     if (!in_run || rc != CLI_OK || all[0] == CLI_OK)
         return all[0];
     if (all[0] == CLI_MPI_EARLY) /* every rank that was in the run fails, one says why */
@@ -67,7 +109,7 @@ static int agree(const char *cmd, int rc, bool in_run)
                                                 "given --help, or another command than "
                                                 "train): no rank trains")
                                : CLI_FAIL;
-    if (rank == -all[1])
+    if (rank == -all[1] && all[2] == INT_MIN)
         cli_error(cmd, "another rank failed (its message is above)");
     return all[0];
 }
@@ -113,6 +155,9 @@ nb_status cli_mpi_trainer_run(nb_trainer *tr, const nb_tensor *X, const nb_tenso
 {
     if (!started)
         return nb_trainer_run(tr, X, T, opts, report);
+    if (rank == 0)
+        printf("over MPI: %d process%s, each taking its share of every batch\n", size,
+               size == 1 ? "" : "es");
     return nb_mpi_trainer_run(tr, MPI_COMM_WORLD, X, T, opts, report);
 }
 
@@ -133,6 +178,13 @@ bool cli_mpi_begin(int *argc, char ***argv)
     return true;
 }
 void cli_mpi_end(void) {}
+bool cli_mpi_hold(const char *cmd, const char *fmt, va_list ap)
+{
+    (void)cmd;
+    (void)fmt;
+    (void)ap;
+    return false;
+}
 bool cli_mpi_active(void) { return false; }
 int cli_mpi_rank(void) { return 0; }
 int cli_mpi_size(void) { return 1; }

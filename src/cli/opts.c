@@ -12,6 +12,8 @@
 
 static void vmessage(const char *cmd, const char *fmt, va_list ap)
 {
+    if (cli_mpi_hold(cmd, fmt, ap)) /* under mpirun: said once, by rank 0 or the failing rank */
+        return;
     progress_break(); /* an open progress line is ended first: the message gets its own line */
     fprintf(stderr, "nablas %s: ", cmd);
     vfprintf(stderr, fmt, ap);
