@@ -464,6 +464,7 @@ static void run_training(job *j)
     size_t done = j->resume ? resume_point(j) : 0;
     progress_begin(&r->prog, stdout, j->Xt.rows);
     r->prog.epoch0 = done;
+    r->prog.epochs = j->epochs;
     if (cli_fullbatch_is(j->optimizer))
         r->prog.unit = "iter"; /* --epochs counts their iterations */
     if (o.schedule) { /* the rate each step takes, as the trainer computes it */

@@ -10,6 +10,18 @@
 
 #include "cli/cli.h"
 #include "cli/mpi_cli.h"
+#include "cli/progress.h"
+#include "cli/train_loop.h"
+
+/* One process: on a terminal the loop of train_loop.c, which shows the batch an epoch is at;
+   else the library's. */
+static nb_status run_here(nb_trainer *tr, const nb_tensor *X, const nb_tensor *T,
+                          const nb_train_opts *opts, nb_train_report *report)
+{
+    if (progress_wants_batches())
+        return cli_train_loop(tr, X, T, opts, progress_batch, report);
+    return nb_trainer_run(tr, X, T, opts, report);
+}
 
 #ifdef NB_CLI_MPI
 #include "nablas/mpi.h"
@@ -154,7 +166,7 @@ nb_status cli_mpi_trainer_run(nb_trainer *tr, const nb_tensor *X, const nb_tenso
                               const nb_train_opts *opts, nb_train_report *report)
 {
     if (!started)
-        return nb_trainer_run(tr, X, T, opts, report);
+        return run_here(tr, X, T, opts, report);
     if (rank == 0)
         printf("over MPI: %d process%s, each taking its share of every batch\n", size,
                size == 1 ? "" : "es");
@@ -203,7 +215,7 @@ int cli_mpi_aside(int (*run)(int, char **), int argc, char **argv) { return run(
 nb_status cli_mpi_trainer_run(nb_trainer *tr, const nb_tensor *X, const nb_tensor *T,
                               const nb_train_opts *opts, nb_train_report *report)
 {
-    return nb_trainer_run(tr, X, T, opts, report);
+    return run_here(tr, X, T, opts, report);
 }
 bool cli_mpi_any(bool mine) { return mine; }
 #endif

@@ -2,6 +2,7 @@
    rate when it changes, samples/s and time left. */
 #define _POSIX_C_SOURCE 200809L
 #include <stdio.h>
+#include <stdlib.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -25,6 +26,9 @@ void progress_begin(progress *p, FILE *out, size_t rows)
     p->epoch0 = 0;
     p->open = false;
     p->unit = "epoch";
+    p->epochs = 0;
+    p->shown = 0;
+    p->batch_at = p->start;
     active = p;
 }
 
@@ -61,6 +65,8 @@ void progress_epoch(progress *p, size_t epoch, size_t epochs, double loss, doubl
     if (!p->tty)
         fputc('\n', p->out);
     p->open = p->tty;
+    p->shown = epoch;
+    p->batch_at = progress_now();
     fflush(p->out);
 }
 
@@ -81,4 +87,28 @@ void progress_break(void)
         fflush(active->out);
         active->open = false;
     }
+}
+
+bool progress_wants_batches(void) { return active && active->tty; }
+
+void progress_batch(size_t done, size_t batches)
+{
+    progress *p = active;
+    if (!p || !p->tty || done >= batches)
+        return; /* the epoch's own line follows the last batch */
+    double now = progress_now();
+    static int every = -1; /* seconds between redraws: 1, or 0 under the tests' variable */
+    if (every < 0)
+        every = getenv("NABLAS_TEST_BATCH_PROGRESS") ? 0 : 1;
+    if (now - p->batch_at < (double)every)
+        return;
+    p->batch_at = now;
+    size_t e = (p->shown > p->epoch0 ? p->shown : p->epoch0) + 1;
+    fputs("\r\033[K", p->out);
+    if (p->epochs)
+        fprintf(p->out, "%s %zu/%zu  batch %zu/%zu", p->unit, e, p->epochs, done, batches);
+    else
+        fprintf(p->out, "%s %zu  batch %zu/%zu", p->unit, e, done, batches);
+    p->open = true;
+    fflush(p->out);
 }
