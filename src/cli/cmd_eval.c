@@ -34,45 +34,36 @@ static int name_width(char **names, size_t k, int min)
     return w;
 }
 
-/* Rows: true class; columns: predicted class. */
-static void confusion_table(const size_t *m, char **names, size_t k)
+/* Rows: true class; columns: predicted class; then each class's precision, recall, F1 and
+   support, and their macro and weighted averages (scikit-learn's classification_report, in
+   the confusion matrix's rows). */
+static void confusion_table(const size_t *m, const nb_class_metrics *r, char **names)
 {
+    size_t k = r->classes;
     int w = name_width(names, k, 9);
-    printf("confusion matrix (rows: true class, columns: predicted class)\n%*s", w, "");
+    printf("confusion matrix (rows: true class, columns: predicted class)\n"
+           "%*s", w, "");
     for (size_t c = 0; c < k; c++) {
         if (names)
             printf("%*.*s", w, w - 2, names[c]);
         else
             printf("%*zu", w, c);
     }
-    putchar('\n');
-    for (size_t r = 0; r < k; r++) {
+    printf("  precision  recall      f1  support\n");
+    for (size_t t = 0; t < k; t++) {
         if (names)
-            printf("%-*.*s", w, w - 2, names[r]);
+            printf("%-*.*s", w, w - 2, names[t]);
         else
-            printf("%-*zu", w, r);
+            printf("%-*zu", w, t);
         for (size_t c = 0; c < k; c++)
-            printf("%*zu", w, m[r * k + c]);
-        putchar('\n');
+            printf("%*zu", w, m[t * k + c]);
+        printf("  %9.4f %7.4f %7.4f %8zu\n", r->precision[t], r->recall[t], r->f1[t],
+               r->support[t]);
     }
-}
-
-/* Precision, recall, F1 and support per class and their averages, laid out as scikit-learn's
-   classification_report (4 digits). */
-static void class_report(const nb_class_metrics *r, char **names)
-{
-    int w = name_width(names, r->classes, 14);
-    printf("%*s %10s %10s %10s %10s\n", w, "", "precision", "recall", "f1-score", "support");
-    for (size_t c = 0; c < r->classes; c++) {
-        char buf[24];
-        snprintf(buf, sizeof buf, "%zu", c);
-        printf("%*.*s %10.4f %10.4f %10.4f %10zu\n", w, w - 2, names ? names[c] : buf,
-               r->precision[c], r->recall[c], r->f1[c], r->support[c]);
-    }
-    printf("%*s %10s %10s %10.4f %10zu\n", w, "accuracy", "", "", r->accuracy, r->total);
-    printf("%*s %10.4f %10.4f %10.4f %10zu\n", w, "macro avg", r->macro_precision,
+    int pad = w * (int)(k + 1) - 12; /* the averages under the score columns */
+    printf("macro avg   %*s  %9.4f %7.4f %7.4f %8zu\n", pad, "", r->macro_precision,
            r->macro_recall, r->macro_f1, r->total);
-    printf("%*s %10.4f %10.4f %10.4f %10zu\n", w, "weighted avg", r->weighted_precision,
+    printf("weighted avg%*s  %9.4f %7.4f %7.4f %8zu\n", pad, "", r->weighted_precision,
            r->weighted_recall, r->weighted_f1, r->total);
 }
 
@@ -91,8 +82,7 @@ static int classification_tables(const nb_tensor *Y, const nb_tensor *T, char **
         free(m);
         return cli_error("eval", "%s", nb_status_str(st));
     }
-    confusion_table(m, names, k);
-    class_report(&r, names);
+    confusion_table(m, &r, names);
     nb_class_metrics_free(&r);
     free(m);
     return CLI_OK;
