@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "cli/held.h"
 #include "cli/mpi_cli.h"
 #include "cli/progress.h"
 #include "cli/train_loop.h"
@@ -31,35 +32,6 @@ static int rank, size = 1;
 static bool last_failed; /* the last cli_mpi_agree found a failure: every rank is stopping */
 static bool early;       /* this rank ends without training (--help): cli_mpi_early */
 static bool aside;       /* this rank runs another command than train: cli_mpi_aside */
-static char held[1024];  /* the first error message of this rank (not rank 0) since the last
-                            agreement: "nablas CMD: rank N: MESSAGE", or "" */
-
-bool cli_mpi_hold(const char *cmd, const char *fmt, va_list ap)
-{
-    if (!started || rank == 0)
-        return false;
-    if (held[0]) /* the first message says why; what follows is its consequence */
-        return true;
-    int n = snprintf(held, sizeof held, "nablas %s: ", cmd);
-    char *body = held + n;
-    size_t room = sizeof held - (size_t)n;
-    vsnprintf(body, room, fmt, ap);
-    if (strncmp(body, "rank ", 5) != 0) { /* name the rank, unless the message does */
-        char tmp[sizeof held];
-        snprintf(tmp, sizeof tmp, "%s", body);
-        snprintf(body, room, "rank %d: %s", rank, tmp);
-    }
-    return true;
-}
-
-/* Prints this rank's held message, if any, and forgets it. */
-static void say_held(void)
-{
-    if (held[0])
-        fprintf(stderr, "%s\n", held);
-    held[0] = '\0';
-}
-
 static bool launched_by_mpirun(void)
 {
     return getenv("OMPI_COMM_WORLD_SIZE") || getenv("PMIX_RANK") || getenv("PMI_SIZE");
@@ -75,6 +47,8 @@ bool cli_mpi_begin(int *argc, char ***argv)
     MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN); /* errors end in a message */
     MPI_Comm_rank(MPI_COMM_WORLD, &rank);
     MPI_Comm_size(MPI_COMM_WORLD, &size);
+    if (rank != 0)
+        cli_held_begin(rank); /* said once: see cli_mpi_agree */
     if (rank != 0 && !freopen("/dev/null", "w", stdout))
         fclose(stdout); /* no progress from the other ranks either way */
     return true;
@@ -82,7 +56,7 @@ bool cli_mpi_begin(int *argc, char ***argv)
 
 void cli_mpi_end(void)
 {
-    say_held(); /* no agreement came after it: say it here */
+    cli_held_say(); /* no agreement came after it: say it here */
     if (started)
         MPI_Finalize();
     started = false;
@@ -101,19 +75,19 @@ enum { CLI_MPI_EARLY = 100 };
    rank 0 failed (it said why). */
 static int agree(const char *cmd, int rc, bool in_run)
 {
-    int v[4] = {rc, in_run ? -rank : INT_MIN, held[0] && rc != CLI_OK ? -rank : INT_MIN,
+    int v[4] = {rc, in_run ? -rank : INT_MIN, cli_held_any() && rc != CLI_OK ? -rank : INT_MIN,
                 rank == 0 ? rc : INT_MIN};
     int all[4] = {rc, v[1], v[2], v[3]};
     if (MPI_Allreduce(v, all, 4, MPI_INT, MPI_MAX, MPI_COMM_WORLD) != MPI_SUCCESS) {
-        say_held();
+        cli_held_say();
         return cli_error(cmd, "MPI failed");
     }
     last_failed = all[0] != CLI_OK;
     /* rank 0's own failure was said by rank 0; else the lowest rank holding a message says it */
     bool rank0_failed = all[3] != CLI_OK && all[3] != INT_MIN;
     if (!rank0_failed && all[2] != INT_MIN && rank == -all[2])
-        say_held();
-    held[0] = '\0';
+        cli_held_say();
+    cli_held_drop();
     if (!in_run || rc != CLI_OK || all[0] == CLI_OK)
         return all[0];
     if (all[0] == CLI_MPI_EARLY) /* every rank that was in the run fails, one says why */
@@ -190,13 +164,6 @@ bool cli_mpi_begin(int *argc, char ***argv)
     return true;
 }
 void cli_mpi_end(void) {}
-bool cli_mpi_hold(const char *cmd, const char *fmt, va_list ap)
-{
-    (void)cmd;
-    (void)fmt;
-    (void)ap;
-    return false;
-}
 bool cli_mpi_active(void) { return false; }
 int cli_mpi_rank(void) { return 0; }
 int cli_mpi_size(void) { return 1; }

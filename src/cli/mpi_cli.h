@@ -3,8 +3,6 @@
 #ifndef NB_CLI_MPI_CLI_H
 #define NB_CLI_MPI_CLI_H
 
-#include <stdarg.h>
-
 #include "nablas.h"
 
 /* The --help paragraph of `nablas train` on running over MPI. */
@@ -24,8 +22,10 @@ void cli_mpi_end(void);
 bool cli_mpi_active(void); /* started by cli_mpi_begin */
 int cli_mpi_rank(void);     /* 0 when not under MPI */
 int cli_mpi_size(void);     /* 1 when not under MPI */
-/* The largest exit status over the ranks, so that all exit alike; rank 0 says so when only
-   another rank failed (that rank printed why). */
+/* The largest exit status over the ranks, so that all exit alike.  The reason is said once:
+   every rank but 0 holds its error messages (cli/held.h); rank 0 prints its own at once, and
+   when it did not fail the lowest failing rank prints its held one, "nablas CMD: rank N: ...";
+   the others are dropped.  A message still held at cli_mpi_end is printed then. */
 int cli_mpi_agree(const char *cmd, int rc);
 /* Called once as the command ends, on every rank: a rank that ended on its own (its own
    arguments refused, say: under mpirun each rank checks its own; or --help) without an
@@ -54,12 +54,6 @@ int cli_mpi_same_run(const char *cmd, const char *record, bool checkpoint, bool 
 /* nb_mpi_trainer_run over all ranks under MPI, else nb_trainer_run. */
 nb_status cli_mpi_trainer_run(nb_trainer *tr, const nb_tensor *X, const nb_tensor *T,
                               const nb_train_opts *opts, nb_train_report *report);
-/* Error messages under MPI, so that one failure is said once, not once per rank: on every
-   rank but 0 the message is held (true: the caller prints nothing) until the next agreement
-   (cli_mpi_agree), which prints the held message of the lowest failing rank, "nablas CMD: rank
-   N: MESSAGE", when rank 0 did not fail (rank 0 prints its own at once) and drops the others.
-   A message still held at cli_mpi_end is printed then.  false when not under MPI or on rank 0. */
-bool cli_mpi_hold(const char *cmd, const char *fmt, va_list ap);
 /* Whether `mine` is true on any rank (collective under MPI; else mine). */
 bool cli_mpi_any(bool mine);
 
