@@ -1,5 +1,6 @@
 /* Regression metrics against a naive double computation (one pass per sum, straight from the
-   definitions), the network evaluation in the targets' units, and every argument error. */
+   definitions), the network evaluation in the targets' units, and every argument error; the
+   confusion matrix and the per-class report against exact fractions of its definitions. */
 #include <criterion/criterion.h>
 #include <math.h>
 #include <stdlib.h>
