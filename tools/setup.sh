@@ -18,6 +18,7 @@ packages=(gcc libc6-dev meson ninja-build pkg-config libopenblas-dev liblapacke-
           libjansson-dev libdnnl-dev
           libprotobuf-c-dev protobuf-c-compiler # the optional -Donnx feature (ONNX import/export)
           libopenmpi-dev openmpi-bin # Open MPI: the optional -Dmpi feature and its test suite
+          g++ # the mpi suite compiles a C++ program that includes <nablas/mpi.h>
           libgsl-dev # GSL: the optional -Dgsl feature, only for examples/deriv_newton.c (not the library)
           python3 python3-sklearn # scikit-learn's iris and diabetes: tests/cli/defaults_test.sh, docs/first-hour.md
           strace procps) # strace: tests/cli delays a save with it to signal it mid-write; procps: pkill finds the process under strace

@@ -44,6 +44,14 @@
 #ifndef NABLAS_MPI_H
 #define NABLAS_MPI_H
 
+/* Only the C interface of MPI is used: without these, C++ code including this header would
+   pull in Open MPI's (or MPICH's) deprecated C++ bindings and need their library to link. */
+#ifndef OMPI_SKIP_MPICXX
+#define OMPI_SKIP_MPICXX 1
+#endif
+#ifndef MPICH_SKIP_MPICXX
+#define MPICH_SKIP_MPICXX 1
+#endif
 #include <mpi.h>
 
 #include "nablas/checkpoint.h"

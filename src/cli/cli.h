@@ -167,8 +167,8 @@ int cli_signal_caught(void);
      NULL},                                                                                    \
     {"gamma", "X", "step: decay factor (default 0.1)", NULL},                                  \
     {"min-lr", "X", "cosine: the floor; linear: the final rate (default 0)", NULL},            \
-    {"warmup", "STEPS", "rise linearly to the rate over the first STEPS steps (default 0)",    \
-     NULL},                                                                                    \
+    {"warmup", "STEPS", "rise linearly to the rate over the first STEPS optimizer steps "       \
+                        "(batches, not epochs; default 0)", NULL},                                                                                    \
     {"clip-norm", "X", "clip the gradient's global L2 norm to X (default: no clipping)", NULL}
 
 typedef struct cli_train_optim_t {

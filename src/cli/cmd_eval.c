@@ -6,54 +6,86 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "cli/threads_opt.h"
 
 static cli_opt opts[] = {
     {"model", "MODEL", "the model file (required)", NULL},
     CLI_DATA_OPTS,
+    CLI_THREADS_OPT,
 };
 
 static const char help[] =
-    "Prints the model's loss on a labelled table and, for classifiers, the accuracy "
-    "and the\nconfusion matrix; for regression, RMSE, MAE and R2 per target column "
-    "(and overall) in the\ntargets' own units. The model's standardisation is "
-    "applied to the data first; class labels\nare matched to the class names "
-    "stored in the model. Without a target option, the columns\nnamed like the "
-    "model's targets are the targets.";
+    "Prints the model's loss on a labelled table and, for classifiers, the accuracy, the\n"
+    "confusion matrix and precision, recall, F1 and support per class (with macro and weighted\n"
+    "averages, as scikit-learn's classification_report); for regression, RMSE, MAE and R2 per\n"
+    "target column (and overall) in the targets' own units. The model's standardisation is\n"
+    "applied to the data first; class labels are matched to the class names stored in the\n"
+    "model. Without a target option, the columns named like the model's targets are the\n"
+    "targets.";
 
-/* Rows: true class; columns: predicted class.  One output means a 0.5 threshold. */
-static void confusion(const nb_tensor *Y, const nb_tensor *T, char **names, size_t k)
+/* The width of the first column: the longest class name (at most 22 bytes shown) + 2. */
+static int name_width(char **names, size_t k, int min)
 {
-    size_t *m = calloc(k * k, sizeof *m);
-    if (!m)
-        return;
-    size_t cols = Y->cols;
-    for (size_t i = 0; i < Y->rows; i++) {
-        const float *y = Y->data + i * cols, *t = T->data + i * cols;
-        m[nb_class_of(t, cols) * k + nb_class_of(y, cols)]++;
+    int w = min;
+    for (size_t c = 0; names && c < k; c++) {
+        int len = (int)strlen(names[c]) + 2;
+        w = len > w ? (len < 24 ? len : 24) : w;
     }
-    int w = 9;
-    for (size_t c = 0; c < k; c++) {
-        int len = names ? (int)strlen(names[c]) : 1;
-        w = len + 2 > w ? (len + 2 < 24 ? len + 2 : 24) : w;
-    }
-    printf("confusion matrix (rows: true class, columns: predicted class)\n%*s", w, "");
+    return w;
+}
+
+/* Rows: true class; columns: predicted class; then each class's precision, recall, F1 and
+   support, and their macro and weighted averages (scikit-learn's classification_report, in
+   the confusion matrix's rows). */
+static void confusion_table(const size_t *m, const nb_class_metrics *r, char **names)
+{
+    size_t k = r->classes;
+    int w = name_width(names, k, 9);
+    printf("confusion matrix (rows: true class, columns: predicted class)\n"
+           "%*s", w, "");
     for (size_t c = 0; c < k; c++) {
         if (names)
             printf("%*.*s", w, w - 2, names[c]);
         else
             printf("%*zu", w, c);
     }
-    putchar('\n');
-    for (size_t r = 0; r < k; r++) {
+    printf("  precision  recall      f1  support\n");
+    for (size_t t = 0; t < k; t++) {
         if (names)
-            printf("%-*.*s", w, w - 2, names[r]);
+            printf("%-*.*s", w, w - 2, names[t]);
         else
-            printf("%-*zu", w, r);
+            printf("%-*zu", w, t);
         for (size_t c = 0; c < k; c++)
-            printf("%*zu", w, m[r * k + c]);
-        putchar('\n');
+            printf("%*zu", w, m[t * k + c]);
+        printf("  %9.4f %7.4f %7.4f %8zu\n", r->precision[t], r->recall[t], r->f1[t],
+               r->support[t]);
     }
+    int pad = w * (int)(k + 1) - 12; /* the averages under the score columns */
+    printf("macro avg   %*s  %9.4f %7.4f %7.4f %8zu\n", pad, "", r->macro_precision,
+           r->macro_recall, r->macro_f1, r->total);
+    printf("weighted avg%*s  %9.4f %7.4f %7.4f %8zu\n", pad, "", r->weighted_precision,
+           r->weighted_recall, r->weighted_f1, r->total);
+}
+
+/* The confusion matrix and the per-class report of outputs Y against targets T. */
+static int classification_tables(const nb_tensor *Y, const nb_tensor *T, char **names)
+{
+    size_t k = nb_confusion_classes(Y->cols);
+    size_t *m = calloc(k * k, sizeof *m);
+    if (!m)
+        return cli_error("eval", "out of memory");
+    nb_class_metrics r;
+    nb_status st = nb_confusion_compute(Y, T, m);
+    if (st == NB_OK)
+        st = nb_class_metrics_compute(m, k, &r);
+    if (st != NB_OK) {
+        free(m);
+        return cli_error("eval", "%s", nb_status_str(st));
+    }
+    confusion_table(m, &r, names);
+    nb_class_metrics_free(&r);
     free(m);
+    return CLI_OK;
 }
 
 /* RMSE, MAE and R² per target column and overall, in the targets' own units. */
@@ -141,14 +173,13 @@ static int evaluate(const char *model_path, nb_model *m, nb_dataset *d)
     if (classify) {
         printf("accuracy  %.2f%% (%zu of %zu)\n", 100.0 * ev.accuracy,
                (size_t)(ev.accuracy * (double)ev.rows + 0.5), ev.rows);
-        size_t k = outs == 1 ? 2 : outs;
-        confusion(&Y, &d->T, outs == 1 ? NULL : m->class_names, k);
+        rc = classification_tables(&Y, &d->T, outs == 1 ? NULL : m->class_names);
     } else {
         regression_table(&r, m, d);
     }
     nb_tensor_free(&Y);
     nb_regression_metrics_free(&r);
-    return CLI_OK;
+    return rc;
 }
 
 int cmd_eval(int argc, char **argv)
@@ -159,6 +190,8 @@ int cmd_eval(int argc, char **argv)
     int rc;
     if (!cli_begin(&cmd, argc, argv, &rc))
         return rc;
+    if (!cli_threads_apply(&cmd))
+        return CLI_USAGE;
     const char *path = cli_get(&cmd, "model");
     if (!path)
         return cli_usage_error("eval", "--model MODEL is required");

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "cli/threads_opt.h"
 
 static cli_opt opts[] = {
     {"model", "MODEL", "the model file (required)", NULL},
@@ -23,6 +24,7 @@ static cli_opt opts[] = {
                              "standard output)", NULL},
     {"jacobian-of", "WHAT", "for classifiers: probabilities (default, what --out gets) or "
                             "logits", NULL},
+    CLI_THREADS_OPT,
 };
 
 static const char help[] =
@@ -204,6 +206,8 @@ int cmd_predict(int argc, char **argv)
     int rc;
     if (!cli_begin(&cmd, argc, argv, &rc))
         return rc;
+    if (!cli_threads_apply(&cmd))
+        return CLI_USAGE;
     const char *path = cli_get(&cmd, "model"), *out = cli_get(&cmd, "out");
     const char *jac = cli_get(&cmd, "jacobian"), *of = cli_get(&cmd, "jacobian-of");
     if (!path)

@@ -9,10 +9,12 @@
 
 #include "cli/cli.h"
 #include "cli/layers.h"
+#include "cli/log.h"
 #include "cli/memory.h"
 #include "cli/mpi_cli.h"
 #include "cli/plot.h"
 #include "cli/progress.h"
+#include "cli/threads_opt.h"
 #include "cli/train_ckpt.h"
 #include "cli/train_fullbatch.h"
 #include "cli/train_record.h"
@@ -54,6 +56,9 @@ static cli_opt opts[] = {
     CLI_FULLBATCH_OPTS,
     {"precision", "P", "fp32 or bf16: bf16 inputs, fp32 sums in the training products (default fp32)",
      NULL},
+    /* the run's CSV log and thread count */
+    CLI_LOG_OPT,
+    CLI_THREADS_OPT,
 };
 
 typedef struct run {
@@ -78,6 +83,9 @@ typedef struct run {
     bool stop_on_loss, stalled;
     double best_loss;
     size_t no_gain;
+    cli_log log;           /* --log (path NULL: none) */
+    nb_schedule sched;     /* the rate of each step, when a schedule or warm-up changes it */
+    bool show_lr;
 } run;
 
 /* One epoch's training loss through the stop rule; true once it says stop.  scikit-learn's
@@ -91,6 +99,12 @@ static bool stalls(run *r, double loss)
     if (loss < r->best_loss)
         r->best_loss = loss;
     return r->no_gain >= CLI_STOP_EPOCHS;
+}
+
+/* The rate of the last step taken (steps >= 1), or -1 when it does not change. */
+static double epoch_lr(const run *r, size_t steps)
+{
+    return r->show_lr && steps > 0 ? nb_schedule_lr(&r->sched, steps - 1) : -1.0;
 }
 
 /* The loss history grows with the epochs run, so that a huge --epochs allocates nothing up
@@ -135,7 +149,10 @@ static int on_epoch(const nb_epoch_info *info, void *user)
         }
         r->val_loss[info->epoch - 1] = vl;
     }
-    progress_epoch(&r->prog, info->epoch, info->epochs, info->loss, vl, va);
+    double lr = epoch_lr(r, info->steps);
+    progress_epoch(&r->prog, info->epoch, info->epochs, info->loss, vl, va, lr);
+    if (cli_mpi_rank() == 0)
+        cli_log_row(&r->log, info->epoch, info->loss, vl, va, lr);
     if (!isfinite(info->loss)) {
         r->diverged = true;
         return 1;
@@ -495,6 +512,18 @@ static void run_training(job *j)
     progress_begin(&r->prog, stdout, j->Xt.rows);
     cli_signals_defer(true); /* the first Ctrl-C ends the run at the epoch's end (on_epoch) */
     r->prog.epoch0 = done;
+    r->prog.epochs = j->epochs;
+    if (cli_fullbatch_is(j->optimizer))
+        r->prog.unit = "iter"; /* --epochs counts their iterations */
+    if (o.schedule) { /* the rate each step takes, as the trainer computes it */
+        r->sched = *o.schedule;
+        if (r->sched.total_steps == 0)
+            r->sched.total_steps = (uint64_t)j->epochs * ((j->Xt.rows + j->batch - 1) / j->batch);
+        r->show_lr = true;
+    }
+    if (!cli_log_begin(&r->log, cli_mpi_rank() == 0 ? cli_get(j->cmd, "log") : NULL,
+                       cli_fullbatch_is(j->optimizer)))
+        r->no_memory = true;
     if (cli_mpi_active())
         r->prog.tty = false; /* mpirun hands rank 0 a pty whatever the final output is */
     if (r->no_memory) {
@@ -724,6 +753,10 @@ static int finish(job *j, int rc)
     if (rc == CLI_OK && cli_mpi_rank() == 0 && plot &&
         (rc = write_plot(plot, r, r->ran, cli_get(j->cmd, "data"))) == CLI_OK)
         printf("loss curve saved to %s\n", plot);
+    if (r->log.path && cli_log_end(&j->r.log) != CLI_OK && rc == CLI_OK)
+        rc = CLI_PLOT_FAIL; /* the model was saved; the log's failure was said */
+    else if (r->log.path && rc == CLI_OK)
+        printf("log saved to %s\n", r->log.path);
     return cli_mpi_agree("train", rc); /* every rank exits as rank 0 wrote */
 }
 
@@ -739,6 +772,7 @@ static void job_free(job *j)
     }
     free(j->record);
     cli_note_free(&j->r.note);
+    cli_log_free(&j->r.log);
     nb_norm_free(j->norm);
     nb_norm_free(j->tnorm);
     if (j->owned) {
@@ -847,12 +881,15 @@ static int train_cmd(int argc, char **argv)
     const char *inputs[] = {cli_get(&cmd, "data"), cli_get(&cmd, "targets"),
                             cli_get(&cmd, "resume")};
     cli_output outs[] = {{"out", out}, {"plot", cli_get(&cmd, "plot")},
+                         {"log", cli_get(&cmd, "log")},
                          {"checkpoint", cli_get(&cmd, "checkpoint")}};
     /* --checkpoint may be the --resume file (the run goes on saving where it was saved);
-       --out and --plot may not */
-    if ((rc = cli_check_outputs("train", outs, 3, inputs, 2)) != CLI_OK ||
-        (rc = cli_check_outputs("train", outs, 2, inputs, 3)) != CLI_OK)
+       --out, --plot and --log may not */
+    if ((rc = cli_check_outputs("train", outs, 4, inputs, 2)) != CLI_OK ||
+        (rc = cli_check_outputs("train", outs, 3, inputs, 3)) != CLI_OK)
         return rc;
+    if (!cli_threads_apply(&cmd))
+        return CLI_USAGE;
     nb_loss loss = NB_LOSS_MSE; /* the default depends on the data: see below */
     const char *ls = cli_get(&cmd, "loss");
     if (ls && !parse_loss(ls, &loss))

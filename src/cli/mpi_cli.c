@@ -3,11 +3,26 @@
    of a single run; nb_mpi_trainer_run gives each rank its slice of every batch; rank 0 saves
    the model and the --checkpoint. */
 #include <limits.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "cli/cli.h"
+#include "cli/held.h"
 #include "cli/mpi_cli.h"
+#include "cli/progress.h"
+#include "cli/train_loop.h"
+
+/* One process: on a terminal the loop of train_loop.c, which shows the batch an epoch is at;
+   else the library's. */
+static nb_status run_here(nb_trainer *tr, const nb_tensor *X, const nb_tensor *T,
+                          const nb_train_opts *opts, nb_train_report *report)
+{
+    if (progress_wants_batches())
+        return cli_train_loop(tr, X, T, opts, progress_batch, report);
+    return nb_trainer_run(tr, X, T, opts, report);
+}
 
 #ifdef NB_CLI_MPI
 #include "nablas/mpi.h"
@@ -17,7 +32,6 @@ static int rank, size = 1;
 static bool last_failed; /* the last cli_mpi_agree found a failure: every rank is stopping */
 static bool early;       /* this rank ends without training (--help): cli_mpi_early */
 static bool aside;       /* this rank runs another command than train: cli_mpi_aside */
-
 static bool launched_by_mpirun(void)
 {
     return getenv("OMPI_COMM_WORLD_SIZE") || getenv("PMIX_RANK") || getenv("PMI_SIZE");
@@ -33,6 +47,8 @@ bool cli_mpi_begin(int *argc, char ***argv)
     MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN); /* errors end in a message */
     MPI_Comm_rank(MPI_COMM_WORLD, &rank);
     MPI_Comm_size(MPI_COMM_WORLD, &size);
+    if (rank != 0)
+        cli_held_begin(rank); /* said once: see cli_mpi_agree */
     if (rank != 0 && !freopen("/dev/null", "w", stdout))
         fclose(stdout); /* no progress from the other ranks either way */
     return true;
@@ -40,6 +56,7 @@ bool cli_mpi_begin(int *argc, char ***argv)
 
 void cli_mpi_end(void)
 {
+    cli_held_say(); /* no agreement came after it: say it here */
     if (started)
         MPI_Finalize();
     started = false;
@@ -52,14 +69,25 @@ int cli_mpi_size(void) { return size; }
 /* An exit status above every CLI_* one: a rank that ends without taking part in the run. */
 enum { CLI_MPI_EARLY = 100 };
 
-/* The agreement: the largest status, and the lowest rank that is still in the run (which
-   alone says that another rank stopped it), in one allreduce. */
+/* The agreement: the largest status, the lowest rank that is still in the run (which alone
+   says that another rank stopped it, when no failing rank holds a message) and the lowest rank
+   holding a message, in one allreduce.  Held messages are said by one rank, or dropped when
+   rank 0 failed (it said why). */
 static int agree(const char *cmd, int rc, bool in_run)
 {
-    int v[2] = {rc, in_run ? -rank : INT_MIN}, all[2] = {rc, v[1]};
-    if (MPI_Allreduce(v, all, 2, MPI_INT, MPI_MAX, MPI_COMM_WORLD) != MPI_SUCCESS)
+    int v[4] = {rc, in_run ? -rank : INT_MIN, cli_held_any() && rc != CLI_OK ? -rank : INT_MIN,
+                rank == 0 ? rc : INT_MIN};
+    int all[4] = {rc, v[1], v[2], v[3]};
+    if (MPI_Allreduce(v, all, 4, MPI_INT, MPI_MAX, MPI_COMM_WORLD) != MPI_SUCCESS) {
+        cli_held_say();
         return cli_error(cmd, "MPI failed");
+    }
     last_failed = all[0] != CLI_OK;
+    /* rank 0's own failure was said by rank 0; else the lowest rank holding a message says it */
+    bool rank0_failed = all[3] != CLI_OK && all[3] != INT_MIN;
+    if (!rank0_failed && all[2] != INT_MIN && rank == -all[2])
+        cli_held_say();
+    cli_held_drop();
     if (!in_run || rc != CLI_OK || all[0] == CLI_OK)
         return all[0];
     if (all[0] == CLI_MPI_EARLY) /* every rank that was in the run fails, one says why */
@@ -67,7 +95,7 @@ static int agree(const char *cmd, int rc, bool in_run)
                                                 "given --help, or another command than "
                                                 "train): no rank trains")
                                : CLI_FAIL;
-    if (rank == -all[1])
+    if (rank == -all[1] && all[2] == INT_MIN)
         cli_error(cmd, "another rank failed (its message is above)");
     return all[0];
 }
@@ -112,7 +140,10 @@ nb_status cli_mpi_trainer_run(nb_trainer *tr, const nb_tensor *X, const nb_tenso
                               const nb_train_opts *opts, nb_train_report *report)
 {
     if (!started)
-        return nb_trainer_run(tr, X, T, opts, report);
+        return run_here(tr, X, T, opts, report);
+    if (rank == 0)
+        printf("over MPI: %d process%s, each taking its share of every batch\n", size,
+               size == 1 ? "" : "es");
     return nb_mpi_trainer_run(tr, MPI_COMM_WORLD, X, T, opts, report);
 }
 
@@ -151,7 +182,7 @@ int cli_mpi_aside(int (*run)(int, char **), int argc, char **argv) { return run(
 nb_status cli_mpi_trainer_run(nb_trainer *tr, const nb_tensor *X, const nb_tensor *T,
                               const nb_train_opts *opts, nb_train_report *report)
 {
-    return nb_trainer_run(tr, X, T, opts, report);
+    return run_here(tr, X, T, opts, report);
 }
 bool cli_mpi_any(bool mine) { return mine; }
 #endif

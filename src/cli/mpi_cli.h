@@ -22,8 +22,10 @@ void cli_mpi_end(void);
 bool cli_mpi_active(void); /* started by cli_mpi_begin */
 int cli_mpi_rank(void);     /* 0 when not under MPI */
 int cli_mpi_size(void);     /* 1 when not under MPI */
-/* The largest exit status over the ranks, so that all exit alike; rank 0 says so when only
-   another rank failed (that rank printed why). */
+/* The largest exit status over the ranks, so that all exit alike.  The reason is said once:
+   every rank but 0 holds its error messages (cli/held.h); rank 0 prints its own at once, and
+   when it did not fail the lowest failing rank prints its held one, "nablas CMD: rank N: ...";
+   the others are dropped.  A message still held at cli_mpi_end is printed then. */
 int cli_mpi_agree(const char *cmd, int rc);
 /* Called once as the command ends, on every rank: a rank that ended on its own (its own
    arguments refused, say: under mpirun each rank checks its own; or --help) without an

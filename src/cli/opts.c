@@ -7,11 +7,14 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "cli/held.h"
 #include "cli/mpi_cli.h"
 #include "cli/progress.h"
 
 static void vmessage(const char *cmd, const char *fmt, va_list ap)
 {
+    if (cli_held_take(cmd, fmt, ap)) /* under mpirun: said once, by rank 0 or the failing rank */
+        return;
     progress_break(); /* an open progress line is ended first: the message gets its own line */
     fprintf(stderr, "nablas %s: ", cmd);
     vfprintf(stderr, fmt, ap);

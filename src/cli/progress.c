@@ -1,6 +1,8 @@
-/* Training progress: epoch n/N, losses, samples/s and time left. */
+/* Training progress: epoch n/N (iter n/N for the full-batch optimizers), losses, the learning
+   rate when it changes, samples/s and time left. */
 #define _POSIX_C_SOURCE 200809L
 #include <stdio.h>
+#include <stdlib.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -23,6 +25,10 @@ void progress_begin(progress *p, FILE *out, size_t rows)
     p->rows = rows;
     p->epoch0 = 0;
     p->open = false;
+    p->unit = "epoch";
+    p->epochs = 0;
+    p->shown = 0;
+    p->batch_at = p->start;
     active = p;
 }
 
@@ -36,7 +42,7 @@ static void fmt_time(char *buf, size_t n, double s)
 }
 
 void progress_epoch(progress *p, size_t epoch, size_t epochs, double loss, double val_loss,
-                    double val_acc)
+                    double val_acc, double lr)
 {
     double elapsed = progress_now() - p->start;
     size_t ran = epoch > p->epoch0 ? epoch - p->epoch0 : 1; /* epochs timed by this process */
@@ -48,15 +54,19 @@ void progress_epoch(progress *p, size_t epoch, size_t epochs, double loss, doubl
         width++;
     if (p->tty)
         fputs("\r\033[K", p->out); /* back to the line start and clear it */
-    fprintf(p->out, "epoch %*zu/%zu  loss %.4f", width, epoch, epochs, loss);
+    fprintf(p->out, "%s %*zu/%zu  loss %.4f", p->unit, width, epoch, epochs, loss);
     if (val_loss >= 0)
         fprintf(p->out, "  val_loss %.4f", val_loss);
     if (val_acc >= 0)
         fprintf(p->out, "  val_acc %5.1f%%", 100.0 * val_acc);
+    if (lr >= 0)
+        fprintf(p->out, "  lr %.3g", lr);
     fprintf(p->out, "  %.0f samples/s  %s left", rate, left);
     if (!p->tty)
         fputc('\n', p->out);
     p->open = p->tty;
+    p->shown = epoch;
+    p->batch_at = progress_now();
     fflush(p->out);
 }
 
@@ -77,4 +87,28 @@ void progress_break(void)
         fflush(active->out);
         active->open = false;
     }
+}
+
+bool progress_wants_batches(void) { return active && active->tty; }
+
+void progress_batch(size_t done, size_t batches)
+{
+    progress *p = active;
+    if (!p || !p->tty || done >= batches)
+        return; /* the epoch's own line follows the last batch */
+    double now = progress_now();
+    static int every = -1; /* seconds between redraws: 1, or 0 under the tests' variable */
+    if (every < 0)
+        every = getenv("NABLAS_TEST_BATCH_PROGRESS") ? 0 : 1;
+    if (now - p->batch_at < (double)every)
+        return;
+    p->batch_at = now;
+    size_t e = (p->shown > p->epoch0 ? p->shown : p->epoch0) + 1;
+    fputs("\r\033[K", p->out);
+    if (p->epochs)
+        fprintf(p->out, "%s %zu/%zu  batch %zu/%zu", p->unit, e, p->epochs, done, batches);
+    else
+        fprintf(p->out, "%s %zu  batch %zu/%zu", p->unit, e, done, batches);
+    p->open = true;
+    fflush(p->out);
 }

@@ -8,6 +8,7 @@
 
 #include "core/base.h"
 #include "nablas/infer.h"
+#include "nablas/kernels.h"
 #include "nablas/metrics.h"
 
 enum { CHUNK = 1024 }; /* rows predicted at a time */
@@ -150,4 +151,105 @@ nb_status nb_net_evaluate_regression(const nb_net *net, const nb_norm *norm,
     free(a.mean);
     nb_infer_ctx_free(ctx);
     return st;
+}
+
+/* ---- classification: the confusion matrix and the per-class report ---------------------- */
+
+size_t nb_confusion_classes(size_t cols) { return cols == 1 ? 2 : cols; }
+
+nb_status nb_confusion_compute(const nb_tensor *Y, const nb_tensor *T, size_t *counts)
+{
+    if (!Y || !T || !counts || !Y->data || !T->data)
+        return NB_ERR_NULL;
+    if (Y->rows != T->rows || Y->cols != T->cols || Y->rows == 0 || Y->cols == 0)
+        return NB_ERR_SHAPE;
+    size_t cols = Y->cols, k = nb_confusion_classes(cols);
+    if (k > SIZE_MAX / k / sizeof *counts)
+        return NB_ERR_OVERFLOW;
+    memset(counts, 0, k * k * sizeof *counts);
+    for (size_t i = 0; i < Y->rows; i++) {
+        const float *y = Y->data + i * cols, *t = T->data + i * cols;
+        counts[nb_class_of(t, cols) * k + nb_class_of(y, cols)]++;
+    }
+    return NB_OK;
+}
+
+void nb_class_metrics_free(nb_class_metrics *m)
+{
+    if (!m)
+        return;
+    free(m->precision);
+    free(m->support);
+    memset(m, 0, sizeof *m);
+}
+
+static double ratio(size_t num, size_t den) { return den ? (double)num / (double)den : 0.0; }
+
+/* The row sums (support) and column sums (predicted) of the matrix; false on overflow. */
+static bool margins(const size_t *c, size_t k, size_t *support, size_t *predicted, size_t *total)
+{
+    *total = 0;
+    memset(predicted, 0, k * sizeof *predicted);
+    for (size_t t = 0; t < k; t++) {
+        support[t] = 0;
+        for (size_t p = 0; p < k; p++) {
+            size_t v = c[t * k + p];
+            if (v > SIZE_MAX - support[t] || v > SIZE_MAX - predicted[p])
+                return false;
+            support[t] += v;
+            predicted[p] += v;
+        }
+        if (support[t] > SIZE_MAX - *total)
+            return false;
+        *total += support[t];
+    }
+    return true;
+}
+
+nb_status nb_class_metrics_compute(const size_t *counts, size_t k, nb_class_metrics *out)
+{
+    if (!counts || !out)
+        return NB_ERR_NULL;
+    if (k < 2)
+        return NB_ERR_ARG;
+    if (k > SIZE_MAX / (3 * sizeof(double)) || k > SIZE_MAX / (2 * sizeof(size_t)))
+        return NB_ERR_OVERFLOW;
+    nb_class_metrics m = {.classes = k};
+    m.precision = malloc(3 * k * sizeof(double));
+    m.support = malloc(2 * k * sizeof(size_t));
+    if (!m.precision || !m.support) {
+        nb_class_metrics_free(&m);
+        return NB_ERR_NOMEM;
+    }
+    m.recall = m.precision + k;
+    m.f1 = m.recall + k;
+    size_t *predicted = m.support + k; /* scratch; freed with support */
+    if (!margins(counts, k, m.support, predicted, &m.total)) {
+        nb_class_metrics_free(&m);
+        return NB_ERR_OVERFLOW;
+    }
+    if (m.total == 0) {
+        nb_class_metrics_free(&m);
+        return NB_ERR_ARG;
+    }
+    size_t correct = 0;
+    for (size_t c = 0; c < k; c++) {
+        size_t tp = counts[c * k + c];
+        correct += tp; /* <= total: cannot overflow */
+        double p = ratio(tp, predicted[c]), r = ratio(tp, m.support[c]);
+        double f = p + r > 0.0 ? 2.0 * p * r / (p + r) : 0.0;
+        double w = (double)m.support[c] / (double)m.total;
+        m.precision[c] = p;
+        m.recall[c] = r;
+        m.f1[c] = f;
+        m.macro_precision += p / (double)k;
+        m.macro_recall += r / (double)k;
+        m.macro_f1 += f / (double)k;
+        m.weighted_precision += w * p;
+        m.weighted_recall += w * r;
+        m.weighted_f1 += w * f;
+    }
+    m.accuracy = (double)correct / (double)m.total;
+    *out = m;
+    return NB_OK;
 }

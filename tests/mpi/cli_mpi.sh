@@ -123,7 +123,7 @@ mpi 2 bash -c 'c=ok.ckpt; [ "$OMPI_COMM_WORLD_RANK" = 1 ] && c=no/such/dir/ck.ck
     >rk.out 2>&1; st=$?
 [ "$st" -eq 1 ] || { cat rk.out; fail "rank 1's missing --checkpoint directory: exit $st, not 1"; }
 grep -q "checkpoint no/such/dir/ck.ckpt: directory no/such/dir" rk.out || { cat rk.out; fail "no message from rank 1"; }
-grep -q "another rank failed" rk.out || { cat rk.out; fail "rank 0 did not say another rank failed"; }
+[ "$(grep -c 'nablas train' rk.out)" -eq 1 ] || { cat rk.out; fail "rank 1's error not said once"; }
 [ ! -e rk.nbm ] && [ ! -e ok.ckpt ] || fail "a file was written although a rank failed"
 mpi 2 bash -c 'e=3; [ "$OMPI_COMM_WORLD_RANK" = 0 ] && e=0
                exec "$0" "$@" --epochs "$e"' "$NABLAS" "${ck[@]}" --out rk.nbm >rk.out 2>&1; st=$?
@@ -134,10 +134,22 @@ mpi 2 bash -c 'd=blobs.csv; [ "$OMPI_COMM_WORLD_RANK" = 1 ] && d=missing.csv
                exec "$0" "$@" --data "$d"' "$NABLAS" "${args[@]:0:1}" "${args[@]:3}" --out bad.nbm \
     >bad.out 2>bad.err && fail "a rank without data: exit 0"
 grep -q "missing.csv" bad.err || { cat bad.err; fail "no message from the failing rank"; }
-grep -q "another rank failed" bad.err || { cat bad.err; fail "rank 0 did not say another rank failed"; }
+grep -q "nablas train: rank 1: cannot read missing.csv" bad.err || { cat bad.err; fail "the failing rank is not named"; }
+[ "$(grep -c 'nablas train' bad.err)" -eq 1 ] || { cat bad.err; fail "not one message"; }
 [ ! -e bad.nbm ] || fail "a model was written although a rank failed"
 
 # rank 0 cannot write the model: every rank exits non-zero
 mpi 2 "$NABLAS" "${args[@]}" --out no/such/dir/m.nbm >w.out 2>w.err && fail "unwritable model: exit 0"
 grep -q "no/such/dir/m.nbm: directory no/such/dir: No such file or directory" w.err || { cat w.err; fail "no message for the failed save"; }
+# rank 0 says how many processes run, once; --log is rank 0's
+mpi 3 "$NABLAS" "${args[@]}" --log p3.csv --out n3.nbm >n3.out 2>n3.err || { cat n3.out n3.err; fail "-np 3 with --log"; }
+[ "$(grep -c 'over MPI: 3 processes, each taking its share of every batch' n3.out)" -eq 1 ] \
+    || { cat n3.out; fail "-np 3: the process count is not said once"; }
+[ "$(wc -l <p3.csv)" -eq 5 ] && head -1 p3.csv | grep -qx 'epoch,train_loss,val_loss,val_accuracy,lr,seconds' \
+    || { cat p3.csv; fail "-np 3: the log is not the header and 4 epochs"; }
+# an error every rank meets (the data file no rank can read) is said once, not once per rank
+mpi 3 "$NABLAS" "${args[@]:0:1}" --data nowhere.csv "${args[@]:3}" --out x.nbm >all.out 2>all.err \
+    && fail "no data on any rank: exit 0"
+[ "$(grep -c 'nablas train' all.err)" -eq 1 ] || { cat all.err; fail "the error is not said once"; }
+grep -q "^nablas train: cannot read nowhere.csv" all.err || { cat all.err; fail "not rank 0's message"; }
 echo "mpirun nablas train: the single run's model at -np 2 and 3; failures stop every rank"

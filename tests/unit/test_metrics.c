@@ -1,5 +1,6 @@
 /* Regression metrics against a naive double computation (one pass per sum, straight from the
-   definitions), the network evaluation in the targets' units, and every argument error. */
+   definitions), the network evaluation in the targets' units, and every argument error; the
+   confusion matrix and the per-class report against exact fractions of its definitions. */
 #include <criterion/criterion.h>
 #include <math.h>
 #include <stdlib.h>
@@ -208,4 +209,89 @@ Test(metrics, unapply_inverts_apply)
     cr_assert_eq(nb_norm_unapply(NULL, &V), NB_ERR_NULL);
     cr_assert_eq(nb_norm_unapply(n, NULL), NB_ERR_NULL);
     nb_norm_free(n);
+}
+
+/* ---- classification report ------------------------------------------------------------ */
+
+/* A 4-class matrix with a class never predicted and never present (class 2: every ratio 0/0,
+   which scikit-learn's zero_division=0 makes 0) and classes of uneven support.  The expected
+   values are the exact fractions of the definitions (classification_report(y_true, y_pred,
+   labels=[0, 1, 2, 3], zero_division=0) prints the same numbers rounded). */
+static const size_t C4[16] = {5, 2, 0, 1,  1, 7, 0, 2,  0, 0, 0, 0,  3, 0, 0, 4};
+
+Test(metrics, class_report_matches_scikit_learns_definitions)
+{
+    nb_class_metrics m;
+    cr_assert_eq(nb_class_metrics_compute(C4, 4, &m), NB_OK);
+    const double p[4] = {5.0 / 9, 7.0 / 9, 0, 4.0 / 7}, r[4] = {5.0 / 8, 7.0 / 10, 0, 4.0 / 7},
+                 f[4] = {10.0 / 17, 14.0 / 19, 0, 4.0 / 7};
+    const size_t s[4] = {8, 10, 0, 7};
+    cr_assert_eq(m.classes, 4);
+    cr_assert_eq(m.total, 25);
+    for (int c = 0; c < 4; c++) {
+        cr_assert_float_eq(m.precision[c], p[c], 1e-15, "class %d", c);
+        cr_assert_float_eq(m.recall[c], r[c], 1e-15, "class %d", c);
+        cr_assert_float_eq(m.f1[c], f[c], 1e-15, "class %d", c);
+        cr_assert_eq(m.support[c], s[c]);
+    }
+    cr_assert_float_eq(m.accuracy, 16.0 / 25, 1e-15);
+    cr_assert_float_eq(m.macro_precision, 10.0 / 21, 1e-15);
+    cr_assert_float_eq(m.macro_recall, 531.0 / 1120, 1e-15);
+    cr_assert_float_eq(m.macro_f1, 1072.0 / 2261, 1e-15);
+    cr_assert_float_eq(m.weighted_precision, 146.0 / 225, 1e-15);
+    cr_assert_float_eq(m.weighted_recall, 16.0 / 25, 1e-15); /* = accuracy, as always */
+    cr_assert_float_eq(m.weighted_f1, 5192.0 / 8075, 1e-15);
+    nb_class_metrics_free(&m);
+    cr_assert_null(m.precision);
+    nb_class_metrics_free(&m); /* twice, and on NULL: no-ops */
+    nb_class_metrics_free(NULL);
+}
+
+Test(metrics, confusion_from_outputs_one_hot_and_one_column)
+{
+    /* 3 classes: logits (argmax) against one-hot rows */
+    float y[12] = {2, 1, 0,  0, 3, 1,  0, 0, 1,  5, 4, 6};
+    float t[12] = {1, 0, 0,  0, 1, 0,  0, 1, 0,  1, 0, 0};
+    nb_tensor Y = {4, 3, y}, T = {4, 3, t};
+    size_t c[9];
+    memset(c, 0xff, sizeof c);
+    cr_assert_eq(nb_confusion_classes(3), 3);
+    cr_assert_eq(nb_confusion_compute(&Y, &T, c), NB_OK);
+    const size_t want[9] = {1, 0, 1,  0, 1, 1,  0, 0, 0};
+    for (int i = 0; i < 9; i++)
+        cr_assert_eq(c[i], want[i], "cell %d", i);
+    /* one output: a 0.5 threshold, two classes */
+    float y1[4] = {0.9f, 0.2f, 0.5f, 0.1f}, t1[4] = {1, 1, 0, 0};
+    nb_tensor Y1 = {4, 1, y1}, T1 = {4, 1, t1};
+    size_t c2[4];
+    cr_assert_eq(nb_confusion_classes(1), 2);
+    cr_assert_eq(nb_confusion_compute(&Y1, &T1, c2), NB_OK);
+    cr_assert_eq(c2[0], 1); /* true 0, predicted 0 */
+    cr_assert_eq(c2[1], 1); /* true 0, predicted 1 (0.5 is class 1) */
+    cr_assert_eq(c2[2], 1); /* true 1, predicted 0 */
+    cr_assert_eq(c2[3], 1);
+}
+
+Test(metrics, class_report_argument_errors_leave_the_output_alone)
+{
+    nb_class_metrics m;
+    memset(&m, 0x5a, sizeof m);
+    unsigned char before[sizeof m];
+    memcpy(before, &m, sizeof m);
+    const size_t zeros[4] = {0, 0, 0, 0}, huge[4] = {SIZE_MAX, 1, 0, 0};
+    cr_assert_eq(nb_class_metrics_compute(NULL, 4, &m), NB_ERR_NULL);
+    cr_assert_eq(nb_class_metrics_compute(C4, 4, NULL), NB_ERR_NULL);
+    cr_assert_eq(nb_class_metrics_compute(C4, 1, &m), NB_ERR_ARG);
+    cr_assert_eq(nb_class_metrics_compute(zeros, 2, &m), NB_ERR_ARG);
+    cr_assert_eq(nb_class_metrics_compute(huge, 2, &m), NB_ERR_OVERFLOW);
+    cr_assert_eq(memcmp(&m, before, sizeof m), 0);
+    float y[6] = {0}, t[6] = {0};
+    nb_tensor Y = {2, 3, y}, T = {3, 2, t}, E = {0, 3, y};
+    size_t c[9] = {7, 7, 7, 7, 7, 7, 7, 7, 7};
+    cr_assert_eq(nb_confusion_compute(NULL, &T, c), NB_ERR_NULL);
+    cr_assert_eq(nb_confusion_compute(&Y, &T, NULL), NB_ERR_NULL);
+    cr_assert_eq(nb_confusion_compute(&Y, &T, c), NB_ERR_SHAPE);
+    cr_assert_eq(nb_confusion_compute(&E, &E, c), NB_ERR_SHAPE);
+    for (int i = 0; i < 9; i++)
+        cr_assert_eq(c[i], 7);
 }
