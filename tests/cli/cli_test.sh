@@ -520,7 +520,7 @@ safetensors)
     cmp -s a.npy b.npy || fail "predictions differ after export + import"
     # a standardised model: folded into the first layer, the same outputs from raw inputs
     train_blobs
-    run 0 export m.nbm m.safetensors
+    run 0 export --fold m.nbm m.safetensors
     has out "standardisation folded into layer 0"
     run 0 import m.safetensors --layers 16:relu,3 --loss softmax-ce --out back.nbm
     run 0 predict --model m.nbm --data blobs.csv --label-column species --out a.csv
