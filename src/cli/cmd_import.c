@@ -48,8 +48,10 @@ static bool parse_loss(const char *s, nb_loss *out)
 }
 
 /* The message for a failed import of path: the library's sentence, which names the key. */
-static int load_error(const char *path, nb_status st, const nb_st_error *err)
+static int load_error(const char *path, nb_status st, const nb_st_error *err, const char *spec)
 {
+    if (st == NB_ERR_SHAPE && spec && strstr(err->reason, "the layers given"))
+        return cli_error("import", "%s: %s (--layers %s)", path, err->reason, spec);
     if (st == NB_ERR_IO)
         return cli_error("import", "cannot read %s", path);
     if (st == NB_ERR_LIMIT)
@@ -165,7 +167,8 @@ static int import_onnx(const char *path, const char *out, const char *loss_opt, 
 }
 
 /* A safetensors file: the names as --order and --skip say, the rest from the file. */
-static int import_st(const char *path, const char *out, const nb_layer_spec *L, size_t n,
+static int import_st(const char *path, const char *out, const char *spec,
+                     const nb_layer_spec *L, size_t n,
                      const char *order, const char *skip, const char *loss_opt, nb_loss loss)
 {
     char *obuf = NULL, *sbuf = NULL;
@@ -183,7 +186,7 @@ static int import_st(const char *path, const char *out, const nb_layer_spec *L, 
     if (st == NB_ERR_ARG && strcmp(err.key, "nablas.activations") != 0)
         rc = cli_usage_error("import", "%s", err.reason); /* --order or --skip */
     else if (st != NB_OK)
-        rc = load_error(path, st, &err);
+        rc = load_error(path, st, &err, spec);
     else if ((rc = set_loss(&m, loss_opt, loss)) == CLI_OK)
         rc = save(&m, path, out);
     if (st == NB_OK)
@@ -231,7 +234,7 @@ int cmd_import(int argc, char **argv)
         return cli_usage_error("import", "--loss softmax-ce takes logits: the last layer's "
                                          "activation must be identity");
     }
-    rc = import_st(cmd.pos_value, out, L, n, cli_get(&cmd, "order"), cli_get(&cmd, "skip"), ls,
+    rc = import_st(cmd.pos_value, out, spec, L, n, cli_get(&cmd, "order"), cli_get(&cmd, "skip"), ls,
                    loss);
     free(L);
     return rc;
