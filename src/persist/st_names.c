@@ -272,12 +272,12 @@ nb_status nb__st_layers(const nb__st_file *f, const nb_st_names *nm, size_t n_la
             st = nb__st_fail(err, NB_ERR_SHAPE, nm->order[r], "the order names module '%s', "
                              "which has no '%s.weight' in the file", nm->order[r], nm->order[r]);
     }
+    if (st == NB_OK) /* the file's own chain first: its refusal says more than a count */
+        st = check_chain(L, k, err);
     if (st == NB_OK && n_layers && k != n_layers)
         st = nb__st_fail(err, NB_ERR_SHAPE, "", "the file has %zu layers (first '%s', last "
                          "'%s'), the layers given are %zu", k, L[0].w->name, L[k - 1].w->name,
                          n_layers);
-    if (st == NB_OK)
-        st = check_chain(L, k, err);
     free(e);
     if (st != NB_OK) {
         free(L);
