@@ -160,8 +160,7 @@ def attributes(exe):
                  "--order", "encoder.fc1,decoder.out", "--out", "x.nbm")
     expect_error(exe, "the order names module 'encoder.fc3', which has no 'encoder.fc3.weight'",
                  "import", "m.safetensors", "--layers", "10:tanh,4:tanh,5", "--order",
-                 "encoder.fc1,encoder.fc2,encoder.fc3,decoder.out", "--skip", "encoder.fc2",
-                 "--out", "x.nbm")
+                 "encoder.fc1,encoder.fc2,encoder.fc3,decoder.out", "--out", "x.nbm")
     check_predict(exe, model, "10:tanh,4:tanh,5", torch.randn(40, 6), "--order encoder, decoder",
                   "--order", "encoder.fc1,encoder.fc2,decoder.out")
 
