@@ -192,8 +192,9 @@ static nb_status get_all(nb_model *m, const nb__st_file *f, nb_st_error *err)
     NB_TRY(get_norm(f, 0, in, &m->norm, err));
     NB_TRY(get_norm(f, 1, out, &m->target_norm, err));
     if (m->target_norm && m->loss != NB_LOSS_MSE)
-        return nb__st_fail(err, NB_ERR_CORRUPT, "nablas.target_mean", "metadata: a target "
-                           "standardisation goes only with the mse loss");
+        return nb__st_fail(err, NB_ERR_CORRUPT, "nablas.target_mean", "metadata "
+                           "'nablas.target_mean': a target standardisation goes only with the "
+                           "mse loss, and 'nablas.loss' is %s", loss_names[m->loss]);
     const char *text;
     if ((text = nb__st_meta(f, name_keys[0])))
         NB_TRY(get_names(name_keys[0], text, out, out, &m->n_classes, &m->class_names, err));
