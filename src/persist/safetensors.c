@@ -1,4 +1,4 @@
-/* Networks to and from safetensors files laid out as a PyTorch nn.Sequential of nn.Linear
+/* Networks and models to and from safetensors files holding a PyTorch state_dict of nn.Linear
    (conventions in include/nablas/safetensors.h; the container itself in st_format.c). */
 #include <jansson.h>
 #include <math.h>
