@@ -33,6 +33,49 @@ static int export_onnx(const nb_model *m, const char *model_path, const char *pa
     return cli_error("export", "%s: %s", path, nb_status_str(st));
 }
 
+static cli_opt opts[] = {
+    {"fold", NULL, "safetensors: fold the standardisations into the first and last layers, so "
+                   "that PyTorch's Sequential takes raw inputs and answers in the targets' units "
+                   "(nablas import then predicts to float rounding, not bit for bit)", NULL},
+};
+
+/* The safetensors file of m: its own weights and the standardisations in the metadata, or
+   (fold) the standardisations folded into the weights. */
+static int export_st(const nb_model *m, bool fold, const char *model_path, const char *path)
+{
+    errno = 0;
+    nb_status st = nb_safetensors_save_model(m, fold, path);
+    int e = errno; /* the writer's reason (no space left, read-only, ...) */
+    if (st == NB_OK) {
+        size_t idx = 0;
+        const char *in = !m->norm ? "" : fold ? ", standardisation folded into layer 0"
+                                              : ", input standardisation in the metadata";
+        const char *out = !m->target_norm ? ""
+                          : fold ? ", target standardisation folded into the last layer"
+                                 : ", target standardisation in the metadata";
+        printf("exported %zu layers (%zu parameters%s%s) to %s as", nb_net_num_layers(m->net),
+               nb_net_num_params(m->net), in, out, path);
+        for (size_t l = 0; l < nb_net_num_layers(m->net); l++) {
+            nb_layer_spec s;
+            nb_net_layer(m->net, l, &s);
+            printf(" %zu.*", idx);
+            idx += 1 + (s.act != NB_ACT_IDENTITY);
+        }
+        putchar('\n');
+        return CLI_OK;
+    }
+    if (st == NB_ERR_UNSUPPORTED && fold && m->target_norm)
+        return cli_error("export", "%s: its target standardisation cannot be folded into a last "
+                         "layer whose activation is not identity (export without --fold)",
+                         model_path);
+    if (st == NB_ERR_UNSUPPORTED)
+        return cli_error("export", "%s: a class or column name is not UTF-8 (safetensors "
+                         "metadata holds them as JSON)", model_path);
+    if (st == NB_ERR_IO)
+        return cli_error("export", "cannot write %s: %s", path, e ? strerror(e) : nb_status_str(st));
+    return cli_error("export", "%s: %s", path, nb_status_str(st));
+}
+
 int cmd_export(int argc, char **argv)
 {
     /* Two positional arguments and no valued options: every word not starting with '-' is one. */
@@ -51,22 +94,25 @@ int cmd_export(int argc, char **argv)
                                    argv[i]);
         }
     }
-    cli_cmd cmd = {"export", "MODEL FILE.safetensors|FILE.onnx",
+    cli_cmd cmd = {"export", "MODEL FILE.safetensors|FILE.onnx [--fold]",
                    "With FILE.onnx, writes the whole model as ONNX (opset 13): Sub/Div for the "
                    "input\nstandardisation, Gemm and an activation node per layer, Mul/Add for "
                    "the target\nstandardisation, so the graph takes and returns your units; "
                    "loss, class and column\nnames in its metadata (docs/onnx.md).  Otherwise "
-                   "writes the network of MODEL (atomically) as a safetensors file that PyTorch "
-                   "loads into an\nnn.Sequential of nn.Linear layers with one activation module "
-                   "after each layer whose\nactivation is not identity: a 4-16:relu,3 network "
-                   "becomes 0.weight (16 x 4), 0.bias (16),\n2.weight (3 x 16), 2.bias (3), all "
-                   "F32, weights out x in as nn.Linear holds them.  An\ninput standardisation is "
-                   "folded into the first layer (W / std, b - mean / std W), so the\nSequential "
-                   "takes raw inputs; a target standardisation is folded into the last layer "
-                   "(which must\nbe identity), so it answers in the targets' units.  The "
-                   "activations are listed in the\nheader's __metadata__ "
-                   "as \"nablas.activations\"; class names and the loss are not exported.",
-                   NULL, 0, NULL, NULL};
+                   "writes MODEL (atomically) as a safetensors\nfile that PyTorch loads into an "
+                   "nn.Sequential of nn.Linear layers with one activation\nmodule after each "
+                   "layer whose activation is not identity: a 4-16:relu,3 network becomes\n"
+                   "0.weight (16 x 4), 0.bias (16), 2.weight (3 x 16), 2.bias (3), all F32, "
+                   "weights out x in\nas nn.Linear holds them.  The header's __metadata__ holds "
+                   "the activations, the loss, the\nclass and column names and the "
+                   "standardisations (nablas.feature_mean, nablas.feature_std,\n"
+                   "nablas.target_mean, nablas.target_std: JSON arrays), so that nablas import "
+                   "gives back a\nmodel that predicts bit for bit as MODEL; the weights then "
+                   "take standardised inputs.\nWith --fold, the input standardisation is folded "
+                   "into the first layer (W / std, b - mean /\nstd W) and the target "
+                   "standardisation into the last (which must be identity), so that\nthe "
+                   "Sequential takes raw inputs and answers in the targets' units.",
+                   opts, sizeof opts / sizeof *opts, NULL, NULL};
     int rc;
     if (!cli_begin(&cmd, n_rest, rest, &rc))
         return rc;
@@ -79,34 +125,13 @@ int cmd_export(int argc, char **argv)
     nb_model m;
     if ((rc = cli_load_model("export", pos[0], &m)) != CLI_OK)
         return rc;
-    if (is_onnx(pos[1])) {
+    if (is_onnx(pos[1]) && cli_flag(&cmd, "fold"))
+        rc = cli_usage_error("export", "--fold is for safetensors files: ONNX keeps the "
+                                       "standardisations as Sub/Div and Mul/Add nodes");
+    else if (is_onnx(pos[1]))
         rc = export_onnx(&m, pos[0], pos[1]);
-        nb_model_free(&m);
-        return rc;
-    }
-    errno = 0;
-    nb_status st = nb_safetensors_save(m.net, m.norm, m.target_norm, pos[1]);
-    int e = errno; /* the writer's reason (no space left, read-only, ...) */
-    if (st == NB_OK) {
-        size_t idx = 0;
-        printf("exported %zu layers (%zu parameters%s%s) to %s as", nb_net_num_layers(m.net),
-               nb_net_num_params(m.net), m.norm ? ", standardisation folded into layer 0" : "",
-               m.target_norm ? ", target standardisation folded into the last layer" : "", pos[1]);
-        for (size_t l = 0; l < nb_net_num_layers(m.net); l++) {
-            nb_layer_spec s;
-            nb_net_layer(m.net, l, &s);
-            printf(" %zu.*", idx);
-            idx += 1 + (s.act != NB_ACT_IDENTITY);
-        }
-        putchar('\n');
-    } else if (st == NB_ERR_UNSUPPORTED && m.target_norm) {
-        rc = cli_error("export", "%s: its target standardisation cannot be folded into a last "
-                       "layer whose activation is not identity", pos[0]);
-    } else if (st == NB_ERR_IO) {
-        rc = cli_error("export", "cannot write %s: %s", pos[1], e ? strerror(e) : nb_status_str(st));
-    } else {
-        rc = cli_error("export", "%s: %s", pos[1], nb_status_str(st));
-    }
+    else
+        rc = export_st(&m, cli_flag(&cmd, "fold"), pos[0], pos[1]);
     nb_model_free(&m);
     return rc;
 }

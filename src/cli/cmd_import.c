@@ -1,5 +1,5 @@
-/* nablas import: a PyTorch-style safetensors file (nn.Sequential of nn.Linear) or an ONNX file
-   (chosen by the .onnx extension) as a model. */
+/* nablas import: a PyTorch state_dict in a safetensors file (its dense layers found in the key
+   names) or an ONNX file (chosen by the .onnx extension) as a model. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,20 +12,27 @@ static cli_opt opts[] = {
     {"layers", "SPEC", "the layers as for train, e.g. 16:relu,3 (default: the activations "
                        "nablas export wrote in the file's metadata)", NULL},
     {"out", "MODEL", "where to write the model (required)", NULL},
-    {"loss", "NAME", "the model's loss for eval: mse, bce or softmax-ce (default mse; ONNX: "
-                     "the file's, softmax-ce after a final LogSoftmax)", NULL},
+    {"loss", "NAME", "the model's loss for eval: mse, bce or softmax-ce (default: the file's "
+                     "metadata, else mse; ONNX: softmax-ce after a final LogSoftmax)", NULL},
+    {"order", "LIST", "the layers' modules in order, e.g. encoder.fc1,decoder.fc1 (default: "
+                      "natural order of the names, net.2 before net.10)", NULL},
+    {"skip", "LIST", "modules or keys to leave out, e.g. bn1,emb (BatchNorm statistics, "
+                     "embeddings; refused by name otherwise)", NULL},
 };
 
 static const char help[] =
-    "Builds a model from an ONNX file (by its .onnx extension: the layers, "
-    "activations,\nstandardisations, names and loss come from the file; "
-    "docs/onnx.md says what is read)\nor from a safetensors file laid out as a PyTorch nn.Sequential "
-    "of nn.Linear\nlayers: {i}.weight (out x in) and {i}.bias for increasing "
-    "indices i (activation modules\nmay take indices in between).  The input "
-    "width comes from the first weight; --layers\ngives each layer's units "
-    "(checked against the file) and activation; without it the\nactivations "
-    "come from the file's metadata, which nablas export writes (PyTorch's\n"
-    "weights alone do not say them).  F32, F16, BF16 and F64 tensors are read.  The model takes raw inputs (no standardisation).";
+    "Builds a model from an ONNX file (by its .onnx extension: the layers, activations,\n"
+    "standardisations, names and loss come from the file; docs/onnx.md says what is read) or\n"
+    "from a PyTorch state_dict in a safetensors file.  Its dense layers are the modules with\n"
+    "M.weight (out x in) and optionally M.bias: 0.weight, net.0.weight, model.layers.3.weight,\n"
+    "fc1.weight, encoder.fc1.weight.  They are taken in natural order of the module names\n"
+    "(digit runs as numbers: net.2 before net.10, fc2 before fc10), or as --order says; any\n"
+    "other key (BatchNorm statistics, an embedding) is refused by name unless --skip names it.\n"
+    "The input width comes from the first weight; --layers gives each layer's units (checked\n"
+    "against the file) and activation; without it the activations come from the file's\n"
+    "metadata, which nablas export writes (PyTorch's weights alone do not say them), as do the\n"
+    "loss, the standardisations and the class and column names.  F32, F16, BF16 and F64\n"
+    "tensors are read.  A file from elsewhere gives a model on raw inputs (no standardisation).";
 
 static bool parse_loss(const char *s, nb_loss *out)
 {
@@ -40,83 +47,93 @@ static bool parse_loss(const char *s, nb_loss *out)
     return true;
 }
 
-/* The file does not fit --layers: say which layer, when the file itself is a chain of layers
-   (loaded again with every width taken from it). */
-static int shape_error(const char *path, const char *spec, const nb_layer_spec *L, size_t n)
+/* The message for a failed import of path: the library's sentence, which names the key. */
+static int load_error(const char *path, nb_status st, const nb_st_error *err, const char *spec)
 {
-    nb_layer_spec *any = malloc(n * sizeof *any);
-    nb_net *net = NULL;
-    nb_status st = NB_ERR_NOMEM;
-    if (any) {
-        for (size_t l = 0; l < n; l++)
-            any[l] = (nb_layer_spec){0, L[l].act, 0.0f};
-        st = nb_safetensors_load(&net, path, any, n);
-        free(any);
-    }
-    int rc;
-    if (st != NB_OK) {
-        rc = cli_error("import", "%s: its tensors do not fit --layers %s (number of layers "
-                       "differs, or a weight is not 2-D)", path, spec);
-    } else {
-        size_t l = 0;
-        nb_layer_spec s = {0, NB_ACT_IDENTITY, 0.0f};
-        for (; l < n; l++) {
-            nb_net_layer(net, l, &s);
-            if (s.units != L[l].units)
-                break;
-        }
-        rc = cli_error("import", "%s: layer %zu has %zu units in the file, --layers %s says %zu",
-                       path, l + 1, s.units, spec, L[l < n ? l : n - 1].units);
-    }
-    nb_net_free(net);
-    return rc;
-}
-
-/* The message for a failed nb_safetensors_load of path (with_layers: --layers was given). */
-static int load_error(const char *path, nb_status st, bool with_layers)
-{
+    if (st == NB_ERR_SHAPE && spec && strstr(err->reason, "the layers given"))
+        return cli_error("import", "%s: %s (--layers %s)", path, err->reason, spec);
     if (st == NB_ERR_IO)
         return cli_error("import", "cannot read %s", path);
-    if (st == NB_ERR_ARG && !with_layers)
-        return cli_error("import", "%s does not name its activations (it was not written by "
-                         "nablas export): give --layers", path);
-    if (st == NB_ERR_SHAPE)
-        return cli_error("import", "%s: its tensors are not a chain of layers (a weight is not "
-                         "2-D, or widths do not follow)", path);
     if (st == NB_ERR_LIMIT)
         return cli_error("import", "%s: its header length exceeds 100000000 bytes (not a "
                          "safetensors file, or damaged)", path);
-    if (st == NB_ERR_UNSUPPORTED)
-        return cli_error("import", "%s: %s (only {i}.weight / {i}.bias tensors of F32, F16, "
-                         "BF16 or F64)", path, nb_status_str(st));
+    if (st == NB_ERR_ARG && strcmp(err->key, "nablas.activations") == 0)
+        return cli_error("import", "%s does not name its activations (it was not written by "
+                         "nablas export): give --layers", path);
+    if (err->key[0])
+        return cli_error("import", "%s: %s", path, err->reason);
     return cli_error("import", "%s: %s", path, nb_status_str(st));
 }
 
-/* What the imported network holds, where it came from and where it went. */
-static void summary(const nb_net *net, const char *from, const char *out)
+/* Saves the imported model m at out and says what it holds and where it came from. */
+static int save(const nb_model *m, const char *from, const char *out)
 {
-    printf("imported %zu-", nb_net_inputs(net));
-    for (size_t l = 0; l < nb_net_num_layers(net); l++) {
+    errno = 0;
+    nb_status st = nb_model_save(m, out);
+    int e = errno; /* the writer's reason (no space left, read-only, ...) */
+    if (st != NB_OK)
+        return cli_error("import", "cannot save %s: %s", out,
+                         st == NB_ERR_IO && e ? strerror(e) : nb_status_str(st));
+    printf("imported %zu-", nb_net_inputs(m->net));
+    for (size_t l = 0; l < nb_net_num_layers(m->net); l++) {
         nb_layer_spec s;
-        nb_net_layer(net, l, &s);
+        nb_net_layer(m->net, l, &s);
         printf("%s%zu:%s", l ? "," : "", s.units, nb_act_name(s.act));
     }
-    printf(" network (%zu parameters) from %s; model saved to %s\n", nb_net_num_params(net),
-           from, out);
+    const char *has[4] = {m->norm ? "an input standardisation" : NULL,
+                          m->target_norm ? "a target standardisation" : NULL,
+                          m->n_classes ? "class names" : NULL,
+                          m->n_feature_names || m->n_target_names ? "column names" : NULL};
+    printf(" network (%zu parameters)", nb_net_num_params(m->net));
+    for (int k = 0, first = 1; k < 4; k++)
+        if (has[k]) {
+            printf("%s%s", first ? " with " : ", ", has[k]);
+            first = 0;
+        }
+    printf(" from %s; model saved to %s\n", from, out);
+    return CLI_OK;
 }
 
-/* Saves the imported network as a model file at out and says what it holds. */
-static int save(nb_net *net, nb_loss loss, const char *from, const char *out)
+/* --loss over the file's: refused where it cannot hold (logits, target standardisation). */
+static int set_loss(nb_model *m, const char *loss_opt, nb_loss loss)
 {
-    nb_model m = {.net = net, .loss = loss};
-    errno = 0;
-    nb_status st = nb_model_save(&m, out);
-    int e = errno; /* the writer's reason (no space left, read-only, ...) */
-    if (st == NB_OK)
-        summary(net, from, out);
-    return st == NB_OK ? CLI_OK
-                       : cli_error("import", "cannot save %s: %s", out,
-                                   st == NB_ERR_IO && e ? strerror(e) : nb_status_str(st));
+    if (!loss_opt)
+        return CLI_OK;
+    nb_layer_spec last;
+    nb_net_layer(m->net, nb_net_num_layers(m->net) - 1, &last);
+    if (loss == NB_LOSS_SOFTMAX_CE && last.act != NB_ACT_IDENTITY)
+        return cli_usage_error("import", "--loss softmax-ce takes logits: the last layer's "
+                                         "activation must be identity");
+    if (loss != NB_LOSS_MSE && m->target_norm)
+        return cli_usage_error("import", "--loss %s: the file has a target standardisation, "
+                                         "which goes only with mse", loss_opt);
+    m->loss = loss;
+    return CLI_OK;
+}
+
+/* A comma-separated list as n strings pointing into *buf (a malloc'd copy of s). */
+static bool split_list(const char *s, char **buf, const char ***items, size_t *n)
+{
+    size_t count = 1;
+    for (const char *c = s; *c; c++)
+        count += *c == ',';
+    *buf = malloc(strlen(s) + 1);
+    *items = malloc(count * sizeof **items);
+    if (!*buf || !*items) {
+        free(*buf);
+        free((void *)*items);
+        return false;
+    }
+    strcpy(*buf, s);
+    char *at = *buf;
+    for (size_t k = 0; k < count; k++) {
+        (*items)[k] = at;
+        at += strcspn(at, ",");
+        if (*at)
+            *at++ = '\0';
+    }
+    *n = count;
+    return true;
 }
 
 static bool is_onnx(const char *path)
@@ -142,46 +159,48 @@ static int import_onnx(const char *path, const char *out, const char *loss_opt, 
     if (st != NB_OK)
         return cli_error("import", "%s: %s (%s)", path, err.reason[0] ? err.reason : "cannot be "
                          "imported", nb_status_str(st));
-    if (loss_opt) {
-        nb_layer_spec last;
-        nb_net_layer(m.net, nb_net_num_layers(m.net) - 1, &last);
-        if (loss == NB_LOSS_SOFTMAX_CE && last.act != NB_ACT_IDENTITY) {
-            nb_model_free(&m);
-            return cli_usage_error("import", "--loss softmax-ce takes logits: the last layer's "
-                                             "activation must be identity");
-        }
-        if (loss != NB_LOSS_MSE && m.target_norm) {
-            nb_model_free(&m);
-            return cli_usage_error("import", "--loss %s: the file has a target "
-                                   "standardisation, which goes only with mse", loss_opt);
-        }
-        m.loss = loss;
-    }
-    int rc = CLI_OK;
-    errno = 0;
-    st = nb_model_save(&m, out);
-    int e = errno; /* the writer's reason (no space left, read-only, ...) */
-    if (st == NB_OK) {
-        printf("imported %zu-", nb_net_inputs(m.net));
-        for (size_t l = 0; l < nb_net_num_layers(m.net); l++) {
-            nb_layer_spec s;
-            nb_net_layer(m.net, l, &s);
-            printf("%s%zu:%s", l ? "," : "", s.units, nb_act_name(s.act));
-        }
-        printf(" network (%zu parameters%s%s) from %s; model saved to %s\n",
-               nb_net_num_params(m.net), m.norm ? ", input standardisation" : "",
-               m.target_norm ? ", target standardisation" : "", path, out);
-    } else {
-        rc = cli_error("import", "cannot save %s: %s", out,
-                       st == NB_ERR_IO && e ? strerror(e) : nb_status_str(st));
-    }
+    int rc = set_loss(&m, loss_opt, loss);
+    if (rc == CLI_OK)
+        rc = save(&m, path, out);
     nb_model_free(&m);
+    return rc;
+}
+
+/* A safetensors file: the names as --order and --skip say, the rest from the file. */
+static int import_st(const char *path, const char *out, const char *spec,
+                     const nb_layer_spec *L, size_t n,
+                     const char *order, const char *skip, const char *loss_opt, nb_loss loss)
+{
+    char *obuf = NULL, *sbuf = NULL;
+    nb_st_names names = {NULL, 0, NULL, 0};
+    if ((order && !split_list(order, &obuf, (const char ***)&names.order, &names.n_order))
+        || (skip && !split_list(skip, &sbuf, (const char ***)&names.skip, &names.n_skip))) {
+        free(obuf);
+        free((void *)names.order);
+        return cli_error("import", "out of memory");
+    }
+    nb_model m;
+    nb_st_error err;
+    nb_status st = nb_safetensors_load_model(&m, path, L, n, &names, &err);
+    int rc;
+    if (st == NB_ERR_ARG && strcmp(err.key, "nablas.activations") != 0)
+        rc = cli_usage_error("import", "%s", err.reason); /* --order or --skip */
+    else if (st != NB_OK)
+        rc = load_error(path, st, &err, spec);
+    else if ((rc = set_loss(&m, loss_opt, loss)) == CLI_OK)
+        rc = save(&m, path, out);
+    if (st == NB_OK)
+        nb_model_free(&m);
+    free(obuf);
+    free(sbuf);
+    free((void *)names.order);
+    free((void *)names.skip);
     return rc;
 }
 
 int cmd_import(int argc, char **argv)
 {
-    cli_cmd cmd = {"import", "FILE.safetensors|FILE.onnx --out MODEL [--layers SPEC] [options]",
+    cli_cmd cmd = {"import", "FILE.safetensors|FILE.onnx --out MODEL [--layers SPEC] [--order LIST] [options]",
                    help, opts, sizeof opts / sizeof *opts, "FILE.safetensors", NULL};
     int rc;
     if (!cli_begin(&cmd, argc, argv, &rc))
@@ -199,9 +218,10 @@ int cmd_import(int argc, char **argv)
     if (ls && !parse_loss(ls, &loss))
         return cli_usage_error("import", "--loss: unknown loss '%s' (mse, bce, softmax-ce)", ls);
     if (is_onnx(cmd.pos_value)) {
-        if (spec)
-            return cli_usage_error("import", "--layers is for safetensors files: an ONNX file "
-                                             "describes its layers");
+        if (spec || cli_get(&cmd, "order") || cli_get(&cmd, "skip"))
+            return cli_usage_error("import", "--%s is for safetensors files: an ONNX file "
+                                             "describes its layers",
+                                   spec ? "layers" : cli_get(&cmd, "order") ? "order" : "skip");
         return import_onnx(cmd.pos_value, out, ls, loss);
     }
     nb_layer_spec *L = NULL;
@@ -214,24 +234,8 @@ int cmd_import(int argc, char **argv)
         return cli_usage_error("import", "--loss softmax-ce takes logits: the last layer's "
                                          "activation must be identity");
     }
-    nb_net *net = NULL;
-    nb_status st = nb_safetensors_load(&net, cmd.pos_value, L, n);
-    if (st == NB_ERR_SHAPE && L) {
-        rc = shape_error(cmd.pos_value, spec, L, n);
-        free(L);
-        return rc;
-    }
+    rc = import_st(cmd.pos_value, out, spec, L, n, cli_get(&cmd, "order"), cli_get(&cmd, "skip"), ls,
+                   loss);
     free(L);
-    if (st != NB_OK)
-        return load_error(cmd.pos_value, st, spec != NULL);
-    nb_layer_spec last;
-    nb_net_layer(net, nb_net_num_layers(net) - 1, &last);
-    if (loss == NB_LOSS_SOFTMAX_CE && last.act != NB_ACT_IDENTITY) {
-        nb_net_free(net);
-        return cli_usage_error("import", "--loss softmax-ce takes logits: the last layer's "
-                                         "activation must be identity");
-    }
-    rc = save(net, loss, cmd.pos_value, out);
-    nb_net_free(net);
     return rc;
 }

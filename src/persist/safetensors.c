@@ -1,4 +1,4 @@
-/* Networks to and from safetensors files laid out as a PyTorch nn.Sequential of nn.Linear
+/* Networks and models to and from safetensors files holding a PyTorch state_dict of nn.Linear
    (conventions in include/nablas/safetensors.h; the container itself in st_format.c). */
 #include <jansson.h>
 #include <math.h>
@@ -10,110 +10,26 @@
 #include "net/network.h"
 #include "core/file_io.h"
 #include "core/le_codec.h"
-#include "persist/st_format.h"
+#include "persist/st_meta.h"
 
 #define MAX_FILE (SIZE_MAX / 2)
-#define MAX_INDEX 999999999u /* nine digits: indices of a Sequential */
 
 /* ---- import --------------------------------------------------------------------------------- */
 
-typedef struct entry {
-    uint64_t index;
-    int bias; /* 0 weight, 1 bias: sorts a layer's weight first */
-    const nb__st_tensor *t;
-} entry;
-
-typedef struct layer_ts {
-    const nb__st_tensor *w, *b; /* b may be NULL: no bias */
-    size_t in, out;
-} layer_ts;
-
-/* "{i}.weight" or "{i}.bias", i a canonical decimal (no sign, no leading zero). */
-static bool parse_name(const char *s, entry *e)
+/* The refusal of tensor t's values (nb__st_to_f32's status st). */
+static nb_status value_error(nb_st_error *err, nb_status st, const nb__st_tensor *t)
 {
-    size_t digits = 0;
-    uint64_t v = 0;
-    while (s[digits] >= '0' && s[digits] <= '9') {
-        if (digits == 9 || (digits == 1 && s[0] == '0'))
-            return false;
-        v = v * 10 + (uint64_t)(s[digits] - '0');
-        digits++;
-    }
-    if (digits == 0 || s[digits] != '.')
-        return false;
-    const char *what = s + digits + 1;
-    if (strcmp(what, "weight") == 0)
-        e->bias = 0;
-    else if (strcmp(what, "bias") == 0)
-        e->bias = 1;
-    else
-        return false;
-    e->index = v;
-    return true;
-}
-
-static int by_index(const void *a, const void *b)
-{
-    const entry *x = a, *y = b;
-    if (x->index != y->index)
-        return x->index < y->index ? -1 : 1;
-    return x->bias - y->bias;
-}
-
-/* Groups the file's tensors into n_layers layers and checks their shapes against each other.
-   *L is malloc'd (n_layers entries). */
-static nb_status group_layers(const nb__st_file *f, size_t n_layers, layer_ts **L_out, size_t *inputs)
-{
-    if (f->n == 0 || f->n > 2 * (size_t)NB_MODEL_MAX_LAYERS)
-        return NB_ERR_SHAPE;
-    entry *e = malloc(f->n * sizeof *e);
-    layer_ts *L = calloc(n_layers, sizeof *L);
-    nb_status st = e && L ? NB_OK : NB_ERR_NOMEM;
-    for (size_t i = 0; i < f->n && st == NB_OK; i++) {
-        e[i].t = &f->t[i];
-        if (!parse_name(f->t[i].name, &e[i]))
-            st = NB_ERR_UNSUPPORTED; /* not part of a Sequential of Linear layers */
-    }
-    if (st == NB_OK)
-        qsort(e, f->n, sizeof *e, by_index);
-    size_t k = 0;
-    for (size_t i = 0; i < f->n && st == NB_OK; i++) {
-        if (i > 0 && e[i].index == e[i - 1].index) { /* the bias after its weight */
-            L[k - 1].b = e[i].t;
-            continue;
-        }
-        if (e[i].bias || k == n_layers) { /* a bias without a weight, or too many layers */
-            st = NB_ERR_SHAPE;
-            break;
-        }
-        L[k++].w = e[i].t;
-    }
-    if (st == NB_OK && k != n_layers)
-        st = NB_ERR_SHAPE;
-    for (size_t l = 0; l < n_layers && st == NB_OK; l++) {
-        const nb__st_tensor *w = L[l].w, *b = L[l].b;
-        if (w->ndim != 2 || w->shape[0] == 0 || w->shape[1] == 0
-            || w->shape[0] > NB_MODEL_MAX_WIDTH || w->shape[1] > NB_MODEL_MAX_WIDTH) {
-            st = NB_ERR_SHAPE;
-            break;
-        }
-        L[l].out = (size_t)w->shape[0];
-        L[l].in = (size_t)w->shape[1];
-        if ((l > 0 && L[l].in != L[l - 1].out) || (b && (b->ndim != 1 || b->shape[0] != L[l].out)))
-            st = NB_ERR_SHAPE;
-    }
-    free(e);
-    if (st != NB_OK) {
-        free(L);
-        return st;
-    }
-    *inputs = L[0].in;
-    *L_out = L;
-    return NB_OK;
+    if (st == NB_ERR_NONFINITE)
+        return nb__st_fail(err, st, t->name, "key '%s' holds a NaN, an infinity or a value "
+                           "outside float's range", t->name);
+    if (st == NB_ERR_UNSUPPORTED)
+        return nb__st_fail(err, st, t->name, "key '%s' has a dtype nablas does not convert "
+                           "(F32, F16, BF16 and F64 are read)", t->name);
+    return st;
 }
 
 /* Converts every layer into a new parameter buffer of net's layout, then replaces net's. */
-static nb_status assign(nb_net *net, const nb__st_file *f, const layer_ts *L)
+static nb_status assign(nb_net *net, const nb__st_file *f, const nb__st_layer *L, nb_st_error *err)
 {
     size_t max_w = 0;
     for (size_t l = 0; l < net->n_layers; l++)
@@ -122,14 +38,16 @@ static nb_status assign(nb_net *net, const nb__st_file *f, const layer_ts *L)
     nb_status st = p && tmp ? NB_OK : NB_ERR_NOMEM;
     for (size_t l = 0; l < net->n_layers && st == NB_OK; l++) {
         const nb_layer *ly = &net->layers[l];
-        if ((st = nb__st_to_f32(f, L[l].w, tmp)) != NB_OK)
+        if ((st = nb__st_to_f32(f, L[l].w, tmp)) != NB_OK) {
+            st = value_error(err, st, L[l].w);
             break;
+        }
         for (size_t o = 0; o < ly->out; o++) /* out x in (PyTorch) -> in x out */
             for (size_t i = 0; i < ly->in; i++)
                 p[ly->w_off + i * ly->out + o] = tmp[o * ly->in + i];
-        if (L[l].b)
-            st = nb__st_to_f32(f, L[l].b, p + ly->b_off);
-        else
+        if (L[l].b && (st = nb__st_to_f32(f, L[l].b, p + ly->b_off)) != NB_OK)
+            st = value_error(err, st, L[l].b);
+        else if (!L[l].b)
             memset(p + ly->b_off, 0, ly->out * sizeof *p);
     }
     if (st == NB_OK) {
@@ -146,7 +64,7 @@ static nb_status assign(nb_net *net, const nb__st_file *f, const layer_ts *L)
    caller must give the layers), NB_ERR_CORRUPT for a name nablas does not know. */
 static nb_status layers_from_file(const nb__st_file *f, nb_layer_spec **out, size_t *n_out)
 {
-    const char *s = f->activations;
+    const char *s = nb__st_meta(f, "nablas.activations");
     if (!s || !*s)
         return NB_ERR_ARG;
     size_t n = 1;
@@ -175,40 +93,40 @@ static nb_status layers_from_file(const nb__st_file *f, nb_layer_spec **out, siz
     return NB_OK;
 }
 
-nb_status nb_safetensors_load_mem(nb_net **net, const void *data, size_t size,
-                                  const nb_layer_spec *layers, size_t n_layers)
+/* The network of f: layers (NULL: the activations in f's metadata) found as names says. */
+static nb_status build_net(nb_net **net, const nb__st_file *f, const nb_layer_spec *layers,
+                           size_t n_layers, const nb_st_names *names, nb_st_error *err)
 {
-    if (!net || !data || (!layers && n_layers))
-        return NB_ERR_NULL;
-    if (n_layers > NB_MODEL_MAX_LAYERS || (layers && n_layers == 0))
-        return NB_ERR_ARG;
-    for (size_t l = 0; l < n_layers; l++)
-        if ((unsigned)layers[l].act >= NB_ACT_COUNT)
-            return NB_ERR_ARG;
-    nb__st_file f;
-    NB_TRY(nb__st_parse(&f, data, size));
-    layer_ts *L = NULL;
-    size_t inputs = 0;
+    nb__st_layer *L = NULL;
+    size_t n = 0;
     nb_layer_spec *spec = NULL, *described = NULL;
     nb_net *made = NULL;
     nb_status st = NB_OK;
-    if (!layers && (st = layers_from_file(&f, &described, &n_layers)) == NB_OK)
+    if (!layers && (st = layers_from_file(f, &described, &n_layers)) == NB_OK)
         layers = described;
+    if (st == NB_ERR_ARG)
+        nb__st_fail(err, st, "nablas.activations", "the file does not name its activations "
+                    "(metadata 'nablas.activations', written by nablas): give the layers");
+    else if (st == NB_ERR_CORRUPT)
+        nb__st_fail(err, st, "nablas.activations", "metadata 'nablas.activations' names an "
+                    "activation nablas does not know");
     if (st == NB_OK)
-        st = group_layers(&f, n_layers, &L, &inputs);
+        st = nb__st_layers(f, names, n_layers, &L, &n, err);
     if (st == NB_OK && !(spec = malloc(n_layers * sizeof *spec)))
         st = NB_ERR_NOMEM;
     for (size_t l = 0; l < n_layers && st == NB_OK; l++) {
         if (layers[l].units != 0 && layers[l].units != L[l].out)
-            st = NB_ERR_SHAPE;
+            st = nb__st_fail(err, NB_ERR_SHAPE, L[l].w->name, "key '%s' has %zu outputs, the "
+                             "layers given say %zu units for layer %zu", L[l].w->name, L[l].out,
+                             layers[l].units, l + 1);
         spec[l].units = L[l].out;
         spec[l].act = layers[l].act;
         spec[l].dropout = layers[l].dropout;
     }
     if (st == NB_OK)
-        st = nb_net_create(&made, inputs, spec, n_layers, 0);
+        st = nb_net_create(&made, L[0].in, spec, n_layers, 0);
     if (st == NB_OK)
-        st = assign(made, &f, L);
+        st = assign(made, f, L, err);
     if (st == NB_OK)
         *net = made;
     else
@@ -216,7 +134,53 @@ nb_status nb_safetensors_load_mem(nb_net **net, const void *data, size_t size,
     free(spec);
     free(described);
     free(L);
+    return st;
+}
+
+static nb_status check_specs(const nb_layer_spec *layers, size_t n_layers)
+{
+    if (n_layers > NB_MODEL_MAX_LAYERS || (layers && n_layers == 0))
+        return NB_ERR_ARG;
+    for (size_t l = 0; l < n_layers; l++)
+        if ((unsigned)layers[l].act >= NB_ACT_COUNT)
+            return NB_ERR_ARG;
+    return NB_OK;
+}
+
+nb_status nb_safetensors_load_mem(nb_net **net, const void *data, size_t size,
+                                  const nb_layer_spec *layers, size_t n_layers)
+{
+    if (!net || !data || (!layers && n_layers))
+        return NB_ERR_NULL;
+    NB_TRY(check_specs(layers, n_layers));
+    nb__st_file f;
+    NB_TRY(nb__st_parse(&f, data, size));
+    nb_status st = nb__st_meta_has_norm(&f) ? NB_ERR_UNSUPPORTED
+                                            : build_net(net, &f, layers, n_layers, NULL, NULL);
     nb__st_free(&f);
+    return st;
+}
+
+nb_status nb_safetensors_load_model_mem(nb_model *m, const void *data, size_t size,
+                                        const nb_layer_spec *layers, size_t n_layers,
+                                        const nb_st_names *names, nb_st_error *err)
+{
+    if (err)
+        err->key[0] = err->reason[0] = '\0';
+    if (!m || !data || (!layers && n_layers))
+        return NB_ERR_NULL;
+    NB_TRY(check_specs(layers, n_layers));
+    nb__st_file f;
+    nb_status st = nb__st_parse(&f, data, size);
+    if (st != NB_OK)
+        return nb__st_fail(err, st, "", "%s", nb_status_str(st));
+    nb_model made = {0};
+    st = build_net(&made.net, &f, layers, n_layers, names, err);
+    if (st == NB_OK && (st = nb__st_meta_get(&made, &f, err)) != NB_OK)
+        nb_net_free(made.net);
+    nb__st_free(&f);
+    if (st == NB_OK)
+        *m = made;
     return st;
 }
 
@@ -226,16 +190,17 @@ nb_status nb_safetensors_fill_mem(nb_net *net, const void *data, size_t size)
         return NB_ERR_NULL;
     nb__st_file f;
     NB_TRY(nb__st_parse(&f, data, size));
-    layer_ts *L = NULL;
-    size_t inputs = 0;
-    nb_status st = group_layers(&f, net->n_layers, &L, &inputs);
-    if (st == NB_OK && inputs != net->inputs)
+    nb__st_layer *L = NULL;
+    size_t n = 0;
+    nb_status st = nb__st_meta_has_norm(&f) ? NB_ERR_UNSUPPORTED
+                                            : nb__st_layers(&f, NULL, net->n_layers, &L, &n, NULL);
+    if (st == NB_OK && L[0].in != net->inputs)
         st = NB_ERR_SHAPE;
     for (size_t l = 0; l < net->n_layers && st == NB_OK; l++)
         if (L[l].out != net->layers[l].out)
             st = NB_ERR_SHAPE;
     if (st == NB_OK)
-        st = assign(net, &f, L);
+        st = assign(net, &f, L, NULL);
     free(L);
     nb__st_free(&f);
     return st;
@@ -296,6 +261,36 @@ nb_status nb_safetensors_load(nb_net **net, const char *path, const nb_layer_spe
     return nb__load_decoded(path, MAX_FILE, st_prefix, &r, decode_load, &a);
 }
 
+typedef struct model_args {
+    nb_model *m;
+    const nb_layer_spec *layers;
+    size_t n_layers;
+    const nb_st_names *names;
+    nb_st_error *err;
+} model_args;
+
+static nb_status decode_model(void *obj, const unsigned char *data, size_t size)
+{
+    const model_args *a = obj;
+    return nb_safetensors_load_model_mem(a->m, data, size, a->layers, a->n_layers, a->names,
+                                         a->err);
+}
+
+nb_status nb_safetensors_load_model(nb_model *m, const char *path, const nb_layer_spec *layers,
+                                    size_t n_layers, const nb_st_names *names, nb_st_error *err)
+{
+    if (err)
+        err->key[0] = err->reason[0] = '\0';
+    if (!m || !path || (!layers && n_layers))
+        return NB_ERR_NULL;
+    model_args a = {m, layers, n_layers, names, err};
+    st_read r = {false, 0};
+    nb_status st = nb__load_decoded(path, MAX_FILE, st_prefix, &r, decode_model, &a);
+    if (st != NB_OK && err && !err->reason[0]) /* refused before the decoder ran */
+        nb__st_fail(err, st, "", "%s", nb_status_str(st));
+    return st;
+}
+
 static nb_status decode_fill(void *net, const unsigned char *data, size_t size)
 {
     return nb_safetensors_fill_mem(net, data, size);
@@ -349,7 +344,7 @@ static const char *act_list(const nb_net *net, char *buf, size_t cap)
 }
 
 /* Header: {"__metadata__": {...}, "0.weight": {...}, "0.bias": {...}, ...}. */
-static json_t *make_header(const nb_net *net)
+static json_t *make_header(const nb_net *net, const nb_model *m, bool with_norms, nb_status *why)
 {
     json_t *root = json_object(), *meta = json_object();
     if (!root || !meta || json_object_set_new(root, "__metadata__", meta) != 0) {
@@ -358,6 +353,10 @@ static json_t *make_header(const nb_net *net)
     }
     char acts[64 * 16];
     int bad = json_object_set_new(meta, "format", json_string("pt"));
+    if (m && !bad && (*why = nb__st_meta_put(meta, m, with_norms)) != NB_OK) {
+        json_decref(root);
+        return NULL;
+    }
     if (net->n_layers <= 64)
         bad |= json_object_set_new(meta, "nablas.activations",
                                    json_string(act_list(net, acts, sizeof acts)));
@@ -384,11 +383,10 @@ static json_t *make_header(const nb_net *net)
     return root;
 }
 
-nb_status nb_safetensors_save_mem(void **data, size_t *size, const nb_net *net, const nb_norm *norm,
-                                  const nb_norm *target_norm)
+/* The file of net with norm and target_norm folded in and m's metadata (m may be NULL). */
+static nb_status save_mem(void **data, size_t *size, const nb_net *net, const nb_norm *norm,
+                          const nb_norm *target_norm, const nb_model *m, bool with_norms)
 {
-    if (!data || !size || !net)
-        return NB_ERR_NULL;
     if ((norm && nb_norm_features(norm) != net->inputs)
         || (target_norm && nb_norm_features(target_norm) != nb_net_outputs(net)))
         return NB_ERR_SHAPE;
@@ -396,11 +394,12 @@ nb_status nb_safetensors_save_mem(void **data, size_t *size, const nb_net *net, 
         return NB_ERR_UNSUPPORTED; /* y * std + mean does not pass through the activation */
     if (net->n_params > (SIZE_MAX - 4096) / 8)
         return NB_ERR_OVERFLOW;
-    json_t *root = make_header(net);
+    nb_status why = NB_ERR_NOMEM;
+    json_t *root = make_header(net, m, with_norms, &why);
     char *json = root ? json_dumps(root, JSON_COMPACT) : NULL;
     json_decref(root);
     if (!json)
-        return NB_ERR_NOMEM;
+        return why;
     size_t jlen = strlen(json), hlen = (jlen + 7) / 8 * 8; /* padded with spaces, as the
                                                               reference writer aligns data */
     size_t total = 8 + hlen + 4 * net->n_params;
@@ -438,6 +437,34 @@ nb_status nb_safetensors_save_mem(void **data, size_t *size, const nb_net *net, 
     *data = out;
     *size = total;
     return NB_OK;
+}
+
+nb_status nb_safetensors_save_mem(void **data, size_t *size, const nb_net *net, const nb_norm *norm,
+                                  const nb_norm *target_norm)
+{
+    if (!data || !size || !net)
+        return NB_ERR_NULL;
+    return save_mem(data, size, net, norm, target_norm, NULL, false);
+}
+
+nb_status nb_safetensors_save_model_mem(void **data, size_t *size, const nb_model *m, bool fold)
+{
+    if (!data || !size || !m || !m->net)
+        return NB_ERR_NULL;
+    return save_mem(data, size, m->net, fold ? m->norm : NULL, fold ? m->target_norm : NULL, m,
+                    !fold);
+}
+
+nb_status nb_safetensors_save_model(const nb_model *m, bool fold, const char *path)
+{
+    if (!m || !path)
+        return NB_ERR_NULL;
+    void *data;
+    size_t size;
+    NB_TRY(nb_safetensors_save_model_mem(&data, &size, m, fold));
+    nb_status st = nb_write_file_atomic(path, data, size);
+    free(data);
+    return st;
 }
 
 nb_status nb_safetensors_save(const nb_net *net, const nb_norm *norm, const nb_norm *target_norm,

@@ -44,7 +44,12 @@ void nb__st_free(nb__st_file *f)
     for (size_t i = 0; i < f->n; i++)
         free(f->t[i].name);
     free(f->t);
-    free(f->activations);
+    for (size_t i = 0; i < f->n_meta; i++) {
+        free(f->meta_keys[i]);
+        free(f->meta_vals[i]);
+    }
+    free(f->meta_keys);
+    free(f->meta_vals);
     memset(f, 0, sizeof *f);
 }
 
@@ -60,25 +65,44 @@ static bool get_u62(const json_t *v, uint64_t *out)
     return true;
 }
 
-/* Metadata is a map of strings; nablas reads one of them, the activations its exporter
-   writes (the weights alone cannot say them). */
+const char *nb__st_meta(const nb__st_file *f, const char *key)
+{
+    for (size_t i = 0; i < f->n_meta; i++)
+        if (strcmp(f->meta_keys[i], key) == 0)
+            return f->meta_vals[i];
+    return NULL;
+}
+
+/* Metadata is a map of strings; nablas keeps its own entries (the activations, the loss,
+   standardisations and names its exporter writes: the weights alone cannot say them). */
 static nb_status parse_metadata(nb__st_file *f, const json_t *meta)
 {
     if (!json_is_object(meta))
         return NB_ERR_CORRUPT;
+    size_t cap = json_object_size(meta);
+    f->meta_keys = calloc(cap ? cap : 1, sizeof *f->meta_keys);
+    f->meta_vals = calloc(cap ? cap : 1, sizeof *f->meta_vals);
+    if (!f->meta_keys || !f->meta_vals)
+        return NB_ERR_NOMEM;
     const char *key;
     const json_t *v;
     json_object_foreach((json_t *)meta, key, v) {
         if (!json_is_string(v))
             return NB_ERR_CORRUPT;
-        if (strcmp(key, "nablas.activations") == 0) {
-            size_t len = json_string_length(v);
-            if (memchr(json_string_value(v), '\0', len))
-                return NB_ERR_CORRUPT;
-            if (!(f->activations = malloc(len + 1)))
-                return NB_ERR_NOMEM;
-            memcpy(f->activations, json_string_value(v), len + 1);
+        if (strncmp(key, "nablas.", 7) != 0)
+            continue;
+        size_t len = json_string_length(v);
+        if (memchr(json_string_value(v), '\0', len))
+            return NB_ERR_CORRUPT;
+        char *k = strdup(key), *val = malloc(len + 1);
+        if (!k || !val) {
+            free(k);
+            free(val);
+            return NB_ERR_NOMEM;
         }
+        memcpy(val, json_string_value(v), len + 1);
+        f->meta_keys[f->n_meta] = k;
+        f->meta_vals[f->n_meta++] = val;
     }
     return NB_OK;
 }
@@ -200,7 +224,7 @@ nb_status nb__st_parse(nb__st_file *out, const void *bytes, size_t size)
     uint64_t hlen;
     json_t *root;
     NB_TRY(load_header(p, size, &hlen, &root));
-    nb__st_file f = {NULL, 0, p + 8 + hlen, size - 8 - (size_t)hlen, NULL};
+    nb__st_file f = {NULL, 0, p + 8 + hlen, size - 8 - (size_t)hlen, NULL, NULL, 0};
     nb_status st = parse_header(&f, root);
     json_decref(root);
     if (st != NB_OK) {

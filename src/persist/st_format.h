@@ -32,8 +32,13 @@ typedef struct nb__st_file {
     size_t n;
     const uint8_t *data;   /* the data buffer: points into the caller's bytes */
     size_t data_size;
-    char *activations;     /* owned copy of __metadata__["nablas.activations"], or NULL */
+    char **meta_keys;      /* owned copies of the __metadata__ entries whose key starts with */
+    char **meta_vals;      /* "nablas." (other producers' entries are not ours to judge) */
+    size_t n_meta;
 } nb__st_file;
+
+/* The value of metadata entry key ("nablas.activations"), or NULL when the file has none. */
+const char *nb__st_meta(const nb__st_file *f, const char *key);
 
 /* Parses and validates size bytes.  *out is set only on success (free with nb__st_free). */
 /* bytes of JSON header at most: the reference implementation's limit */

@@ -524,7 +524,7 @@ safetensors)
     cmp -s a.npy b.npy || fail "predictions differ after export + import"
     # a standardised model: folded into the first layer, the same outputs from raw inputs
     train_blobs
-    run 0 export m.nbm m.safetensors
+    run 0 export --fold m.nbm m.safetensors
     has out "standardisation folded into layer 0"
     run 0 import m.safetensors --layers 16:relu,3 --loss softmax-ce --out back.nbm
     run 0 predict --model m.nbm --data blobs.csv --label-column species --out a.csv
@@ -565,9 +565,9 @@ PY
     run 2 import m.safetensors --layers 16:relu,3 --out x.nbm --loss hinge
     run 2 import m.safetensors --layers 16:relu,3:relu --loss softmax-ce --out x.nbm
     run 1 import m.safetensors --layers 8:relu,3 --out x.nbm
-    one_line; has err "m.safetensors: layer 1 has 16 units in the file, --layers 8:relu,3 says 8"
+    one_line; has err "m.safetensors: key '0.weight' has 16 outputs, the layers given say 8 units for layer 1 (--layers 8:relu,3)"
     run 1 import m.safetensors --layers 16:relu,3,2 --out x.nbm
-    one_line; has err "do not fit --layers 16:relu,3,2 (number of layers differs"
+    one_line; has err "m.safetensors: the file has 2 layers (first '0.weight', last '2.weight'), the layers given are 3 (--layers 16:relu,3,2)"
     run 2 import m.safetensors --layers 16:tanh,3:tanh --loss softmax-ce --out x.nbm
     run 1 import missing.safetensors --layers 3 --out x.nbm
     one_line; has err "cannot read missing.safetensors"

@@ -223,6 +223,24 @@ void nb_fuzz_safetensors(const uint8_t *data, size_t size)
     } else {
         CHECK(net == sentinel);
     }
+    /* the whole model (the metadata's loss, standardisations, names): loads or fails cleanly;
+       an accepted one re-exports to a file that loads and re-exports to the same bytes */
+    nb_model m;
+    if (nb_safetensors_load_model_mem(&m, data + 1, size - 1, NULL, 0, NULL, NULL) == NB_OK) {
+        void *b1, *b2;
+        size_t s1, s2;
+        nb_model m2;
+        CHECK(nb_safetensors_save_model_mem(&b1, &s1, &m, false) == NB_OK);
+        if (nb_net_num_layers(m.net) <= 64) { /* the exporter names at most 64 activations */
+            CHECK(nb_safetensors_load_model_mem(&m2, b1, s1, NULL, 0, NULL, NULL) == NB_OK);
+            CHECK(nb_safetensors_save_model_mem(&b2, &s2, &m2, false) == NB_OK);
+            CHECK(s1 == s2 && memcmp(b1, b2, s1) == 0);
+            free(b2);
+            nb_model_free(&m2);
+        }
+        free(b1);
+        nb_model_free(&m);
+    }
     net = sentinel;
     if (nb_safetensors_load_mem(&net, data + 1, size - 1, spec, n) != NB_OK) {
         CHECK(net == sentinel);

@@ -5,8 +5,10 @@ Usage: torch_roundtrip.py NABLAS CASE
   from_torch[_f16|_bf16|_f64]  a Sequential trained in PyTorch, written by the safetensors
                                writer below, `nablas import`, `nablas predict` == torch
   to_torch[_std|_std_targets]  `nablas train` (with --standardize, and --standardize-targets
-                               on targets in the hundreds), `nablas export`, parsed here into a
-                               torch Sequential, which predicts as `nablas predict`
+                               on targets in the hundreds), `nablas export --fold`, parsed here
+                               into a torch Sequential, which predicts as `nablas predict`; then
+                               `nablas export` without --fold, the metadata's standardisations
+                               applied here around the Sequential
 
 Outputs must agree within 1e-5 * max(1, |torch's output|): absolute for outputs of order 1,
 relative for the targets in the hundreds (float32 spacing there is 1.5e-5).
@@ -136,7 +138,7 @@ def to_torch(exe, standardize, targets=False):
             "0.05", "--seed", "2", "--out", "m.nbm"]
     nablas(exe, *(args + (["--standardize"] if standardize else ["--no-standardize"])
                       + (["--standardize-targets"] if targets else ["--no-standardize-targets"])))
-    nablas(exe, "export", "m.nbm", "m.safetensors")
+    nablas(exe, "export", "--fold", "m.nbm", "m.safetensors")
     tensors, meta = read_safetensors("m.safetensors")
     if sorted(tensors) != ["0.bias", "0.weight", "2.bias", "2.weight", "4.bias", "4.weight"]:
         sys.exit(f"FAIL: tensor names {sorted(tensors)}")
@@ -153,6 +155,27 @@ def to_torch(exe, standardize, targets=False):
         sys.exit(f"FAIL: torch's outputs (mean {np.mean(want)}) are not in the targets' units")
     compare("nablas -> torch" + (" (--standardize folded)" if standardize else "")
             + (" (--standardize-targets folded)" if targets else ""), np.load("y.npy"), want)
+    # without --fold: the network's own weights, the standardisations in the metadata, which a
+    # PyTorch user applies around the Sequential
+    nablas(exe, "export", "m.nbm", "plain.safetensors")
+    tensors, meta = read_safetensors("plain.safetensors")
+    if standardize != ("nablas.feature_mean" in meta and "nablas.feature_std" in meta) or \
+            targets != ("nablas.target_mean" in meta and "nablas.target_std" in meta):
+        sys.exit(f"FAIL: standardisations in the metadata: {sorted(meta)}")
+    if json.loads(meta["nablas.feature_names"]) != ["a", "b", "c", "d"] or \
+            json.loads(meta["nablas.target_names"]) != ["y"] or meta["nablas.loss"] != "mse":
+        sys.exit(f"FAIL: names or loss in the metadata: {meta}")
+    model.load_state_dict({k: torch.from_numpy(v) for k, v in tensors.items()})
+    x = X.astype(np.float32)
+    if standardize:
+        x = (x - np.array(json.loads(meta["nablas.feature_mean"]), np.float32)) \
+            / np.array(json.loads(meta["nablas.feature_std"]), np.float32)
+    with torch.no_grad():
+        got = model(torch.from_numpy(x)).numpy()
+    if targets:
+        got = got * np.array(json.loads(meta["nablas.target_std"]), np.float32) \
+            + np.array(json.loads(meta["nablas.target_mean"]), np.float32)
+    compare("nablas -> torch with the metadata's standardisations", np.load("y.npy"), got)
 
 
 # The newer activations: nablas' name and the PyTorch module with the same function.
@@ -203,7 +226,7 @@ def acts_to_torch(exe):
     nablas(exe, "train", "--data", "d.csv", "--target-columns", "y", "--layers", spec,
            "--epochs", "20", "--batch", "16", "--optimizer", "sgd", "--lr", "0.05", "--seed", "2",
            "--standardize", "--no-standardize-targets", "--out", "m.nbm")
-    nablas(exe, "export", "m.nbm", "m.safetensors")
+    nablas(exe, "export", "--fold", "m.nbm", "m.safetensors")
     tensors, meta = read_safetensors("m.safetensors")
     names = ",".join(name for name, _ in NEW_ACTS) + ",identity"
     if meta.get("nablas.activations") != names:

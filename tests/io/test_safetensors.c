@@ -487,16 +487,24 @@ Test(safetensors_bounds, parser_leaves_output_untouched)
 
 /* ---- the mapping onto a network ------------------------------------------------------------ */
 
-Test(safetensors_names, only_sequential_linear_names)
+Test(safetensors_names, state_dict_names)
 {
-    const char *bad[] = {"weight", "0weight", "0.weights", "0.Weight", "01.weight", "-1.weight",
-                         "+1.weight", "1234567890.weight", "model.0.weight", "0.weight.x", ".weight"};
+    /* not "M.weight" / "M.bias" (M without an empty component): refused */
+    const char *bad[] = {"0weight", "0.weights", "0.Weight", "0.weight.x", ".weight", "a..weight",
+                         "a.", "bn.running_mean", "num_batches_tracked"};
     for (size_t k = 0; k < sizeof bad / sizeof *bad; k++) {
         char json[256];
         snprintf(json, sizeof json, "{\"%s\":" T1("F32", "[2,3]", 0, 24) "}", bad[k]);
         expect_load(json, NULL, 24, 1, NB_ERR_UNSUPPORTED);
     }
-    expect_load("{\"123456789.weight\":" T1("F32", "[2,3]", 0, 24) "}", NULL, 24, 1, NB_OK);
+    /* the names of ordinary modules: a lone Linear, a Sequential inside a module, attributes */
+    const char *good[] = {"weight", "01.weight", "-1.weight", "1234567890.weight", "model.0.weight",
+                          "net.layers.3.weight", "fc1.weight", "encoder.fc1.weight", "123456789.weight"};
+    for (size_t k = 0; k < sizeof good / sizeof *good; k++) {
+        char json[256];
+        snprintf(json, sizeof json, "{\"%s\":" T1("F32", "[2,3]", 0, 24) "}", good[k]);
+        expect_load(json, NULL, 24, 1, NB_OK);
+    }
 }
 
 Test(safetensors_names, layers_and_shapes)
