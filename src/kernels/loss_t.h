@@ -13,13 +13,15 @@ static NB_T NB_FN(row_max_t)(const NB_T *y, size_t cols)
     return m;
 }
 
-/* log sum_j exp(y_j), shifted by the row's maximum m so that no exp overflows */
+/* log sum_j exp(y_j - m), m the row's maximum (no exp overflows).  The callers use
+   y_j - m - this, never y_j - (m + this): m + log(s) would round at ulp(m), which for logits
+   of 800 is 1e-13 and would show in a probability near 1. */
 static double NB_FN(row_lse_t)(const NB_T *y, size_t cols, double m)
 {
     double s = 0.0;
     for (size_t j = 0; j < cols; j++)
         s += exp((double)y[j] - m);
-    return m + log(s);
+    return log(s);
 }
 
 double NB_FN(nb__loss_fwd)(nb_loss kind, const NB_T *Y, const NB_T *T, size_t rows, size_t cols)
@@ -45,9 +47,9 @@ double NB_FN(nb__loss_fwd)(nb_loss kind, const NB_T *Y, const NB_T *T, size_t ro
     case NB_LOSS_SOFTMAX_CE:
         for (size_t r = 0; r < rows; r++) {
             const NB_T *y = Y + r * cols, *t = T + r * cols;
-            double lse = NB_FN(row_lse_t)(y, cols, NB_FN(row_max_t)(y, cols));
+            double m = NB_FN(row_max_t)(y, cols), ls = NB_FN(row_lse_t)(y, cols, m);
             for (size_t j = 0; j < cols; j++)
-                sum += t[j] * (lse - y[j]);
+                sum += t[j] * (ls - ((double)y[j] - m));
         }
         return sum / (double)rows;
     case NB_LOSS_COUNT:
@@ -70,7 +72,8 @@ void NB_FN(nb__loss_bwd_n)(nb_loss kind, const NB_T *Y, const NB_T *T, NB_T *G, 
         break;
     }
     case NB_LOSS_BCE: {
-        NB_T s = (NB_T)(1.0 / count), eps = (NB_T)BCE_EPS;
+        /* eps as PyTorch has it in float64 too: the float 1e-12 */
+        NB_T s = (NB_T)(1.0 / count), eps = (NB_T)(float)BCE_EPS;
         for (size_t i = 0; i < n; i++) {
             NB_T y = Y[i], d = y * ((NB_T)1 - y);
             NB_T g = (y - T[i]) / (d > eps ? d : eps) * s;
@@ -83,13 +86,13 @@ void NB_FN(nb__loss_bwd_n)(nb_loss kind, const NB_T *Y, const NB_T *T, NB_T *G, 
         for (size_t r = 0; r < rows; r++) {
             const NB_T *y = Y + r * cols, *t = T + r * cols;
             NB_T *g = G + r * cols;
-            double lse = NB_FN(row_lse_t)(y, cols, NB_FN(row_max_t)(y, cols));
+            double m = NB_FN(row_max_t)(y, cols), ls = NB_FN(row_lse_t)(y, cols, m);
             /* d/dy_j of sum_k t_k (lse - y_k) is p_j sum_k t_k - t_j */
             double tsum = 0.0;
             for (size_t j = 0; j < cols; j++)
                 tsum += t[j];
             for (size_t j = 0; j < cols; j++)
-                g[j] = (NB_T)((exp((double)y[j] - lse) * tsum - t[j]) * s);
+                g[j] = (NB_T)((exp(((double)y[j] - m) - ls) * tsum - t[j]) * s);
         }
         break;
     }
