@@ -52,7 +52,8 @@ nb_status nb_tensor_alloc_f64(nb_tensor *t, size_t rows, size_t cols);
 /* Either: NB_ERR_ARG for an unknown dtype. */
 nb_status nb_tensor_alloc_as(nb_tensor *t, size_t rows, size_t cols, nb_dtype dtype);
 
-/* Frees what nb_tensor_alloc(_f64) made and sets data = data64 = NULL, rows = cols = 0.  Safe on NULL, safe twice. */
+/* Frees what nb_tensor_alloc(_f64) made and sets data = data64 = NULL, rows = cols = 0.
+   Safe on NULL, safe twice. */
 void nb_tensor_free(nb_tensor *t);
 
 /* A view of rows [first, first + count) of t (shares t's memory, keeps its element type).

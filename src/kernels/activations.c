@@ -1,7 +1,7 @@
 /* Activation kernels over a whole batch, and their derivatives: the float32 ones here (with
-   their vector paths), the float64 ones from kernels/act_t.h (libm).  Sigmoid never overflows (exp
-   of a non-positive number only); softmax subtracts each row's maximum (except where no exp can
-   overflow or underflow without it: softmax_short_rows).  GELU, SiLU, softplus and ELU: see
+   their vector paths), the float64 ones from kernels/act_t.h (libm).  Sigmoid never overflows
+   (exp of a non-positive number only); softmax subtracts each row's maximum (except where no
+   exp can overflow or underflow without it: softmax_short_rows).  GELU, SiLU, softplus and ELU: see
    the numerics notes at their kernels below and docs/numerics.md. */
 #include <math.h>
 #include <string.h>

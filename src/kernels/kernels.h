@@ -46,9 +46,10 @@ void nb__loss_bwd_n(nb_loss kind, const float *Y, const float *T, float *G, size
 void nb__sgd(float *P, const float *dP, size_t n, float lr);
 /* a += b over n floats (no overlap). */
 void nb__vadd(float *a, const float *b, size_t n);
-/* Inverted dropout (kernels/dropout.c), p in [0, 1): D[i] = A[i] / (1 - p) if element
-   first + i is kept, else 0; the mask depends only on (key, first + i), so a slice of a batch
-   (first = its offset) gets the whole batch's mask.  _bwd applies the same mask to G. */
+/* Inverted dropout (kernels/flat_t.h; the mask in kernels/flat.c), p in [0, 1):
+   D[i] = A[i] / (1 - p) if element first + i is kept, else 0; the mask depends only on
+   (key, first + i), so a slice of a batch (first = its offset) gets the whole batch's mask.
+   _bwd applies the same mask to G. */
 uint64_t nb__dropout_key(uint64_t seed, uint64_t step, uint64_t layer);
 void nb__dropout_fwd(const float *A, float *D, size_t n, float p, uint64_t key, size_t first);
 void nb__dropout_bwd(float *G, size_t n, float p, uint64_t key, size_t first);

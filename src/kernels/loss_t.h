@@ -63,7 +63,8 @@ void NB_FN(nb__loss_bwd_n)(nb_loss kind, const NB_T *Y, const NB_T *T, NB_T *G, 
                            size_t cols, size_t total_rows)
 {
     size_t n = rows * cols;
-    double count = (double)total_rows * (double)cols; /* the mean's: a slice weighs as in its batch */
+    /* the mean's count: a slice weighs as in its batch */
+    double count = (double)total_rows * (double)cols;
     switch (kind) {
     case NB_LOSS_MSE: {
         NB_T s = (NB_T)(2.0 / count);
