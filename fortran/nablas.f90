@@ -46,7 +46,7 @@ module nablas
     NB_ERR_STATE = 8, NB_ERR_IO = 9, NB_ERR_BAD_MAGIC = 10, NB_ERR_VERSION = 11, &
     NB_ERR_TRUNCATED = 12, NB_ERR_CHECKSUM = 13, NB_ERR_CORRUPT = 14, NB_ERR_PARSE = 15, &
     NB_ERR_UNSUPPORTED = 16, NB_ERR_NONFINITE = 17, NB_ERR_LIMIT = 18, NB_ERR_CPU = 19, &
-    NB_ERR_MPI = 20
+    NB_ERR_MPI = 20, NB_ERR_TYPE = 21
   ! Activations (nb_act) and losses (nb_loss)
   integer, parameter, public :: NB_ACT_IDENTITY = 0, NB_ACT_RELU = 1, NB_ACT_LEAKY_RELU = 2, &
     NB_ACT_SIGMOID = 3, NB_ACT_TANH = 4, NB_ACT_SOFTMAX = 5, NB_ACT_GELU = 6, &
@@ -113,6 +113,7 @@ module nablas
   type, bind(C) :: nb_tensor
     integer(c_size_t) :: rows, cols
     type(c_ptr) :: data
+    type(c_ptr) :: data64 = c_null_ptr ! float64 tensors only (nablas.h); null here
   end type
 
   interface

@@ -13,7 +13,7 @@ int nbf_test_make_model(const char *path, const float *x, size_t rows, float *y)
     nb_layer_spec spec[2] = {{4, NB_ACT_TANH, 0}, {2, NB_ACT_IDENTITY, 0}};
     nb_net *net = NULL;
     nb_norm *norm = NULL, *tnorm = NULL;
-    nb_tensor X = {0, 0, NULL}, Y = nb_tensor_view(y, rows, 2);
+    nb_tensor X = {0}, Y = nb_tensor_view(y, rows, 2);
     nb_status st = nb_net_create(&net, 3, spec, 2, 9);
     if (st == NB_OK)
         st = nb_norm_create(&norm, 3, im, is);
@@ -22,7 +22,7 @@ int nbf_test_make_model(const char *path, const float *x, size_t rows, float *y)
     if (st == NB_OK)
         st = nb_tensor_alloc(&X, rows, 3);
     if (st == NB_OK)
-        st = nb_norm_apply_to(norm, &(nb_tensor){rows, 3, (float *)x}, &X);
+        st = nb_norm_apply_to(norm, &(nb_tensor){rows, 3, (float *)x, NULL}, &X);
     if (st == NB_OK)
         st = nb_net_predict(net, &X, &Y);
     for (size_t i = 0; st == NB_OK && i < rows; i++)

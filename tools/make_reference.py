@@ -477,7 +477,123 @@ def make_deriv(rng):
             save("deriv", tag + "_" + name, arr, dt)
 
 
+# ---- float64 kernels (tests/data/f64) ----------------------------------------------------------
+# nablas' float64 kernels against torch.float64: inputs are full float64 values (not float32
+# ones), references torch's float64 answers, every file '<f8'.  Run alone with
+# `/usr/bin/python3 tools/make_reference.py --f64` (the float32 data above stays untouched).
+
+F64_DENSE_SHAPES = [(1, 1, 1), (17, 13, 11), (64, 128, 96), (3, 257, 5)]
+F64_ACT_SHAPES = [(1, 1), (17, 13), (7, 129)]
+F64_LOSS_SHAPES = [(1, 1), (17, 13), (64, 10), (5, 33)]
+
+
+def f64(rng, shape, scale=1.0):
+    return rng.standard_normal(shape) * scale
+
+
+def make_f64_dense(rng):
+    for b, i, o in F64_DENSE_SHAPES:
+        tag = "dense_" + shape_tag((b, i, o))
+        X, W, bias, G = f64(rng, (b, i)), f64(rng, (i, o), 0.3), f64(rng, (1, o)), f64(rng, (b, o))
+        tX, tW, tb = t64(X, True), t64(W, True), t64(bias, True)
+        Z = tX @ tW + tb
+        Z.backward(t64(G))
+        for name, arr in [("X", X), ("W", W), ("b", bias), ("G", G), ("Z", Z.detach()),
+                          ("dW", tW.grad), ("db", tb.grad), ("dX", tX.grad)]:
+            save("f64", tag + "_" + name, arr, F64)
+
+
+# PyTorch's float64 derivative cancels where these forms do not (GELU's 1 + erf and 1 + tanh
+# are 0 below z = -8, where the derivative is 1e-15 and less): the reference dZ is autograd of
+# the accurate form, checked against PyTorch's own within the size of that cancellation.
+F64_ACCURATE = {
+    "gelu": lambda z: 0.5 * z * torch.special.erfc(-z * 0.5 ** 0.5),
+    "gelu_tanh": lambda z: z * torch.sigmoid(2.0 * (2.0 / np.pi) ** 0.5 * (z + 0.044715 * z ** 3)),
+    "elu": lambda z: torch.where(z > 0, z, torch.expm1(z.clamp(max=0.0))),
+}
+
+
+def f64_act_grad(name, Z, G):
+    """A = f(Z) and dZ = f'(Z) G in torch.float64 (accurate forms where F64_ACCURATE has one)."""
+    tZ = t64(Z, True)
+    A = ACTS[name](tZ)
+    if name == "identity":  # identity's autograd node is a no-op: make one
+        A = tZ * 1.0
+    A.backward(t64(G))
+    if name not in F64_ACCURATE:
+        return A.detach(), tZ.grad
+    tZ2 = t64(Z, True)
+    A2 = F64_ACCURATE[name](tZ2)
+    A2.backward(t64(G))
+    d, d_torch = tZ2.grad, tZ.grad
+    # the size of that cancellation: ulp(1) times the derivative's factors (z, and for the tanh
+    # form b (1 + 3 k z^2), up to 1e3 on the wide grid) times G
+    scale = torch.clamp(d_torch.abs(), min=1.0) * (1.0 + t64(Z).abs() ** 3) * (1.0 + t64(G).abs())
+    assert bool(((d - d_torch).abs() <= 1e-15 * scale).all()), name
+    return A.detach(), d
+
+
+def make_f64_acts(rng):
+    grid = np.linspace(-14.0, 30.0, 441)
+    near20 = 20.0 + np.linspace(-0.01, 0.01, 41)  # 20.0 itself included: softplus' threshold
+    tiny = np.concatenate([s * 10.0 ** -np.arange(1.0, 11.0) for s in (1.0, -1.0)])
+    wide = np.concatenate([grid, near20, tiny]).reshape(1, -1)
+    for name in ACTS:
+        cases = [(shape_tag(s), f64(rng, s, 3.0)) for s in F64_ACT_SHAPES]
+        cases.append(("wide_1x" + str(wide.shape[1]), wide))
+        for st, Z in cases:
+            G = f64(rng, Z.shape)
+            A, dZ = f64_act_grad(name, Z, G)
+            for n, arr in [("Z", Z), ("G", G), ("A", A), ("dZ", dZ)]:
+                save("f64", "act_" + name + "_" + st + "_" + n, arr, F64)
+
+
+def f64_loss_case(tag, Y, T, fn):
+    tY = t64(Y, True)
+    L = fn(tY, t64(T))
+    L.backward()
+    for n, arr in [("Y", Y), ("T", T), ("loss", L.detach()), ("G", tY.grad)]:
+        save("f64", "loss_" + tag + "_" + n, arr, F64)
+
+
+def make_f64_losses(rng):
+    for shape in F64_LOSS_SHAPES:
+        st = shape_tag(shape)
+        rows, cols = shape
+        f64_loss_case("mse_" + st, f64(rng, shape), f64(rng, shape), F.mse_loss)
+        y = 1.0 / (1.0 + np.exp(-3.0 * rng.standard_normal(shape)))
+        f64_loss_case("bce_" + st, y, rng.uniform(0.0, 1.0, shape), F.binary_cross_entropy)
+        logits = f64(rng, shape, 2.0)
+        idx = rng.integers(0, cols, rows)
+        f64_loss_case("ce_onehot_" + st, logits, np.eye(cols)[idx],
+                      lambda y, _t, idx=idx: F.cross_entropy(y, torch.tensor(idx)))
+        p = np.exp(f64(rng, shape))
+        f64_loss_case("ce_prob_" + st, logits, p / p.sum(axis=1, keepdims=True), F.cross_entropy)
+    logits = f64(rng, (17, 13), 2.0)
+    p = np.exp(f64(rng, (17, 13)))
+    f64_loss_case("ce_partial_17x13", logits, 0.8 * p / p.sum(axis=1, keepdims=True),
+                  F.cross_entropy)
+    # large logits: the max shift keeps exp finite
+    f64_loss_case("ce_large_3x4", np.array([[800.0, 790.0, -5.0, 0.0], [-800.0, -799.0, -810.0, -805.0],
+                                            [1e-3, 2e-3, 0.0, -1e-3]]),
+                  np.eye(4)[[0, 1, 3]], F.cross_entropy)
+    y = np.array([[0.0, 0.0, 1.0, 1.0, 1e-300, 0.5, 1e-8, 1.0 - 1e-12]])
+    t = np.array([[0.0, 1.0, 0.0, 1.0, 1.0, 0.25, 0.0, 1.0]])
+    f64_loss_case("bce_edges_1x8", y, t, F.binary_cross_entropy)
+
+
+def make_f64():
+    torch.set_num_threads(1)
+    make_f64_dense(np.random.default_rng(201))
+    make_f64_acts(np.random.default_rng(202))
+    make_f64_losses(np.random.default_rng(203))
+
+
 def main():
+    if sys.argv[1:] == ["--f64"]:  # the float64 kernel data alone
+        make_f64()
+        print("wrote", os.path.normpath(os.path.join(OUT, "f64")), file=sys.stderr)
+        return
     torch.set_num_threads(1)  # one summation order, run after run
     torch.manual_seed(0)
     make_dense(np.random.default_rng(1))
@@ -488,6 +604,7 @@ def main():
     reference_optim.make_optim(save)
     reference_lbfgs.make(save)  # full-batch L-BFGS goldens (tests/data/fullbatch)
     make_deriv(np.random.default_rng(105))  # input derivatives (tests/data/deriv)
+    make_f64()  # float64 kernels (tests/data/f64)
     print("wrote", os.path.normpath(OUT), file=sys.stderr)
 
 

@@ -31,6 +31,8 @@ typedef enum nb_status {
                            documented for the input */
     NB_ERR_CPU,         /* this CPU lacks the instructions the call needs (e.g. AVX512-BF16) */
     NB_ERR_MPI,         /* an MPI call failed, or another rank reported an error */
+    NB_ERR_TYPE,        /* a tensor's element type (float32, float64) is not the one the call
+                           takes, or tensors of one call mix element types */
     NB_STATUS_COUNT     /* number of codes; not a status */
 } nb_status;
 

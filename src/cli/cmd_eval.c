@@ -115,7 +115,7 @@ static void regression_table(const nb_regression_metrics *r, const nb_model *m,
 static int check_finite_outputs(const nb_model *m, const nb_tensor *X)
 {
     nb_infer_ctx *ctx;
-    nb_tensor Y = {0, 0, NULL};
+    nb_tensor Y = {0};
     nb_status st = nb_infer_ctx_create(&ctx, m->net, m->norm, cli_infer_batch(X->rows));
     if (st != NB_OK)
         return cli_error("eval", "%s", nb_status_str(st));
@@ -158,7 +158,7 @@ static int evaluate(const char *model_path, nb_model *m, nb_dataset *d)
     if (st == NB_OK && m->norm)
         st = nb_norm_apply(m->norm, &d->X);
     nb_eval ev;
-    nb_tensor Y = {0, 0, NULL};
+    nb_tensor Y = {0};
     if (st == NB_OK)
         st = nb_net_evaluate(m->net, &d->X, &d->T, m->loss, &ev);
     if (st == NB_OK && classify && (st = nb_tensor_alloc(&Y, d->X.rows, outs)) == NB_OK)

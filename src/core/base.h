@@ -53,11 +53,18 @@
             return nb_try_;           \
     } while (0)
 
-/* NB_ERR_NULL for a NULL tensor or data, NB_ERR_SHAPE for an empty one, NB_ERR_OVERFLOW if its
-   byte size does not fit size_t. */
+/* A float32 tensor: NB_ERR_NULL for a NULL tensor or data, NB_ERR_TYPE for a float64 one,
+   NB_ERR_SHAPE for an empty one, NB_ERR_OVERFLOW if its byte size does not fit size_t.  Every
+   float32-only function checks its tensors with this (or nb__check_shape), so each of them
+   refuses float64 tensors. */
 nb_status nb__check_tensor(const nb_tensor *t);
 /* As nb__check_tensor, then NB_ERR_SHAPE unless t is rows x cols. */
 nb_status nb__check_shape(const nb_tensor *t, size_t rows, size_t cols);
+/* The same checks for a tensor of element type dtype (NB_ERR_TYPE if it has the other one). */
+nb_status nb__check_tensor_as(const nb_tensor *t, nb_dtype dtype);
+nb_status nb__check_shape_as(const nb_tensor *t, size_t rows, size_t cols, nb_dtype dtype);
+/* sizeof(float) or sizeof(double). */
+size_t nb__dtype_size(nb_dtype d);
 /* True if the memory of a and b overlaps (either may be NULL: no overlap). */
 bool nb__overlap(const nb_tensor *a, const nb_tensor *b);
 /* NB_ERR_OVERFLOW if any dimension does not fit the BLAS integer type. */
@@ -65,6 +72,7 @@ nb_status nb__check_blas_dims(size_t a, size_t b, size_t c);
 
 /* 64-byte aligned, zero-filled allocation of n floats (NULL on failure or overflow). */
 float *nb__alloc_floats(size_t n);
+double *nb__alloc_doubles(size_t n);
 
 /* Rows [*lo, *hi) of slice part of parts (part < parts) of n rows: contiguous, near-equal
    slices, the first n % parts one row longer (core/slice.c; threads and MPI ranks). */

@@ -24,6 +24,7 @@ static const char *const messages[NB_STATUS_COUNT] = {
     [NB_ERR_LIMIT] = "the call would exceed a memory or size limit",
     [NB_ERR_CPU] = "this CPU lacks the instructions the call needs",
     [NB_ERR_MPI] = "an MPI call failed, or another rank reported an error",
+    [NB_ERR_TYPE] = "wrong tensor element type (float32 / float64), or mixed element types",
 };
 
 const char *nb_status_str(nb_status s)

@@ -48,7 +48,7 @@ nb_status nb_split_rows(nb_tensor *Xt, nb_tensor *Tt, nb_tensor *Xv, nb_tensor *
     if (rows > SIZE_MAX / sizeof(size_t))
         return NB_ERR_OVERFLOW;
     size_t *perm = malloc(rows * sizeof *perm);
-    nb_tensor xt = {0, 0, NULL}, tt = {0, 0, NULL}, xv = {0, 0, NULL}, tv = {0, 0, NULL};
+    nb_tensor xt = {0}, tt = {0}, xv = {0}, tv = {0};
     nb_status st = perm ? NB_OK : NB_ERR_NOMEM;
     if (st == NB_OK)
         st = nb_tensor_alloc(&xt, n_tr, X->cols);

@@ -1,6 +1,7 @@
-/* Activation kernels over a whole batch, and their derivatives.  Sigmoid never overflows (exp
-   of a non-positive number only); softmax subtracts each row's maximum (except where no exp can
-   overflow or underflow without it: softmax_short_rows).  GELU, SiLU, softplus and ELU: see
+/* Activation kernels over a whole batch, and their derivatives: the float32 ones here (with
+   their vector paths), the float64 ones from kernels/act_t.h (libm).  Sigmoid never overflows
+   (exp of a non-positive number only); softmax subtracts each row's maximum (except where no
+   exp can overflow or underflow without it: softmax_short_rows).  GELU, SiLU, softplus and ELU: see
    the numerics notes at their kernels below and docs/numerics.md. */
 #include <math.h>
 #include <string.h>
@@ -592,12 +593,23 @@ void nb__act_bwd(nb_act act, const float *restrict Z, const float *restrict A, f
     }
 }
 
+/* The float64 kernels: act_t.h through libm (the float paths above stay float-only) */
+#define LEAKY_SLOPE_D 0.01
+/* softplus(20) = 20 + log1p(exp(-20)), a little above: the largest A whose z is <= 20 */
+#define SOFTPLUS_AT_THRESHOLD 20.0000000020612
+#define NB_PREC 64
+#include "kernels/act_t.h"
+
 nb_status nb_act_forward(nb_act act, nb_tensor *Z)
 {
-    NB_TRY(nb__check_tensor(Z));
+    nb_dtype t = nb_tensor_dtype(Z);
+    NB_TRY(nb__check_tensor_as(Z, t));
     if (!nb__act_valid(act))
         return NB_ERR_ARG;
-    nb__act_fwd(act, Z->data, Z->rows, Z->cols);
+    if (t == NB_F64)
+        nb__act_fwd_f64(act, Z->data64, Z->rows, Z->cols);
+    else
+        nb__act_fwd(act, Z->data, Z->rows, Z->cols);
     return NB_OK;
 }
 
@@ -606,13 +618,14 @@ bool nb_act_needs_input(nb_act act) { return nb__act_needs_z(act); }
 /* The checks both backward entry points share; Z is checked where given or needed. */
 static nb_status check_bwd(nb_act act, const nb_tensor *Z, const nb_tensor *A, const nb_tensor *G)
 {
-    NB_TRY(nb__check_tensor(A));
-    NB_TRY(nb__check_tensor(G));
+    nb_dtype t = nb_tensor_dtype(A); /* Z and G must have A's element type */
+    NB_TRY(nb__check_tensor_as(A, t));
+    NB_TRY(nb__check_tensor_as(G, t));
     if (!nb__act_valid(act))
         return NB_ERR_ARG;
     if (Z || nb__act_needs_z(act))
-        NB_TRY(nb__check_shape(Z, A->rows, A->cols));
-    NB_TRY(nb__check_shape(G, A->rows, A->cols));
+        NB_TRY(nb__check_shape_as(Z, A->rows, A->cols, t));
+    NB_TRY(nb__check_shape_as(G, A->rows, A->cols, t));
     if (nb__overlap(A, G) || nb__overlap(Z, G))
         return NB_ERR_ALIAS;
     return NB_OK;
@@ -621,7 +634,10 @@ static nb_status check_bwd(nb_act act, const nb_tensor *Z, const nb_tensor *A, c
 nb_status nb_act_backward_z(nb_act act, const nb_tensor *Z, const nb_tensor *A, nb_tensor *G)
 {
     NB_TRY(check_bwd(act, Z, A, G));
-    nb__act_bwd(act, Z ? Z->data : NULL, A->data, G->data, G->rows, G->cols);
+    if (nb_tensor_dtype(A) == NB_F64)
+        nb__act_bwd_f64(act, Z ? Z->data64 : NULL, A->data64, G->data64, G->rows, G->cols);
+    else
+        nb__act_bwd(act, Z ? Z->data : NULL, A->data, G->data, G->rows, G->cols);
     return NB_OK;
 }
 
@@ -631,7 +647,10 @@ nb_status nb_act_backward(nb_act act, const nb_tensor *A, nb_tensor *G)
     NB_TRY(check_bwd(act, nb__act_valid(act) && nb__act_needs_z(act) ? A : NULL, A, G));
     if (nb__act_needs_z(act))
         return NB_ERR_ARG;
-    nb__act_bwd(act, NULL, A->data, G->data, G->rows, G->cols);
+    if (nb_tensor_dtype(A) == NB_F64)
+        nb__act_bwd_f64(act, NULL, A->data64, G->data64, G->rows, G->cols);
+    else
+        nb__act_bwd(act, NULL, A->data, G->data, G->rows, G->cols);
     return NB_OK;
 }
 

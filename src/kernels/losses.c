@@ -1,4 +1,5 @@
-/* Loss kernels with PyTorch's definitions (mean reduction).  Sums accumulate in double;
+/* Loss kernels with PyTorch's definitions (mean reduction): float32 here (with its vector
+   paths), float64 from kernels/loss_t.h (libm).  Sums accumulate in double;
    BCE clamps its logs at -100 as PyTorch does; softmax cross-entropy uses log-sum-exp.
    Non-finite values propagate as in PyTorch (NaN in, NaN out).  BCE of a y outside [0, 1]
    (NaN, +-inf or finite), which PyTorch refuses with an error, is NaN here, loss and
@@ -258,32 +259,58 @@ void nb__loss_bwd(nb_loss kind, const float *Y, const float *T, float *G, size_t
     nb__loss_bwd_n(kind, Y, T, G, rows, cols, rows);
 }
 
-static nb_status check_loss_args(nb_loss kind, const nb_tensor *Y, const nb_tensor *T)
+/* The float64 kernels: loss_t.h through libm (the float paths above stay float-only) */
+#define NB_PREC 64
+#include "kernels/loss_t.h"
+
+/* Y's element type, T and (backward) G must have it */
+static nb_status check_loss_args(nb_loss kind, const nb_tensor *Y, const nb_tensor *T,
+                                 const nb_tensor *G, bool backward)
 {
-    NB_TRY(nb__check_tensor(Y));
-    NB_TRY(nb__check_tensor(T));
+    nb_dtype t = nb_tensor_dtype(Y);
+    if (backward)
+        NB_TRY(nb__check_tensor_as(G, t));
+    NB_TRY(nb__check_tensor_as(Y, t));
+    NB_TRY(nb__check_tensor_as(T, t));
     if (!nb__loss_valid(kind))
         return NB_ERR_ARG;
-    return nb__check_shape(T, Y->rows, Y->cols);
+    NB_TRY(nb__check_shape_as(T, Y->rows, Y->cols, t));
+    if (backward)
+        NB_TRY(nb__check_shape_as(G, Y->rows, Y->cols, t));
+    return NB_OK;
+}
+
+nb_status nb_loss_forward_d(nb_loss kind, const nb_tensor *Y, const nb_tensor *T, double *loss)
+{
+    if (!loss)
+        return NB_ERR_NULL;
+    NB_TRY(check_loss_args(kind, Y, T, NULL, false));
+    if (nb_tensor_dtype(Y) == NB_F64)
+        *loss = nb__loss_fwd_f64(kind, Y->data64, T->data64, Y->rows, Y->cols);
+    else
+        *loss = nb__loss_fwd(kind, Y->data, T->data, Y->rows, Y->cols);
+    return NB_OK;
 }
 
 nb_status nb_loss_forward(nb_loss kind, const nb_tensor *Y, const nb_tensor *T, float *loss)
 {
     if (!loss)
         return NB_ERR_NULL;
-    NB_TRY(check_loss_args(kind, Y, T));
-    *loss = (float)nb__loss_fwd(kind, Y->data, T->data, Y->rows, Y->cols);
+    double l;
+    NB_TRY(nb_loss_forward_d(kind, Y, T, &l));
+    *loss = (float)l;
     return NB_OK;
 }
 
 nb_status nb_loss_backward(nb_loss kind, const nb_tensor *Y, const nb_tensor *T, nb_tensor *G)
 {
-    NB_TRY(nb__check_tensor(G));
-    NB_TRY(check_loss_args(kind, Y, T));
-    NB_TRY(nb__check_shape(G, Y->rows, Y->cols));
+    NB_TRY(check_loss_args(kind, Y, T, G, true));
     if (nb__overlap(G, Y) || nb__overlap(G, T))
         return NB_ERR_ALIAS;
-    nb__loss_bwd(kind, Y->data, T->data, G->data, Y->rows, Y->cols);
+    if (nb_tensor_dtype(Y) == NB_F64)
+        nb__loss_bwd_f64(kind, Y->data64, T->data64, G->data64, Y->rows, Y->cols);
+    else
+        nb__loss_bwd(kind, Y->data, T->data, G->data, Y->rows, Y->cols);
     return NB_OK;
 }
 

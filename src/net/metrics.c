@@ -132,7 +132,7 @@ nb_status nb_net_evaluate_regression(const nb_net *net, const nb_norm *norm,
         nb_infer_ctx_free(ctx);
         return st;
     }
-    nb_tensor Y = {0, 0, NULL};
+    nb_tensor Y = {0};
     if (st == NB_OK)
         st = nb_tensor_alloc(&Y, chunk, T->cols);
     for (size_t first = 0; st == NB_OK && first < X->rows; first += chunk) {

@@ -179,7 +179,7 @@ void nb_fuzz_csv(const uint8_t *data, size_t size)
 /* An accepted array survives a write and a re-read unchanged. */
 void nb_fuzz_npy(const uint8_t *data, size_t size)
 {
-    nb_tensor t = {0, 0, NULL};
+    nb_tensor t = {0};
     if (nb_npy_read_mem(&t, data, size) != NB_OK) {
         CHECK(t.data == NULL);
         return;

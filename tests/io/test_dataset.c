@@ -58,7 +58,7 @@ Test(dataset, split_errors_leave_outputs_alone)
     fill(x, t);
     nb_tensor X = nb_tensor_view(x, ROWS, FX), T = nb_tensor_view(t, ROWS, FT);
     nb_tensor short_T = nb_tensor_view(t, ROWS - 1, FT);
-    nb_tensor Xt = {7, 7, NULL}, Tt = Xt, Xv = Xt, Tv = Xt;
+    nb_tensor Xt = {7, 7, NULL, NULL}, Tt = Xt, Xv = Xt, Tv = Xt;
     cr_assert_eq(nb_split_rows(&Xt, &Tt, &Xv, &Tv, &X, &T, 0, 1), NB_ERR_SHAPE);
     cr_assert_eq(nb_split_rows(&Xt, &Tt, &Xv, &Tv, &X, &T, ROWS, 1), NB_ERR_SHAPE);
     cr_assert_eq(nb_split_rows(&Xt, &Tt, &Xv, &Tv, &X, &short_T, 2, 1), NB_ERR_SHAPE);

@@ -32,7 +32,7 @@ static void expect(int major, const char *dict, const void *raw, size_t raw_len,
 {
     size_t size;
     unsigned char *b = npy(major, dict, raw, raw_len, &size);
-    nb_tensor t = {7, 7, (float *)b};
+    nb_tensor t = {7, 7, (float *)b, NULL};
     nb_status st = nb_npy_read_mem(&t, b, size);
     cr_assert_eq(st, want, "%s: %s", dict, nb_status_str(st));
     cr_assert(t.rows == 7 && t.cols == 7 && t.data == (float *)b, "output touched");
@@ -146,7 +146,7 @@ Test(npy, malformed_headers)
 
 Test(npy, magic_version_and_every_truncation)
 {
-    nb_tensor X = io_random(3, 2, 1), t = {0, 0, NULL};
+    nb_tensor X = io_random(3, 2, 1), t = {0};
     void *data;
     size_t size;
     cr_assert_eq(nb_npy_write_mem(&data, &size, &X), NB_OK);

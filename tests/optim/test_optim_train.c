@@ -97,7 +97,7 @@ Test(optim_train, net_train_is_the_loop_by_hand, .init = data)
             o.schedule = sp;
             o.clip_norm = clip;
             nb_train_report rep;
-            cr_assert_eq(nb_net_train(a, &(nb_tensor){ROWS, IN, X}, &(nb_tensor){ROWS, OUT, T},
+            cr_assert_eq(nb_net_train(a, &(nb_tensor){ROWS, IN, X, NULL}, &(nb_tensor){ROWS, OUT, T, NULL},
                                       &o, &rep), NB_OK);
             cr_expect_eq(rep.steps, EPOCHS * (ROWS / BATCH));
             by_hand(b, &oo, sp, clip);
@@ -119,7 +119,7 @@ Test(optim_train, fused_sgd_follows_the_schedule, .init = data)
     nb_train_opts o = base_opts();
     o.lr = 0.2f;
     o.schedule = &s;
-    cr_assert_eq(nb_net_train(a, &(nb_tensor){ROWS, IN, X}, &(nb_tensor){ROWS, OUT, T}, &o, NULL),
+    cr_assert_eq(nb_net_train(a, &(nb_tensor){ROWS, IN, X, NULL}, &(nb_tensor){ROWS, OUT, T, NULL}, &o, NULL),
                  NB_OK);
     nb_schedule full = s;
     full.base_lr = (double)0.2f;
@@ -144,7 +144,7 @@ Test(optim_train, clipping_plain_sgd, .init = data)
     nb_train_opts o = base_opts();
     o.lr = 0.1f;
     o.clip_norm = 0.25;
-    cr_assert_eq(nb_net_train(a, &(nb_tensor){ROWS, IN, X}, &(nb_tensor){ROWS, OUT, T}, &o, NULL),
+    cr_assert_eq(nb_net_train(a, &(nb_tensor){ROWS, IN, X, NULL}, &(nb_tensor){ROWS, OUT, T, NULL}, &o, NULL),
                  NB_OK);
     nb_optim_opts sgd = nb_optim_opts_default(NB_OPTIM_SGD);
     sgd.lr = (double)0.1f;
@@ -167,7 +167,7 @@ Test(optim_train, trainer_keeps_its_optimizer, .init = data)
     cr_assert_eq(nb_trainer_optim(tr, &o, &opt), NB_OK);
     cr_assert_not_null(opt);
     o.epochs = 2;
-    nb_tensor Xt = {ROWS, IN, X}, Tt = {ROWS, OUT, T};
+    nb_tensor Xt = {ROWS, IN, X, NULL}, Tt = {ROWS, OUT, T, NULL};
     cr_assert_eq(nb_trainer_run(tr, &Xt, &Tt, &o, NULL), NB_OK);
     nb_optim *again;
     cr_assert_eq(nb_trainer_optim(tr, &o, &again), NB_OK);
@@ -205,7 +205,7 @@ Test(optim_train, bad_options_change_nothing, .init = data)
     float keep[512];
     cr_assert(n <= 512);
     memcpy(keep, nb_net_params(net), n * sizeof(float));
-    nb_tensor Xt = {ROWS, IN, X}, Tt = {ROWS, OUT, T};
+    nb_tensor Xt = {ROWS, IN, X, NULL}, Tt = {ROWS, OUT, T, NULL};
     nb_optim_opts bad = nb_optim_opts_default(NB_OPTIM_ADAM);
     bad.beta1 = 1.0;
     nb_train_opts o = base_opts();
@@ -240,7 +240,7 @@ Test(optim_train, nonfinite_stops_with_finite_params, .init = data)
     o.optim = &oo;
     o.clip_norm = 1.0;
     nb_train_report rep;
-    cr_expect_eq(nb_net_train(net, &(nb_tensor){ROWS, IN, X}, &(nb_tensor){ROWS, OUT, Tbad}, &o,
+    cr_expect_eq(nb_net_train(net, &(nb_tensor){ROWS, IN, X, NULL}, &(nb_tensor){ROWS, OUT, Tbad, NULL}, &o,
                               &rep), NB_ERR_NONFINITE);
     cr_expect_eq(rep.steps, ROWS / 2 / BATCH);
     const float *p = nb_net_params(net);
@@ -259,7 +259,7 @@ Test(optim_train, adam_trains_where_sgd_diverges, .init = data)
     nb_net *a, *b;
     cr_assert_eq(nb_net_create(&a, IN, L, 2, 3), NB_OK);
     cr_assert_eq(nb_net_create(&b, IN, L, 2, 3), NB_OK);
-    nb_tensor Xt = {ROWS, IN, X}, Tt = {ROWS, 1, Tbig};
+    nb_tensor Xt = {ROWS, IN, X, NULL}, Tt = {ROWS, 1, Tbig, NULL};
     nb_train_opts o = base_opts();
     o.epochs = 500;
     o.lr = 0.1f;

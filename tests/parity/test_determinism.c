@@ -32,7 +32,7 @@ static float *train_once(uint64_t seed, size_t *n)
     o.lr = 0.05f;
     o.seed = seed;
     o.shuffle = true;
-    cr_assert_eq(nb_net_train(net, &(nb_tensor){ROWS, IN, X}, &(nb_tensor){ROWS, OUT, T}, &o,
+    cr_assert_eq(nb_net_train(net, &(nb_tensor){ROWS, IN, X, NULL}, &(nb_tensor){ROWS, OUT, T, NULL}, &o,
                               NULL), NB_OK);
     *n = nb_net_num_params(net);
     float *p = malloc(*n * sizeof *p);
