@@ -115,8 +115,8 @@ static nb_status reset_affine(walk *w, size_t n)
         c[j] = 0.0;
     }
     free(w->a);
-    free(w->c);
     w->a = a;
+    free(w->c);
     w->c = c;
     w->width = n;
     return NB_OK;
@@ -146,18 +146,24 @@ static void fold_affine(walk *w)
     }
 }
 
+/* Twice the room for layers (8 at first). */
+static nb_status grow_layers(walk *w)
+{
+    size_t cap = w->cap_layers ? 2 * w->cap_layers : 8;
+    layer_out *l = realloc(w->layers, cap * sizeof *l);
+    if (l) {
+        w->layers = l;
+        w->cap_layers = cap;
+    }
+    return l ? NB_OK : NB_ERR_NOMEM;
+}
+
 static nb_status push_layer(walk *w, nb_act act)
 {
     if (w->n_layers == NB_MODEL_MAX_LAYERS)
         return NB_ERR_LIMIT;
-    if (w->n_layers == w->cap_layers) {
-        size_t cap = w->cap_layers ? 2 * w->cap_layers : 8;
-        layer_out *l = realloc(w->layers, cap * sizeof *l);
-        if (!l)
-            return NB_ERR_NOMEM;
-        w->layers = l;
-        w->cap_layers = cap;
-    }
+    if (w->n_layers == w->cap_layers)
+        NB_TRY(grow_layers(w));
     w->layers[w->n_layers++] = (layer_out){w->lin_in, w->width, act, w->W, w->b};
     w->W = w->b = NULL;
     w->have_lin = false;
