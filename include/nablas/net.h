@@ -147,10 +147,12 @@ typedef struct nb_train_opts {
     bool shuffle;        /* reshuffle rows each epoch (a permutation drawn from seed) */
     nb_epoch_fn on_epoch; /* may be NULL */
     void *user;          /* passed to on_epoch */
-    /* The optimizer (include/nablas/optim.h).  NULL: plain SGD at `lr`, its update fused into
-       the backward pass (the trainer's choice: no optimizer and no clipping).  Otherwise its
-       own lr replaces `lr`; the trainer keeps the optimizer (and its state) for its next run
-       with the same options (lr aside). */
+    /* The optimizer (include/nablas/optim.h).  NULL: plain SGD at `lr`.  An optimizer that is
+       plain SGD (NB_OPTIM_SGD without momentum or weight decay, its other fields at their
+       defaults) is the same run as NULL with its lr rounded to float: the trainer decides the
+       update from these options and fuses plain SGD's into the backward pass unless clipping
+       needs the gradient.  Any other optimizer's own lr replaces `lr`; the trainer keeps it (and
+       its state) for its next run with the same options (lr aside). */
     const nb_optim_opts *optim;
     /* NULL: the rate stays constant.  Otherwise it gives the rate of every step: its base_lr is
        replaced by the rate above, and total_steps 0 means the whole run (epochs times the
@@ -217,8 +219,8 @@ nb_status nb_trainer_create(nb_trainer **trainer, nb_net *net);
 void nb_trainer_free(nb_trainer *trainer); /* NULL is a no-op */
 /* The optimizer the trainer's next run with these options will use (created now if it has none
    for them, or if its options differ other than in lr), so that its state can be read or
-   restored before the run (checkpoints).  *opt is NULL when the options need none (plain SGD
-   without clipping).  NB_ERR_ARG for options nb_optim_create rejects.  With opts->resume the
+   restored before the run (checkpoints).  *opt is NULL when the options need none (plain SGD,
+   given as NULL or as an optimizer, without clipping).  NB_ERR_ARG for options nb_optim_create rejects.  With opts->resume the
    trainer's optimizer (e.g. from nb_checkpoint_load) is returned as it is, never replaced nor
    its rate changed: NB_ERR_ARG if it has none for these options. */
 nb_status nb_trainer_optim(nb_trainer *trainer, const nb_train_opts *opts, nb_optim **opt);

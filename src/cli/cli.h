@@ -173,7 +173,7 @@ int cli_signal_caught(void);
 
 typedef struct cli_train_optim_t {
     nb_optim_opts optim;  /* lr from --lr (or the optimizer's PyTorch default) */
-    bool use_optim;       /* false: plain SGD, the fused step */
+    bool use_optim;       /* an optimizer or its options named (false: "plain SGD") */
     nb_schedule schedule; /* base_lr = optim.lr; total_steps left 0 (the whole run) */
     bool use_schedule;
     double clip_norm;     /* 0: none */

@@ -65,6 +65,7 @@ typedef struct run {
     nb_net *net;
     nb_loss loss;
     nb_tensor Xv, Tv;   /* validation rows (data NULL if none) */
+    bool own_val;       /* the full-batch trainers: no validation figures in the epoch info */
     bool classify;
     double *train_loss, *val_loss; /* per epoch, grown as the epochs come (history_cap) */
     size_t history_cap, ran; /* ran: epochs recorded */
@@ -141,8 +142,8 @@ static int on_epoch(const nb_epoch_info *info, void *user)
     r->ran = info->epoch;
     if (r->Xv.data) {
         nb_eval ev = {info->val_loss, info->val_accuracy, r->Xv.rows};
-        /* the trainer evaluated them if it stops early on them; else they are ours to do */
-        bool ok = !isnan(ev.loss) || nb_net_evaluate(r->net, &r->Xv, &r->Tv, r->loss, &ev) == NB_OK;
+        /* the mini-batch trainer evaluated them for this epoch's information */
+        bool ok = !r->own_val || nb_net_evaluate(r->net, &r->Xv, &r->Tv, r->loss, &ev) == NB_OK;
         if (ok) {
             vl = ev.loss;
             va = r->classify ? ev.accuracy : -1;
@@ -421,6 +422,7 @@ static int make_network(job *j)
 static int setup(job *j)
 {
     j->r = (run){.loss = j->loss, .Xv = j->Xv, .Tv = j->Tv,
+                 .own_val = cli_fullbatch_is(j->optimizer),
                  .classify = j->d->n_classes > 0 || j->loss != NB_LOSS_MSE,
                  .ck_path = j->ck_path, .best_loss = INFINITY};
     /* as the record says (cli_ckpt_record) */
@@ -439,17 +441,19 @@ static nb_train_opts train_opts(job *j)
     o.loss = j->loss;
     o.batch_size = j->batch;
     o.epochs = j->epochs;
-    o.lr = (float)j->to.optim.lr; /* plain SGD's rate is a float, as it always was here */
-    o.optim = j->to.use_optim ? &j->to.optim : NULL;
+    o.lr = (float)j->to.optim.lr; /* the run record keeps the rate in float */
+    o.optim = &j->to.optim; /* plain SGD: the trainer takes its fused step */
     o.schedule = j->to.use_schedule ? &j->to.schedule : NULL;
     o.clip_norm = j->to.clip_norm;
     o.seed = j->seed;
     o.on_epoch = on_epoch;
     o.user = &j->r;
     o.resume = j->resume != NULL;
-    if (j->patience > 0) { /* early stopping on the validation rows, best epoch kept */
+    if (j->Xv.data) { /* evaluated by the trainer after every epoch (nb_epoch_info) */
         o.X_val = &j->Xv;
         o.T_val = &j->Tv;
+    }
+    if (j->patience > 0) { /* early stopping on the validation rows, best epoch kept */
         o.patience = j->patience;
         o.restore_best = true;
     }
@@ -502,7 +506,7 @@ static void run_training(job *j)
     nb_train_report rep = {0, 0, NAN, false, 0, NAN, false};
     printf("training %zu-%s network on %zu rows (%zu for validation), %zu parameters\n",
            j->Xt.cols, cli_get(j->cmd, "layers"), j->Xt.rows, j->n_val, nb_net_num_params(r->net));
-    if (o.optim || o.schedule || o.clip_norm > 0.0)
+    if (j->to.use_optim || o.schedule || o.clip_norm > 0.0)
         printf("optimizer %s, lr %g, schedule %s%s, %s\n", j->optimizer ? j->optimizer : "sgd",
                j->to.optim.lr,
                cli_get(j->cmd, "schedule") ? cli_get(j->cmd, "schedule") : "constant",

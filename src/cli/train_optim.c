@@ -153,7 +153,7 @@ int cli_train_optim(const cli_cmd *cmd, cli_train_optim_t *out)
         return cli_usage_error(cmd->name, "--nesterov needs --momentum above 0 and no "
                                           "--dampening");
     out->optim = o;
-    /* plain SGD (no option of an optimizer given) keeps the fused training step */
+    /* what the run's first lines and its record name (the trainer decides the update) */
     out->use_optim = cli_get(cmd, "optimizer") || o.momentum > 0.0 || o.weight_decay > 0.0;
 
     int rc = parse_schedule(cmd, o.lr, out);

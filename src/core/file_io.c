@@ -226,41 +226,41 @@ static void notify(const char *tmp)
         nb__tmp_hook(tmp);
 }
 
-nb_status nb_write_file_atomic(const char *path, const void *data, size_t size)
+/* The directory of the target opened (its fd, or -1 with errno set), after the checks that the
+   path is a regular file or nothing: *replacing says whether a file is there, *old its stat. */
+static int open_target_dir(const char *path, const char *dir, const char *name, struct stat *old,
+                           bool *replacing)
 {
-    if (!path || (!data && size))
-        return NB_ERR_NULL;
-    if (!*path)
-        return NB_ERR_ARG;
-    char *target = nb__follow_links(path);
-    char *dir = target ? dir_of(target) : NULL;
-    const char *name = target ? base_of(target) : NULL;
-    size_t cap = dir ? strlen(dir) + sizeof NB__TMP_PREFIX + NB__TMP_SUFFIX_LEN + 2 : 0;
-    char *tmp = dir ? malloc(cap) : NULL;
-    nb_status st = NB_ERR_IO;
-    int dfd = -1;
-    if (!tmp) {
-        st = target && dir ? NB_ERR_NOMEM : NB_ERR_IO;
-        goto out;
-    }
-    struct stat old;
     /* the path as the kernel follows it: /dev/stdout on a pipe is a FIFO, never a file */
-    if (stat(path, &old) == 0 && !S_ISREG(old.st_mode))
-        goto out;
+    if (stat(path, old) == 0 && !S_ISREG(old->st_mode))
+        return -1;
     if (!*name) {
         errno = EISDIR;
-        goto out;
+        return -1;
     }
-    dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (dfd < 0)
-        goto out;
-    bool replacing = fstatat(dfd, name, &old, AT_SYMLINK_NOFOLLOW) == 0;
-    if (replacing && S_ISLNK(old.st_mode)) {
+        return -1;
+    *replacing = fstatat(dfd, name, old, AT_SYMLINK_NOFOLLOW) == 0;
+    bool refused = false;
+    if (*replacing && S_ISLNK(old->st_mode)) {
         errno = ELOOP; /* a link appeared after it was followed: as O_NOFOLLOW would say */
-        goto out;
+        refused = true;
+    } else if (*replacing && !S_ISREG(old->st_mode)) {
+        refused = true; /* a device, FIFO, socket or directory is never replaced */
     }
-    if (replacing && !S_ISREG(old.st_mode))
-        goto out; /* a device, FIFO, socket or directory is never replaced */
+    if (refused) {
+        int e = errno;
+        close(dfd);
+        errno = e;
+        return -1;
+    }
+    return dfd;
+}
+
+/* A new temporary file in dfd (its fd, or -1 with errno set); tmp gets its path. */
+static int create_tmp(int dfd, char *tmp, size_t cap, const char *dir)
+{
     int fd = -1;
     const char *tmp_base = tmp + strlen(dir) + 1;
     for (unsigned attempt = 0; attempt < 100 && fd < 0; attempt++) {
@@ -271,14 +271,19 @@ nb_status nb_write_file_atomic(const char *path, const void *data, size_t size)
         if (fd < 0)
             notify(NULL);
         if (fd < 0 && errno != EEXIST)
-            goto out;
+            return -1;
     }
-    if (fd < 0)
-        goto out;
+    return fd;
+}
+
+/* The data written to fd, synced and closed (the replaced file's mode and owner kept). */
+static bool write_and_close(int fd, const void *data, size_t size, const struct stat *old,
+                            bool replacing)
+{
     bool ok = true;
     if (replacing) { /* keep the replaced file's mode (and owner, where allowed) */
-        ok = fchmod(fd, old.st_mode & 07777) == 0;
-        if (fchown(fd, old.st_uid, old.st_gid) != 0) {
+        ok = fchmod(fd, old->st_mode & 07777) == 0;
+        if (fchown(fd, old->st_uid, old->st_gid) != 0) {
             /* only root may give a file away: an ordinary user's new file stays theirs */
         }
     }
@@ -291,36 +296,78 @@ nb_status nb_write_file_atomic(const char *path, const void *data, size_t size)
         done += ok ? (size_t)w : 0;
     }
     ok = ok && fsync(fd) == 0;
-    ok = close(fd) == 0 && ok;
-    /* What the rename will replace, looked at now, in the directory opened above and without
-       following a link: a link swapped in since is refused, a file is the guard's to judge. */
+    return close(fd) == 0 && ok;
+}
+
+/* What the rename will replace, looked at now, in the directory opened above and without
+   following a link: a link swapped in since is refused, a file is the guard's to judge. */
+static bool still_replaceable(int dfd, const char *name, const char *path)
+{
     struct stat now;
-    if (ok && fstatat(dfd, name, &now, AT_SYMLINK_NOFOLLOW) == 0) {
-        if (S_ISLNK(now.st_mode) || !S_ISREG(now.st_mode)) {
-            errno = S_ISLNK(now.st_mode) ? ELOOP : EEXIST;
-            ok = false;
-        } else if (nb__write_guard && !nb__write_guard(path, now.st_dev, now.st_ino)) {
-            errno = EPERM;
-            ok = false;
-        }
+    if (fstatat(dfd, name, &now, AT_SYMLINK_NOFOLLOW) != 0)
+        return true;
+    if (S_ISLNK(now.st_mode) || !S_ISREG(now.st_mode)) {
+        errno = S_ISLNK(now.st_mode) ? ELOOP : EEXIST;
+        return false;
     }
+    if (nb__write_guard && !nb__write_guard(path, now.st_dev, now.st_ino)) {
+        errno = EPERM;
+        return false;
+    }
+    return true;
+}
+
+/* The temporary file renamed over the target (ok), or removed; errno kept on failure. */
+static bool commit(int dfd, const char *tmp_base, const char *name, bool ok)
+{
     if (!ok || renameat(dfd, tmp_base, dfd, name) != 0) {
         int e = errno;
         unlinkat(dfd, tmp_base, 0);
         notify(NULL);
         errno = e;
-        goto out;
+        return false;
     }
     notify(NULL);
     /* Make the rename itself durable; failure here does not undo it, so it is not an error. */
     fsync(dfd);
-    st = NB_OK;
-out:
-    if (dfd >= 0) {
-        int e = errno;
-        close(dfd);
-        errno = e;
-    }
+    return true;
+}
+
+/* The atomic write once the target's directory, its name and a path buffer are known. */
+static nb_status write_in_dir(const char *path, const char *dir, const char *name, char *tmp,
+                              size_t cap, const void *data, size_t size)
+{
+    struct stat old;
+    bool replacing = false;
+    int dfd = open_target_dir(path, dir, name, &old, &replacing);
+    if (dfd < 0)
+        return NB_ERR_IO;
+    int fd = create_tmp(dfd, tmp, cap, dir);
+    bool ok = fd >= 0 && write_and_close(fd, data, size, &old, replacing)
+              && still_replaceable(dfd, name, path);
+    ok = fd >= 0 && commit(dfd, tmp + strlen(dir) + 1, name, ok);
+    int e = errno;
+    close(dfd);
+    errno = e;
+    return ok ? NB_OK : NB_ERR_IO;
+}
+
+nb_status nb_write_file_atomic(const char *path, const void *data, size_t size)
+{
+    if (!path || (!data && size))
+        return NB_ERR_NULL;
+    if (!*path)
+        return NB_ERR_ARG;
+    char *target = nb__follow_links(path);
+    char *dir = target ? dir_of(target) : NULL;
+    const char *name = target ? base_of(target) : NULL;
+    size_t cap = dir ? strlen(dir) + sizeof NB__TMP_PREFIX + NB__TMP_SUFFIX_LEN + 2 : 0;
+    char *tmp = dir ? malloc(cap) : NULL;
+    nb_status st;
+    if (!tmp)
+        st = target && dir ? NB_ERR_NOMEM : NB_ERR_IO;
+    else
+        st = write_in_dir(path, dir, name, tmp, cap, data, size);
     free(tmp);
     free(dir);
     free(target);

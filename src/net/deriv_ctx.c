@@ -41,58 +41,88 @@ static bool mul_ok(size_t a, size_t b, size_t *r)
     return true;
 }
 
+/* The options against the network (NB_ERR_SHAPE, NB_ERR_ARG). */
+static nb_status check_opts(const nb_net *net, const nb_deriv_opts *o, size_t max_batch)
+{
+    size_t L = net->n_layers, n_in = net->inputs, n_out = net->layers[L - 1].out;
+    if (max_batch == 0)
+        return NB_ERR_SHAPE;
+    if ((unsigned)o->mode >= (unsigned)NB_DERIV_MODE_COUNT)
+        return NB_ERR_ARG;
+    if (o->norm && nb_norm_features(o->norm) != n_in)
+        return NB_ERR_SHAPE;
+    if (o->target_norm && nb_norm_features(o->target_norm) != n_out)
+        return NB_ERR_SHAPE;
+    if (o->probabilities && (net->layers[L - 1].act == NB_ACT_SOFTMAX || n_out < 2))
+        return NB_ERR_ARG;
+    return NB_OK;
+}
+
+/* The sizes in floats: *t_len of a tangent buffer (the tangents of a block of rows, up to
+   NB__DERIV_BLOCK_FLOATS, at least one row's k of up to max_width values, at most max_batch
+   rows'), *blk of the kept layers' block and *sm of its softmax part; NB_ERR_OVERFLOW. */
+static nb_status plan_sizes(const nb_net *net, const nb_deriv_opts *o, size_t max_batch,
+                            size_t k, size_t *t_len, size_t *blk, size_t *sm)
+{
+    size_t rows_t, row_t, acts = 0, n_in = net->inputs, n_out = nb_net_outputs(net);
+    if (!mul_ok(max_batch, k, &rows_t) || !mul_ok(rows_t, net->max_width, t_len)
+        || !mul_ok(k, net->max_width, &row_t))
+        return NB_ERR_OVERFLOW;
+    if (*t_len > NB__DERIV_BLOCK_FLOATS)
+        *t_len = row_t > NB__DERIV_BLOCK_FLOATS ? row_t : NB__DERIV_BLOCK_FLOATS;
+    NB_TRY(nb__check_blas_dims(*t_len / net->max_width, 0, 0));
+    for (size_t l = 0; l < net->n_layers; l++)
+        acts += net->layers[l].out; /* widths fit 32 bits each: no overflow */
+    size_t per_row = 3 * acts + (o->probabilities ? n_out : 0) + (o->norm ? n_in : 0);
+    if (!mul_ok(max_batch, per_row, blk) || !mul_ok(k ? k : 1, net->max_width, sm)
+        || *blk > SIZE_MAX / sizeof(float) - *sm || *t_len > SIZE_MAX / sizeof(float))
+        return NB_ERR_OVERFLOW;
+    *blk += *sm;
+    return NB_OK;
+}
+
+/* The per-layer arrays and the block's parts: z, a, d of each layer, sm, p, xn. */
+static void lay_out(nb_deriv_ctx *c, size_t sm)
+{
+    float *p = c->block;
+    for (size_t l = 0; l < c->net->n_layers; l++) {
+        size_t len = c->max_batch * c->net->layers[l].out;
+        c->z[l] = p;
+        c->a[l] = p + len;
+        c->d[l] = p + 2 * len;
+        p += 3 * len;
+    }
+    c->sm = p;
+    p += sm;
+    if (c->probs) {
+        c->p = p;
+        p += c->max_batch * c->n_out;
+    }
+    if (c->mx)
+        c->xn = p;
+}
+
 nb_status nb_deriv_ctx_create(nb_deriv_ctx **out, const nb_net *net, const nb_deriv_opts *opts,
                               size_t max_batch)
 {
     if (!out || !net)
         return NB_ERR_NULL;
     nb_deriv_opts o = opts ? *opts : nb_deriv_opts_default();
+    NB_TRY(check_opts(net, &o, max_batch));
     size_t L = net->n_layers, n_in = net->inputs, n_out = net->layers[L - 1].out;
-    if (max_batch == 0)
-        return NB_ERR_SHAPE;
-    if ((unsigned)o.mode >= (unsigned)NB_DERIV_MODE_COUNT)
-        return NB_ERR_ARG;
-    if (o.norm && nb_norm_features(o.norm) != n_in)
-        return NB_ERR_SHAPE;
-    if (o.target_norm && nb_norm_features(o.target_norm) != n_out)
-        return NB_ERR_SHAPE;
-    if (o.probabilities && (net->layers[L - 1].act == NB_ACT_SOFTMAX || n_out < 2))
-        return NB_ERR_ARG;
     bool fwd = o.mode == NB_DERIV_FORWARD || (o.mode == NB_DERIV_AUTO && n_in <= n_out);
-    size_t k = fwd ? n_in : n_out;
-
-    /* sizes: the tangents of a block of rows (up to NB__DERIV_BLOCK_FLOATS, at least one
-       row's k of up to max_width values, at most max_batch rows') and the kept layers */
-    size_t rows_t, t_len, row_t, acts = 0;
-    if (!mul_ok(max_batch, k, &rows_t) || !mul_ok(rows_t, net->max_width, &t_len)
-        || !mul_ok(k, net->max_width, &row_t))
-        return NB_ERR_OVERFLOW;
-    if (t_len > NB__DERIV_BLOCK_FLOATS)
-        t_len = row_t > NB__DERIV_BLOCK_FLOATS ? row_t : NB__DERIV_BLOCK_FLOATS;
-    NB_TRY(nb__check_blas_dims(t_len / net->max_width, 0, 0));
-    for (size_t l = 0; l < L; l++)
-        acts += net->layers[l].out; /* widths fit 32 bits each: no overflow */
-    size_t per_row = 3 * acts + (o.probabilities ? n_out : 0) + (o.norm ? n_in : 0), blk, sm;
-    if (!mul_ok(max_batch, per_row, &blk) || !mul_ok(k ? k : 1, net->max_width, &sm)
-        || blk > SIZE_MAX / sizeof(float) - sm || t_len > SIZE_MAX / sizeof(float))
-        return NB_ERR_OVERFLOW;
-    blk += sm;
-
+    size_t k = fwd ? n_in : n_out, t_len, blk, sm;
+    NB_TRY(plan_sizes(net, &o, max_batch, k, &t_len, &blk, &sm));
     nb_deriv_ctx *c = calloc(1, sizeof *c);
     if (!c)
         return NB_ERR_NOMEM;
-    c->net = net;
-    c->mx = o.norm ? nb_norm_mean(o.norm) : NULL;
-    c->sx = o.norm ? nb_norm_std(o.norm) : NULL;
-    c->my = o.target_norm ? nb_norm_mean(o.target_norm) : NULL;
-    c->sy = o.target_norm ? nb_norm_std(o.target_norm) : NULL;
-    c->probs = o.probabilities;
-    c->jac_fwd = fwd;
-    c->max_batch = max_batch;
-    c->n_in = n_in;
-    c->n_out = n_out;
-    c->k_jac = k;
-    c->t_cap = t_len;
+    *c = (nb_deriv_ctx){
+        .net = net, .probs = o.probabilities, .jac_fwd = fwd, .max_batch = max_batch,
+        .n_in = n_in, .n_out = n_out, .k_jac = k, .t_cap = t_len,
+        .mx = o.norm ? nb_norm_mean(o.norm) : NULL, .sx = o.norm ? nb_norm_std(o.norm) : NULL,
+        .my = o.target_norm ? nb_norm_mean(o.target_norm) : NULL,
+        .sy = o.target_norm ? nb_norm_std(o.target_norm) : NULL,
+    };
     c->block = nb__alloc_floats(blk);
     c->t[0] = nb__alloc_floats(t_len);
     c->t[1] = nb__alloc_floats(t_len);
@@ -104,22 +134,7 @@ nb_status nb_deriv_ctx_create(nb_deriv_ctx **out, const nb_net *net, const nb_de
         nb_deriv_ctx_free(c);
         return NB_ERR_NOMEM;
     }
-    float *p = c->block;
-    for (size_t l = 0; l < L; l++) {
-        size_t len = max_batch * net->layers[l].out;
-        c->z[l] = p;
-        c->a[l] = p + len;
-        c->d[l] = p + 2 * len;
-        p += 3 * len;
-    }
-    c->sm = p;
-    p += sm;
-    if (o.probabilities) {
-        c->p = p;
-        p += max_batch * n_out;
-    }
-    if (o.norm)
-        c->xn = p;
+    lay_out(c, sm);
     nb_status st = nb__deriv_f64_alloc(c);
     if (st != NB_OK) {
         nb_deriv_ctx_free(c);

@@ -1,10 +1,12 @@
 /* Gradient check: nb_net_backward's gradients against central finite differences of the loss.
-   Built on the public network API; the loss comes from nb_net_evaluate, summed in double. */
+   Built on the public network API (and the network's own argument checks); the loss comes from
+   nb_net_evaluate, summed in double. */
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
 
 #include "kernels/kernels.h"
+#include "net/network.h"
 #include "nablas/gradcheck.h"
 #include "nablas/rng.h"
 
@@ -20,16 +22,9 @@ static nb_status check_args(nb_net *net, const nb_tensor *X, const nb_tensor *T,
     if (!net || !out)
         return NB_ERR_NULL;
     NB_TRY(nb__check_tensor(X));
-    NB_TRY(nb__check_tensor(T));
     if (X->cols != nb_net_inputs(net))
         return NB_ERR_SHAPE;
-    NB_TRY(nb__check_shape(T, X->rows, nb_net_outputs(net)));
-    if (!nb__loss_valid(loss))
-        return NB_ERR_ARG;
-    nb_layer_spec last;
-    NB_TRY(nb_net_layer(net, nb_net_num_layers(net) - 1, &last));
-    if (loss == NB_LOSS_SOFTMAX_CE && last.act != NB_ACT_IDENTITY)
-        return NB_ERR_LOSS_ACT;
+    NB_TRY(nb__net_check_targets(net, loss, T, X->rows)); /* and the loss against the output */
     if (!isfinite(o->step) || o->step <= 0.0 || !isfinite(o->floor) || o->floor < 0.0)
         return NB_ERR_ARG;
     return NB_OK;

@@ -90,15 +90,9 @@ static nb_status check_model(const nb_model *m, size_t *total)
             return NB_ERR_NULL;
         if (m->n_classes != nb_net_outputs(net) || m->n_classes > NB_MODEL_MAX_CLASSES)
             return NB_ERR_ARG;
-        bytes += 4;
-        for (size_t k = 0; k < m->n_classes; k++) {
-            if (!m->class_names[k])
-                return NB_ERR_NULL;
-            size_t len = strlen(m->class_names[k]);
-            if (len == 0 || len > NB_MODEL_MAX_NAME)
-                return NB_ERR_ARG;
-            bytes += 4 + len;
-        }
+        uint64_t names;
+        NB_TRY(nb__names_check((const char *const *)m->class_names, m->n_classes, &names));
+        bytes += 4 + 4 * (uint64_t)m->n_classes + names;
     }
     NB_TRY(nb__meta_check(m));
     if (net->n_params > MAX_PARAMS)

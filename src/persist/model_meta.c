@@ -14,18 +14,25 @@ uint32_t nb__meta_flags(uint32_t tag)
     return tag == NB__TAG_TARGET_NORM ? NB__SECTION_REQUIRED : 0u;
 }
 
-static nb_status check_names(size_t n, char *const *names)
+nb_status nb__names_check(const char *const *names, size_t n, uint64_t *bytes)
 {
-    if (!names)
-        return NB_ERR_NULL;
+    uint64_t sum = 0;
     for (size_t k = 0; k < n; k++) {
         if (!names[k])
             return NB_ERR_NULL;
         size_t len = strlen(names[k]);
         if (len == 0 || len > NB_MODEL_MAX_NAME)
             return NB_ERR_ARG;
+        sum += len;
     }
+    if (bytes)
+        *bytes = sum;
     return NB_OK;
+}
+
+static nb_status check_names(size_t n, char *const *names)
+{
+    return names ? nb__names_check((const char *const *)names, n, NULL) : NB_ERR_NULL;
 }
 
 nb_status nb__meta_check(const nb_model *m)

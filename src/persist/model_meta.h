@@ -8,6 +8,10 @@
 
 #define NB__META_SECTIONS 3
 
+/* Checks n names of a model (class, feature or target column names) for saving: each present
+   (NB_ERR_NULL), not empty and at most NB_MODEL_MAX_NAME bytes (NB_ERR_ARG); *bytes (may be
+   NULL) gets their lengths' sum.  The array itself must not be NULL. */
+nb_status nb__names_check(const char *const *names, size_t n, uint64_t *bytes);
 /* Checks the version-2 fields of m for saving (NB_ERR_NULL / NB_ERR_ARG / NB_ERR_SHAPE). */
 nb_status nb__meta_check(const nb_model *m);
 /* Encodes the sections m needs into out (room for NB__META_SECTIONS), *n of them, each payload

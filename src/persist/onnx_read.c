@@ -115,8 +115,8 @@ static nb_status reset_affine(walk *w, size_t n)
         c[j] = 0.0;
     }
     free(w->a);
-    free(w->c);
     w->a = a;
+    free(w->c);
     w->c = c;
     w->width = n;
     return NB_OK;
@@ -146,18 +146,24 @@ static void fold_affine(walk *w)
     }
 }
 
+/* Twice the room for layers (8 at first). */
+static nb_status grow_layers(walk *w)
+{
+    size_t cap = w->cap_layers ? 2 * w->cap_layers : 8;
+    layer_out *l = realloc(w->layers, cap * sizeof *l);
+    if (l) {
+        w->layers = l;
+        w->cap_layers = cap;
+    }
+    return l ? NB_OK : NB_ERR_NOMEM;
+}
+
 static nb_status push_layer(walk *w, nb_act act)
 {
     if (w->n_layers == NB_MODEL_MAX_LAYERS)
         return NB_ERR_LIMIT;
-    if (w->n_layers == w->cap_layers) {
-        size_t cap = w->cap_layers ? 2 * w->cap_layers : 8;
-        layer_out *l = realloc(w->layers, cap * sizeof *l);
-        if (!l)
-            return NB_ERR_NOMEM;
-        w->layers = l;
-        w->cap_layers = cap;
-    }
+    if (w->n_layers == w->cap_layers)
+        NB_TRY(grow_layers(w));
     w->layers[w->n_layers++] = (layer_out){w->lin_in, w->width, act, w->W, w->b};
     w->W = w->b = NULL;
     w->have_lin = false;
@@ -540,20 +546,21 @@ static nb_status patterns(walk *w, const NbOnnx__GraphProto *g, const size_t *or
     return NB_OK;
 }
 
-/* One node of the chain; *cur becomes its output. */
-static nb_status step(walk *w, const NbOnnx__NodeProto *nd, size_t idx, const char **cur, int opset)
+/* The checks every node of the chain passes: ONNX's domain, not after LogSoftmax, the chain's
+   value as its input (every other input a constant or omitted), one output that is no constant.
+   *elem: an element-wise op, the one kind that may take the chain's value as its second input. */
+static nb_status chain_node(walk *w, const NbOnnx__NodeProto *nd, size_t idx, const char *op,
+                            const char *cur, bool *elem)
 {
-    const char *op = nd->op_type ? nd->op_type : "";
     if (nd->domain && nd->domain[0] && strcmp(nd->domain, "ai.onnx") != 0)
         return FAIL(NB_ERR_UNSUPPORTED, "domain '%s' is not ONNX's", nd->domain);
     if (w->log_softmax)
         return FAIL(NB_ERR_UNSUPPORTED, "follows LogSoftmax, which nablas reads only as the "
                                         "last node of a classifier");
-    /* every input is the chain's value, a constant or an omitted optional input */
     bool uses_cur = false;
     for (size_t k = 0; k < nd->n_input; k++) {
         const char *in = nd->input[k] ? nd->input[k] : "";
-        if (strcmp(in, *cur) == 0)
+        if (strcmp(in, cur) == 0)
             uses_cur = true;
         else if (in[0] && !find_const(w, in))
             return FAIL(NB_ERR_UNSUPPORTED, "input '%s' is neither the previous node's output "
@@ -561,78 +568,100 @@ static nb_status step(walk *w, const NbOnnx__NodeProto *nd, size_t idx, const ch
     }
     if (!uses_cur)
         return FAIL(NB_ERR_UNSUPPORTED, "does not take the previous node's output '%s' (nablas "
-                                        "reads a chain of layers)", *cur);
+                                        "reads a chain of layers)", cur);
     bool is_dropout = strcmp(op, "Dropout") == 0;
     if (nd->n_output < 1 || nd->n_output > (is_dropout ? 2u : 1u) || !nd->output[0]
         || !nd->output[0][0])
         return FAIL(NB_ERR_UNSUPPORTED, "has %zu outputs", nd->n_output);
     if (find_const(w, nd->output[0]))
         return FAIL(NB_ERR_CORRUPT, "output '%s' is also a constant", nd->output[0]);
-    /* data inputs other than input 0 only for the commutative element-wise ops */
-    bool elem = strcmp(op, "Add") == 0 || strcmp(op, "Sub") == 0 || strcmp(op, "Mul") == 0
-                || strcmp(op, "Div") == 0;
-    if (!elem && strcmp(nd->input[0] ? nd->input[0] : "", *cur) != 0)
+    *elem = strcmp(op, "Add") == 0 || strcmp(op, "Sub") == 0 || strcmp(op, "Mul") == 0
+            || strcmp(op, "Div") == 0;
+    if (!*elem && strcmp(nd->input[0] ? nd->input[0] : "", cur) != 0)
         return FAIL(NB_ERR_UNSUPPORTED, "takes the previous node's output as a weight");
-    nb_status st;
-    if (elem) {
-        st = elementwise(w, nd, idx, op, *cur);
-    } else if (strcmp(op, "Gemm") == 0 || strcmp(op, "MatMul") == 0) {
-        st = linear(w, nd, idx, op[0] == 'G');
-    } else if (strcmp(op, "Relu") == 0 || strcmp(op, "Sigmoid") == 0 || strcmp(op, "Tanh") == 0) {
-        st = nd->n_attribute ? FAIL(NB_ERR_UNSUPPORTED, "has attributes")
-                             : activation(w, nd, idx, op[0] == 'R'   ? NB_ACT_RELU
-                                                      : op[0] == 'S' ? NB_ACT_SIGMOID
-                                                                     : NB_ACT_TANH);
-    } else if (strcmp(op, "Softplus") == 0 || strcmp(op, "Erf") == 0) {
-        st = op[0] == 'E' ? FAIL(NB_ERR_UNSUPPORTED, "Erf outside the GELU pattern x * (erf(x / "
-                                 "sqrt 2) + 1) * 0.5")
-             : nd->n_attribute ? FAIL(NB_ERR_UNSUPPORTED, "has attributes")
-                               : activation(w, nd, idx, NB_ACT_SOFTPLUS);
-    } else if (strcmp(op, "Elu") == 0) {
-        static const char *const allowed[] = {"alpha", NULL};
-        bool ok = true;
-        double alpha = attr_float(nd, "alpha", 1.0, &ok);
-        if (unknown_attr(nd, allowed) || !ok)
-            st = FAIL(NB_ERR_UNSUPPORTED, "attributes other than alpha");
-        else if ((float)alpha != 1.0f)
-            st = FAIL(NB_ERR_UNSUPPORTED, "alpha %g: nablas' ELU has alpha 1", alpha);
-        else
-            st = activation(w, nd, idx, NB_ACT_ELU);
-    } else if (strcmp(op, "Gelu") == 0) { /* opset 20 */
-        static const char *const allowed[] = {"approximate", NULL};
-        const NbOnnx__AttributeProto *a = attr(nd, "approximate");
-        bool tanh_form = a && a->has_s && a->s.len == 4 && memcmp(a->s.data, "tanh", 4) == 0;
-        bool none = !a || (a->has_s && a->s.len == 4 && memcmp(a->s.data, "none", 4) == 0);
-        if (unknown_attr(nd, allowed) || (!tanh_form && !none))
-            st = FAIL(NB_ERR_UNSUPPORTED, "approximate must be \"none\" or \"tanh\"");
-        else
-            st = activation(w, nd, idx, tanh_form ? NB_ACT_GELU_TANH : NB_ACT_GELU);
-    } else if (strcmp(op, "LeakyRelu") == 0) {
-        static const char *const allowed[] = {"alpha", NULL};
-        bool ok = true;
-        double alpha = attr_float(nd, "alpha", 0.01, &ok);
-        if (unknown_attr(nd, allowed) || !ok)
-            st = FAIL(NB_ERR_UNSUPPORTED, "attributes other than alpha");
-        else if ((float)alpha != 0.01f)
-            st = FAIL(NB_ERR_UNSUPPORTED, "alpha %g: nablas' leaky ReLU has slope 0.01", alpha);
-        else
-            st = activation(w, nd, idx, NB_ACT_LEAKY_RELU);
-    } else if (strcmp(op, "Softmax") == 0) {
-        st = softmax_axis(w, nd, idx, opset);
+    return NB_OK;
+}
+
+/* Elu and LeakyRelu: read only with nablas' own alpha (dflt, ONNX's default too). */
+static nb_status fixed_alpha(walk *w, const NbOnnx__NodeProto *nd, size_t idx, double dflt,
+                             const char *what, nb_act act)
+{
+    static const char *const allowed[] = {"alpha", NULL};
+    bool ok = true;
+    double alpha = attr_float(nd, "alpha", dflt, &ok);
+    if (unknown_attr(nd, allowed) || !ok)
+        return FAIL(NB_ERR_UNSUPPORTED, "attributes other than alpha");
+    if ((float)alpha != (float)dflt)
+        return FAIL(NB_ERR_UNSUPPORTED, "alpha %g: %s", alpha, what);
+    return activation(w, nd, idx, act);
+}
+
+/* Gelu (opset 20): its approximate attribute, "none" or "tanh". */
+static nb_status gelu(walk *w, const NbOnnx__NodeProto *nd, size_t idx)
+{
+    static const char *const allowed[] = {"approximate", NULL};
+    const NbOnnx__AttributeProto *a = attr(nd, "approximate");
+    bool tanh_form = a && a->has_s && a->s.len == 4 && memcmp(a->s.data, "tanh", 4) == 0;
+    bool none = !a || (a->has_s && a->s.len == 4 && memcmp(a->s.data, "none", 4) == 0);
+    if (unknown_attr(nd, allowed) || (!tanh_form && !none))
+        return FAIL(NB_ERR_UNSUPPORTED, "approximate must be \"none\" or \"tanh\"");
+    return activation(w, nd, idx, tanh_form ? NB_ACT_GELU_TANH : NB_ACT_GELU);
+}
+
+/* An activation node without attributes: Relu, Sigmoid, Tanh, Softplus; Erf alone is refused. */
+static nb_status plain_activation(walk *w, const NbOnnx__NodeProto *nd, size_t idx,
+                                  const char *op)
+{
+    if (op[0] == 'E')
+        return FAIL(NB_ERR_UNSUPPORTED, "Erf outside the GELU pattern x * (erf(x / sqrt 2) + "
+                                        "1) * 0.5");
+    if (nd->n_attribute)
+        return FAIL(NB_ERR_UNSUPPORTED, "has attributes");
+    nb_act act = op[0] == 'R' ? NB_ACT_RELU : op[0] == 'S' && op[1] == 'i' ? NB_ACT_SIGMOID
+                 : op[0] == 'T' ? NB_ACT_TANH : NB_ACT_SOFTPLUS;
+    return activation(w, nd, idx, act);
+}
+
+/* The node by its op: a switch over the ops nablas reads. */
+static nb_status dispatch(walk *w, const NbOnnx__NodeProto *nd, size_t idx, const char *op,
+                          bool elem, const char *cur, int opset)
+{
+    if (elem)
+        return elementwise(w, nd, idx, op, cur);
+    if (strcmp(op, "Gemm") == 0 || strcmp(op, "MatMul") == 0)
+        return linear(w, nd, idx, op[0] == 'G');
+    if (strcmp(op, "Relu") == 0 || strcmp(op, "Sigmoid") == 0 || strcmp(op, "Tanh") == 0
+        || strcmp(op, "Softplus") == 0 || strcmp(op, "Erf") == 0)
+        return plain_activation(w, nd, idx, op);
+    if (strcmp(op, "Elu") == 0)
+        return fixed_alpha(w, nd, idx, 1.0, "nablas' ELU has alpha 1", NB_ACT_ELU);
+    if (strcmp(op, "Gelu") == 0)
+        return gelu(w, nd, idx);
+    if (strcmp(op, "LeakyRelu") == 0)
+        return fixed_alpha(w, nd, idx, 0.01, "nablas' leaky ReLU has slope 0.01",
+                           NB_ACT_LEAKY_RELU);
+    if (strcmp(op, "Softmax") == 0 || strcmp(op, "LogSoftmax") == 0) {
+        bool log = op[0] == 'L';
+        nb_status st = softmax_axis(w, nd, idx, opset);
         if (st == NB_OK)
-            st = activation(w, nd, idx, NB_ACT_SOFTMAX);
-    } else if (strcmp(op, "LogSoftmax") == 0) {
-        st = softmax_axis(w, nd, idx, opset);
-        if (st == NB_OK)
-            st = activation(w, nd, idx, NB_ACT_IDENTITY);
-        w->log_softmax = st == NB_OK;
-    } else if (strcmp(op, "Identity") == 0 || is_dropout || strcmp(op, "Flatten") == 0
-               || strcmp(op, "Reshape") == 0 || strcmp(op, "Transpose") == 0) {
-        st = no_op(w, nd, idx, op);
-    } else {
-        st = FAIL(NB_ERR_UNSUPPORTED, "op '%s' is not read (docs/onnx.md lists those that are)",
-                  op);
+            st = activation(w, nd, idx, log ? NB_ACT_IDENTITY : NB_ACT_SOFTMAX);
+        if (log)
+            w->log_softmax = st == NB_OK;
+        return st;
     }
+    if (strcmp(op, "Identity") == 0 || strcmp(op, "Dropout") == 0 || strcmp(op, "Flatten") == 0
+        || strcmp(op, "Reshape") == 0 || strcmp(op, "Transpose") == 0)
+        return no_op(w, nd, idx, op);
+    return FAIL(NB_ERR_UNSUPPORTED, "op '%s' is not read (docs/onnx.md lists those that are)", op);
+}
+
+/* One node of the chain; *cur becomes its output. */
+static nb_status step(walk *w, const NbOnnx__NodeProto *nd, size_t idx, const char **cur, int opset)
+{
+    const char *op = nd->op_type ? nd->op_type : "";
+    bool elem = false;
+    NB_TRY(chain_node(w, nd, idx, op, *cur, &elem));
+    nb_status st = dispatch(w, nd, idx, op, elem, *cur, opset);
     if (st == NB_OK)
         *cur = nd->output[0];
     return st;

@@ -275,13 +275,7 @@ static nb_status check_model(const nb_model *m)
             return NB_ERR_NULL;
         if (m->n_classes != out)
             return NB_ERR_SHAPE;
-        for (size_t k = 0; k < m->n_classes; k++) {
-            if (!m->class_names[k])
-                return NB_ERR_NULL;
-            size_t len = strlen(m->class_names[k]);
-            if (len == 0 || len > NB_MODEL_MAX_NAME)
-                return NB_ERR_ARG;
-        }
+        NB_TRY(nb__names_check((const char *const *)m->class_names, m->n_classes, NULL));
     }
     return nb__meta_check(m);
 }
@@ -315,41 +309,33 @@ static void tensor_type(NbOnnx__ValueInfoProto *v, NbOnnx__TypeProto *t,
     v->type = t;
 }
 
-nb_status nb_onnx_save_mem(void **data, size_t *size, const nb_model *m)
+/* The graph's arrays for a network of L layers: per layer a Gemm and up to 9 activation nodes
+   (GELU's tanh form), 2 initializers, 32 names; 4 nodes and 4 initializers of the
+   standardisations, 5 pattern constants.  NB_ERR_NOMEM (free_graph frees what was made). */
+static nb_status alloc_graph(out_graph *g, size_t L)
 {
-    if (!data || !size || !m)
-        return NB_ERR_NULL;
-    NB_TRY(check_model(m));
-    /* per layer: a Gemm and up to 9 activation nodes (GELU's tanh form), 2 initializers, 32
-       names; 4 nodes and 4 initializers of the standardisations, 5 pattern constants */
-    size_t L = m->net->n_layers, nodes = 10 * L + 4, inits = 2 * L + 9;
-    out_graph g = {0};
-    g.nodes = calloc(nodes, sizeof *g.nodes);
-    g.node_ptrs = calloc(nodes, sizeof *g.node_ptrs);
-    g.inits = calloc(inits, sizeof *g.inits);
-    g.init_ptrs = calloc(inits, sizeof *g.init_ptrs);
-    g.dims = calloc(inits, sizeof *g.dims);
-    g.names = calloc(32 * L + 4, sizeof *g.names);
-    g.strs = calloc(4 * nodes, sizeof *g.strs);
-    g.attrs = calloc(L + 1, sizeof *g.attrs);
-    g.attr_ptrs = calloc(L + 1, sizeof *g.attr_ptrs);
-    nb_status st = g.nodes && g.node_ptrs && g.inits && g.init_ptrs && g.dims && g.names && g.strs
-                           && g.attrs && g.attr_ptrs
-                       ? NB_OK
-                       : NB_ERR_NOMEM;
-    if (st == NB_OK)
-        st = build_graph(&g, m);
-    NbOnnx__StringStringEntryProto meta[4], *meta_ptrs[4];
-    size_t n_meta = 0;
-    if (st == NB_OK)
-        st = nb__onnx_meta_put(m, meta, &n_meta);
-    if (st != NB_OK) {
-        free_graph(&g);
-        return st;
-    }
-    for (size_t k = 0; k < n_meta; k++)
-        meta_ptrs[k] = &meta[k];
+    size_t nodes = 10 * L + 4, inits = 2 * L + 9;
+    g->nodes = calloc(nodes, sizeof *g->nodes);
+    g->node_ptrs = calloc(nodes, sizeof *g->node_ptrs);
+    g->inits = calloc(inits, sizeof *g->inits);
+    g->init_ptrs = calloc(inits, sizeof *g->init_ptrs);
+    g->dims = calloc(inits, sizeof *g->dims);
+    g->names = calloc(32 * L + 4, sizeof *g->names);
+    g->strs = calloc(4 * nodes, sizeof *g->strs);
+    g->attrs = calloc(L + 1, sizeof *g->attrs);
+    g->attr_ptrs = calloc(L + 1, sizeof *g->attr_ptrs);
+    return g->nodes && g->node_ptrs && g->inits && g->init_ptrs && g->dims && g->names && g->strs
+                   && g->attrs && g->attr_ptrs
+               ? NB_OK
+               : NB_ERR_NOMEM;
+}
 
+/* The ModelProto around graph g (input and output float32 [batch, width], opset, metadata),
+   packed into a malloc'd *buf of *len bytes. */
+static nb_status pack_model(const out_graph *g, const nb_model *m,
+                            NbOnnx__StringStringEntryProto **meta_ptrs, size_t n_meta,
+                            uint8_t **buf, size_t *len)
+{
     NbOnnx__ValueInfoProto vin, vout, *vin_p = &vin, *vout_p = &vout;
     NbOnnx__TypeProto tin, tout;
     NbOnnx__TypeProto__Tensor ttin, ttout;
@@ -361,10 +347,10 @@ nb_status nb_onnx_save_mem(void **data, size_t *size, const nb_model *m)
     NbOnnx__GraphProto graph;
     nb_onnx__graph_proto__init(&graph);
     graph.name = "nablas";
-    graph.n_node = g.n_nodes;
-    graph.node = g.node_ptrs;
-    graph.n_initializer = g.n_inits;
-    graph.initializer = g.init_ptrs;
+    graph.n_node = g->n_nodes;
+    graph.node = g->node_ptrs;
+    graph.n_initializer = g->n_inits;
+    graph.initializer = g->init_ptrs;
     graph.n_input = 1;
     graph.input = &vin_p;
     graph.n_output = 1;
@@ -387,12 +373,36 @@ nb_status nb_onnx_save_mem(void **data, size_t *size, const nb_model *m)
     model.n_metadata_props = n_meta;
     model.metadata_props = meta_ptrs;
 
-    size_t len = nb_onnx__model_proto__get_packed_size(&model);
-    uint8_t *buf = len <= NB_ONNX_MAX_FILE ? malloc(len ? len : 1) : NULL;
-    if (buf)
-        nb_onnx__model_proto__pack(&model, buf);
-    else
-        st = len > NB_ONNX_MAX_FILE ? NB_ERR_LIMIT : NB_ERR_NOMEM;
+    *len = nb_onnx__model_proto__get_packed_size(&model);
+    *buf = *len <= NB_ONNX_MAX_FILE ? malloc(*len ? *len : 1) : NULL;
+    if (!*buf)
+        return *len > NB_ONNX_MAX_FILE ? NB_ERR_LIMIT : NB_ERR_NOMEM;
+    nb_onnx__model_proto__pack(&model, *buf);
+    return NB_OK;
+}
+
+nb_status nb_onnx_save_mem(void **data, size_t *size, const nb_model *m)
+{
+    if (!data || !size || !m)
+        return NB_ERR_NULL;
+    NB_TRY(check_model(m));
+    out_graph g = {0};
+    nb_status st = alloc_graph(&g, m->net->n_layers);
+    if (st == NB_OK)
+        st = build_graph(&g, m);
+    NbOnnx__StringStringEntryProto meta[4], *meta_ptrs[4];
+    size_t n_meta = 0;
+    if (st == NB_OK)
+        st = nb__onnx_meta_put(m, meta, &n_meta);
+    if (st != NB_OK) {
+        free_graph(&g);
+        return st;
+    }
+    for (size_t k = 0; k < n_meta; k++)
+        meta_ptrs[k] = &meta[k];
+    uint8_t *buf = NULL;
+    size_t len = 0;
+    st = pack_model(&g, m, meta_ptrs, n_meta, &buf, &len);
     nb__onnx_meta_free(meta, n_meta);
     free_graph(&g);
     if (st != NB_OK)

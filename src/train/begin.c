@@ -162,11 +162,15 @@ static nb_status prepare_net(nb_trainer *tr, size_t rows, size_t bs)
     return reserve(tr, rows, local, &tr->opts);
 }
 
-nb_status nb__trainer_begin_with(nb_trainer *tr, size_t rows, const nb_train_opts *opts,
+nb_status nb__trainer_begin_with(nb_trainer *tr, size_t rows, const nb_train_opts *given,
                                  const nb__run_hooks *hooks)
 {
     static const nb__run_hooks none = {0, 1, 0, {NULL, NULL, NULL}};
     const nb__run_hooks *h = hooks ? hooks : &none;
+    if (!given)
+        return NB_ERR_NULL;
+    /* the update is decided here, from the options alone (plain SGD: the fused step) */
+    const nb_train_opts run = nb__run_opts(given), *opts = &run;
     NB_TRY(check_opts(tr, rows, opts, h));
     if (h->parts == 0 || h->part >= h->parts || (h->parts > 1 && !h->step.sum))
         return NB_ERR_ARG;

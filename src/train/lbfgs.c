@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "kernels/kernels.h"
+#include "net/network.h"
 #include "train/fullbatch.h"
 
 #define LB_C1 1e-4      /* sufficient decrease (torch's _strong_wolfe) */
@@ -230,6 +231,46 @@ static double update_memory(lb *c, double t, double h_diag)
     return ys / dot(c->ytmp, c->ytmp, P);
 }
 
+/* The search direction of iteration n_iter (1-based: the steepest descent first, then the
+   two-loop recursion over the memory) and its first trial step. */
+static double start_iteration(lb *c, const nb_lbfgs_opts *o, size_t n_iter, double t,
+                              double *h_diag)
+{
+    size_t P = c->P;
+    if (n_iter == 1) {
+        for (size_t i = 0; i < P; i++)
+            c->d[i] = -c->g[i];
+    } else {
+        *h_diag = update_memory(c, t, *h_diag);
+        direction(c, *h_diag);
+    }
+    copy(c->g_prev, c->g, P);
+    if (n_iter > 1)
+        return o->lr;
+    double s = 0.0;
+    for (size_t i = 0; i < P; i++)
+        s += fabs((double)c->g[i]);
+    return fmin(1.0, 1.0 / s) * o->lr;
+}
+
+/* Why the run stops after iteration n_iter (torch's order of tests), or false to go on. */
+static bool stops_after(const lb *c, const nb_lbfgs_opts *o, size_t n_iter, size_t max_eval,
+                        bool opt, double t, double loss_change, nb_fb_stop *stop)
+{
+    if (n_iter == o->iterations)
+        *stop = NB_FB_STOP_ITERATIONS;
+    else if (c->evals >= max_eval)
+        *stop = NB_FB_STOP_EVALS;
+    else if (opt)
+        *stop = NB_FB_STOP_GRADIENT;
+    else if (max_abs(c->d, c->P) * fabs(t) <= o->tolerance_change
+             || loss_change < o->tolerance_change)
+        *stop = NB_FB_STOP_CHANGE;
+    else
+        return false;
+    return true;
+}
+
 static nb_status run(lb *c, const nb_lbfgs_opts *o, nb_lbfgs_report *r)
 {
     size_t P = c->P, max_eval = o->max_eval ? o->max_eval : o->iterations * 5 / 4;
@@ -241,23 +282,8 @@ static nb_status run(lb *c, const nb_lbfgs_opts *o, nb_lbfgs_report *r)
     bool opt = max_abs(c->g, P) <= o->tolerance_grad;
     while (!opt && n_iter < o->iterations) {
         n_iter++;
-        if (n_iter == 1) {
-            for (size_t i = 0; i < P; i++)
-                c->d[i] = -c->g[i];
-        } else {
-            h_diag = update_memory(c, t, h_diag);
-            direction(c, h_diag);
-        }
-        copy(c->g_prev, c->g, P);
+        t = start_iteration(c, o, n_iter, t, &h_diag);
         double prev_loss = loss;
-        if (n_iter == 1) {
-            double s = 0.0;
-            for (size_t i = 0; i < P; i++)
-                s += fabs((double)c->g[i]);
-            t = fmin(1.0, 1.0 / s) * o->lr;
-        } else {
-            t = o->lr;
-        }
         double gtd = dot(c->g, c->d, P);
         if (gtd > -o->tolerance_change) {
             n_iter--; /* no step was taken */
@@ -292,23 +318,8 @@ static nb_status run(lb *c, const nb_lbfgs_opts *o, nb_lbfgs_report *r)
                 break;
             }
         }
-        if (n_iter == o->iterations) {
-            r->stop = NB_FB_STOP_ITERATIONS;
+        if (stops_after(c, o, n_iter, max_eval, opt, t, fabs(loss - prev_loss), &r->stop))
             break;
-        }
-        if (c->evals >= max_eval) {
-            r->stop = NB_FB_STOP_EVALS;
-            break;
-        }
-        if (opt) {
-            r->stop = NB_FB_STOP_GRADIENT;
-            break;
-        }
-        if (max_abs(c->d, P) * fabs(t) <= o->tolerance_change
-            || fabs(loss - prev_loss) < o->tolerance_change) {
-            r->stop = NB_FB_STOP_CHANGE;
-            break;
-        }
     }
     r->iterations = n_iter;
     r->loss = loss;
@@ -318,30 +329,24 @@ static nb_status run(lb *c, const nb_lbfgs_opts *o, nb_lbfgs_report *r)
     return NB_OK;
 }
 
-static nb_status check_opts(const nb_net *net, const nb_lbfgs_opts *o)
+/* The data, then the options; the loss must fit the output activation. */
+static nb_status check_args(const nb_net *net, const nb_tensor *X, const nb_tensor *T,
+                            const nb_lbfgs_opts *o)
 {
+    NB_TRY(nb__fb_check_data(net, X, T));
     if (!nb__loss_valid(o->loss) || o->iterations == 0 || !isfinite(o->lr) || o->lr <= 0.0
         || !isfinite(o->tolerance_grad) || o->tolerance_grad < 0.0
         || !isfinite(o->tolerance_change) || o->tolerance_change < 0.0 || o->history == 0
         || (unsigned)o->line_search >= (unsigned)NB_LINE_SEARCH_COUNT)
         return NB_ERR_ARG;
-    if (o->loss == NB_LOSS_SOFTMAX_CE) {
-        nb_layer_spec last;
-        nb_net_layer(net, nb_net_num_layers(net) - 1, &last);
-        if (last.act != NB_ACT_IDENTITY)
-            return NB_ERR_LOSS_ACT;
-    }
-    return NB_OK;
+    return nb__net_check_loss(net, o->loss);
 }
 
 nb_status nb_net_train_lbfgs(nb_net *net, const nb_tensor *X, const nb_tensor *T,
-                             const nb_lbfgs_opts *o, nb_lbfgs_report *rep)
+                             const nb_lbfgs_opts *opts, nb_lbfgs_report *rep)
 {
-    nb_lbfgs_opts dflt = nb_lbfgs_opts_default();
-    if (!o)
-        o = &dflt;
-    NB_TRY(nb__fb_check_data(net, X, T));
-    NB_TRY(check_opts(net, o));
+    const nb_lbfgs_opts dflt = nb_lbfgs_opts_default(), *o = opts ? opts : &dflt;
+    NB_TRY(check_args(net, X, T, o));
     size_t P = nb_net_num_params(net), h = o->history;
     if (h > (SIZE_MAX / sizeof(float) / 4) / P - 16)
         return NB_ERR_OVERFLOW;

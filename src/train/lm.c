@@ -103,8 +103,11 @@ static nb_status ws_alloc(lm_ws *w)
 
 static bool finite_pos(double x) { return isfinite(x) && x > 0.0; }
 
-static nb_status check_opts(const nb_net *net, const nb_lm_opts *o)
+/* The data, then the options (the validation rows checked as the data are). */
+static nb_status check_args(const nb_net *net, const nb_tensor *X, const nb_tensor *T,
+                            const nb_lm_opts *o)
 {
+    NB_TRY(nb__fb_check_data(net, X, T));
     if (o->iterations == 0 || !finite_pos(o->mu) || !finite_pos(o->mu_dec) || o->mu_dec >= 1.0
         || !isfinite(o->mu_inc) || o->mu_inc <= 1.0 || !finite_pos(o->mu_max)
         || !isfinite(o->goal) || o->goal < 0.0 || !isfinite(o->min_grad) || o->min_grad < 0.0
@@ -168,123 +171,151 @@ typedef struct lm_data {
     size_t rows, rows_val;
 } lm_data;
 
+/* Where a run stands: the current loss, gradient and damping, and the best validation point. */
+typedef struct lm_state {
+    double sse, gnorm, mu, vloss, vbest, best_loss, best_grad;
+    size_t it, fails, best_it;
+} lm_state;
+
+/* Why the run stops before the next iteration, or false to go on. */
+static bool should_stop(const lm_state *s, const nb_lm_opts *o, double n_el, bool val,
+                        nb_fb_stop *stop)
+{
+    if (s->sse / n_el <= o->goal)
+        *stop = NB_FB_STOP_GOAL;
+    else if (s->mu > o->mu_max)
+        *stop = NB_FB_STOP_MU_MAX;
+    else if (s->gnorm < o->min_grad)
+        *stop = NB_FB_STOP_GRADIENT;
+    else if (s->it == o->iterations)
+        *stop = NB_FB_STOP_ITERATIONS;
+    else if (val && s->fails >= o->max_fail)
+        *stop = NB_FB_STOP_VALIDATION;
+    else
+        return false;
+    return true;
+}
+
+/* Raises mu until a step lowers the loss (the parameters moved, mu lowered; true), or mu
+   passes mu_max (the parameters as they were; false). */
+static bool damped_step(lm_ws *w, nb_net *net, const lm_data *D, const nb_lm_opts *o,
+                        lm_state *s, nb_lm_report *r)
+{
+    float *params = nb_net_params(net);
+    memcpy(w->p_save, params, w->P * sizeof(float));
+    while (s->mu <= o->mu_max) {
+        r->solves++;
+        if (solve(w, s->mu)) {
+            for (size_t i = 0; i < w->P; i++)
+                params[i] = w->p_save[i] + (float)w->d[i];
+            double trial = nb__net_sse(net, D->X, D->T, D->rows, w->chunk);
+            if (trial < s->sse) { /* false for NaN */
+                s->mu = fmax(s->mu * o->mu_dec, LM_MU_FLOOR);
+                return true;
+            }
+            memcpy(params, w->p_save, w->P * sizeof(float));
+        } else {
+            r->chol_failures++;
+        }
+        s->mu *= o->mu_inc;
+    }
+    return false;
+}
+
+/* The validation loss after an iteration; a lower one becomes the best point. */
+static void track_validation(lm_ws *w, nb_net *net, const lm_data *D, lm_state *s, double n_el,
+                             double nv_el)
+{
+    s->vloss = nb__net_sse(net, D->Xv, D->Tv, D->rows_val, w->chunk) / nv_el;
+    if (s->vloss < s->vbest) {
+        s->vbest = s->vloss;
+        s->fails = 0;
+        s->best_it = s->it;
+        s->best_loss = s->sse / n_el;
+        s->best_grad = s->gnorm;
+        memcpy(w->p_best, nb_net_params(net), w->P * sizeof(float));
+    } else if (s->vloss > s->vbest) {
+        s->fails++;
+    }
+}
+
+/* The report of the run; trainlm returns the best validation net, so with validation (and
+   no failure) the best point's parameters and figures come back. */
+static void report(lm_ws *w, nb_net *net, const lm_state *s, double n_el, bool best,
+                   nb_lm_report *r)
+{
+    r->iterations = s->it;
+    r->mu = s->mu;
+    if (best) {
+        memcpy(nb_net_params(net), w->p_best, w->P * sizeof(float));
+        r->best_iteration = s->best_it;
+        r->loss = s->best_loss;
+        r->grad_norm = s->best_grad;
+        r->val_loss = s->vbest;
+    } else {
+        r->best_iteration = s->it;
+        r->loss = s->sse / n_el;
+        r->grad_norm = s->gnorm;
+        r->val_loss = s->vloss;
+    }
+}
+
 static nb_status run(lm_ws *w, nb_net *net, const lm_data *D, const nb_lm_opts *o,
                      nb_lm_report *r)
 {
     size_t P = w->P;
-    float *params = nb_net_params(net);
     double n_el = (double)D->rows * (double)w->m, nv_el = (double)D->rows_val * (double)w->m;
-    double sse = normal_equations(w, net, D->X, D->T, D->rows);
-    if (!isfinite(sse) || !nb__fb_finite(w->g, P))
+    lm_state s = {0};
+    s.sse = normal_equations(w, net, D->X, D->T, D->rows);
+    if (!isfinite(s.sse) || !nb__fb_finite(w->g, P))
         return NB_ERR_NONFINITE;
-    double gnorm = grad_norm(w, n_el), mu = o->mu, vloss = NAN, vbest = INFINITY;
-    double best_loss = sse / n_el, best_grad = gnorm;
-    size_t it = 0, fails = 0, best_it = 0;
+    s.gnorm = grad_norm(w, n_el);
+    s.mu = o->mu;
+    s.vloss = NAN;
+    s.vbest = INFINITY;
+    s.best_loss = s.sse / n_el;
+    s.best_grad = s.gnorm;
     bool val = D->Xv != NULL;
     if (val) {
-        vbest = vloss = nb__net_sse(net, D->Xv, D->Tv, D->rows_val, w->chunk) / nv_el;
-        memcpy(w->p_best, params, P * sizeof(float));
+        s.vbest = s.vloss = nb__net_sse(net, D->Xv, D->Tv, D->rows_val, w->chunk) / nv_el;
+        memcpy(w->p_best, nb_net_params(net), P * sizeof(float));
     }
     nb_fb_stop stop;
     nb_status status = NB_OK;
-    for (;;) {
-        if (sse / n_el <= o->goal) {
-            stop = NB_FB_STOP_GOAL;
-            break;
-        }
-        if (mu > o->mu_max) {
-            stop = NB_FB_STOP_MU_MAX;
-            break;
-        }
-        if (gnorm < o->min_grad) {
-            stop = NB_FB_STOP_GRADIENT;
-            break;
-        }
-        if (it == o->iterations) {
-            stop = NB_FB_STOP_ITERATIONS;
-            break;
-        }
-        if (val && fails >= o->max_fail) {
-            stop = NB_FB_STOP_VALIDATION;
-            break;
-        }
-        /* Raise mu until a step lowers the loss, or mu passes mu_max. */
-        bool moved = false;
-        memcpy(w->p_save, params, P * sizeof(float));
-        while (mu <= o->mu_max) {
-            r->solves++;
-            if (solve(w, mu)) {
-                for (size_t i = 0; i < P; i++)
-                    params[i] = w->p_save[i] + (float)w->d[i];
-                double trial = nb__net_sse(net, D->X, D->T, D->rows, w->chunk);
-                if (trial < sse) { /* false for NaN */
-                    mu = fmax(mu * o->mu_dec, LM_MU_FLOOR);
-                    moved = true;
-                    break;
-                }
-                memcpy(params, w->p_save, P * sizeof(float));
-            } else {
-                r->chol_failures++;
-            }
-            mu *= o->mu_inc;
-        }
-        it++;
+    while (!should_stop(&s, o, n_el, val, &stop)) {
+        bool moved = damped_step(w, net, D, o, &s, r);
+        s.it++;
         if (moved) {
-            sse = normal_equations(w, net, D->X, D->T, D->rows);
-            if (!isfinite(sse) || !nb__fb_finite(w->g, P)) {
-                memcpy(params, w->p_save, P * sizeof(float));
+            s.sse = normal_equations(w, net, D->X, D->T, D->rows);
+            if (!isfinite(s.sse) || !nb__fb_finite(w->g, P)) {
+                memcpy(nb_net_params(net), w->p_save, P * sizeof(float));
                 status = NB_ERR_NONFINITE;
                 stop = NB_FB_STOP_ITERATIONS;
                 break;
             }
-            gnorm = grad_norm(w, n_el);
+            s.gnorm = grad_norm(w, n_el);
         }
-        if (val) {
-            vloss = nb__net_sse(net, D->Xv, D->Tv, D->rows_val, w->chunk) / nv_el;
-            if (vloss < vbest) {
-                vbest = vloss;
-                fails = 0;
-                best_it = it;
-                best_loss = sse / n_el;
-                best_grad = gnorm;
-                memcpy(w->p_best, params, P * sizeof(float));
-            } else if (vloss > vbest) {
-                fails++;
-            }
-        }
+        if (val)
+            track_validation(w, net, D, &s, n_el, nv_el);
         if (o->on_iteration) {
-            nb_fb_info info = {it, o->iterations, sse / n_el, vloss, gnorm, mu, 0.0, r->solves};
+            nb_fb_info info = {s.it, o->iterations, s.sse / n_el, s.vloss, s.gnorm, s.mu, 0.0,
+                               r->solves};
             if (o->on_iteration(&info, o->user)) {
                 stop = NB_FB_STOP_CALLBACK;
                 break;
             }
         }
     }
-    r->iterations = it;
-    r->best_iteration = it;
-    r->loss = sse / n_el;
-    r->grad_norm = gnorm;
-    r->val_loss = vloss;
-    if (val && status == NB_OK && best_it != it) { /* trainlm returns the best validation net */
-        memcpy(params, w->p_best, P * sizeof(float));
-        r->best_iteration = best_it;
-        r->loss = best_loss;
-        r->grad_norm = best_grad;
-        r->val_loss = vbest;
-    }
-    r->mu = mu;
+    report(w, net, &s, n_el, val && status == NB_OK && s.best_it != s.it, r);
     r->stop = stop;
     return status;
 }
 
 nb_status nb_net_train_lm(nb_net *net, const nb_tensor *X, const nb_tensor *T,
-                          const nb_lm_opts *o, nb_lm_report *rep)
+                          const nb_lm_opts *opts, nb_lm_report *rep)
 {
-    nb_lm_opts dflt = nb_lm_opts_default();
-    if (!o)
-        o = &dflt;
-    NB_TRY(nb__fb_check_data(net, X, T));
-    NB_TRY(check_opts(net, o));
+    const nb_lm_opts dflt = nb_lm_opts_default(), *o = opts ? opts : &dflt;
+    NB_TRY(check_args(net, X, T, o));
     lm_ws w = {0};
     w.P = nb_net_num_params(net);
     w.m = nb_net_outputs(net);

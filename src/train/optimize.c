@@ -2,6 +2,8 @@
    (or for clipping, which needs the gradient), and the step's update is
    clip -> set the step's rate -> nb_optim_step, after the step hooks and the finiteness
    check (train/step.c). */
+#include <math.h>
+
 #include "train/trainer.h"
 
 bool nb__run_optim(const nb_optim_opts *optim, double clip_norm, float lr, nb_optim_opts *o)
@@ -18,9 +20,32 @@ bool nb__run_optim(const nb_optim_opts *optim, double clip_norm, float lr, nb_op
     return false;
 }
 
+/* Plain SGD as an optimizer: no momentum, no weight decay, every other field its default
+   (dampening acts on the momentum buffer only) and nothing nb_optim_create would refuse, at a
+   rate that float can hold. */
+static bool plain_sgd(const nb_optim_opts *o)
+{
+    nb_optim_opts p = nb_optim_opts_default(NB_OPTIM_SGD);
+    p.lr = o->lr;
+    p.dampening = o->dampening;
+    return nb__optim_opts_equal(o, &p, true) && o->lr >= 0.0 && isfinite((float)o->lr)
+           && o->dampening >= 0.0 && o->dampening <= 1.0;
+}
+
+nb_train_opts nb__run_opts(const nb_train_opts *opts)
+{
+    nb_train_opts run = *opts;
+    if (opts->optim && plain_sgd(opts->optim)) {
+        run.lr = (double)(float)opts->optim->lr;
+        run.optim = NULL;
+    }
+    return run;
+}
+
 static bool wanted(const nb_train_opts *opts, nb_optim_opts *o)
 {
-    return nb__run_optim(opts->optim, opts->clip_norm, (float)opts->lr, o);
+    nb_train_opts run = nb__run_opts(opts);
+    return nb__run_optim(run.optim, run.clip_norm, (float)run.lr, o);
 }
 
 bool nb__optim_opts_equal(const nb_optim_opts *a, const nb_optim_opts *b, bool with_lr)

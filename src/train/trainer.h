@@ -92,6 +92,11 @@ nb_status nb__trainer_step_rows(nb_trainer *tr, const float *x, const float *t, 
    tr->optim is kept if its options match (lr aside), else made anew; NB_ERR_ARG for options
    nb_optim_create rejects. */
 nb_status nb__trainer_prepare_optim(nb_trainer *tr, const nb_train_opts *opts);
+/* The options as the run uses them: an optimizer that is plain SGD (no momentum, no weight
+   decay, the other fields at their defaults) is the loop's own plain SGD at its rate rounded
+   to float (optim NULL), so that the trainer takes the fused step wherever nothing else needs
+   the gradient, and records the run as one given no optimizer. */
+nb_train_opts nb__run_opts(const nb_train_opts *opts);
 /* Whether two option sets are equal (every field; with_lr false: the learning rate aside). */
 bool nb__optim_opts_equal(const nb_optim_opts *a, const nb_optim_opts *b, bool with_lr);
 /* The optimizer options a run with these options uses (the caller's, or plain SGD at lr when

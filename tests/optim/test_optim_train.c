@@ -137,6 +137,59 @@ Test(optim_train, fused_sgd_follows_the_schedule, .init = data)
     nb_net_free(b);
 }
 
+/* An optimizer that is plain SGD is the run given none, at its rate in float: the trainer
+   itself takes the fused step (with and without a schedule, and with clipping through the
+   gradient), needs no optimizer object, and records the same run (a resume accepts either). */
+Test(optim_train, plain_sgd_optimizer_is_the_fused_step, .init = data)
+{
+    nb_schedule s = nb_schedule_default(NB_SCHED_COSINE);
+    s.warmup_steps = 3;
+    nb_optim_opts sgd = nb_optim_opts_default(NB_OPTIM_SGD);
+    sgd.lr = 0.2;
+    sgd.dampening = 0.5; /* acts on momentum only: still plain SGD */
+    nb_tensor Xt = {ROWS, IN, X}, Tt = {ROWS, OUT, T};
+    for (int variant = 0; variant < 3; variant++) {
+        nb_net *a = make_net(), *b = make_net();
+        nb_train_opts o = base_opts();
+        o.schedule = variant == 1 ? &s : NULL;
+        o.clip_norm = variant == 2 ? 0.5 : 0.0;
+        o.optim = &sgd;
+        cr_assert_eq(nb_net_train(a, &Xt, &Tt, &o, NULL), NB_OK);
+        o.optim = NULL;
+        o.lr = 0.2f;
+        cr_assert_eq(nb_net_train(b, &Xt, &Tt, &o, NULL), NB_OK);
+        char what[64];
+        snprintf(what, sizeof what, "plain SGD optimizer, variant %d", variant);
+        same_params(a, b, what);
+        nb_net_free(a);
+        nb_net_free(b);
+    }
+    nb_net *net = make_net();
+    nb_trainer *tr;
+    cr_assert_eq(nb_trainer_create(&tr, net), NB_OK);
+    nb_train_opts o = base_opts();
+    o.optim = &sgd;
+    nb_optim *opt = NULL;
+    cr_assert_eq(nb_trainer_optim(tr, &o, &opt), NB_OK);
+    cr_expect_null(opt, "plain SGD needs no optimizer object");
+    o.epochs = 2;
+    cr_assert_eq(nb_trainer_run(tr, &Xt, &Tt, &o, NULL), NB_OK);
+    nb_train_opts again = base_opts(); /* the same run given no optimizer continues it */
+    again.lr = 0.2f;
+    again.resume = true;
+    cr_expect_eq(nb_trainer_run(tr, &Xt, &Tt, &again, NULL), NB_OK);
+    sgd.momentum = 0.5; /* no longer plain: another run, refused as a resume */
+    o.resume = true;
+    o.epochs = EPOCHS;
+    cr_expect_eq(nb_trainer_run(tr, &Xt, &Tt, &o, NULL), NB_ERR_ARG);
+    sgd.momentum = 0.0;
+    sgd.dampening = 2.0; /* out of range: refused, not taken for plain SGD */
+    o.resume = false;
+    cr_expect_eq(nb_trainer_run(tr, &Xt, &Tt, &o, NULL), NB_ERR_ARG);
+    nb_trainer_free(tr);
+    nb_net_free(net);
+}
+
 /* Clipping alone takes plain SGD through the gradient buffer: the same as clip + SGD step. */
 Test(optim_train, clipping_plain_sgd, .init = data)
 {
