@@ -51,14 +51,14 @@ int nbf_test_predict_file(const char *path, const float *x, size_t rows, size_t 
     nb_status st = nb_model_load(&m, path);
     if (st != NB_OK)
         return (int)st;
-    nb_tensor X = {rows, inputs, (float *)x}, Y = {rows, outputs, y};
+    nb_tensor X = {rows, inputs, (float *)x, NULL}, Y = {rows, outputs, y, NULL};
     st = nb_model_predict(&m, &X, &Y);
     nb_predictor *p = NULL;
     if (st == NB_OK && classes)
         st = nb_predictor_create(&p, &m, 16);
     for (size_t i = 0; st == NB_OK && classes && i < rows; i++) {
         size_t c;
-        nb_tensor Xi = {1, inputs, (float *)x + i * inputs};
+        nb_tensor Xi = {1, inputs, (float *)x + i * inputs, NULL};
         st = nb_predictor_classes(p, &Xi, &c);
         classes[i] = (int)c + 1;
     }

@@ -31,8 +31,8 @@ static nb_status epoch(nb_trainer *tr, loop *l, const nb_tensor *X, const nb_ten
     }
     for (size_t b = 0, start = 0; start < rows; b++, start += bs) {
         size_t n = rows - start < bs ? rows - start : bs;
-        nb_tensor x = {n, X->cols, X->data + start * X->cols};
-        nb_tensor t = {n, T->cols, T->data + start * T->cols};
+        nb_tensor x = nb_tensor_view(X->data + start * X->cols, n, X->cols);
+        nb_tensor t = nb_tensor_view(T->data + start * T->cols, n, T->cols);
         if (o->shuffle) {
             gather(l->Xb.data, X, l->perm + start, n);
             gather(l->Tb.data, T, l->perm + start, n);
@@ -55,7 +55,7 @@ nb_status cli_train_loop(nb_trainer *tr, const nb_tensor *X, const nb_tensor *T,
     if (!tr || !X || !T || !opts || !X->data || !T->data)
         return NB_ERR_NULL;
     size_t rows = X->rows, bs = opts->batch_size < rows ? opts->batch_size : rows;
-    loop l = {NULL, {0, 0, NULL}, {0, 0, NULL}};
+    loop l = {0};
     nb_status st = nb_trainer_begin(tr, rows, opts); /* checks the data's rows and options */
     if (st != NB_OK)
         return st;

@@ -10,7 +10,7 @@ int main(int argc, char **argv)
     if (MPI_Init(&argc, &argv) != MPI_SUCCESS)
         return 1;
     float x[4] = {0, 1, 2, 3}, t[4] = {1, 3, 5, 7};
-    nb_tensor X = {4, 1, x}, T = {4, 1, t};
+    nb_tensor X = {4, 1, x, NULL}, T = {4, 1, t, NULL};
     nb_layer_spec L[1] = {{1, NB_ACT_IDENTITY, 0.0f}};
     nb_net *net = nullptr;
     nb_status s = nb_net_create(&net, 1, L, 1, 1);

@@ -147,7 +147,7 @@ Test(optim_train, plain_sgd_optimizer_is_the_fused_step, .init = data)
     nb_optim_opts sgd = nb_optim_opts_default(NB_OPTIM_SGD);
     sgd.lr = 0.2;
     sgd.dampening = 0.5; /* acts on momentum only: still plain SGD */
-    nb_tensor Xt = {ROWS, IN, X}, Tt = {ROWS, OUT, T};
+    nb_tensor Xt = {ROWS, IN, X, NULL}, Tt = {ROWS, OUT, T, NULL};
     for (int variant = 0; variant < 3; variant++) {
         nb_net *a = make_net(), *b = make_net();
         nb_train_opts o = base_opts();

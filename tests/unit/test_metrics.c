@@ -252,7 +252,7 @@ Test(metrics, confusion_from_outputs_one_hot_and_one_column)
     /* 3 classes: logits (argmax) against one-hot rows */
     float y[12] = {2, 1, 0,  0, 3, 1,  0, 0, 1,  5, 4, 6};
     float t[12] = {1, 0, 0,  0, 1, 0,  0, 1, 0,  1, 0, 0};
-    nb_tensor Y = {4, 3, y}, T = {4, 3, t};
+    nb_tensor Y = {4, 3, y, NULL}, T = {4, 3, t, NULL};
     size_t c[9];
     memset(c, 0xff, sizeof c);
     cr_assert_eq(nb_confusion_classes(3), 3);
@@ -262,7 +262,7 @@ Test(metrics, confusion_from_outputs_one_hot_and_one_column)
         cr_assert_eq(c[i], want[i], "cell %d", i);
     /* one output: a 0.5 threshold, two classes */
     float y1[4] = {0.9f, 0.2f, 0.5f, 0.1f}, t1[4] = {1, 1, 0, 0};
-    nb_tensor Y1 = {4, 1, y1}, T1 = {4, 1, t1};
+    nb_tensor Y1 = {4, 1, y1, NULL}, T1 = {4, 1, t1, NULL};
     size_t c2[4];
     cr_assert_eq(nb_confusion_classes(1), 2);
     cr_assert_eq(nb_confusion_compute(&Y1, &T1, c2), NB_OK);
@@ -286,7 +286,7 @@ Test(metrics, class_report_argument_errors_leave_the_output_alone)
     cr_assert_eq(nb_class_metrics_compute(huge, 2, &m), NB_ERR_OVERFLOW);
     cr_assert_eq(memcmp(&m, before, sizeof m), 0);
     float y[6] = {0}, t[6] = {0};
-    nb_tensor Y = {2, 3, y}, T = {3, 2, t}, E = {0, 3, y};
+    nb_tensor Y = {2, 3, y, NULL}, T = {3, 2, t, NULL}, E = {0, 3, y, NULL};
     size_t c[9] = {7, 7, 7, 7, 7, 7, 7, 7, 7};
     cr_assert_eq(nb_confusion_compute(NULL, &T, c), NB_ERR_NULL);
     cr_assert_eq(nb_confusion_compute(&Y, &T, NULL), NB_ERR_NULL);
