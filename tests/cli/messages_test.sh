@@ -40,7 +40,7 @@ PY
 iter_label)
     # lm and lbfgs count iterations: their progress lines say so
     blobs
-    run 0 train "${B[@]}" --layers 3 --loss mse --optimizer lm --epochs 3 --out m.nbm
+    run 0 train "${B[@]}" --layers 3 --loss mse --optimizer lm --epochs 3 --no-standardize --out m.nbm
     [ "$(grep -c '^iter [0-9]/3  loss' out)" -eq 3 ] || { cat out; fail "lm: not 3 iter lines"; }
     ! grep -q '^epoch' out || fail "lm: an epoch line"
     run 0 train "${B[@]}" --layers 3 --optimizer lbfgs --epochs 2 --out m.nbm
@@ -84,7 +84,7 @@ PY
     run 1 train "${B[@]}" --layers 3 --log no/such/dir/l.csv --out m2.nbm
     [ ! -e m2.nbm ] || fail "a model was written with an unwritable log"
     # a diverging run still leaves its log (the rows up to the divergence)
-    run 1 train "${B[@]}" --layers 16:relu,3 --epochs 5 --lr 1e6 --log d.csv --out m3.nbm
+    run 1 train "${B[@]}" --layers 16:relu,3 --epochs 5 --optimizer sgd --lr 1e6 --log d.csv --out m3.nbm
     [ "$(wc -l <d.csv)" -ge 2 ] || { cat d.csv; fail "no log of the diverged run"; }
     ;;
 class_report)
