@@ -1,7 +1,8 @@
 /* Template (kernels/tmpl_begin.h): the activations and their derivatives over NB_T, element by
    element through libm, as the formulas in include/nablas/kernels.h state them.  Instantiated
    for double by kernels/activations.c: they are the float64 kernels.  float32 has its own
-   vectorised kernels in activations.c (vmath.h, scalar_exp.h), which stay float-only.
+   vectorised kernels in activations.c (vmath.h, scalar_exp.h), which stay float-only; the
+   derivatives from A alone are kernels/act_bwd_a_t.h's, which both precisions share.
    Sigmoid never overflows (exp of a non-positive number only); softmax subtracts each row's
    maximum; 1 - sigmoid(v) is always sigmoid(-v), never a subtraction. */
 #include "kernels/tmpl_begin.h"
@@ -151,35 +152,8 @@ void NB_FN(nb__act_bwd)(nb_act act, const NB_T *Z, const NB_T *A, NB_T *G, size_
 {
     size_t n = rows * cols;
     switch (act) {
-    case NB_ACT_IDENTITY:
-        break;
-    case NB_ACT_RELU: /* PyTorch's threshold_backward: zero where A <= 0, so NaN passes G */
-        for (size_t i = 0; i < n; i++)
-            G[i] = A[i] <= (NB_T)0 ? (NB_T)0 : G[i];
-        break;
-    case NB_ACT_LEAKY_RELU: /* A has the sign of Z */
-        for (size_t i = 0; i < n; i++)
-            G[i] = A[i] > (NB_T)0 ? G[i] : (NB_T)LEAKY_SLOPE_D * G[i];
-        break;
-    case NB_ACT_SIGMOID:
-        for (size_t i = 0; i < n; i++)
-            G[i] *= A[i] * ((NB_T)1 - A[i]);
-        break;
-    case NB_ACT_TANH:
-        for (size_t i = 0; i < n; i++)
-            G[i] *= (NB_T)1 - A[i] * A[i];
-        break;
-    case NB_ACT_SOFTMAX: /* dZ_j = a_j (g_j - sum_k g_k a_k), row by row */
-        for (size_t r = 0; r < rows; r++) {
-            const NB_T *a = A + r * cols;
-            NB_T *g = G + r * cols;
-            double dot = 0.0;
-            for (size_t j = 0; j < cols; j++)
-                dot += (double)g[j] * a[j];
-            NB_T d = (NB_T)dot;
-            for (size_t j = 0; j < cols; j++)
-                g[j] = a[j] * (g[j] - d);
-        }
+    case NB_ACT_SOFTMAX:
+        NB_FN(softmax_bwd_rows_t)(A, G, rows, cols);
         break;
     case NB_ACT_GELU:
         for (size_t i = 0; i < n; i++)
@@ -205,7 +179,8 @@ void NB_FN(nb__act_bwd)(nb_act act, const NB_T *Z, const NB_T *A, NB_T *G, size_
         for (size_t i = 0; i < n; i++)
             G[i] *= NB_FN(elu_d_t)(Z[i]);
         break;
-    case NB_ACT_COUNT:
+    default: /* identity, ReLU, leaky ReLU, sigmoid, tanh: from A alone */
+        NB_FN(act_bwd_from_a_t)(act, A, G, n);
         break;
     }
 }

@@ -16,6 +16,13 @@
 #endif
 
 #define LEAKY_SLOPE 0.01f
+#define LEAKY_SLOPE_D 0.01 /* the same slope: (float)0.01 == 0.01f */
+
+/* the derivatives from A alone, float and double alike */
+#define NB_PREC 32
+#include "kernels/act_bwd_a_t.h"
+#define NB_PREC 64
+#include "kernels/act_bwd_a_t.h"
 
 /* tests/portable.c sets it: the kernel tests then cover both paths (vmath.h) */
 int nb__vrows_off;
@@ -524,41 +531,14 @@ void nb__act_bwd(nb_act act, const float *restrict Z, const float *restrict A, f
 {
     size_t n = rows * cols;
     switch (act) {
-    case NB_ACT_IDENTITY:
-        break;
-    case NB_ACT_RELU: /* PyTorch's threshold_backward: zero where A <= 0, so NaN passes G */
-        for (size_t i = 0; i < n; i++)
-            G[i] = A[i] <= 0.0f ? 0.0f : G[i];
-        break;
-    case NB_ACT_LEAKY_RELU: /* A has the sign of Z */
-        for (size_t i = 0; i < n; i++)
-            G[i] = A[i] > 0.0f ? G[i] : LEAKY_SLOPE * G[i];
-        break;
-    case NB_ACT_SIGMOID:
-        for (size_t i = 0; i < n; i++)
-            G[i] *= A[i] * (1.0f - A[i]);
-        break;
-    case NB_ACT_TANH:
-        for (size_t i = 0; i < n; i++)
-            G[i] *= 1.0f - A[i] * A[i];
-        break;
-    case NB_ACT_SOFTMAX: /* dZ_j = a_j (g_j - sum_k g_k a_k), row by row */
+    case NB_ACT_SOFTMAX:
 #ifdef NB_HAVE_VMATH
         if (cols <= NB_VW && nb__vrows_fast()) {
             softmax_bwd_short_rows(A, G, rows, cols);
             break;
         }
 #endif
-        for (size_t r = 0; r < rows; r++) {
-            const float *a = A + r * cols;
-            float *g = G + r * cols;
-            double dot = 0.0;
-            for (size_t j = 0; j < cols; j++)
-                dot += (double)g[j] * a[j];
-            float d = (float)dot;
-            for (size_t j = 0; j < cols; j++)
-                g[j] = a[j] * (g[j] - d);
-        }
+        softmax_bwd_rows_t(A, G, rows, cols);
         break;
     case NB_ACT_GELU: {
         size_t i = 0;
@@ -588,13 +568,13 @@ void nb__act_bwd(nb_act act, const float *restrict Z, const float *restrict A, f
     case NB_ACT_ELU:
         ACT_SCALE(Z, G, n, velu_d, elu_d);
         break;
-    case NB_ACT_COUNT:
+    default: /* identity, ReLU, leaky ReLU, sigmoid, tanh: from A alone */
+        act_bwd_from_a_t(act, A, G, n);
         break;
     }
 }
 
 /* The float64 kernels: act_t.h through libm (the float paths above stay float-only) */
-#define LEAKY_SLOPE_D 0.01
 /* softplus(20) = 20 + log1p(exp(-20)), a little above: the largest A whose z is <= 20 */
 #define SOFTPLUS_AT_THRESHOLD 20.0000000020612
 #define NB_PREC 64

@@ -2,7 +2,8 @@
    through libm, with PyTorch's definitions (mean reduction).  Instantiated for double by
    kernels/losses.c: they are the float64 kernels (float32 keeps its vectorised ones there).
    Sums accumulate in double; BCE clamps its logs at -100 and is NaN for y outside [0, 1];
-   softmax cross-entropy uses log-sum-exp. */
+   softmax cross-entropy uses log-sum-exp.  BCE's element term is losses.c's bce_term and the
+   elementwise gradients are kernels/loss_grad_t.h's, which the float kernels share. */
 #include "kernels/tmpl_begin.h"
 
 static NB_T NB_FN(row_max_t)(const NB_T *y, size_t cols)
@@ -36,13 +37,8 @@ double NB_FN(nb__loss_fwd)(nb_loss kind, const NB_T *Y, const NB_T *T, size_t ro
         }
         return sum / (double)n;
     case NB_LOSS_BCE:
-        for (size_t i = 0; i < n; i++) {
-            /* a compare, not fmax: the log of a NaN or negative y stays NaN */
-            double ly = log((double)Y[i]), l1y = log(1.0 - (double)Y[i]);
-            ly = ly < BCE_LOG_FLOOR ? BCE_LOG_FLOOR : ly;
-            l1y = l1y < BCE_LOG_FLOOR ? BCE_LOG_FLOOR : l1y;
-            sum -= T[i] * ly + (1.0 - T[i]) * l1y;
-        }
+        for (size_t i = 0; i < n; i++)
+            sum -= bce_term(Y[i], T[i]);
         return sum / (double)n;
     case NB_LOSS_SOFTMAX_CE:
         for (size_t r = 0; r < rows; r++) {
@@ -66,22 +62,12 @@ void NB_FN(nb__loss_bwd_n)(nb_loss kind, const NB_T *Y, const NB_T *T, NB_T *G, 
     /* the mean's count: a slice weighs as in its batch */
     double count = (double)total_rows * (double)cols;
     switch (kind) {
-    case NB_LOSS_MSE: {
-        NB_T s = (NB_T)(2.0 / count);
-        for (size_t i = 0; i < n; i++)
-            G[i] = s * (Y[i] - T[i]);
+    case NB_LOSS_MSE:
+        NB_FN(mse_grad_t)(Y, T, G, n, count);
         break;
-    }
-    case NB_LOSS_BCE: {
-        /* eps as PyTorch has it in float64 too: the float 1e-12 */
-        NB_T s = (NB_T)(1.0 / count), eps = (NB_T)(float)BCE_EPS;
-        for (size_t i = 0; i < n; i++) {
-            NB_T y = Y[i], d = y * ((NB_T)1 - y);
-            NB_T g = (y - T[i]) / (d > eps ? d : eps) * s;
-            G[i] = y >= (NB_T)0 && y <= (NB_T)1 ? g : (NB_T)NAN; /* NaN outside [0, 1] */
-        }
+    case NB_LOSS_BCE:
+        NB_FN(bce_grad_t)(Y, T, G, n, count);
         break;
-    }
     case NB_LOSS_SOFTMAX_CE: {
         double s = 1.0 / (double)total_rows;
         for (size_t r = 0; r < rows; r++) {

@@ -21,6 +21,23 @@
 /* log(x) <= -100 exactly for x <= this (e^-100 lies between the 26th and 27th subnormal) */
 #define BCE_LOG_FLOOR_X 3.7e-44f
 
+/* one element's BCE, t log y + (1 - t) log(1 - y) with each log clamped at BCE_LOG_FLOOR; the
+   scalar loops of both precisions (loss_t.h too) subtract it from their double sum */
+static inline double bce_term(double y, double t)
+{
+    /* a compare, not fmax: the log of a NaN or negative y stays NaN */
+    double ly = log(y), l1y = log(1.0 - y);
+    ly = ly < BCE_LOG_FLOOR ? BCE_LOG_FLOOR : ly;
+    l1y = l1y < BCE_LOG_FLOOR ? BCE_LOG_FLOOR : l1y;
+    return t * ly + (1.0 - t) * l1y;
+}
+
+/* the elementwise gradients, float and double alike */
+#define NB_PREC 32
+#include "kernels/loss_grad_t.h"
+#define NB_PREC 64
+#include "kernels/loss_grad_t.h"
+
 static double row_max(const float *y, size_t cols)
 {
     float m = y[0];
@@ -172,14 +189,8 @@ double nb__loss_fwd(nb_loss kind, const float *Y, const float *T, size_t rows, s
         if (nb__vrows_fast())
             sum = nb__vhsum_dd(bce_terms(Y, T, n, &i));
 #endif
-        for (; i < n; i++) {
-            /* a compare, not fmax: the log of a NaN or negative y stays NaN */
-            /* a compare, not fmax: the log of a NaN or negative y stays NaN */
-            double ly = log((double)Y[i]), l1y = log(1.0 - (double)Y[i]);
-            ly = ly < BCE_LOG_FLOOR ? BCE_LOG_FLOOR : ly;
-            l1y = l1y < BCE_LOG_FLOOR ? BCE_LOG_FLOOR : l1y;
-            sum -= T[i] * ly + (1.0 - T[i]) * l1y;
-        }
+        for (; i < n; i++)
+            sum -= bce_term(Y[i], T[i]);
         return sum / (double)n;
     }
     case NB_LOSS_SOFTMAX_CE:
@@ -207,25 +218,12 @@ void nb__loss_bwd_n(nb_loss kind, const float *restrict Y, const float *restrict
     size_t n = rows * cols;
     double count = (double)total_rows * (double)cols; /* the mean's: a slice weighs as in its batch */
     switch (kind) {
-    case NB_LOSS_MSE: {
-        float s = (float)(2.0 / count);
-        for (size_t i = 0; i < n; i++)
-            G[i] = s * (Y[i] - T[i]);
+    case NB_LOSS_MSE:
+        mse_grad_t(Y, T, G, n, count);
         break;
-    }
-    case NB_LOSS_BCE: {
-        /* In float, so that the loop runs 16 lanes wide: y - t, 1 - y (exact for y >= 0.5),
-           the product and the quotient round once each, a few 1e-7 in all. */
-        const float s = (float)(1.0 / count), eps = (float)BCE_EPS;
-        const float nan = __builtin_nanf("");
-        for (size_t i = 0; i < n; i++) {
-            float y = Y[i];
-            float d = y * (1.0f - y); /* fmax without the libm call */
-            float g = (y - T[i]) / (d > eps ? d : eps) * s;
-            G[i] = y >= 0.0f && y <= 1.0f ? g : nan; /* NaN outside [0, 1], as the loss */
-        }
+    case NB_LOSS_BCE:
+        bce_grad_t(Y, T, G, n, count);
         break;
-    }
     case NB_LOSS_SOFTMAX_CE: {
         double s = 1.0 / (double)total_rows;
 #ifdef NB_HAVE_VMATH
