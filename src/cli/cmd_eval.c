@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "cli/model_cmd.h"
 #include "cli/threads_opt.h"
 
 static cli_opt opts[] = {
@@ -182,19 +183,30 @@ static int evaluate(const char *model_path, nb_model *m, nb_dataset *d)
     return rc;
 }
 
+bool cli_model_cmd_begin(cli_cmd *cmd, int argc, char **argv, int *rc, const char **model)
+{
+    if (!cli_begin(cmd, argc, argv, rc))
+        return false;
+    *rc = CLI_USAGE;
+    if (!cli_threads_apply(cmd))
+        return false;
+    if (!(*model = cli_get(cmd, "model"))) {
+        cli_usage_error(cmd->name, "--model MODEL is required");
+        return false;
+    }
+    *rc = CLI_OK;
+    return true;
+}
+
 int cmd_eval(int argc, char **argv)
 {
     cli_cmd cmd = {"eval", "--model MODEL --data FILE [--label-column C | --target-columns LIST | "
                    "--targets T.npy] [options]",
                    help, opts, sizeof opts / sizeof *opts, NULL, NULL};
     int rc;
-    if (!cli_begin(&cmd, argc, argv, &rc))
+    const char *path;
+    if (!cli_model_cmd_begin(&cmd, argc, argv, &rc, &path))
         return rc;
-    if (!cli_threads_apply(&cmd))
-        return CLI_USAGE;
-    const char *path = cli_get(&cmd, "model");
-    if (!path)
-        return cli_usage_error("eval", "--model MODEL is required");
     nb_model m;
     if ((rc = cli_load_model("eval", path, &m)) != CLI_OK)
         return rc;

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "cli/model_cmd.h"
 #include "cli/threads_opt.h"
 
 static cli_opt opts[] = {
@@ -204,14 +205,11 @@ int cmd_predict(int argc, char **argv)
     cli_cmd cmd = {"predict", "--model MODEL --data FILE --out FILE.csv|FILE.npy [--jacobian FILE.npy] [options]",
                    help, opts, sizeof opts / sizeof *opts, NULL, NULL};
     int rc;
-    if (!cli_begin(&cmd, argc, argv, &rc))
+    const char *path;
+    if (!cli_model_cmd_begin(&cmd, argc, argv, &rc, &path))
         return rc;
-    if (!cli_threads_apply(&cmd))
-        return CLI_USAGE;
-    const char *path = cli_get(&cmd, "model"), *out = cli_get(&cmd, "out");
+    const char *out = cli_get(&cmd, "out");
     const char *jac = cli_get(&cmd, "jacobian"), *of = cli_get(&cmd, "jacobian-of");
-    if (!path)
-        return cli_usage_error("predict", "--model MODEL is required");
     if (!out && !jac)
         return cli_usage_error("predict", "--out FILE.csv|FILE.npy (or --jacobian FILE.npy) is "
                                           "required");

@@ -859,6 +859,92 @@ int cmd_train(int argc, char **argv)
     return rc;
 }
 
+/* --out, --resume and the output paths against the inputs; a usage error (said) otherwise. */
+static int check_paths(const cli_cmd *cmd)
+{
+    const char *out = cli_get(cmd, "out");
+    if (!out)
+        return cli_usage_error("train", "--out MODEL is required");
+    if (cli_get(cmd, "resume") && !strcmp(cli_get(cmd, "resume"), "-"))
+        return cli_usage_error("train", "--resume -: a checkpoint is read from a file, not from "
+                                        "standard input: name the file (./- for a file named '-')");
+    const char *inputs[] = {cli_get(cmd, "data"), cli_get(cmd, "targets"),
+                            cli_get(cmd, "resume")};
+    cli_output outs[] = {{"out", out}, {"plot", cli_get(cmd, "plot")},
+                         {"log", cli_get(cmd, "log")},
+                         {"checkpoint", cli_get(cmd, "checkpoint")}};
+    /* --checkpoint may be the --resume file (the run goes on saving where it was saved);
+       --out, --plot and --log may not */
+    int rc = cli_check_outputs("train", outs, 4, inputs, 2);
+    return rc != CLI_OK ? rc : cli_check_outputs("train", outs, 3, inputs, 3);
+}
+
+/* --threads, --loss (into *loss when given), --precision and the optimizer's defaults. */
+static int check_options(cli_cmd *cmd, nb_loss *loss)
+{
+    if (!cli_threads_apply(cmd))
+        return CLI_USAGE;
+    const char *ls = cli_get(cmd, "loss");
+    if (ls && !parse_loss(ls, loss))
+        return cli_usage_error("train", "--loss: unknown loss '%s' (mse, bce, softmax-ce)", ls);
+    nb_precision prec;
+    const char *ps = cli_get(cmd, "precision");
+    if (ps && nb_precision_parse(&prec, ps) != NB_OK)
+        return cli_usage_error("train", "--precision: unknown precision '%s' (fp32, bf16)", ps);
+    return optimizer_default(cmd);
+}
+
+/* --dropout into *drop: false after a usage error (said). */
+static bool parse_dropout(const cli_cmd *cmd, double *drop)
+{
+    bool ok = cli_double(cmd, "dropout", 0.0, 0.0, 1.0, drop);
+    if (ok && *drop >= 1.0)
+        ok = cli_usage_error("train", "--dropout must be at least 0 and below 1") == CLI_OK;
+    else if (ok && (float)*drop >= 1.0f) /* the check above passed in double */
+        ok = cli_usage_error("train", "--dropout %s rounds to 1 in single precision: give "
+                                      "at most 0.9999999", cli_get(cmd, "dropout")) == CLI_OK;
+    return ok;
+}
+
+/* The hidden layers the spec left without dropout get --dropout. */
+static void fill_dropout(nb_layer_spec *L, size_t n_layers, double drop)
+{
+    for (size_t l = 0; L && l + 1 < n_layers; l++)
+        if (L[l].dropout == 0.0f)
+            L[l].dropout = (float)drop;
+}
+
+/* Without --layers: scikit-learn's one hidden layer of 100 relu, written into spec0 (which
+   becomes the option's value, so it outlives the run) for outputs outputs. */
+static int default_layers(cli_cmd *cmd, size_t outputs, double drop, char *spec0, size_t size,
+                          nb_layer_spec **L, size_t *n_layers)
+{
+    char why[200];
+    int rc = CLI_OK;
+    snprintf(spec0, size, "100:relu,%zu", outputs);
+    if (!cli_parse_layers(spec0, L, n_layers, why, sizeof why))
+        rc = cli_error("train", "--layers %s: %s", spec0, why);
+    fill_dropout(*L, *n_layers, drop);
+    set_default(cmd, "layers", spec0);
+    return rc;
+}
+
+/* The defaults that depend on the data: the loss and the standardisations. */
+static int data_defaults(cli_cmd *cmd, const nb_dataset *d, nb_loss *loss)
+{
+    if (!cli_get(cmd, "loss") && d->n_classes > 0)
+        *loss = NB_LOSS_SOFTMAX_CE; /* classes: softmax cross-entropy unless told otherwise */
+    bool regression = !d->n_classes && *loss == NB_LOSS_MSE;
+    if (cli_flag(cmd, "standardize-targets") && !regression)
+        return cli_usage_error("train", "--standardize-targets is for regression targets "
+                                        "(--target-columns with --loss mse)");
+    if (!cli_flag(cmd, "no-standardize")) /* the defaults: both standardised */
+        set_default(cmd, "standardize", "1");
+    if (regression && !cli_flag(cmd, "no-standardize-targets"))
+        set_default(cmd, "standardize-targets", "1");
+    return CLI_OK;
+}
+
 static int train_cmd(int argc, char **argv)
 {
     cli_cmd cmd = {"train", "--data FILE (--label-column C | --target-columns LIST | --targets "
@@ -876,80 +962,33 @@ static int train_cmd(int argc, char **argv)
     int rc = cli_parse(&cmd, argc, argv, &help);
     if (rc != CLI_OK || help)
         return rc;
-    const char *spec = cli_get(&cmd, "layers"), *out = cli_get(&cmd, "out");
-    if (!out)
-        return cli_usage_error("train", "--out MODEL is required");
-    if (cli_get(&cmd, "resume") && !strcmp(cli_get(&cmd, "resume"), "-"))
-        return cli_usage_error("train", "--resume -: a checkpoint is read from a file, not from "
-                                        "standard input: name the file (./- for a file named '-')");
-    const char *inputs[] = {cli_get(&cmd, "data"), cli_get(&cmd, "targets"),
-                            cli_get(&cmd, "resume")};
-    cli_output outs[] = {{"out", out}, {"plot", cli_get(&cmd, "plot")},
-                         {"log", cli_get(&cmd, "log")},
-                         {"checkpoint", cli_get(&cmd, "checkpoint")}};
-    /* --checkpoint may be the --resume file (the run goes on saving where it was saved);
-       --out, --plot and --log may not */
-    if ((rc = cli_check_outputs("train", outs, 4, inputs, 2)) != CLI_OK ||
-        (rc = cli_check_outputs("train", outs, 3, inputs, 3)) != CLI_OK)
+    nb_loss loss = NB_LOSS_MSE; /* the default depends on the data: see data_defaults */
+    if ((rc = check_paths(&cmd)) != CLI_OK || (rc = check_options(&cmd, &loss)) != CLI_OK)
         return rc;
-    if (!cli_threads_apply(&cmd))
-        return CLI_USAGE;
-    nb_loss loss = NB_LOSS_MSE; /* the default depends on the data: see below */
-    const char *ls = cli_get(&cmd, "loss");
-    if (ls && !parse_loss(ls, &loss))
-        return cli_usage_error("train", "--loss: unknown loss '%s' (mse, bce, softmax-ce)", ls);
-    nb_precision prec;
-    const char *ps = cli_get(&cmd, "precision");
-    if (ps && nb_precision_parse(&prec, ps) != NB_OK)
-        return cli_usage_error("train", "--precision: unknown precision '%s' (fp32, bf16)", ps);
-    if ((rc = optimizer_default(&cmd)) != CLI_OK)
-        return rc;
+    const char *spec = cli_get(&cmd, "layers");
     nb_layer_spec *L = NULL; /* without --layers: made once the data say how many outputs */
     size_t n_layers = 0;
     char why[200];
     if (spec && !cli_parse_layers(spec, &L, &n_layers, why, sizeof why))
         return cli_usage_error("train", "--layers: %s", why);
     double drop = 0.0;
-    bool drop_ok = cli_double(&cmd, "dropout", 0.0, 0.0, 1.0, &drop);
-    if (drop_ok && drop >= 1.0)
-        drop_ok = cli_usage_error("train", "--dropout must be at least 0 and below 1") == CLI_OK;
-    else if (drop_ok && (float)drop >= 1.0f) /* the check above passed in double */
-        drop_ok = cli_usage_error("train", "--dropout %s rounds to 1 in single precision: give "
-                                           "at most 0.9999999", cli_get(&cmd, "dropout")) == CLI_OK;
-    if (!drop_ok) {
+    if (!parse_dropout(&cmd, &drop)) {
         free(L);
         return CLI_USAGE;
     }
-    for (size_t l = 0; l + 1 < n_layers; l++) /* hidden layers the spec left without dropout */
-        if (L[l].dropout == 0.0f)
-            L[l].dropout = (float)drop;
+    fill_dropout(L, n_layers, drop);
     cli_data_req req = {true, L ? L[n_layers - 1].units : 0, NULL, 0, NULL};
     nb_dataset d;
     rc = cli_load_data(&cmd, &req, &d);
-    char spec0[64]; /* the default --layers: scikit-learn's one hidden layer of 100 relu */
-    if (rc == CLI_OK && !L) {
-        snprintf(spec0, sizeof spec0, "100:relu,%zu", d.T.cols);
-        if (!cli_parse_layers(spec0, &L, &n_layers, why, sizeof why))
-            rc = cli_error("train", "--layers %s: %s", spec0, why);
-        for (size_t l = 0; L && l + 1 < n_layers; l++)
-            if (L[l].dropout == 0.0f)
-                L[l].dropout = (float)drop;
-        set_default(&cmd, "layers", spec0);
-    }
+    char spec0[64]; /* the default --layers, the option's value from here on */
+    if (rc == CLI_OK && !L)
+        rc = default_layers(&cmd, d.T.cols, drop, spec0, sizeof spec0, &L, &n_layers);
     const char *label = cli_get(&cmd, "label-column");
     if (rc == CLI_OK && label && d.n_classes > 0)
         rc = cli_check_label_column("train", label, &d);
     rc = cli_mpi_agree("train", rc); /* a rank that cannot read the data stops all */
-    if (rc == CLI_OK && !ls && d.n_classes > 0)
-        loss = NB_LOSS_SOFTMAX_CE; /* classes: softmax cross-entropy unless told otherwise */
-    bool regression = !d.n_classes && loss == NB_LOSS_MSE;
-    if (rc == CLI_OK && cli_flag(&cmd, "standardize-targets") && !regression)
-        rc = cli_usage_error("train", "--standardize-targets is for regression targets "
-                                      "(--target-columns with --loss mse)");
-    if (rc == CLI_OK && !cli_flag(&cmd, "no-standardize")) /* the defaults: both standardised */
-        set_default(&cmd, "standardize", "1");
-    if (rc == CLI_OK && regression && !cli_flag(&cmd, "no-standardize-targets"))
-        set_default(&cmd, "standardize-targets", "1");
+    if (rc == CLI_OK)
+        rc = data_defaults(&cmd, &d, &loss);
     if (rc == CLI_OK)
         rc = train(&cmd, &d, L, n_layers, loss);
     nb_dataset_free(&d);

@@ -9,6 +9,7 @@
 #include "cli/cli.h"
 #include "cli/mpi_cli.h"
 #include "core/file_io.h"
+#include "data/csv_nul.h"
 #include "data/gzip.h"
 
 /* ---- standard input ----------------------------------------------------------------------- */
@@ -28,14 +29,9 @@ static nb_status stdin_prefix(const unsigned char *b, size_t n, bool eof, void *
     bool npy = n >= sizeof npy_magic && !memcmp(b, npy_magic, sizeof npy_magic);
     if (!npy && n > NB_CSV_MAX_BYTES)
         return NB_ERR_LIMIT;
-    if (!npy && !nb__is_gzip(b, n) && (n >= sizeof npy_magic || eof)) {
-        const unsigned char *nul = memchr(b + sc->done, '\0', n - sc->done);
-        if (nul) {
-            sc->nul_at = (size_t)(nul - b);
-            return NB_ERR_PARSE;
-        }
-        sc->done = n;
-    }
+    if (!npy && !nb__is_gzip(b, n) && (n >= sizeof npy_magic || eof)
+        && nb__csv_nul_scan(b, n, &sc->done, &sc->nul_at) != NB_OK)
+        return NB_ERR_PARSE;
     return eof ? NB_OK : NB_ERR_TRUNCATED;
 }
 

@@ -198,64 +198,55 @@ bool cli_output_direct(const char *path)
 /* The outputs being checked are data outputs (cli_check_data_outputs). */
 static bool data_outputs;
 
-/* Checks one output; fills its identity (target: malloc'd, the link-followed path). */
-static int check_one(const char *cmd, const cli_output *o, char **target, ident *id)
+/* For data outputs: standard output, a FIFO or a character device, checked here (true, *rc
+   set and *id filled or an error said); false for a path check_one goes on with. */
+static bool check_stream(const char *cmd, const cli_output *o, const char *what, ident *id,
+                         int *rc)
 {
-    if (!*o->path)
-        return cli_usage_error(cmd, "%s%s: the path is empty", o->option ? "--" : "",
-                               o->option ? o->option : "output");
-    char what[PATH_MAX + 64];
-    label(o, what, sizeof what);
     struct stat st;
-    if (!strcmp(o->path, "-") && !data_outputs)
-        return cli_usage_error(cmd, "%s: standard output takes only data (predict --out); this "
-                                    "is written to a file, atomically: name one (./- for a "
-                                    "file named '-')", what);
-    if (data_outputs && cli_is_stdout(o->path)) { /* two outputs to stdout are "the same file" */
+    *rc = CLI_OK;
+    if (cli_is_stdout(o->path)) { /* two outputs to stdout are "the same file" */
         *id = (ident){0, 0, "-"};
-        return CLI_OK;
+        return true;
     }
-    if (data_outputs && stat(o->path, &st) == 0 && (S_ISFIFO(st.st_mode) || S_ISCHR(st.st_mode))) {
+    if (stat(o->path, &st) == 0 && (S_ISFIFO(st.st_mode) || S_ISCHR(st.st_mode))) {
         if (access(o->path, W_OK) != 0)
-            return cli_error(cmd, "%s: %s", what, strerror(errno));
-        *id = (ident){st.st_dev, st.st_ino, NULL};
-        return CLI_OK;
+            *rc = cli_error(cmd, "%s: %s", what, strerror(errno));
+        else
+            *id = (ident){st.st_dev, st.st_ino, NULL};
+        return true;
     }
-    /* as the kernel follows the path: /dev/stdout on a pipe is a FIFO */
-    if (stat(o->path, &st) == 0 && !S_ISREG(st.st_mode))
-        return cli_usage_error(cmd, "%s: %s; nablas writes only to a regular file or a new path",
-                               what, kind_of(st.st_mode));
-    *target = nb__follow_links(o->path);
-    if (!*target && errno == EACCES) {
-        char *at = strdup(o->path); /* the link the rule stopped at, for the message */
-        for (char *n = at; n && !nb__link_protected(n);) {
-            char *next = NULL;
-            char buf[PATH_MAX];
-            ssize_t len = readlink(n, buf, sizeof buf - 1);
-            if (len > 0) {
-                buf[len] = '\0';
-                next = buf[0] == '/' ? strdup(buf) : NULL;
-            }
-            free(n);
-            n = at = next;
+    return false;
+}
+
+/* The usage error for a path whose links the kernel's fs.protected_symlinks rule refuses to
+   follow, naming the link the rule stopped at. */
+static int protected_link_error(const char *cmd, const char *path, const char *what)
+{
+    char *at = strdup(path);
+    for (char *n = at; n && !nb__link_protected(n);) {
+        char *next = NULL;
+        char buf[PATH_MAX];
+        ssize_t len = readlink(n, buf, sizeof buf - 1);
+        if (len > 0) {
+            buf[len] = '\0';
+            next = buf[0] == '/' ? strdup(buf) : NULL;
         }
-        int rc = cli_usage_error(cmd, "%s: %s is a symbolic link of another user in a sticky, "
-                                      "world-writable directory: not followed (the kernel's "
-                                      "fs.protected_symlinks rule)", what, at ? at : o->path);
-        free(at);
-        return rc;
+        free(n);
+        n = at = next;
     }
-    if (!*target)
-        return cli_error(cmd, "%s: %s", what, strerror(errno));
-    const char *t = *target;
-    if (stat(t, &st) == 0) {
-        if (!S_ISREG(st.st_mode))
-            return cli_usage_error(cmd, "%s: %s; nablas writes only to a regular file or "
-                                        "a new path", what, kind_of(st.st_mode));
-        *id = (ident){st.st_dev, st.st_ino, NULL};
-    } else if (errno != ENOENT) {
-        return cli_error(cmd, "%s: %s", what, strerror(errno));
-    }
+    int rc = cli_usage_error(cmd, "%s: %s is a symbolic link of another user in a sticky, "
+                                  "world-writable directory: not followed (the kernel's "
+                                  "fs.protected_symlinks rule)", what, at ? at : path);
+    free(at);
+    return rc;
+}
+
+/* The directory of the link-followed path t, where the file will be created: it must exist,
+   take new files and allow t's name; fills *id with the directory and the name when t is not
+   there yet (id still zero). */
+static int check_dir(const char *cmd, const char *t, const char *what, ident *id)
+{
     const char *name = base_of(t);
     size_t dlen = (size_t)(name - t);
     char dir[PATH_MAX];
@@ -285,6 +276,42 @@ static int check_one(const char *cmd, const cli_output *o, char **target, ident 
     if (id->name == NULL && id->dev == 0 && id->ino == 0)
         *id = (ident){ds.st_dev, ds.st_ino, name};
     return CLI_OK;
+}
+
+/* Checks one output; fills its identity (target: malloc'd, the link-followed path). */
+static int check_one(const char *cmd, const cli_output *o, char **target, ident *id)
+{
+    if (!*o->path)
+        return cli_usage_error(cmd, "%s%s: the path is empty", o->option ? "--" : "",
+                               o->option ? o->option : "output");
+    char what[PATH_MAX + 64];
+    label(o, what, sizeof what);
+    struct stat st;
+    int rc;
+    if (!strcmp(o->path, "-") && !data_outputs)
+        return cli_usage_error(cmd, "%s: standard output takes only data (predict --out); this "
+                                    "is written to a file, atomically: name one (./- for a "
+                                    "file named '-')", what);
+    if (data_outputs && check_stream(cmd, o, what, id, &rc))
+        return rc;
+    /* as the kernel follows the path: /dev/stdout on a pipe is a FIFO */
+    if (stat(o->path, &st) == 0 && !S_ISREG(st.st_mode))
+        return cli_usage_error(cmd, "%s: %s; nablas writes only to a regular file or a new path",
+                               what, kind_of(st.st_mode));
+    *target = nb__follow_links(o->path);
+    if (!*target && errno == EACCES)
+        return protected_link_error(cmd, o->path, what);
+    if (!*target)
+        return cli_error(cmd, "%s: %s", what, strerror(errno));
+    if (stat(*target, &st) == 0) {
+        if (!S_ISREG(st.st_mode))
+            return cli_usage_error(cmd, "%s: %s; nablas writes only to a regular file or "
+                                        "a new path", what, kind_of(st.st_mode));
+        *id = (ident){st.st_dev, st.st_ino, NULL};
+    } else if (errno != ENOENT) {
+        return cli_error(cmd, "%s: %s", what, strerror(errno));
+    }
+    return check_dir(cmd, *target, what, id);
 }
 
 /* ---- the check at save time ------------------------------------------------------------ */

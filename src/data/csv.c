@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "data/csv_nul.h"
 #include "data/csv_table.h"
 #include "core/file_io.h"
 #include "data/gzip.h"
@@ -370,17 +371,24 @@ typedef struct nul_scan {
     size_t done, nul_at;
 } nul_scan;
 
+nb_status nb__csv_nul_scan(const unsigned char *b, size_t n, size_t *done, size_t *nul_at)
+{
+    const unsigned char *nul = memchr(b + *done, '\0', n - *done);
+    if (nul) {
+        *nul_at = (size_t)(nul - b);
+        return NB_ERR_PARSE;
+    }
+    *done = n;
+    return NB_OK;
+}
+
 static nb_status csv_prefix(const unsigned char *b, size_t n, bool eof, void *ctx)
 {
     nul_scan *sc = ctx;
     if (nb__is_gzip(b, n)) /* compressed: read it all (nb_csv_read_mem inflates it) */
         return eof ? NB_OK : NB_ERR_TRUNCATED;
-    const unsigned char *nul = memchr(b + sc->done, '\0', n - sc->done);
-    if (nul) {
-        sc->nul_at = (size_t)(nul - b);
+    if (nb__csv_nul_scan(b, n, &sc->done, &sc->nul_at) != NB_OK)
         return NB_ERR_PARSE;
-    }
-    sc->done = n;
     return eof ? NB_OK : NB_ERR_TRUNCATED;
 }
 

@@ -6,6 +6,7 @@
 
 #include "core/base.h"
 #include "persist/onnx_tensor.h"
+#include "persist/st_meta.h"
 
 static const char *const loss_names[NB_LOSS_COUNT] = {"mse", "bce", "softmax-ce"};
 
@@ -74,13 +75,6 @@ nb_status nb__onnx_meta_put(const nb_model *m, NbOnnx__StringStringEntryProto *e
     return NB_OK;
 }
 
-static void free_names(char **names, size_t n)
-{
-    for (size_t k = 0; names && k < n; k++)
-        free(names[k]);
-    free(names);
-}
-
 /* A JSON array of want (or alt) strings of 1..NB_MODEL_MAX_NAME bytes without NUL. */
 static nb_status parse_names(const char *text, size_t want, size_t alt, size_t *n_out,
                              char ***out)
@@ -91,24 +85,12 @@ static nb_status parse_names(const char *text, size_t want, size_t alt, size_t *
         json_decref(a);
         return NB_ERR_CORRUPT;
     }
-    char **names = calloc(n, sizeof *names);
-    nb_status st = names ? NB_OK : NB_ERR_NOMEM;
-    for (size_t k = 0; k < n && st == NB_OK; k++) {
-        json_t *s = json_array_get(a, k);
-        size_t len = json_is_string(s) ? json_string_length(s) : 0;
-        if (!len || len > NB_MODEL_MAX_NAME || strlen(json_string_value(s)) != len)
-            st = NB_ERR_CORRUPT;
-        else if (!(names[k] = dup_str(json_string_value(s))))
-            st = NB_ERR_NOMEM;
-    }
+    size_t bad;
+    nb_status st = nb__meta_names_copy(a, n, out, &bad);
     json_decref(a);
-    if (st != NB_OK) {
-        free_names(names, n);
-        return st;
-    }
-    *n_out = n;
-    *out = names;
-    return NB_OK;
+    if (st == NB_OK)
+        *n_out = n;
+    return st;
 }
 
 bool nb__onnx_meta_softmax_ce(const NbOnnx__ModelProto *mp)

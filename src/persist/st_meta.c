@@ -134,11 +134,35 @@ static nb_status get_norm(const nb__st_file *f, int k, size_t n, nb_norm **out, 
     return st;
 }
 
-static void free_names(char **names, size_t n)
+void nb__meta_names_free(char **names, size_t n)
 {
     for (size_t k = 0; names && k < n; k++)
         free(names[k]);
     free(names);
+}
+
+nb_status nb__meta_names_copy(const json_t *a, size_t n, char ***out, size_t *bad)
+{
+    char **names = calloc(n, sizeof *names);
+    nb_status st = names ? NB_OK : NB_ERR_NOMEM;
+    for (size_t k = 0; k < n && st == NB_OK; k++) {
+        const json_t *s = json_array_get(a, k);
+        size_t len = json_is_string(s) ? json_string_length(s) : 0;
+        if (!len || len > NB_MODEL_MAX_NAME || strlen(json_string_value(s)) != len) {
+            *bad = k;
+            st = NB_ERR_CORRUPT;
+        } else if ((names[k] = malloc(len + 1))) {
+            memcpy(names[k], json_string_value(s), len + 1);
+        } else {
+            st = NB_ERR_NOMEM;
+        }
+    }
+    if (st != NB_OK) {
+        nb__meta_names_free(names, n);
+        return st;
+    }
+    *out = names;
+    return NB_OK;
 }
 
 /* A JSON array of want (or alt) strings of 1..NB_MODEL_MAX_NAME bytes without NUL. */
@@ -152,27 +176,15 @@ static nb_status get_names(const char *key, const char *text, size_t want, size_
         return nb__st_fail(err, NB_ERR_CORRUPT, key, "metadata '%s' is not a JSON array of %zu "
                            "names (the network's width)", key, want);
     }
-    char **names = calloc(n, sizeof *names);
-    nb_status st = names ? NB_OK : NB_ERR_NOMEM;
-    for (size_t k = 0; k < n && st == NB_OK; k++) {
-        json_t *s = json_array_get(a, k);
-        size_t len = json_is_string(s) ? json_string_length(s) : 0;
-        if (!len || len > NB_MODEL_MAX_NAME || strlen(json_string_value(s)) != len)
-            st = nb__st_fail(err, NB_ERR_CORRUPT, key, "metadata '%s': name %zu is not a "
-                             "string of 1 to %u bytes without NUL", key, k + 1, NB_MODEL_MAX_NAME);
-        else if ((names[k] = malloc(len + 1)))
-            memcpy(names[k], json_string_value(s), len + 1);
-        else
-            st = NB_ERR_NOMEM;
-    }
+    size_t bad = 0;
+    nb_status st = nb__meta_names_copy(a, n, out, &bad);
     json_decref(a);
-    if (st != NB_OK) {
-        free_names(names, n);
-        return st;
-    }
-    *n_out = n;
-    *out = names;
-    return NB_OK;
+    if (st == NB_ERR_CORRUPT)
+        return nb__st_fail(err, NB_ERR_CORRUPT, key, "metadata '%s': name %zu is not a "
+                           "string of 1 to %u bytes without NUL", key, bad + 1, NB_MODEL_MAX_NAME);
+    if (st == NB_OK)
+        *n_out = n;
+    return st;
 }
 
 static nb_status get_all(nb_model *m, const nb__st_file *f, nb_st_error *err)
@@ -212,9 +224,9 @@ nb_status nb__st_meta_get(nb_model *m, const nb__st_file *f, nb_st_error *err)
     if (st != NB_OK) {
         nb_norm_free(m->norm);
         nb_norm_free(m->target_norm);
-        free_names(m->class_names, m->n_classes);
-        free_names(m->feature_names, m->n_feature_names);
-        free_names(m->target_names, m->n_target_names);
+        nb__meta_names_free(m->class_names, m->n_classes);
+        nb__meta_names_free(m->feature_names, m->n_feature_names);
+        nb__meta_names_free(m->target_names, m->n_target_names);
         nb_net *net = m->net;
         memset(m, 0, sizeof *m);
         m->net = net;

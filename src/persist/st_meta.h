@@ -18,4 +18,13 @@ bool nb__st_meta_has_norm(const nb__st_file *f);
    on failure m's fields other than net are freed and zeroed again. */
 nb_status nb__st_meta_get(nb_model *m, const nb__st_file *f, nb_st_error *err);
 
+/* Copies the n strings of the JSON array a (not taken) into *out, a new array of n strings of
+   1..NB_MODEL_MAX_NAME bytes without NUL, freed by nb__meta_names_free; also for ONNX
+   metadata (onnx_meta.c). NB_ERR_CORRUPT with *bad the index of the first string that is
+   not such a name; NB_ERR_NOMEM; on failure *out is untouched. */
+nb_status nb__meta_names_copy(const json_t *a, size_t n, char ***out, size_t *bad);
+
+/* Frees names[0..n) and names (NULL is fine). */
+void nb__meta_names_free(char **names, size_t n);
+
 #endif
