@@ -75,7 +75,7 @@ sigterm_lost) # SIGTERM without --checkpoint: the run is lost, and the message s
     no_leftovers m.nbm
     ;;
 second_sigint) # a second Ctrl-C ends the process at once, inside a long epoch, without a word
-    blobs big.csv 10000 32
+    blobs big.csv 50000 32 # an epoch of seconds: both signals land inside the first one
     start_bg train --data big.csv --label-column species --layers 512:relu,512:relu,3 \
         --batch 8 --epochs 1000 --seed 1 --checkpoint ck.nbc --out m.nbm
     wait_for '^training '
